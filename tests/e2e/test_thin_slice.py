@@ -23,17 +23,20 @@ Json = dict[str, Any]
 async def call(
     method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
 ) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.request(
-        method, url, json=json, headers=headers
-    ) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, json=json, headers=headers) as answer,
+    ):
         content_type = answer.headers.get("Content-Type", "")
-        body = await answer.json(content_type=None) if "json" in content_type else await answer.text()
+        body = (
+            await answer.json(content_type=None) if "json" in content_type else await answer.text()
+        )
         return answer.status, body
 
 
-async def until(predicate: Any, *, timeout: float = 15.0, interval: float = 0.05) -> Any:
+async def until(predicate: Any, *, within: float = 15.0, interval: float = 0.05) -> Any:
     """Poll an async predicate until it returns something truthy."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await predicate()
         if result or time.monotonic() > deadline:
@@ -180,7 +183,7 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
         code, report = await verify(stack, jwt)
         return report if code == 400 and not report["verified"] else None
 
-    report = await until(revoked_now, timeout=5.0, interval=0.02)
+    report = await until(revoked_now, within=5.0, interval=0.02)
     elapsed = time.monotonic() - acknowledged
     assert report, "the revocation never reached the verifier"
     assert check(report, "status")["outcome"] == "failed"
@@ -221,11 +224,14 @@ async def test_other_tenant_cannot_revoke(stack: Stack) -> None:
 async def test_bad_requests_get_problem_json(
     stack: Stack, service: str, path: str, payload: bytes
 ) -> None:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{stack.url(service)}{path}",
-        data=payload,
-        headers={**stack.auth, "Content-Type": "application/json"},
-    ) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{stack.url(service)}{path}",
+            data=payload,
+            headers={**stack.auth, "Content-Type": "application/json"},
+        ) as answer,
+    ):
         assert 400 <= answer.status < 500, await answer.text()
         assert answer.headers["Content-Type"].startswith("application/problem+json")
         body = await answer.json(content_type=None)
@@ -241,10 +247,13 @@ async def test_oversize_body_is_refused(stack: Stack, service: str) -> None:
         "verifier": "/credentials/verify",
     }[service]
     body = b'{"x": "' + b"a" * (2 * 1024 * 1024) + b'"}'
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{stack.url(service)}{path}",
-        data=body,
-        headers={**stack.auth, "Content-Type": "application/json"},
-    ) as answer:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{stack.url(service)}{path}",
+            data=body,
+            headers={**stack.auth, "Content-Type": "application/json"},
+        ) as answer,
+    ):
         assert answer.status == 413
         assert answer.headers["Content-Type"].startswith("application/problem+json")

@@ -1,0 +1,128 @@
+"""Status list state in Redis: one bitmap per list, rebuilt from Kafka.
+
+Redis bitmaps number bits from the most significant bit of the first byte,
+which is the order Bitstring Status List v1.0 §4.1 prescribes ("the first
+index ... is located at the left-most bit in the bitstring"), so a list's
+bytes are the bitstring itself, ready to compress and encode.
+
+Every Redis key of this module is built with `shared.redis_keys`; the state
+is rebuilt by replaying `credentials.issued` and `status.changes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
+from typing import cast
+
+import orjson
+import redis.asyncio as redis
+
+from shared.redis_keys import redis_key
+
+LIST_SIZE = 131_072  # Bitstring Status List v1.0 §6.1: herd privacy minimum
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    list_id: str
+    list_url: str
+    issuer_did: str
+    purpose: str
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    purpose: str
+    list_id: str
+    index: int
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    credential_id: str
+    tenant: str
+    issuer_did: str
+    entries: tuple[EntryRecord, ...]
+
+    def entry_for(self, purpose: str) -> EntryRecord | None:
+        return next((entry for entry in self.entries if entry.purpose == purpose), None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    info: ListInfo
+    sequence: int
+    bits: bytes
+
+
+class StatusListStore:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, entity: str, *parts: str) -> str:
+        return redis_key(self._prefix, entity, *parts)
+
+    async def ensure_list(self, info: ListInfo) -> bool:
+        """Record a list; True when it was not known before."""
+        created = await self._redis.hsetnx(
+            self._key("status-lists"), info.list_id, orjson.dumps(asdict(info))
+        )
+        return bool(created)
+
+    async def list_info(self, list_id: str) -> ListInfo | None:
+        raw = await self._redis.hget(self._key("status-lists"), list_id)
+        return ListInfo(**orjson.loads(raw)) if raw else None
+
+    async def set_bit(self, list_id: str, index: int, value: int) -> int:
+        """Set one entry; returns its previous value."""
+        if not 0 <= index < LIST_SIZE:
+            raise ValueError(f"status list index {index} out of range")
+        return int(await self._redis.setbit(self._key("status-bits", list_id), index, value))
+
+    async def get_bit(self, list_id: str, index: int) -> int:
+        return int(await self._redis.getbit(self._key("status-bits", list_id), index))
+
+    async def snapshot(self, info: ListInfo) -> Snapshot:
+        """The list's bits with a fresh, strictly increasing sequence number."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self._key("status-sequence", info.list_id))
+            pipe.get(self._key("status-bits", info.list_id))
+            sequence, raw = await pipe.execute()
+        bits = (raw or b"").ljust(LIST_SIZE // 8, b"\0")
+        return Snapshot(info, int(sequence), bits)
+
+    @asynccontextmanager
+    async def publishing(self, list_id: str) -> AsyncIterator[None]:
+        """Serialise snapshot publication of one list across instances, so
+        snapshots reach the compacted topic in sequence order."""
+        lock = self._redis.lock(
+            self._key("status-publish-lock", list_id), timeout=30, blocking_timeout=30
+        )
+        async with lock:
+            yield
+
+    async def mark_dirty(self, list_id: str) -> None:
+        await self._redis.sadd(self._key("status-dirty"), list_id)
+
+    async def clear_dirty(self, list_id: str) -> None:
+        await self._redis.srem(self._key("status-dirty"), list_id)
+
+    async def dirty_lists(self) -> list[str]:
+        members = await self._redis.smembers(self._key("status-dirty"))
+        return sorted(member.decode() for member in cast(set[bytes], members))
+
+    async def remember_credential(self, record: CredentialRecord) -> None:
+        await self._redis.hset(
+            self._key("credentials"), record.credential_id, orjson.dumps(asdict(record))
+        )
+
+    async def credential(self, credential_id: str) -> CredentialRecord | None:
+        raw = await self._redis.hget(self._key("credentials"), credential_id)
+        if raw is None:
+            return None
+        data = orjson.loads(raw)
+        entries = tuple(EntryRecord(**entry) for entry in data.pop("entries"))
+        return CredentialRecord(entries=entries, **data)

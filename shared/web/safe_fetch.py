@@ -1,0 +1,171 @@
+"""Fetch a URL that a caller gave us, without letting it reach inside.
+
+SSRF guard: only `https` (plus origins an operator trusts explicitly, such as
+the local revocation service), every resolved address must be globally
+routable, and the connection goes to exactly the addresses that were vetted
+(a resolver pinned to them), so DNS rebinding cannot swap in a private one.
+Bodies are capped, redirects are not followed, and answers are cached by URL
+for `Cache-Control: max-age` (bounded) or a default TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+
+class FetchError(Exception):
+    """A URL that may not be fetched, or that did not answer usefully."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    trusted_origins: frozenset[str] = frozenset()
+    max_bytes: int = 2 * 1024 * 1024
+    timeout_seconds: float = 5.0
+    default_ttl: float = 300.0
+    max_ttl: float = 3600.0
+    cache_entries: int = 1024
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    return ip.is_global and not ip.is_multicast
+
+
+class _PinnedResolver(AbstractResolver):
+    """Answers with the addresses vetted before the request, nothing else."""
+
+    def __init__(self, host: str, results: list[ResolveResult]) -> None:
+        self._host = host
+        self._results = results
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if host != self._host:
+            raise OSError(f"unexpected host {host}")
+        return [{**result, "port": port} for result in self._results]
+
+    async def close(self) -> None:
+        return None
+
+
+async def _vetted_addresses(host: str, port: int) -> list[ResolveResult]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise FetchError(f"cannot resolve {host}") from error
+    results: list[ResolveResult] = []
+    for family, _, proto, _, sockaddr in infos:
+        address = str(sockaddr[0])
+        if not _is_public(address):
+            raise FetchError(f"{host} resolves to a non-public address")
+        results.append(
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": family,
+                "proto": proto,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        )
+    if not results:
+        raise FetchError(f"cannot resolve {host}")
+    return results
+
+
+@dataclass
+class SafeFetcher:
+    policy: FetchPolicy = field(default_factory=FetchPolicy)
+    _cache: OrderedDict[str, tuple[float, bytes, str]] = field(default_factory=OrderedDict)
+
+    async def fetch_json(self, url: str) -> dict[str, Any]:
+        body, _ = await self.fetch(url, accept="application/json, application/did+json")
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise FetchError(f"{url} did not answer JSON") from error
+        if not isinstance(value, dict):
+            raise FetchError(f"{url} did not answer a JSON object")
+        return value
+
+    async def fetch(self, url: str, *, accept: str = "*/*") -> tuple[bytes, str]:
+        """The body and content type of `url`, from the cache when fresh."""
+        cached = self._cache.get(url)
+        if cached and cached[0] > time.monotonic():
+            self._cache.move_to_end(url)
+            return cached[1], cached[2]
+        body, content_type, ttl = await self._download(url, accept)
+        self._remember(url, body, content_type, ttl)
+        return body, content_type
+
+    def _remember(self, url: str, body: bytes, content_type: str, ttl: float) -> None:
+        self._cache[url] = (time.monotonic() + ttl, body, content_type)
+        self._cache.move_to_end(url)
+        while len(self._cache) > self.policy.cache_entries:
+            self._cache.popitem(last=False)
+
+    async def _connector(self, url: str) -> aiohttp.TCPConnector:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if _origin(url) in self.policy.trusted_origins:
+            return aiohttp.TCPConnector()
+        if parts.scheme != "https" or not host:
+            raise FetchError(f"only https URLs may be fetched, not {url!r}")
+        if parts.username or parts.password:
+            raise FetchError("URLs with credentials are refused")
+        addresses = await _vetted_addresses(host, parts.port or 443)
+        return aiohttp.TCPConnector(resolver=_PinnedResolver(host, addresses))
+
+    async def _download(self, url: str, accept: str) -> tuple[bytes, str, float]:
+        connector = await self._connector(url)
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
+        try:
+            async with (
+                aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+                session.get(url, headers={"Accept": accept}, allow_redirects=False) as answer,
+            ):
+                if answer.status != 200:
+                    raise FetchError(f"{url} answered HTTP {answer.status}")
+                body = await self._read_capped(answer)
+                ttl = self._ttl(answer.headers.get("Cache-Control", ""))
+                return body, answer.headers.get("Content-Type", ""), ttl
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise FetchError(f"{url} could not be fetched: {type(error).__name__}") from error
+
+    async def _read_capped(self, answer: aiohttp.ClientResponse) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in answer.content.iter_chunked(65536):
+            size += len(chunk)
+            if size > self.policy.max_bytes:
+                raise FetchError("answer exceeds the size limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _ttl(self, cache_control: str) -> float:
+        for directive in cache_control.lower().split(","):
+            name, _, value = directive.strip().partition("=")
+            if name in ("no-store", "no-cache"):
+                return 0.0
+            if name == "max-age" and value.isdigit():
+                return min(float(value), self.policy.max_ttl)
+        return self.policy.default_ttl

@@ -1,0 +1,74 @@
+"""The verifier's own view of the world, built only from Kafka.
+
+Each verifier instance keeps its replica in memory and rebuilds it by
+replaying the compacted topics at start-up, so it scales out statelessly and
+keeps verifying while issuer, catalog and revocation are down (architecture
+invariant 5). Applying an event twice gives the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.events import (
+    AchievementPublished,
+    Event,
+    IssuerProfilePublished,
+    PathwayPublished,
+    StatusListPublished,
+)
+
+
+@dataclass(frozen=True)
+class KnownIssuer:
+    did: str
+    tenant: str
+    profile: dict[str, Any]
+    did_document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KnownStatusList:
+    url: str
+    issuer_did: str
+    purpose: str
+    sequence: int
+    credential_jwt: str
+
+
+@dataclass
+class Replica:
+    issuers: dict[str, KnownIssuer] = field(default_factory=dict)
+    achievements: dict[str, AchievementPublished] = field(default_factory=dict)
+    pathways: dict[str, PathwayPublished] = field(default_factory=dict)
+    status_lists: dict[str, KnownStatusList] = field(default_factory=dict)
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case IssuerProfilePublished():
+                self.issuers[event.did] = KnownIssuer(
+                    event.did, event.tenant, dict(event.profile), dict(event.did_document)
+                )
+            case AchievementPublished():
+                current = self.achievements.get(event.achievement_id)
+                if current is None or current.revision <= event.revision:
+                    self.achievements[event.achievement_id] = event
+            case PathwayPublished():
+                self.pathways[event.pathway_id] = event
+            case StatusListPublished():
+                self._apply_status_list(event)
+            case _:
+                pass  # other event types on shared topics are not ours to keep
+
+    def _apply_status_list(self, event: StatusListPublished) -> None:
+        current = self.status_lists.get(event.list_url)
+        # Snapshots carry a strictly increasing sequence: never go back in time.
+        if current is not None and current.sequence >= event.sequence:
+            return
+        self.status_lists[event.list_url] = KnownStatusList(
+            event.list_url, event.issuer_did, event.purpose, event.sequence, event.credential_jwt
+        )
+
+    def did_documents(self) -> dict[str, dict[str, Any]]:
+        return {did: issuer.did_document for did, issuer in self.issuers.items()}

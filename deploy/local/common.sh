@@ -1,5 +1,5 @@
 # Shared settings and helpers for stack.sh and services.sh (sourced, not run).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/deploy/local"

@@ -3,7 +3,7 @@
 # broker+controller, jars from Maven Central) and one Redis server, on loopback
 # ports of their own, state under var/.
 #
-#   deploy/local/stack.sh up|down|wipe|status
+#   deploy/local/stack.sh up|down|wipe|status [kafka|redis]...
 #
 # See deploy/local/README.md for ports, environment variables and folders.
 set -euo pipefail
@@ -118,6 +118,7 @@ kafka_up() {
   port_busy "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set MICROCRED_KAFKA_PORT)"
   port_busy "$KAFKA_CONTROLLER_PORT" \
     && die "port $KAFKA_CONTROLLER_PORT is taken (set MICROCRED_KAFKA_CONTROLLER_PORT)"
+  require_python
   command -v "$JAVA" >/dev/null || die "java not found (Kafka 4 needs Java 17+)"
   kafka_libs
   kafka_config
@@ -189,45 +190,69 @@ redis_up() {
 
 cmd_up() {
   mkdir -p "$RUN_DIR" "$LOG_DIR"
-  redis_up
-  kafka_up
+  local c
+  for c in "$@"; do "${c}_up"; done
 }
 
 cmd_down() {
-  stop_pid kafka "$KAFKA_PID" kafka.Kafka 60
-  stop_pid redis "$REDIS_PID" redis-server 30
+  local c
+  for c in "$@"; do
+    case $c in
+      kafka) stop_pid kafka "$KAFKA_PID" kafka.Kafka 60 ;;
+      redis) stop_pid redis "$REDIS_PID" redis-server 30 ;;
+    esac
+  done
 }
 
 cmd_wipe() {
-  cmd_down
+  cmd_down kafka redis
   log "removing $KAFKA_DIR and $REDIS_DIR"
   rm -rf "$KAFKA_DIR" "$REDIS_DIR"
 }
 
 cmd_status() {
-  local pid rc=0
-  if pid=$(pid_running "$KAFKA_PID" kafka.Kafka); then
-    echo "kafka  running  pid $pid  bootstrap $KAFKA_BOOTSTRAP (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
-  else
-    echo "kafka  stopped"
-    rc=1
-  fi
-  if pid=$(pid_running "$REDIS_PID" redis-server); then
-    echo "redis  running  pid $pid  url $REDIS_URL"
-  else
-    echo "redis  stopped"
-    rc=1
-  fi
+  local c pid rc=0
+  for c in "$@"; do
+    case $c in
+      kafka)
+        if pid=$(pid_running "$KAFKA_PID" kafka.Kafka); then
+          echo "kafka  running  pid $pid  bootstrap $KAFKA_BOOTSTRAP (controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)"
+        else
+          echo "kafka  stopped"
+          rc=1
+        fi
+        ;;
+      redis)
+        if pid=$(pid_running "$REDIS_PID" redis-server); then
+          echo "redis  running  pid $pid  url $REDIS_URL"
+        else
+          echo "redis  stopped"
+          rc=1
+        fi
+        ;;
+    esac
+  done
   return "$rc"
 }
 
-case "${1:-}" in
-  up) cmd_up ;;
-  down) cmd_down ;;
-  wipe) cmd_wipe ;;
-  status) cmd_status ;;
-  *)
-    echo "usage: $0 up|down|wipe|status" >&2
-    exit 2
-    ;;
-esac
+usage() {
+  echo "usage: $0 up|down|wipe|status [kafka|redis]..." >&2
+  exit 2
+}
+
+main() {
+  local cmd=${1:-} c
+  shift || true
+  local parts=("$@")
+  ((${#parts[@]})) || parts=(redis kafka)
+  for c in "${parts[@]}"; do [[ $c == kafka || $c == redis ]] || usage; done
+  case $cmd in
+    up) cmd_up "${parts[@]}" ;;
+    down) cmd_down "${parts[@]}" ;;
+    wipe) cmd_wipe ;;
+    status) cmd_status "${parts[@]}" ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,77 @@
+# microcred: local development entry points. See deploy/local/README.md.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-pyproject
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+LOCAL := deploy/local
+
+KAFKA_PORT ?= $(or $(MICROCRED_KAFKA_PORT),19092)
+REDIS_PORT ?= $(or $(MICROCRED_REDIS_PORT),16379)
+
+.PHONY: help venv up down wipe lint format test unit stack-up stack-down stack-status \
+	services-up services-down status
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## create .venv and install the project with dev extras (when pyproject changed)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+stack-up: venv ## start Kafka and Redis
+	$(LOCAL)/stack.sh up
+
+stack-down: ## stop Kafka and Redis
+	$(LOCAL)/stack.sh down
+
+stack-status: ## show whether Kafka and Redis run
+	$(LOCAL)/stack.sh status
+
+services-up: venv ## start the four services (the stack must run)
+	$(LOCAL)/services.sh up
+
+services-down: ## stop the four services
+	$(LOCAL)/services.sh down
+
+status: ## show everything that runs
+	@$(LOCAL)/stack.sh status || true
+	@$(LOCAL)/services.sh status || true
+
+up: stack-up services-up ## start Kafka, Redis and the four services
+	@echo
+	@echo "microcred is up:"
+	@echo "  verifier    http://127.0.0.1:$${MICROCRED_VERIFIER_PORT:-8080}"
+	@echo "  catalog     http://127.0.0.1:$${MICROCRED_CATALOG_PORT:-8081}"
+	@echo "  issuer      http://127.0.0.1:$${MICROCRED_ISSUER_PORT:-8082}"
+	@echo "  revocation  http://127.0.0.1:$${MICROCRED_REVOCATION_PORT:-8083}"
+	@echo "  kafka       127.0.0.1:$(KAFKA_PORT)  (MICROCRED_KAFKA_BOOTSTRAP)"
+	@echo "  redis       redis://127.0.0.1:$(REDIS_PORT)/0  (MICROCRED_REDIS_URL)"
+	@echo "  logs        var/log/   pid files var/run/   'make down' stops everything"
+
+down: ## stop the services, Kafka and Redis
+	$(LOCAL)/services.sh down
+	$(LOCAL)/stack.sh down
+
+wipe: down ## stop everything and delete all local state (keeps the jar cache)
+	$(LOCAL)/stack.sh wipe
+	rm -rf var/keys var/log var/run
+
+lint: venv ## ruff check and mypy (strict, on shared and services)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+format: venv ## reformat the code with ruff
+	$(VENV)/bin/ruff format .
+
+unit: venv ## unit tests only (no Kafka or Redis)
+	$(VENV)/bin/pytest -q tests/unit
+
+test: venv lint ## lint, then every test against the real stack (started here if not running)
+	$(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests

@@ -1,0 +1,80 @@
+"""Per-app Prometheus metrics (never the global registry)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+UNMATCHED_ROUTE = "unmatched"
+
+
+@dataclass(frozen=True)
+class HttpMetrics:
+    """The HTTP metrics of one app, in its own registry."""
+
+    registry: CollectorRegistry
+    requests: Counter
+    duration: Histogram
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None = None) -> HttpMetrics:
+        registry = CollectorRegistry() if registry is None else registry
+        requests = Counter(
+            "http_requests",
+            "HTTP requests handled",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to produce the HTTP response",
+            ["method", "route"],
+            registry=registry,
+        )
+        return cls(registry=registry, requests=requests, duration=duration)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.duration.labels(method, route).observe(seconds)
+
+
+METRICS: web.AppKey[HttpMetrics] = web.AppKey("shared.metrics", HttpMetrics)
+
+
+def route_label(request: web.Request) -> str:
+    """The route template (`/credentials/{id}`), never the raw path: bounded cardinality."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return UNMATCHED_ROUTE
+    return resource.canonical
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count requests and time them, labelled by method, route and status."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics = request.config_dict.get(METRICS)
+        if metrics is not None:
+            metrics.observe(
+                request.method, route_label(request), status, time.perf_counter() - started
+            )
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    """Prometheus text exposition of the app's registry."""
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,83 @@
+import pytest
+import structlog.testing
+from aiohttp import web
+
+from shared.settings import CommonSettings, SettingsError
+from shared.web.app import create_base_app
+from shared.web.auth import ApiTokens, install_api_tokens, require_tenant
+from shared.web.body import json_response
+
+from .conftest import MakeClient
+
+PROBLEM = "application/problem+json"
+
+
+def test_parse_tokens() -> None:
+    tokens = ApiTokens.from_env({"MICROCRED_API_TOKENS": "t1=uni-a, t2=uni-b"})
+    assert tokens.tenant_for("t1") == "uni-a"
+    assert tokens.tenant_for("t2") == "uni-b"
+    assert tokens.tenant_for("t3") is None
+    assert tokens.tenant_for("") is None
+    assert tokens.tenant_for("t1 ") is None
+    assert not tokens.using_default
+    assert tokens.tenants == {"uni-a", "uni-b"}
+
+
+def test_default_tokens() -> None:
+    tokens = ApiTokens.from_env({})
+    assert tokens.using_default
+    assert tokens.tenant_for("dev-token") == "demo"
+
+
+def test_repr_hides_tokens() -> None:
+    tokens = ApiTokens.from_env({"MICROCRED_API_TOKENS": "s3cr3t-token=uni"})
+    assert "s3cr3t" not in repr(tokens)
+
+
+@pytest.mark.parametrize("value", ["justatoken", "=tenant", "token=", "a=b,a=c"])
+def test_invalid_token_lists_name_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError, match="MICROCRED_API_TOKENS"):
+        ApiTokens.from_env({"MICROCRED_API_TOKENS": value})
+
+
+def test_default_tokens_log_a_warning() -> None:
+    app = web.Application()
+    with structlog.testing.capture_logs() as logs:
+        install_api_tokens(app, ApiTokens.from_env({}))
+    assert [e["event"] for e in logs] == ["auth.default_tokens"]
+    assert logs[0]["log_level"] == "warning"
+    with structlog.testing.capture_logs() as logs:
+        install_api_tokens(web.Application(), ApiTokens.parse("x=y"))
+    assert logs == []
+
+
+async def test_require_tenant(make_client: MakeClient) -> None:
+    app = create_base_app(CommonSettings(service="t"), openapi={})
+    install_api_tokens(app, ApiTokens.parse("good=uni-a"))
+
+    async def whoami(request: web.Request) -> web.Response:
+        return json_response({"tenant": require_tenant(request)})
+
+    app.router.add_get("/whoami", whoami)
+    client = await make_client(app)
+    ok = await client.get("/whoami", headers={"Authorization": "Bearer good"})
+    assert ok.status == 200
+    assert await ok.json() == {"tenant": "uni-a"}
+    lower = await client.get("/whoami", headers={"Authorization": "bearer good"})
+    assert lower.status == 200
+
+    for headers, error in [
+        ({}, None),
+        ({"Authorization": "Bearer bad"}, "invalid_token"),
+        ({"Authorization": "Basic Z29vZA=="}, "invalid_request"),
+        ({"Authorization": "Bearer "}, "invalid_request"),
+    ]:
+        resp = await client.get("/whoami", headers=headers)
+        assert resp.status == 401
+        assert resp.content_type == PROBLEM
+        challenge = resp.headers["WWW-Authenticate"]
+        assert challenge.startswith("Bearer")
+        assert (f'error="{error}"' in challenge) if error else ("error=" not in challenge)
+        body = await resp.json(content_type=PROBLEM)
+        assert body["status"] == 401
+        assert "good" not in str(body)

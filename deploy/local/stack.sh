@@ -33,9 +33,10 @@ kafka_libs() {
   command -v mvn >/dev/null || die "mvn not found (apt-get install -y maven)"
   log "resolving Kafka jars from Maven Central into $KAFKA_LIBS"
   rm -rf "$KAFKA_LIBS"
-  mkdir -p "$KAFKA_LIBS" "$MAVEN_REPO"
-  mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dmaven.repo.local="$MAVEN_REPO" \
-    dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS"
+  mkdir -p "$KAFKA_LIBS" "$MAVEN_REPO" "$LOG_DIR"
+  mvn -B -Dstyle.color=never -f "$KAFKA_POM" -Dmaven.repo.local="$MAVEN_REPO" \
+    dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIBS" >"$LOG_DIR/maven.log" 2>&1 \
+    || { show_tail "$LOG_DIR/maven.log"; die "could not resolve the Kafka jars"; }
   printf '%s\n' "$want" >"$stamp"
 }
 

@@ -1,0 +1,245 @@
+"""Versioned events on the Kafka bus (orjson JSON, msgspec Structs).
+
+Each event type and version is one frozen Struct. On the wire an event is a
+JSON object with `type`, `version`, `id`, `occurred_at` and its fields.
+Additive changes stay within a version (unknown fields are ignored when
+decoding); anything else is a new version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Annotated, ClassVar, Literal
+
+import msgspec
+import orjson
+
+__all__ = [
+    "DEFAULT_REGISTRY",
+    "AchievementPublished",
+    "AssessmentPassed",
+    "CredentialIssued",
+    "Event",
+    "EventRegistry",
+    "IssuerProfilePublished",
+    "PathwayPublished",
+    "PoisonMessage",
+    "StatusChanged",
+    "StatusEntryRef",
+    "StatusListPublished",
+    "decode_event",
+    "encode_event",
+    "utc_now",
+]
+
+
+class PoisonMessage(Exception):
+    """A record that can never be handled; it goes to the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def utc_now() -> str:
+    """The current UTC time in RFC 3339 form with a `Z` suffix."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+Fraction = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every event: a unique `id` and when it happened."""
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int]
+
+    id: str = msgspec.field(default_factory=_new_id)
+    occurred_at: str = msgspec.field(default_factory=utc_now)
+
+
+class IssuerProfilePublished(Event, frozen=True, kw_only=True):
+    """An issuer's OB 3.0 Profile and DID document (topic `issuer.profiles`)."""
+
+    TYPE: ClassVar[str] = "IssuerProfilePublished"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    did: str
+    profile: dict[str, object]
+    did_document: dict[str, object]
+
+
+class AchievementPublished(Event, frozen=True, kw_only=True):
+    """One revision of an OB 3.0 Achievement (topic `catalog.achievements`)."""
+
+    TYPE: ClassVar[str] = "AchievementPublished"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    issuer_did: str
+    achievement_id: str
+    revision: NonNegative
+    achievement: dict[str, object]
+    mastery_threshold: Fraction
+    status: Literal["active", "retired"]
+
+
+class PathwayPublished(Event, frozen=True, kw_only=True):
+    """A pathway: which achievements stack into which credential (`catalog.pathways`)."""
+
+    TYPE: ClassVar[str] = "PathwayPublished"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    pathway_id: str
+    pathway: dict[str, object]
+
+
+class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Where one credential's status lives: a list and an index in it."""
+
+    purpose: str
+    list_id: str
+    list_url: str
+    index: NonNegative
+
+
+class CredentialIssued(Event, frozen=True, kw_only=True):
+    """A signed credential and its status entries (topic `credentials.issued`)."""
+
+    TYPE: ClassVar[str] = "CredentialIssued"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    credential_id: str
+    issuer_did: str
+    achievement_id: str
+    credential_jwt: str
+    status_entries: list[StatusEntryRef]
+    idempotency_key: str | None = None
+    valid_until: str | None = None
+
+
+class StatusChanged(Event, frozen=True, kw_only=True):
+    """One status list entry set to `value` (topic `status.changes`)."""
+
+    TYPE: ClassVar[str] = "StatusChanged"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    list_id: str
+    list_url: str
+    issuer_did: str
+    purpose: str
+    index: NonNegative
+    value: NonNegative
+    credential_id: str
+    reason: str | None = None
+    idempotency_key: str | None = None
+
+
+class StatusListPublished(Event, frozen=True, kw_only=True):
+    """A signed status list credential snapshot (topic `status.lists`)."""
+
+    TYPE: ClassVar[str] = "StatusListPublished"
+    VERSION: ClassVar[int] = 1
+
+    list_id: str
+    list_url: str
+    issuer_did: str
+    purpose: str
+    sequence: NonNegative
+    credential_jwt: str
+
+
+class AssessmentPassed(Event, frozen=True, kw_only=True):
+    """An institution reports a passed assessment (inbound topic `issuer.assessments`)."""
+
+    TYPE: ClassVar[str] = "AssessmentPassed"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    achievement_id: str
+    learner: dict[str, str]
+    score: float
+    max_score: float = 100
+    assessed_at: str | None = None
+    idempotency_key: str | None = None
+
+
+class EventRegistry:
+    """Immutable map of (type, version) to the Struct that decodes it."""
+
+    def __init__(self, types: Iterable[type[Event]]) -> None:
+        table: dict[tuple[str, int], type[Event]] = {}
+        for cls in types:
+            key = (cls.TYPE, cls.VERSION)
+            if key in table:
+                raise ValueError(f"event {key} registered twice")
+            table[key] = cls
+        self._types: Mapping[tuple[str, int], type[Event]] = MappingProxyType(table)
+
+    def get(self, type_: str, version: int) -> type[Event] | None:
+        return self._types.get((type_, version))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types
+
+
+DEFAULT_REGISTRY = EventRegistry(
+    [
+        IssuerProfilePublished,
+        AchievementPublished,
+        PathwayPublished,
+        CredentialIssued,
+        StatusChanged,
+        StatusListPublished,
+        AssessmentPassed,
+    ]
+)
+
+
+def encode_event(event: Event) -> bytes:
+    """The wire form: a JSON object with `type` and `version` first."""
+    fields = msgspec.to_builtins(event)
+    return orjson.dumps({"type": event.TYPE, "version": event.VERSION, **fields})
+
+
+def _envelope(raw: bytes | bytearray | memoryview | str) -> tuple[str, int, dict[str, object]]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PoisonMessage(f"malformed JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise PoisonMessage(f"not a JSON object but {type(value).__name__}")
+    type_ = value.pop("type", None)
+    version = value.pop("version", None)
+    if not isinstance(type_, str) or not type_:
+        raise PoisonMessage("missing or non-string `type`")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise PoisonMessage(f"missing or non-integer `version` for type {type_!r}")
+    return type_, version, value
+
+
+def decode_event(
+    raw: bytes | bytearray | memoryview | str, registry: EventRegistry = DEFAULT_REGISTRY
+) -> Event:
+    """Parse and validate one event; raises PoisonMessage saying what is wrong."""
+    type_, version, fields = _envelope(raw)
+    cls = registry.get(type_, version)
+    if cls is None:
+        raise PoisonMessage(f"unknown event type {type_!r} version {version}")
+    try:
+        return msgspec.convert(fields, cls)
+    except msgspec.ValidationError as exc:
+        raise PoisonMessage(f"schema mismatch in {type_} v{version}: {exc}") from None

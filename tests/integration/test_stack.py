@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -77,6 +78,18 @@ async def test_idempotent_produce_and_consume_back(kafka_bootstrap: str, fresh_t
     assert records == expected
 
 
+async def _topic_configs(admin: AIOKafkaAdminClient, name: str) -> dict[str, str]:
+    """The topic's configs, polled until the broker's metadata has the new topic."""
+    resource = ConfigResource(ConfigResourceType.TOPIC, name, None)
+    for _ in range(50):
+        described = await admin.describe_configs([resource])
+        error_code, _message, _type, _name, entries = described[0].resources[0][:5]
+        if error_code == 0:
+            return {entry[0]: entry[1] for entry in entries}
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"topic {name} not described (error code {error_code})")
+
+
 async def test_broker_keeps_topic_configs(admin: AIOKafkaAdminClient) -> None:
     name = f"test.stack.compacted.{uuid.uuid4().hex}"
     topic = NewTopic(
@@ -84,11 +97,8 @@ async def test_broker_keeps_topic_configs(admin: AIOKafkaAdminClient) -> None:
     )
     await admin.create_topics([topic])
     try:
-        described = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, name, None)]
-        )
-        entries = {e[0]: e[1] for e in described[0].resources[0][4]}
-        assert entries["cleanup.policy"] == "compact"
+        configs = await _topic_configs(admin, name)
+        assert configs["cleanup.policy"] == "compact"
         metadata = await admin.describe_topics([name])
         assert len(metadata[0]["partitions"]) == 3
     finally:

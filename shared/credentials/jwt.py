@@ -1,0 +1,332 @@
+"""VC-JWT: sign and verify credentials as compact JWS (joserfc does the JWS).
+
+Sources: VC-JOSE-COSE §3.1.1 (the JWT payload is the credential itself,
+``typ: vc+jwt``), OB 3.0 §8.2 "JSON Web Token Proof Format" (claims ``iss``,
+``jti``, ``sub``, ``nbf``, ``exp`` mirror the credential), VC-DATA-MODEL 1.1
+§6.3.1 (the older ``vc`` claim form, dates carried by ``nbf``/``exp``).
+
+Presence of the registered claims is not required when verifying (VC-JOSE-COSE
+makes them optional and the payload is signed either way); when present they
+must agree with the credential. The validity window is checked by verify.py.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from joserfc import jws
+from joserfc.errors import BadSignatureError, JoseError
+from joserfc.jwa import JWSAlgModel
+from joserfc.jwk import ECKey, OKPKey, RSAKey
+from joserfc.jws import JWSRegistry
+
+from .dids import DidResolver, split_did_url
+from .errors import CredentialError, ProofError
+from .keys import (
+    PublicKey,
+    SigningKey,
+    alg_for_key,
+    b64url_decode,
+    jwk_thumbprint,
+    public_key_from_jwk,
+    public_key_to_jwk,
+)
+
+ALLOWED_ALGS = frozenset({"EdDSA", "ES256", "RS256"})
+VC_JWT_TYP = "vc+jwt"
+# typ values seen in the wild for credentials; anything else (vp+jwt, at+jwt...) is refused.
+_ACCEPTED_TYPS = frozenset({"vc+jwt", "vc+ld+jwt", "vc-ld+jwt", "jwt"})
+_REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
+MAX_TOKEN_LENGTH = 2 * 1024 * 1024
+
+
+class _VcJwtRegistry(JWSRegistry):
+    """Our allow-list; no ``none``/HS*; no per-call SecurityWarning for EdDSA.
+
+    joserfc warns on every use of ``EdDSA`` (RFC 9864 prefers ``Ed25519``), but
+    OB 3.0 and VC-JOSE-COSE deployments use ``EdDSA``, so we keep it silently.
+    """
+
+    max_header_length = 8 * 1024
+    max_payload_length = MAX_TOKEN_LENGTH
+    max_signature_length = 1024
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if name not in ALLOWED_ALGS or name not in self.algorithms:
+            raise ProofError("alg_not_allowed", f"JWS algorithm {name!r} is not allowed")
+        return self.algorithms[name]
+
+
+_REGISTRY = _VcJwtRegistry(algorithms=sorted(ALLOWED_ALGS), strict_check_header=False)
+
+
+# --- dates -------------------------------------------------------------------
+
+
+def parse_vc_datetime(value: object, path: str) -> datetime:
+    """An XSD dateTimeStamp (timezone required) as an aware datetime."""
+    if not isinstance(value, str):
+        raise CredentialError("bad_date", "date must be a string", path)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CredentialError("bad_date", f"not an ISO 8601 date-time: {value!r}", path) from exc
+    if parsed.tzinfo is None:
+        raise CredentialError("bad_date", "date-time needs a time zone", path)
+    return parsed
+
+
+def _numeric_date(value: object, path: str) -> int:
+    return math.floor(parse_vc_datetime(value, path).timestamp())
+
+
+# --- helpers on the credential -------------------------------------------------
+
+
+def issuer_id(credential: dict[str, Any]) -> str | None:
+    """The issuer's id (``issuer`` is a URL or an object with ``id``)."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def subject_id(credential: dict[str, Any]) -> str | None:
+    """The subject id when there is exactly one subject with an id."""
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if len(subject) == 1 else None
+    value = subject.get("id") if isinstance(subject, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _joserfc_key(key: Any) -> OKPKey | ECKey | RSAKey:
+    alg = alg_for_key(key)
+    if alg == "EdDSA":
+        return OKPKey.import_key(key)
+    if alg == "ES256":
+        return ECKey.import_key(key)
+    return RSAKey.import_key(key)
+
+
+# --- signing -----------------------------------------------------------------
+
+
+def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The payload: the credential plus the OB 3.0 §8.2 registered claims."""
+    claims = {k: v for k, v in credential.items() if k != "proof"}
+    issuer = issuer_id(credential)
+    if issuer is None:
+        raise ProofError("claim_mismatch", "credential has no issuer id", "/issuer")
+    claims["iss"] = issuer
+    if isinstance(credential.get("id"), str):
+        claims["jti"] = credential["id"]
+    subject = subject_id(credential)
+    if subject is not None:
+        claims["sub"] = subject
+    if "validFrom" in credential:
+        claims["nbf"] = _numeric_date(credential["validFrom"], "/validFrom")
+    if "validUntil" in credential:
+        claims["exp"] = _numeric_date(credential["validUntil"], "/validUntil")
+    return claims
+
+
+def sign_vc_jwt(credential: dict[str, Any], key: SigningKey) -> str:
+    """Compact JWS with header ``{alg, kid, typ: vc+jwt}`` over the credential."""
+    header = {"alg": key.alg, "kid": key.kid, "typ": VC_JWT_TYP}
+    payload = orjson.dumps(vc_jwt_claims(credential))
+    return jws.serialize_compact(header, payload, _joserfc_key(key.private_key), registry=_REGISTRY)
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def _split(token: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise ProofError("malformed_jwt", "token must be a compact JWS string")
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise ProofError("malformed_jwt", "a compact JWS has three parts")
+    try:
+        header = orjson.loads(b64url_decode(parts[0]))
+        payload = orjson.loads(b64url_decode(parts[1]))
+    except (CredentialError, orjson.JSONDecodeError) as exc:
+        raise ProofError("malformed_jwt", "header or payload is not base64url JSON") from exc
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise ProofError("malformed_jwt", "header and payload must be JSON objects")
+    return header, payload
+
+
+def _credential_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """VC 2.0: the payload minus registered claims; VC 1.1: the ``vc`` claim, completed."""
+    vc = payload.get("vc")
+    if vc is None:
+        return {k: v for k, v in payload.items() if k not in _REGISTERED_CLAIMS}
+    if not isinstance(vc, dict):
+        raise ProofError("malformed_jwt", "the vc claim must be an object")
+    credential = dict(vc)
+    # VC-DATA-MODEL 1.1 §6.3.1: JWT claims stand in for the credential's properties.
+    fills = {"iss": "issuer", "jti": "id", "nbf": "issuanceDate", "exp": "expirationDate"}
+    for claim, prop in fills.items():
+        if claim in payload and prop not in credential:
+            value = payload[claim]
+            credential[prop] = _from_numeric(value) if claim in ("nbf", "exp") else value
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, dict) and "sub" in payload and "id" not in subject:
+        credential["credentialSubject"] = {**subject, "id": payload["sub"]}
+    return credential
+
+
+def _from_numeric(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProofError("malformed_jwt", "nbf/exp must be NumericDate numbers")
+    try:
+        moment = datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ProofError("malformed_jwt", "nbf/exp out of range") from exc
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def peek_vc_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, credential) without any verification. Never trust the result."""
+    header, payload = _split(token)
+    return header, _credential_from_payload(payload)
+
+
+# --- verification --------------------------------------------------------------
+
+
+def _check_header(header: dict[str, Any]) -> str:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+        raise ProofError("alg_not_allowed", f"JWS algorithm {alg!r} is not allowed")
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYPS):
+        raise ProofError("malformed_jwt", f"typ {typ!r} is not a credential JWT")
+    if "crit" in header:
+        raise ProofError("malformed_jwt", "critical header parameters are not supported")
+    return alg
+
+
+def _same_key(a: PublicKey, b: PublicKey) -> bool:
+    return jwk_thumbprint(public_key_to_jwk(a)) == jwk_thumbprint(public_key_to_jwk(b))
+
+
+async def _issuer_key(resolver: DidResolver, vm_id: str) -> PublicKey:
+    try:
+        return await resolver.verification_key(vm_id, "assertionMethod")
+    except CredentialError as exc:
+        raise ProofError("unknown_key", f"{exc.code}: {exc.detail}") from exc
+
+
+async def _key_from_kid(kid: object, issuer: str, resolver: DidResolver) -> PublicKey:
+    if not isinstance(kid, str) or not kid:
+        raise ProofError("malformed_jwt", "kid must be a non-empty string")
+    if kid.startswith("#"):
+        vm_id = issuer + kid  # a bare fragment names a method of the issuer
+    elif kid.startswith("did:"):
+        vm_id = kid
+    else:
+        vm_id = f"{issuer}#{kid}"
+    if split_did_url(vm_id)[0] != issuer:
+        raise ProofError("unknown_key", "kid names a key the issuer does not control")
+    return await _issuer_key(resolver, vm_id)
+
+
+async def _key_from_jwk(jwk: object, issuer: str, resolver: DidResolver) -> PublicKey:
+    """A header ``jwk`` is usable only if the issuer's DID document authorises it."""
+    try:
+        candidate = public_key_from_jwk(jwk)
+    except CredentialError as exc:
+        raise ProofError("malformed_jwt", f"header jwk: {exc.detail}") from exc
+    try:
+        doc = await resolver.resolve(issuer)
+    except CredentialError as exc:
+        raise ProofError("unknown_key", f"{exc.code}: {exc.detail}") from exc
+    entries = doc.get("assertionMethod")
+    for entry in entries if isinstance(entries, list) else []:
+        ref = entry.get("id") if isinstance(entry, dict) else entry
+        if not isinstance(ref, str):
+            continue
+        vm_id = issuer + ref if ref.startswith("#") else ref
+        try:
+            authorised = await resolver.verification_key(vm_id, "assertionMethod")
+        except CredentialError:
+            continue
+        if _same_key(authorised, candidate):
+            return candidate
+    raise ProofError("unknown_key", "header jwk is not an assertion key of the issuer")
+
+
+async def _verification_key(
+    header: dict[str, Any], issuer: str | None, resolver: DidResolver
+) -> PublicKey:
+    if issuer is None or not issuer.startswith("did:"):
+        raise ProofError("unknown_key", "the issuer is not a DID: its keys cannot be found")
+    if "kid" in header:
+        key = await _key_from_kid(header["kid"], issuer, resolver)
+        if "jwk" in header and not _same_key(
+            key, await _key_from_jwk(header["jwk"], issuer, resolver)
+        ):
+            raise ProofError("unknown_key", "header jwk and kid name different keys")
+        return key
+    if "jwk" in header:
+        return await _key_from_jwk(header["jwk"], issuer, resolver)
+    return await _issuer_key(resolver, issuer)  # the issuer's only assertion key
+
+
+def _check_signature(token: str, alg: str, key: PublicKey) -> None:
+    if alg_for_key(key) != alg:
+        raise ProofError("alg_key_mismatch", f"{alg} cannot be used with this key type")
+    try:
+        jws.deserialize_compact(token, _joserfc_key(key), registry=_REGISTRY)
+    except BadSignatureError as exc:
+        raise ProofError("signature_invalid", "the JWS signature does not verify") from exc
+    except JoseError as exc:
+        raise ProofError("signature_invalid", f"JWS rejected: {exc}") from exc
+
+
+def _claim(payload: dict[str, Any], name: str, expected: object, path: str) -> None:
+    if name in payload and payload[name] != expected:
+        raise ProofError("claim_mismatch", f"JWT {name} does not match the credential", path)
+
+
+def _date_claim(payload: dict[str, Any], name: str, value: object, path: str) -> None:
+    if name not in payload:
+        return
+    if value is None:
+        raise ProofError("claim_mismatch", f"JWT {name} has no matching credential date", path)
+    claim = payload[name]
+    if isinstance(claim, bool) or not isinstance(claim, int | float):
+        raise ProofError("malformed_jwt", f"JWT {name} must be a NumericDate")
+    try:
+        moment = parse_vc_datetime(value, path).timestamp()
+    except CredentialError as exc:
+        raise ProofError("claim_mismatch", exc.detail, path) from exc
+    if abs(claim - moment) > 1:  # NumericDate has whole seconds; allow the truncation
+        raise ProofError("claim_mismatch", f"JWT {name} does not match the credential", path)
+
+
+def _check_claims(payload: dict[str, Any], credential: dict[str, Any]) -> None:
+    """OB 3.0 §8.2.4 / VC 1.1 §6.3.1: registered claims agree with the credential."""
+    _claim(payload, "iss", issuer_id(credential), "/issuer")
+    _claim(payload, "jti", credential.get("id"), "/id")
+    _claim(payload, "sub", subject_id(credential), "/credentialSubject/id")
+    start = "validFrom" if "validFrom" in credential else "issuanceDate"
+    end = "validUntil" if "validUntil" in credential else "expirationDate"
+    _date_claim(payload, "nbf", credential.get(start), f"/{start}")
+    _date_claim(payload, "exp", credential.get(end), f"/{end}")
+
+
+async def verify_vc_jwt(token: str, resolver: DidResolver) -> dict[str, Any]:
+    """Verify a VC-JWT and return the credential; raises ``ProofError``."""
+    header, payload = _split(token)
+    alg = _check_header(header)
+    credential = _credential_from_payload(payload)
+    key = await _verification_key(header, issuer_id(credential), resolver)
+    _check_signature(token, alg, key)
+    _check_claims(payload, credential)
+    return credential

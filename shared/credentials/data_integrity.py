@@ -1,0 +1,384 @@
+"""Data Integrity proofs: ``DataIntegrityProof`` with ``eddsa-rdfc-2022`` (and
+``ecdsa-rdfc-2019`` for P-256 keys).
+
+Algorithm (vc-di-eddsa §3.2 "eddsa-rdfc-2022"; vc-di-ecdsa §3.2 is the same
+with P-256): the proof configuration is the proof without ``proofValue`` and
+with the document's ``@context``; both it and the document without ``proof``
+are canonicalised with RDFC-1.0 (safe mode, bundled contexts); hashData =
+SHA-256(canonical proof config) || SHA-256(canonical document); the signature
+over hashData travels as multibase base58btc (``z...``) in ``proofValue``.
+
+Proof sets (VC Data Integrity §2.1.2): ``proof`` may be an object or an
+array; each proof signs the document without ``proof`` and every one must
+verify. Proof chains (``previousProof``) are not supported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from .errors import CredentialError, ProofError
+from .jsonld import ContextRegistry, JsonDoc, default_registry
+from .keys import PublicKey, SigningKey, b58decode, b58encode
+
+PROOF_TYPE = "DataIntegrityProof"
+EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
+ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
+CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019})
+# XML Schema dateTimeStamp (VC Data Integrity §2.1: created/expires).
+_DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+class KeyResolver(Protocol):
+    """What verification needs from ``dids.DidResolver``."""
+
+    async def verification_key(self, vm_id: str, purpose: str) -> PublicKey: ...
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    """One proof that verified."""
+
+    verification_method: str
+    controller: str
+    purpose: str
+    cryptosuite: str
+    created: str | None
+    challenge: str | None
+    domain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    proof: Mapping[str, Any]
+    path: str
+    signature: bytes
+    info: VerifiedProof
+
+
+# --- signing -------------------------------------------------------------------
+
+
+def _timestamp(when: datetime | None) -> str:
+    moment = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _suite_for(key: SigningKey) -> str:
+    if key.alg == "EdDSA":
+        return EDDSA_RDFC_2022
+    if key.alg == "ES256":
+        return ECDSA_RDFC_2019
+    raise ProofError("unsupported_key", f"no Data Integrity cryptosuite for {key.alg}")
+
+
+def _hash_data(
+    registry: ContextRegistry, config: Mapping[str, Any], doc_hash: bytes, path: str
+) -> bytes:
+    """vc-di-eddsa §3.2.4 / vc-di-ecdsa §3.2.4: SHA-256(config) || SHA-256(document)."""
+    canonical = registry.canonize(config, path=path)
+    return hashlib.sha256(canonical.encode("utf-8")).digest() + doc_hash
+
+
+def _document_hash(registry: ContextRegistry, unsecured: Mapping[str, Any]) -> bytes:
+    return hashlib.sha256(registry.canonize(unsecured).encode("utf-8")).digest()
+
+
+def _sign_bytes(key: SigningKey, data: bytes) -> bytes:
+    private = key.private_key
+    if isinstance(private, Ed25519PrivateKey):
+        return private.sign(data)
+    der = private.sign(data, ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")  # IEEE P1363 r||s
+
+
+def sign_data_integrity(
+    doc: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    proof_purpose: str = "assertionMethod",
+    created: datetime | None = None,
+    challenge: str | None = None,
+    domain: str | None = None,
+    contexts: ContextRegistry | None = None,
+) -> JsonDoc:
+    """Return a copy of ``doc`` with a new Data Integrity proof (``key.kid`` is the
+    verification method). An existing proof turns into a proof set."""
+    registry = contexts or default_registry()
+    if "@context" not in doc:
+        raise ProofError("missing_context", "document has no @context")
+    proof: JsonDoc = {
+        "type": PROOF_TYPE,
+        "cryptosuite": _suite_for(key),
+        "created": _timestamp(created),
+        "verificationMethod": key.kid,
+        "proofPurpose": proof_purpose,
+    }
+    if challenge is not None:
+        proof["challenge"] = challenge
+    if domain is not None:
+        proof["domain"] = domain
+    unsecured = {k: v for k, v in doc.items() if k != "proof"}
+    config = {**proof, "@context": doc["@context"]}
+    data = _hash_data(registry, config, _document_hash(registry, unsecured), "proof")
+    proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
+    existing = doc.get("proof")
+    if existing is None:
+        return {**unsecured, "proof": proof}
+    previous = existing if isinstance(existing, list) else [existing]
+    return {**unsecured, "proof": [*previous, proof]}
+
+
+# --- verification: cheap checks first --------------------------------------------
+
+
+def _proofs_of(doc: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    raw = doc.get("proof")
+    if raw is None or raw == []:
+        raise ProofError("missing_proof", "document has no proof", "proof")
+    entries = raw if isinstance(raw, list) else [raw]
+    many = isinstance(raw, list)
+    out = []
+    for i, entry in enumerate(entries):
+        path = f"proof[{i}]" if many else "proof"
+        if not isinstance(entry, Mapping):
+            raise ProofError("bad_proof", "a proof must be an object", path)
+        out.append((path, entry))
+    return out
+
+
+def _str_member(proof: Mapping[str, Any], name: str, path: str) -> str | None:
+    value = proof.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ProofError("bad_proof", f"{name} must be a string", f"{path}.{name}")
+    return value
+
+
+def _check_purpose_binding(
+    proof: Mapping[str, Any],
+    path: str,
+    expected_purpose: str,
+    challenge: str | None,
+    domain: str | None,
+) -> tuple[str | None, tuple[str, ...]]:
+    """VC Data Integrity §4.3 (Verify Proof): purpose, challenge and domain."""
+    purpose = proof.get("proofPurpose")
+    if purpose != expected_purpose:
+        raise ProofError(
+            "purpose_mismatch",
+            f"proofPurpose is {purpose!r}, expected {expected_purpose!r}",
+            f"{path}.proofPurpose",
+        )
+    got_challenge = _str_member(proof, "challenge", path)
+    if challenge is not None and got_challenge != challenge:
+        raise ProofError(
+            "challenge_mismatch", "proof challenge does not match", f"{path}.challenge"
+        )
+    raw_domain = proof.get("domain")
+    domains = tuple(raw_domain) if isinstance(raw_domain, list) else (raw_domain,)
+    if raw_domain is not None and not all(isinstance(d, str) for d in domains):
+        raise ProofError("bad_proof", "domain must be a string or strings", f"{path}.domain")
+    if domain is not None and domain not in domains:
+        raise ProofError("domain_mismatch", "proof domain does not match", f"{path}.domain")
+    return got_challenge, tuple(d for d in domains if d is not None)
+
+
+def _check_dates(proof: Mapping[str, Any], path: str, now: datetime) -> str | None:
+    created = _str_member(proof, "created", path)
+    expires = _str_member(proof, "expires", path)
+    for name, value in (("created", created), ("expires", expires)):
+        if value is not None and not _DATETIME.fullmatch(value):
+            raise ProofError("bad_proof", f"{name} is not an XML dateTimeStamp", f"{path}.{name}")
+    if expires is not None:
+        when = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        if when < now:
+            raise ProofError("proof_expired", "the proof has expired", f"{path}.expires")
+    return created
+
+
+def _decode_proof_value(proof: Mapping[str, Any], path: str) -> bytes:
+    """vc-di-eddsa §3.2.2 step 3: multibase base58btc, a 64-byte signature."""
+    value = proof.get("proofValue")
+    where = f"{path}.proofValue"
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise ProofError("bad_proof_value", "proofValue must be multibase base58btc (z...)", where)
+    try:
+        signature = b58decode(value[1:])
+    except CredentialError as exc:
+        raise ProofError("bad_proof_value", "proofValue is not valid base58btc", where) from exc
+    if len(signature) != 64:
+        raise ProofError("bad_proof_value", f"signature is {len(signature)} bytes, not 64", where)
+    return signature
+
+
+def _precheck(
+    path: str,
+    proof: Mapping[str, Any],
+    expected_purpose: str,
+    challenge: str | None,
+    domain: str | None,
+    now: datetime,
+) -> _Checked:
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") not in CRYPTOSUITES:
+        name = proof.get("cryptosuite") or proof.get("type")
+        raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
+    if "previousProof" in proof:
+        raise ProofError("unsupported_proof", "proof chains are not supported", path)
+    vm = proof.get("verificationMethod")
+    if not isinstance(vm, str) or not vm:
+        raise ProofError(
+            "bad_proof", "verificationMethod must be a URL", f"{path}.verificationMethod"
+        )
+    got_challenge, domains = _check_purpose_binding(
+        proof, path, expected_purpose, challenge, domain
+    )
+    created = _check_dates(proof, path, now)
+    signature = _decode_proof_value(proof, path)
+    info = VerifiedProof(
+        verification_method=vm,
+        controller=vm.partition("#")[0],
+        purpose=expected_purpose,
+        cryptosuite=str(proof["cryptosuite"]),
+        created=created,
+        challenge=got_challenge,
+        domain=domains,
+    )
+    return _Checked(proof, path, signature, info)
+
+
+def issuer_id(doc: Mapping[str, Any]) -> str | None:
+    """The credential's ``issuer`` id (a URL string or an object's ``id``)."""
+    issuer = doc.get("issuer")
+    if isinstance(issuer, Mapping):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+# --- verification: the expensive part ---------------------------------------------
+
+
+def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes, path: str) -> None:
+    try:
+        if suite == EDDSA_RDFC_2022 and isinstance(key, Ed25519PublicKey):
+            key.verify(signature, data)
+            return
+        if suite == ECDSA_RDFC_2019 and isinstance(key, ec.EllipticCurvePublicKey):
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+            return
+    except InvalidSignature:
+        raise ProofError("signature_invalid", "the signature does not verify", path) from None
+    raise ProofError("key_type_mismatch", f"{suite} cannot be verified with this key", path)
+
+
+def _unsecured_for(doc: Mapping[str, Any], proof: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """vc-di-eddsa §3.2.2 step 4: a proof's own @context must prefix the document's."""
+    unsecured = {k: v for k, v in doc.items() if k != "proof"}
+    own = proof.get("@context")
+    if own is not None:
+        own_list = own if isinstance(own, list) else [own]
+        doc_ctx = doc.get("@context")
+        doc_list = doc_ctx if isinstance(doc_ctx, list) else [doc_ctx]
+        if doc_list[: len(own_list)] != own_list:
+            raise ProofError(
+                "context_mismatch",
+                "proof @context does not prefix the document's",
+                f"{path}.@context",
+            )
+        unsecured["@context"] = own
+    return unsecured
+
+
+async def verify_data_integrity_proofs(
+    doc: Mapping[str, Any],
+    resolver: KeyResolver,
+    *,
+    expected_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
+    expected_controller: str | None = None,
+    now: datetime | None = None,
+    contexts: ContextRegistry | None = None,
+) -> tuple[VerifiedProof, ...]:
+    """Verify every proof of ``doc``; all must pass. ``expected_controller``
+    (default: the ``issuer`` for ``assertionMethod``) must control each key."""
+    registry = contexts or default_registry()
+    moment = now or datetime.now(UTC)
+    checked = [
+        _precheck(path, proof, expected_purpose, challenge, domain, moment)
+        for path, proof in _proofs_of(doc)
+    ]
+    controller = expected_controller
+    if controller is None and expected_purpose == "assertionMethod":
+        controller = issuer_id(doc)
+    for item in checked:
+        if controller is not None and item.info.controller != controller:
+            raise ProofError(
+                "controller_mismatch",
+                f"{item.info.verification_method} is not a key of {controller}",
+                f"{item.path}.verificationMethod",
+            )
+    doc_hashes: dict[str, bytes] = {}
+    results = []
+    for item in checked:
+        unsecured = _unsecured_for(doc, item.proof, item.path)
+        ctx_key = repr(unsecured["@context"])
+        if ctx_key not in doc_hashes:  # canonicalise the document once per @context
+            doc_hashes[ctx_key] = _document_hash(registry, unsecured)
+        config = {k: v for k, v in item.proof.items() if k != "proofValue"}
+        config["@context"] = unsecured["@context"]
+        data = _hash_data(registry, config, doc_hashes[ctx_key], item.path)
+        key = await resolver.verification_key(item.info.verification_method, expected_purpose)
+        _verify_signature(item.info.cryptosuite, key, item.signature, data, item.path)
+        results.append(item.info)
+    return tuple(results)
+
+
+async def verify_data_integrity(
+    doc: Mapping[str, Any],
+    resolver: KeyResolver,
+    *,
+    expected_purpose: str = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | None = None,
+    expected_controller: str | None = None,
+    now: datetime | None = None,
+    contexts: ContextRegistry | None = None,
+) -> VerifiedProof:
+    """Verify ``doc``'s Data Integrity proof(s); returns the first proof's details.
+
+    Raises ``ProofError`` (``missing_proof``, ``unsupported_cryptosuite``,
+    ``bad_proof``, ``bad_proof_value``, ``purpose_mismatch``,
+    ``challenge_mismatch``, ``domain_mismatch``, ``proof_expired``,
+    ``controller_mismatch``, ``key_type_mismatch``, ``signature_invalid``),
+    ``ContextError`` (safe mode) or ``DidError`` (key resolution).
+    """
+    proofs = await verify_data_integrity_proofs(
+        doc,
+        resolver,
+        expected_purpose=expected_purpose,
+        challenge=challenge,
+        domain=domain,
+        expected_controller=expected_controller,
+        now=now,
+        contexts=contexts,
+    )
+    return proofs[0]

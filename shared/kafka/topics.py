@@ -1,0 +1,157 @@
+"""Topic names, specs and idempotent topic creation.
+
+Every topic has a `<topic>.dlq` sibling for records that cannot be handled.
+`topic_prefix` (settings) is prepended verbatim, e.g. "test-42." gives
+"test-42.status.changes"; it lets tests and tenants of one cluster coexist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from shared.logging import get_logger
+from shared.settings import CommonSettings
+
+ISSUER_PROFILES = "issuer.profiles"
+CATALOG_ACHIEVEMENTS = "catalog.achievements"
+CATALOG_PATHWAYS = "catalog.pathways"
+CREDENTIALS_ISSUED = "credentials.issued"
+STATUS_CHANGES = "status.changes"
+STATUS_LISTS = "status.lists"
+ISSUER_ASSESSMENTS = "issuer.assessments"
+DLQ_SUFFIX = ".dlq"
+CREATE_TIMEOUT_MS = 30_000
+LEADER_WAIT_SECONDS = 30.0
+
+_log = get_logger("shared.kafka.topics")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic to create; compacted topics keep the latest record per key."""
+
+    name: str
+    partitions: int = 3
+    compacted: bool = False
+    replication_factor: int = 1
+
+    def configs(self) -> dict[str, str]:
+        return {"cleanup.policy": "compact"} if self.compacted else {}
+
+    def dlq(self) -> TopicSpec:
+        """The dead-letter sibling: plain (history), same partition count."""
+        return TopicSpec(dlq_topic(self.name), self.partitions, False, self.replication_factor)
+
+    def with_prefix(self, prefix: str) -> TopicSpec:
+        return TopicSpec(
+            prefix + self.name, self.partitions, self.compacted, self.replication_factor
+        )
+
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(ISSUER_PROFILES, compacted=True),
+    TopicSpec(CATALOG_ACHIEVEMENTS, compacted=True),
+    TopicSpec(CATALOG_PATHWAYS, compacted=True),
+    TopicSpec(CREDENTIALS_ISSUED),
+    TopicSpec(STATUS_CHANGES),
+    TopicSpec(STATUS_LISTS, compacted=True),
+    TopicSpec(ISSUER_ASSESSMENTS),
+)
+
+
+def dlq_topic(topic: str) -> str:
+    """`<topic>.dlq`."""
+    return topic + DLQ_SUFFIX
+
+
+def topic_name(prefix: str | CommonSettings, base: str) -> str:
+    """`base` with the topic prefix (a string, or the settings' `topic_prefix`)."""
+    text = prefix.topic_prefix if isinstance(prefix, CommonSettings) else prefix
+    return text + base
+
+
+def all_topic_specs(prefix: str = "") -> list[TopicSpec]:
+    """The specs of every platform topic under `prefix` (DLQs are added by ensure_topics)."""
+    return [spec.with_prefix(prefix) for spec in ALL_TOPICS]
+
+
+def _with_dlqs(specs: Iterable[TopicSpec]) -> list[TopicSpec]:
+    wanted: dict[str, TopicSpec] = {}
+    for spec in specs:
+        wanted.setdefault(spec.name, spec)
+        if not spec.name.endswith(DLQ_SUFFIX):
+            wanted.setdefault(dlq_topic(spec.name), spec.dlq())
+    return list(wanted.values())
+
+
+def _raise_errors(topic_errors: Sequence[tuple[object, ...]]) -> None:
+    for entry in topic_errors:
+        topic, code = entry[0], int(str(entry[1]))
+        if code == 0 or code == TopicAlreadyExistsError.errno:
+            continue
+        message = entry[2] if len(entry) > 2 else ""
+        raise for_code(code)(f"creating topic {topic}: {message}")
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, list[int]]:
+    while True:
+        described = await admin.describe_topics(names)
+        pending = [
+            t["topic"]
+            for t in described
+            if t["error_code"] != 0
+            or not t["partitions"]
+            or any(p["leader"] < 0 for p in t["partitions"])
+        ]
+        if not pending:
+            return {t["topic"]: sorted(p["partition"] for p in t["partitions"]) for t in described}
+        _log.debug("topics.waiting_for_leaders", topics=sorted(pending))
+        await asyncio.sleep(0.2)
+
+
+async def topic_partitions(
+    bootstrap: str, topics: Sequence[str], *, wait_seconds: float = LEADER_WAIT_SECONDS
+) -> dict[str, list[int]]:
+    """Partition ids of each topic, waiting (up to `wait_seconds`) until all
+    exist and have leaders; raises TimeoutError naming the missing ones."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(wait_seconds):
+            return await _wait_for_leaders(admin, list(topics))
+    except TimeoutError:
+        raise TimeoutError(f"topics missing or leaderless: {', '.join(topics)}") from None
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]:
+    """Create the missing topics and their `.dlq` siblings; returns the names created.
+
+    Safe to run concurrently from several services (TOPIC_ALREADY_EXISTS is fine).
+    Waits (up to 30 s) until every partition has a leader, so producers and
+    consumers can start right away."""
+    wanted = _with_dlqs(specs)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in wanted if spec.name not in existing]
+        if missing:
+            new = [
+                NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs())
+                for s in missing
+            ]
+            response = await admin.create_topics(new, timeout_ms=CREATE_TIMEOUT_MS)
+            _raise_errors(response.topic_errors)
+            _log.info("topics.created", topics=[s.name for s in missing])
+        async with asyncio.timeout(LEADER_WAIT_SECONDS):
+            await _wait_for_leaders(admin, [s.name for s in wanted])
+    finally:
+        await admin.close()
+    return [s.name for s in missing]

@@ -1,0 +1,234 @@
+import asyncio
+import time
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import ConsumerRecord
+
+from shared.events import Event, PathwayPublished, PoisonMessage, StatusListPublished, encode_event
+from shared.kafka.consumer import ConsumerLoop
+from shared.kafka.offsets import RedisOffsetStore
+from shared.kafka.producer import EventProducer
+from shared.kafka.topics import dlq_topic
+
+from .conftest import MakeTopic, read_all, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def __call__(self, event: Event, record: ConsumerRecord) -> None:
+        self.events.append(event)
+
+
+def pathway(i: int) -> PathwayPublished:
+    return PathwayPublished(tenant="u", pathway_id=f"p{i}", pathway={"i": i})
+
+
+async def publish_many(producer: EventProducer, topic: str, events: list[PathwayPublished]) -> None:
+    for e in events:
+        await producer.publish(topic, e, key=e.pathway_id)
+
+
+def loop_for(
+    bootstrap: str, topic: str, handler: Recorder, producer: EventProducer, **kw: object
+) -> ConsumerLoop:
+    return ConsumerLoop(bootstrap, [topic], handler, dlq=producer, retry_backoff=0.01, **kw)  # type: ignore[arg-type]
+
+
+async def test_replica_mode_resumes_from_redis_offsets_and_replays_after_wipe(
+    kafka_bootstrap: str,
+    make_topic: MakeTopic,
+    producer: EventProducer,
+    redis_client: aioredis.Redis,
+    prefix: str,
+) -> None:
+    topic = await make_topic(partitions=3)
+    first = [pathway(i) for i in range(6)]
+    await publish_many(producer, topic, first)
+    store = RedisOffsetStore(redis_client, prefix + "svc")
+
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer, offsets=store)
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and len(seen.events) == 6)
+    assert sorted(e.pathway_id for e in seen.events) == [f"p{i}" for i in range(6)]  # type: ignore[attr-defined]
+    saved = await store.load(topic)
+    assert sum(saved.values()) == 6
+    assert await redis_client.exists(store.key(topic))
+
+    # restart: only the new records are handled
+    await publish_many(producer, topic, [pathway(6), pathway(7)])
+    again = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, again, producer, offsets=store)
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and len(again.events) == 2)
+        await asyncio.sleep(0.3)  # nothing older shows up late
+    assert sorted(e.pathway_id for e in again.events) == ["p6", "p7"]  # type: ignore[attr-defined]
+
+    # wiping Redis wipes the offsets: the next start replays everything
+    await redis_client.delete(store.key(topic))
+    replay = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, replay, producer, offsets=store)
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and len(replay.events) == 8)
+    assert loop.progress()["handled"] == 8
+
+
+async def test_poison_messages_go_to_the_dlq_and_the_loop_moves_on(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    topic = await make_topic(partitions=1)
+    good = encode_event(pathway(1))
+    bad_schema = orjson.loads(good)
+    bad_schema["pathway_id"] = 42
+    records = [
+        b"{this is not json",
+        b'{"type": "NoSuchEvent", "version": 1}',
+        orjson.dumps(bad_schema),
+        good,
+    ]
+    for value in records:
+        await producer.publish_raw(topic, value, key=b"k", headers=[("trace", b"t1")])
+
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer)
+    async with loop.running():
+        await wait_until(lambda: len(seen.events) == 1 and loop.caught_up)
+        assert loop.alive
+        assert loop.progress()["dead_lettered"] == 3
+    assert [e.id for e in seen.events] == [orjson.loads(good)["id"]]
+
+    dead = await read_all(kafka_bootstrap, dlq_topic(topic), 3)
+    assert [r.value for r in dead] == records[:3]
+    reasons = [dict(r.headers)["dlq.reason"].decode() for r in dead]
+    assert "malformed JSON" in reasons[0]
+    assert "unknown event type 'NoSuchEvent'" in reasons[1]
+    assert "schema mismatch" in reasons[2] and "$.pathway_id" in reasons[2]
+    for offset, r in enumerate(dead):
+        headers = dict(r.headers)
+        assert headers["dlq.topic"] == topic.encode()
+        assert headers["dlq.partition"] == b"0"
+        assert headers["dlq.offset"] == str(offset).encode()
+        assert headers["trace"] == b"t1"
+        assert r.key == b"k"
+
+
+async def test_handler_poison_and_failures_are_dead_lettered_retries_succeed(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    topic = await make_topic(partitions=1)
+    await publish_many(producer, topic, [pathway(i) for i in range(4)])
+    calls: dict[str, int] = {}
+    handled: list[str] = []
+
+    async def handler(event: Event, record: ConsumerRecord) -> None:
+        assert isinstance(event, PathwayPublished)
+        calls[event.pathway_id] = calls.get(event.pathway_id, 0) + 1
+        if event.pathway_id == "p0":
+            raise PoisonMessage("achievement unknown")
+        if event.pathway_id == "p1":
+            raise RuntimeError("redis down")
+        if event.pathway_id == "p2" and calls["p2"] == 1:
+            raise ConnectionError("flaky once")
+        handled.append(event.pathway_id)
+
+    loop = ConsumerLoop(
+        kafka_bootstrap, [topic], handler, dlq=producer, max_attempts=3, retry_backoff=0.01
+    )
+    async with loop.running():
+        await wait_until(lambda: handled == ["p2", "p3"] and loop.caught_up)
+    assert calls == {"p0": 1, "p1": 3, "p2": 2, "p3": 1}
+    dead = await read_all(kafka_bootstrap, dlq_topic(topic), 2)
+    reasons = {dict(r.headers)["dlq.offset"]: dict(r.headers)["dlq.reason"].decode() for r in dead}
+    assert reasons[b"0"] == "achievement unknown"
+    assert reasons[b"1"].startswith("handler failed 3 times: RuntimeError: redis down")
+
+
+async def test_caught_up_semantics(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    empty = await make_topic("empty", partitions=2)
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, empty, seen, producer)
+    async with loop.running():
+        assert loop.caught_up  # an empty topic is caught up at once
+        await wait_until(lambda: loop.alive)
+        assert loop.ready()
+    assert not loop.alive
+
+    topic = await make_topic("busy", partitions=1)
+    await publish_many(producer, topic, [pathway(i) for i in range(3)])
+    gate = asyncio.Event()
+    handled: list[int] = []
+
+    async def slow(event: Event, record: ConsumerRecord) -> None:
+        if record.offset == 2:
+            await gate.wait()
+        handled.append(record.offset)
+
+    loop = ConsumerLoop(kafka_bootstrap, [topic], slow, dlq=producer)
+    async with loop.running():
+        assert not loop.caught_up
+        await wait_until(lambda: handled == [0, 1])
+        await asyncio.sleep(0.2)
+        assert not loop.caught_up and not loop.ready()
+        progress = loop.progress()
+        assert progress["partitions"] == {f"{topic}/0": {"position": 2, "end": 3, "lag": 1}}
+        gate.set()
+        await wait_until(lambda: loop.caught_up)
+        assert loop.ready()
+        # records published after start do not un-catch-up the loop
+        await publish_many(producer, topic, [pathway(9)])
+        await wait_until(lambda: handled == [0, 1, 2, 3])
+        assert loop.caught_up
+        assert loop.progress()["lag"] == 0
+
+
+async def test_revocation_latency_is_well_under_a_second(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    topic = await make_topic(partitions=3)
+    arrived: dict[str, float] = {}
+
+    async def handler(event: Event, record: ConsumerRecord) -> None:
+        arrived[event.id] = time.monotonic()
+
+    loop = ConsumerLoop(kafka_bootstrap, [topic], handler, dlq=producer)
+    async with loop.running():
+        await wait_until(lambda: loop.alive and loop.caught_up)
+        delays = []
+        for i in range(10):
+            event = StatusListPublished(
+                list_id=f"l{i}", list_url="u", issuer_did="d", purpose="revocation",
+                sequence=i, credential_jwt="j",
+            )  # fmt: skip
+            sent = time.monotonic()
+            await producer.publish(topic, event, key=event.list_id)
+            await wait_until(lambda e=event: e.id in arrived, seconds=5)  # type: ignore[misc]
+            delays.append(arrived[event.id] - sent)
+    assert max(delays) < 1.0
+
+
+async def test_group_mode_commits_to_kafka(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer, prefix: str
+) -> None:
+    topic = await make_topic(partitions=2)
+    await publish_many(producer, topic, [pathway(i) for i in range(4)])
+    group = prefix + "group"
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer, group_id=group)
+    async with loop.running():
+        await wait_until(lambda: len(seen.events) == 4 and loop.caught_up, seconds=30)
+
+    await publish_many(producer, topic, [pathway(4)])
+    again = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, again, producer, group_id=group)
+    async with loop.running():
+        await wait_until(lambda: len(again.events) == 1 and loop.caught_up, seconds=30)
+        await asyncio.sleep(0.3)
+    assert [e.pathway_id for e in again.events] == ["p4"]  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from aiokafka.errors import CommitFailedError
 from shared.events import DEFAULT_REGISTRY, Event, EventRegistry, PoisonMessage, decode_event
 from shared.kafka.offsets import OffsetStore
 from shared.kafka.producer import Publisher
-from shared.kafka.progress import Progress
+from shared.kafka.progress import Progress, Snapshot
 from shared.kafka.topics import dlq_topic, topic_partitions
 from shared.logging import get_logger
 
@@ -96,10 +96,14 @@ class ConsumerLoop:
         """A ready check: alive and caught up."""
         return self.alive and self.caught_up
 
-    def progress(self) -> dict[str, object]:
-        """Counts, lag per partition and flags, for /readyz details and metrics."""
+    def snapshot(self) -> Snapshot:
+        """Typed progress: counters and lag per partition."""
         highwater = self._consumer.highwater if self._consumer is not None else None
-        report = self._progress.report(highwater)
+        return self._progress.snapshot(highwater)
+
+    def progress(self) -> dict[str, object]:
+        """Counts, lag per partition and flags, for /readyz details."""
+        report = self.snapshot().as_dict()
         report["alive"] = self.alive
         return report
 

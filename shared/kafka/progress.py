@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
@@ -56,24 +57,46 @@ class Progress:
             self._caught_up = True
         return self._caught_up
 
-    def report(self, highwater: Highwater | None = None) -> dict[str, object]:
-        """Counters and per-partition position, end and lag."""
-        partitions: dict[str, dict[str, int | None]] = {}
-        total_lag = 0
+    def snapshot(self, highwater: Highwater | None = None) -> Snapshot:
+        """Counters and per-partition position, end and lag (live high-water
+        marks from `highwater` when known, else the end seen at start)."""
+        partitions: dict[TopicPartition, PartitionLag] = {}
         for tp, position in sorted(self._position.items()):
             live = highwater(tp) if highwater is not None else None
             end = max(self._end[tp], live or 0)
-            lag = end - (position or 0)
-            total_lag += max(0, lag)
-            partitions[f"{tp.topic}/{tp.partition}"] = {
-                "position": position,
-                "end": end,
-                "lag": max(0, lag),
-            }
+            partitions[tp] = PartitionLag(position, end, max(0, end - (position or 0)))
+        return Snapshot(self.caught_up, self._handled, self._dead_lettered, partitions)
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    position: int | None
+    end: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A point-in-time view of a consumer's progress."""
+
+    caught_up: bool
+    handled: int
+    dead_lettered: int
+    partitions: dict[TopicPartition, PartitionLag]
+
+    @property
+    def lag(self) -> int:
+        return sum(p.lag for p in self.partitions.values())
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form (partitions keyed `topic/partition`)."""
         return {
             "caught_up": self.caught_up,
-            "handled": self._handled,
-            "dead_lettered": self._dead_lettered,
-            "lag": total_lag,
-            "partitions": partitions,
+            "handled": self.handled,
+            "dead_lettered": self.dead_lettered,
+            "lag": self.lag,
+            "partitions": {
+                f"{tp.topic}/{tp.partition}": {"position": p.position, "end": p.end, "lag": p.lag}
+                for tp, p in self.partitions.items()
+            },
         }

@@ -1,11 +1,10 @@
-import orjson
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.events import PathwayPublished, decode_event
 from shared.kafka.producer import EventProducer
-from shared.kafka.topics import TopicSpec, all_topic_specs, dlq_topic, ensure_topics
+from shared.kafka.topics import TopicSpec, dlq_topic, ensure_topics
 
 from .conftest import MakeTopic, read_all
 
@@ -65,24 +64,3 @@ async def test_ensure_topics_is_idempotent_and_makes_dlqs(
         assert policies == {compacted: "compact", dlq_topic(compacted): "delete"}
     finally:
         await admin.close()
-
-
-def test_all_topic_specs_match_the_documented_topics() -> None:
-    specs = {s.name: s for s in all_topic_specs("x.")}
-    assert set(specs) == {
-        "x.issuer.profiles",
-        "x.catalog.achievements",
-        "x.catalog.pathways",
-        "x.credentials.issued",
-        "x.status.changes",
-        "x.status.lists",
-        "x.issuer.assessments",
-    }
-    compacted = {name for name, s in specs.items() if s.compacted}
-    assert compacted == {
-        "x.issuer.profiles",
-        "x.catalog.achievements",
-        "x.catalog.pathways",
-        "x.status.lists",
-    }
-    assert orjson.dumps(sorted(specs))  # names are plain strings

@@ -1,0 +1,36 @@
+"""Running a ConsumerLoop inside an app's cleanup context.
+
+async def status_consumer(app: web.Application) -> AsyncIterator[None]:
+    loop = ConsumerLoop(bootstrap, [topic], handler, dlq=app[PRODUCER], offsets=store)
+    async with serve_consumer(app, "status-lists", loop):
+        yield
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from shared.kafka.consumer import ConsumerLoop
+from shared.kafka.metrics import ConsumerCollector
+from shared.web.app import add_ready_check
+from shared.web.metrics import METRICS
+
+
+@contextlib.asynccontextmanager
+async def serve_consumer(
+    app: web.Application, name: str, loop: ConsumerLoop
+) -> AsyncIterator[ConsumerLoop]:
+    """Register `name` as a ready check (alive and caught up, with progress
+    details) and as metrics, run the loop as a task, stop it on exit."""
+    add_ready_check(app, name, loop.ready, details=loop.progress)
+    collector = ConsumerCollector(name, loop)
+    registry = app[METRICS].registry
+    registry.register(collector)
+    try:
+        async with loop.running():
+            yield loop
+    finally:
+        registry.unregister(collector)

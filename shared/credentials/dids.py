@@ -204,6 +204,11 @@ def _sole_method_id(doc: Mapping[str, Any], purpose: str) -> str | None:
 class DidResolver:
     """Resolves DIDs: known documents first, then did:key/did:jwk, then did:web.
 
+    ``DidError`` codes: ``invalid_did``, ``unsupported_method``, ``unavailable``
+    (did:web could not be fetched: a transient "could not check"),
+    ``bad_document``, ``not_found`` (no such verification method),
+    ``key_not_authorized`` (not listed under the proof purpose).
+
     ``known`` is kept by reference, so a caller may keep adding documents it
     learns (the verifier feeds it from Kafka). Keys of self-certifying DIDs
     (did:key, did:jwk) are cached per instance, as they can never change.
@@ -243,13 +248,13 @@ class DidResolver:
             raise DidError("unsupported_method", f"DID method {method!r} is not supported")
         url = did_web_url(did)
         if self._fetch_json is None:
-            raise DidError("not_found", "did:web resolution is not configured")
+            raise DidError("unavailable", "did:web resolution is not configured")
         try:
             return await self._fetch_json(url)
         except CredentialError:
             raise
         except Exception as exc:
-            raise DidError("not_found", f"could not fetch the did:web document ({exc})") from exc
+            raise DidError("unavailable", f"could not fetch the did:web document ({exc})") from exc
 
     async def verification_key(self, vm_id: str, purpose: str = "assertionMethod") -> PublicKey:
         """The public key of ``vm_id``, provided its controller authorised it for ``purpose``."""

@@ -215,11 +215,17 @@ def _same_key(a: PublicKey, b: PublicKey) -> bool:
     return jwk_thumbprint(public_key_to_jwk(a)) == jwk_thumbprint(public_key_to_jwk(b))
 
 
+def _key_error(exc: CredentialError) -> ProofError:
+    """``key_unavailable`` if the DID could not be fetched, else ``unknown_key``."""
+    code = "key_unavailable" if exc.code == "unavailable" else "unknown_key"
+    return ProofError(code, f"{exc.code}: {exc.detail}")
+
+
 async def _issuer_key(resolver: DidResolver, vm_id: str) -> PublicKey:
     try:
         return await resolver.verification_key(vm_id, "assertionMethod")
     except CredentialError as exc:
-        raise ProofError("unknown_key", f"{exc.code}: {exc.detail}") from exc
+        raise _key_error(exc) from exc
 
 
 async def _key_from_kid(kid: object, issuer: str, resolver: DidResolver) -> PublicKey:
@@ -245,7 +251,7 @@ async def _key_from_jwk(jwk: object, issuer: str, resolver: DidResolver) -> Publ
     try:
         doc = await resolver.resolve(issuer)
     except CredentialError as exc:
-        raise ProofError("unknown_key", f"{exc.code}: {exc.detail}") from exc
+        raise _key_error(exc) from exc
     entries = doc.get("assertionMethod")
     for entry in entries if isinstance(entries, list) else []:
         ref = entry.get("id") if isinstance(entry, dict) else entry
@@ -322,7 +328,12 @@ def _check_claims(payload: dict[str, Any], credential: dict[str, Any]) -> None:
 
 
 async def verify_vc_jwt(token: str, resolver: DidResolver) -> dict[str, Any]:
-    """Verify a VC-JWT and return the credential; raises ``ProofError``."""
+    """Verify a VC-JWT and return the credential (registered claims removed).
+
+    Raises ``ProofError``: ``malformed_jwt``, ``alg_not_allowed``,
+    ``alg_key_mismatch``, ``unknown_key``, ``key_unavailable`` (the issuer's
+    did:web could not be fetched), ``signature_invalid``, ``claim_mismatch``.
+    """
     header, payload = _split(token)
     alg = _check_header(header)
     credential = _credential_from_payload(payload)

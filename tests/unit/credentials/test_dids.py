@@ -197,7 +197,7 @@ async def test_errors_unsupported_mismatch_and_unreachable() -> None:
     cases = [
         ("did:ion:abc", "unsupported_method"),
         ("did:web:evil.example", "bad_document"),
-        ("did:web:down.example", "not_found"),
+        ("did:web:down.example", "unavailable"),
     ]
     for did, code in cases:
         with pytest.raises(DidError) as err:
@@ -205,7 +205,7 @@ async def test_errors_unsupported_mismatch_and_unreachable() -> None:
         assert err.value.code == code, did
     with pytest.raises(DidError) as err:
         await DidResolver().resolve("did:web:example.com")
-    assert err.value.code == "not_found"
+    assert err.value.code == "unavailable"
 
 
 async def test_known_documents_win_and_are_live() -> None:

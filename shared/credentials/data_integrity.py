@@ -1,14 +1,15 @@
 """Data Integrity proofs: ``DataIntegrityProof`` with ``eddsa-rdfc-2022`` (and
 ``ecdsa-rdfc-2019`` for P-256 keys).
 
-Algorithm (vc-di-eddsa §3.2 "eddsa-rdfc-2022"; vc-di-ecdsa §3.2 is the same
-with P-256): the proof configuration is the proof without ``proofValue`` and
-with the document's ``@context``; both it and the document without ``proof``
-are canonicalised with RDFC-1.0 (safe mode, bundled contexts); hashData =
-SHA-256(canonical proof config) || SHA-256(canonical document); the signature
-over hashData travels as multibase base58btc (``z...``) in ``proofValue``.
+Algorithm (vc-di-eddsa §3.2 "eddsa-rdfc-2022"; vc-di-ecdsa "ecdsa-rdfc-2019"
+is the same with P-256 and an IEEE P1363 r||s signature): the proof
+configuration is the proof without ``proofValue`` and with the document's
+``@context``; both it and the document without ``proof`` are canonicalised
+with RDFC-1.0 (safe mode, bundled contexts); hashData = SHA-256(canonical
+proof config) || SHA-256(canonical document); the signature over hashData
+travels as multibase base58btc (``z...``) in ``proofValue``.
 
-Proof sets (VC Data Integrity §2.1.2): ``proof`` may be an object or an
+Proof sets (VC Data Integrity "Proof Sets"): ``proof`` may be an object or an
 array; each proof signs the document without ``proof`` and every one must
 verify. Proof chains (``previousProof``) are not supported.
 """
@@ -92,7 +93,7 @@ def _suite_for(key: SigningKey) -> str:
 def _hash_data(
     registry: ContextRegistry, config: Mapping[str, Any], doc_hash: bytes, path: str
 ) -> bytes:
-    """vc-di-eddsa §3.2.4 / vc-di-ecdsa §3.2.4: SHA-256(config) || SHA-256(document)."""
+    """vc-di-eddsa §3.2.4 "Hashing": SHA-256(proof config) || SHA-256(document)."""
     canonical = registry.canonize(config, path=path)
     return hashlib.sha256(canonical.encode("utf-8")).digest() + doc_hash
 
@@ -150,7 +151,8 @@ def sign_data_integrity(
 # --- verification: cheap checks first --------------------------------------------
 
 
-def _proofs_of(doc: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+def proof_entries(doc: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(path, proof)`` for each proof (``proof`` is an object or an array)."""
     raw = doc.get("proof")
     if raw is None or raw == []:
         raise ProofError("missing_proof", "document has no proof", "proof")
@@ -172,14 +174,14 @@ def _str_member(proof: Mapping[str, Any], name: str, path: str) -> str | None:
     return value
 
 
-def _check_purpose_binding(
+def check_purpose_binding(
     proof: Mapping[str, Any],
     path: str,
     expected_purpose: str,
     challenge: str | None,
     domain: str | None,
 ) -> tuple[str | None, tuple[str, ...]]:
-    """VC Data Integrity §4.3 (Verify Proof): purpose, challenge and domain."""
+    """VC Data Integrity §4 "Verify Proof": proof purpose, challenge and domain."""
     purpose = proof.get("proofPurpose")
     if purpose != expected_purpose:
         raise ProofError(
@@ -247,9 +249,7 @@ def _precheck(
         raise ProofError(
             "bad_proof", "verificationMethod must be a URL", f"{path}.verificationMethod"
         )
-    got_challenge, domains = _check_purpose_binding(
-        proof, path, expected_purpose, challenge, domain
-    )
+    got_challenge, domains = check_purpose_binding(proof, path, expected_purpose, challenge, domain)
     created = _check_dates(proof, path, now)
     signature = _decode_proof_value(proof, path)
     info = VerifiedProof(
@@ -324,7 +324,7 @@ async def verify_data_integrity_proofs(
     moment = now or datetime.now(UTC)
     checked = [
         _precheck(path, proof, expected_purpose, challenge, domain, moment)
-        for path, proof in _proofs_of(doc)
+        for path, proof in proof_entries(doc)
     ]
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":

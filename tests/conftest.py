@@ -52,6 +52,15 @@ def _bootstrap_error(bootstrap: str) -> str | None:
     return "; ".join(errors)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration and tests/e2e with its folder's marker."""
+    for item in items:
+        parts = item.path.parts
+        for marker in STACK_MARKERS:
+            if marker in parts and "tests" in parts and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """Kafka bootstrap servers of the running stack."""

@@ -241,3 +241,28 @@ async def test_500_is_logged_with_the_traceback(make_client: MakeClient) -> None
     assert failed[0]["log_level"] == "error"
     assert failed[0]["exc_info"] is True
     assert failed[0]["path"] == "/boom"
+
+
+async def test_json_content_type_with_parameters(make_client: MakeClient) -> None:
+    client = await make_client(make_app())
+    headers = {"Content-Type": "Application/JSON; charset=utf-8"}
+    resp = await client.post("/echo", data=b'{"k": "v"}', headers=headers)
+    assert resp.status == 200
+    assert await resp.json() == {"value": {"k": "v"}}
+    vc = await client.post("/echo", data=b"{}", headers={"Content-Type": "application/vc+json"})
+    assert vc.status == 200
+    html = await client.post("/echo", data=b"{}", headers={"Content-Type": "application/jsonx"})
+    assert html.status == 415
+
+
+def test_extension_members_never_override_core_members() -> None:
+    problem = Problem(400, "d", extra={"status": 200, "type": "x", "hint": "h"})
+    body = problem.body("/p")
+    assert body == {
+        "type": "about:blank",
+        "title": "Bad Request",
+        "status": 400,
+        "detail": "d",
+        "instance": "/p",
+        "hint": "h",
+    }

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from .errors import CredentialError, ProofError
+from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
 from .keys import PublicKey, SigningKey, b58decode, b58encode
 
@@ -94,12 +94,18 @@ def _hash_data(
     registry: ContextRegistry, config: Mapping[str, Any], doc_hash: bytes, path: str
 ) -> bytes:
     """vc-di-eddsa §3.2.4 "Hashing": SHA-256(proof config) || SHA-256(document)."""
-    canonical = registry.canonize(config, path=path)
-    return hashlib.sha256(canonical.encode("utf-8")).digest() + doc_hash
+    return _sha256(registry.canonize(config, path=path), path) + doc_hash
 
 
 def _document_hash(registry: ContextRegistry, unsecured: Mapping[str, Any]) -> bytes:
-    return hashlib.sha256(registry.canonize(unsecured).encode("utf-8")).digest()
+    return _sha256(registry.canonize(unsecured), None)
+
+
+def _sha256(canonical: str, path: str | None) -> bytes:
+    try:
+        return hashlib.sha256(canonical.encode("utf-8")).digest()
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") has no UTF-8 form
+        raise ContextError("bad_text", "text is not valid Unicode", path) from exc
 
 
 def _sign_bytes(key: SigningKey, data: bytes) -> bytes:
@@ -315,11 +321,13 @@ async def verify_data_integrity_proofs(
     challenge: str | None = None,
     domain: str | None = None,
     expected_controller: str | None = None,
+    check_controller: bool = True,
     now: datetime | None = None,
     contexts: ContextRegistry | None = None,
 ) -> tuple[VerifiedProof, ...]:
     """Verify every proof of ``doc``; all must pass. ``expected_controller``
-    (default: the ``issuer`` for ``assertionMethod``) must control each key."""
+    (default: the ``issuer`` for ``assertionMethod``) must control each key,
+    unless ``check_controller`` is False (e.g. co-signers of a proof set)."""
     registry = contexts or default_registry()
     moment = now or datetime.now(UTC)
     checked = [
@@ -329,7 +337,7 @@ async def verify_data_integrity_proofs(
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
         controller = issuer_id(doc)
-    for item in checked:
+    for item in checked if check_controller else []:
         if controller is not None and item.info.controller != controller:
             raise ProofError(
                 "controller_mismatch",
@@ -360,6 +368,7 @@ async def verify_data_integrity(
     challenge: str | None = None,
     domain: str | None = None,
     expected_controller: str | None = None,
+    check_controller: bool = True,
     now: datetime | None = None,
     contexts: ContextRegistry | None = None,
 ) -> VerifiedProof:
@@ -378,6 +387,7 @@ async def verify_data_integrity(
         challenge=challenge,
         domain=domain,
         expected_controller=expected_controller,
+        check_controller=check_controller,
         now=now,
         contexts=contexts,
     )

@@ -178,7 +178,8 @@ def bake_png(png: bytes, credential: Credential) -> bytes:
     """A copy of ``png`` carrying ``credential``; an existing one is replaced."""
     text = credential_text(credential).encode("utf-8")
     chunks = [
-        c for c in read_png_chunks(png)
+        c
+        for c in read_png_chunks(png)
         if not (c.type == b"iTXt" and _itxt_text(c.data) is not None)
     ]
     itxt = Chunk(b"iTXt", ITXT_KEYWORD + b"\x00\x00\x00\x00\x00" + text)

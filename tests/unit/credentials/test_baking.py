@@ -33,7 +33,7 @@ JWT = "eyJhbGciOiJFZERTQSJ9.eyJpc3MiOiJkaWQ6ZXhhbXBsZSJ9.c2lnbmF0dXJl"
 CREDENTIAL = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],
     "id": "urn:uuid:0b7f5d7e-1f0a-4c53-9d4e-3c2f7a6e1a01",
-    "name": "Données <b>]]> & \"quoted\" — ünïcödé 🎓",
+    "name": 'Données <b>]]> & "quoted" — ünïcödé 🎓',
     "credentialSubject": {"achievement": {"name": "x"}},
 }
 SVG = (
@@ -225,8 +225,10 @@ TWO = (
         (TWO, "multiple_credentials"),
         ("<svg", "bad_svg"),
         ('<html xmlns="http://www.w3.org/1999/xhtml"/>', "bad_svg"),
-        (f'<svg xmlns:ob="{SVG_NAMESPACE}"><ob:credential>[]</ob:credential></svg>',
-         "bad_credential"),
+        (
+            f'<svg xmlns:ob="{SVG_NAMESPACE}"><ob:credential>[]</ob:credential></svg>',
+            "bad_credential",
+        ),
         (f'<svg xmlns:ob="{SVG_NAMESPACE}"><ob:credential verify="a b"/></svg>', "bad_credential"),
     ],
 )
@@ -284,18 +286,23 @@ def test_openbadgeslib_reads_our_svg(credential: dict[str, object] | str) -> Non
 def test_we_read_openbadgeslib_svg(credential: dict[str, object] | str) -> None:
     is_json = isinstance(credential, dict)
     token = json.dumps(credential) if is_json else credential
-    baked = obl.bake_svg(SVG.encode(), token, element=obl.SVG_ELEMENT_OB3,
-                         namespace=obl.SVG_NS_OB3, as_text=is_json)
+    baked = obl.bake_svg(
+        SVG.encode(), token, element=obl.SVG_ELEMENT_OB3, namespace=obl.SVG_NS_OB3, as_text=is_json
+    )
     assert unbake_svg(baked) == credential
 
 
 # --- property: any JSON-able credential survives a bake/unbake round trip -------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 CREDENTIALS = st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=6)
@@ -309,7 +316,9 @@ def test_round_trip_property(credential: dict[str, object]) -> None:
 
 
 def test_svg_with_an_ob2_assertion_keeps_its_prefix() -> None:
-    ob2 = obl.bake_svg(SVG.encode(), JWT)  # OB 2.0 carrier: xmlns:openbadges="http://openbadges.org"
+    ob2 = obl.bake_svg(
+        SVG.encode(), JWT
+    )  # OB 2.0 carrier: xmlns:openbadges="http://openbadges.org"
     baked = bake_svg(ob2, CREDENTIAL)
     assert unbake_svg(baked) == CREDENTIAL
     doc = parseString(baked)

@@ -42,10 +42,10 @@ def test_email_is_normalised_before_hashing() -> None:
 
 
 def test_other_identity_types_are_not_normalised() -> None:
-    identity = hash_identity("AB-12", salt="s", identity_type="studentId")
+    identity = hash_identity("AB-12", salt="s", identity_type="sisSourcedId")
     expected = hashlib.sha256(b"AB-12s").hexdigest()
     assert identity["identityHash"] == f"sha256${expected}"
-    assert identity["identityType"] == "studentId"
+    assert identity["identityType"] == "sisSourcedId"
 
 
 def test_default_salt_is_random_16_bytes_hex() -> None:
@@ -70,8 +70,13 @@ def test_empty_value_refused() -> None:
 
 
 def test_matches_spec_vector_and_variants() -> None:
-    identity = {"type": "IdentityObject", "identityHash": SPEC_HASH, "identityType": "emailAddress",
-                "hashed": True, "salt": "Kosher"}
+    identity = {
+        "type": "IdentityObject",
+        "identityHash": SPEC_HASH,
+        "identityType": "emailAddress",
+        "hashed": True,
+        "salt": "Kosher",
+    }
     assert matches_identity(identity, "a@example.com")
     assert matches_identity(identity, "A@EXAMPLE.com")
     assert not matches_identity(identity, "b@example.com")
@@ -79,25 +84,37 @@ def test_matches_spec_vector_and_variants() -> None:
 
 
 def test_matches_upper_case_hex_and_md5() -> None:
-    upper = {"identityHash": SPEC_HASH.upper().replace("SHA256$", "sha256$"), "hashed": True,
-             "salt": "Kosher", "identityType": "emailAddress"}
+    upper = {
+        "identityHash": SPEC_HASH.upper().replace("SHA256$", "sha256$"),
+        "hashed": True,
+        "salt": "Kosher",
+        "identityType": "emailAddress",
+    }
     assert matches_identity(upper, "a@example.com")
     md5 = hashlib.md5(b"a@example.comKosher").hexdigest()
-    legacy = {"identityHash": f"md5${md5}", "hashed": True, "salt": "Kosher",
-              "identityType": "emailAddress"}
+    legacy = {
+        "identityHash": f"md5${md5}",
+        "hashed": True,
+        "salt": "Kosher",
+        "identityType": "emailAddress",
+    }
     assert matches_identity(legacy, "a@example.com")
     assert not matches_identity(legacy, "x@example.com")
 
 
 def test_hash_from_a_non_normalising_issuer_still_matches() -> None:
     raw = hashlib.sha256(b"Mixed.Case@Example.com" + b"pepper").hexdigest()
-    identity = {"identityHash": f"sha256${raw}", "hashed": True, "salt": "pepper",
-                "identityType": "emailAddress"}
+    identity = {
+        "identityHash": f"sha256${raw}",
+        "hashed": True,
+        "salt": "pepper",
+        "identityType": "emailAddress",
+    }
     assert matches_identity(identity, "Mixed.Case@Example.com")
 
 
 def test_plaintext_identity() -> None:
-    identity = plain_identity("S-1234", "studentId")
+    identity = plain_identity("S-1234", "sisSourcedId")
     assert identity["hashed"] is False
     assert matches_identity(identity, "S-1234")
     assert not matches_identity(identity, "S-1235")

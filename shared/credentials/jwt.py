@@ -30,6 +30,7 @@ from .keys import (
     SigningKey,
     alg_for_key,
     b64url_decode,
+    b64url_encode,
     jwk_thumbprint,
     public_key_from_jwk,
     public_key_to_jwk,
@@ -287,6 +288,13 @@ async def _verification_key(
 def _check_signature(token: str, alg: str, key: PublicKey) -> None:
     if alg_for_key(key) != alg:
         raise ProofError("alg_key_mismatch", f"{alg} cannot be used with this key type")
+    signature = token.rpartition(".")[2]
+    try:  # only the canonical encoding: one credential, one token string
+        canonical = b64url_encode(b64url_decode(signature)) == signature
+    except CredentialError:
+        canonical = False
+    if not canonical or not signature:
+        raise ProofError("signature_invalid", "the signature is not canonical base64url")
     try:
         jws.deserialize_compact(token, _joserfc_key(key), registry=_REGISTRY)
     except BadSignatureError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -35,6 +36,7 @@ P256_PUB_PREFIX = b"\x80\x24"
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
+_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_B58_CHARS = 256  # public keys only: refuse absurd inputs before the bignum work
 
 
@@ -78,7 +80,7 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url without padding; raises ``KeyFormatError``."""
-    if not isinstance(text, str) or "=" in text:
+    if not isinstance(text, str) or not _B64URL_RE.fullmatch(text):
         raise KeyFormatError("bad_key", "expected unpadded base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -251,3 +251,16 @@ async def test_wrong_typ_refused() -> None:
         key, {"alg": "EdDSA", "kid": key.kid, "typ": "vp+jwt"}, vc_jwt_claims(ob3_credential(did))
     )
     assert await _reason(token) == "malformed_jwt"
+
+
+async def test_non_canonical_signature_encoding_refused() -> None:
+    key, did = _issuer_key()
+    token = sign_vc_jwt(ob3_credential(did), key)
+    head, body, sig = token.split(".")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(sig[-1])
+    twin = alphabet[last ^ 0b0001]  # differs only in bits the 64-byte signature does not use
+    same_bytes = base64.urlsafe_b64decode(sig[:-1] + twin + "==")
+    assert same_bytes == base64.urlsafe_b64decode(sig + "==")
+    assert await _reason(f"{head}.{body}.{sig[:-1]}{twin}") == "signature_invalid"
+    assert await verify_vc_jwt(token, DidResolver())  # the canonical one still verifies

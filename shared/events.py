@@ -77,6 +77,9 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     did: str
     profile: dict[str, object]
     did_document: dict[str, object]
+    # The key store's opaque id of the signing key (never key material), so
+    # issuer and revocation find the key again after a Redis rebuild.
+    signing_key_id: str | None = None
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):
@@ -128,6 +131,11 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     status_entries: list[StatusEntryRef]
     idempotency_key: str | None = None
     valid_until: str | None = None
+    # The same credential with an embedded Data Integrity proof (eddsa-rdfc-2022).
+    credential_ldp: dict[str, object] | None = None
+    # Fingerprint of the request behind `idempotency_key`, to spot a reuse
+    # of the key with a different request.
+    request_hash: str | None = None
 
 
 class StatusChanged(Event, frozen=True, kw_only=True):

@@ -1,0 +1,11 @@
+"""Typed app keys of the catalog service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.catalog.settings import Settings
+from services.catalog.store import CatalogStore
+
+CATALOG_SETTINGS: web.AppKey[Settings] = web.AppKey("catalog.settings", Settings)
+STORE: web.AppKey[CatalogStore] = web.AppKey("catalog.store", CatalogStore)

@@ -1,0 +1,82 @@
+"""The resources every service runs with, as aiohttp cleanup contexts.
+
+A service's `create_app` lists the contexts it needs; aiohttp enters them in
+order at start-up and leaves them in reverse at shutdown, and only those that
+started (aiohttp `cleanup_ctx`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import redis.asyncio as redis
+from aiohttp import web
+
+from shared.kafka.consumer import ConsumerLoop, Handler
+from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
+from shared.kafka.producer import EventProducer
+from shared.kafka.topics import all_topic_specs, ensure_topics, topic_name
+from shared.settings import CommonSettings
+from shared.web.consumers import serve_consumer
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+RedisFactory = Callable[[str], redis.Redis]
+
+REDIS: web.AppKey[redis.Redis] = web.AppKey("shared.redis", redis.Redis)
+PRODUCER: web.AppKey[EventProducer] = web.AppKey("shared.producer", EventProducer)
+
+
+def redis_context(settings: CommonSettings, factory: RedisFactory) -> CleanupContext:
+    async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[REDIS] = client = factory(settings.redis_url)
+        await client.ping()  # fail fast, not half-started
+        yield
+        await client.aclose()
+
+    return redis_ctx
+
+
+def kafka_context(settings: CommonSettings) -> CleanupContext:
+    """Create the platform topics if missing, then run the acks=all producer."""
+
+    async def kafka_ctx(app: web.Application) -> AsyncIterator[None]:
+        await ensure_topics(settings.kafka_bootstrap, all_topic_specs(settings.topic_prefix))
+        producer = EventProducer(settings.kafka_bootstrap, client_id=settings.service)
+        await producer.start()
+        app[PRODUCER] = producer
+        yield
+        await producer.stop()
+
+    return kafka_ctx
+
+
+def consumer_context(
+    settings: CommonSettings,
+    name: str,
+    topics: Sequence[str],
+    handler: Callable[[web.Application], Handler],
+    *,
+    durable: bool = True,
+) -> CleanupContext:
+    """Consume `topics` (base names) in replica mode into this service's state.
+
+    `durable` keeps the offsets in Redis next to the state they produced, so
+    a wiped Redis replays from the beginning; otherwise the offsets live in
+    memory and every start replays (the verifier's in-memory replica)."""
+
+    async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
+        offsets: OffsetStore = (
+            RedisOffsetStore(app[REDIS], settings.redis_prefix) if durable else MemoryOffsetStore()
+        )
+        loop = ConsumerLoop(
+            settings.kafka_bootstrap,
+            [topic_name(settings, base) for base in topics],
+            handler(app),
+            dlq=app[PRODUCER],
+            offsets=offsets,
+            client_id=f"{settings.service}-{name}",
+        )
+        async with serve_consumer(app, name, loop):
+            yield
+
+    return consumer_ctx

@@ -283,21 +283,16 @@ def build_credential(
     (see ``recipients.hash_identity``); ``credential_status`` is an entry such
     as a ``BitstringStatusListEntry``.
     """
-    if not subject_id and not identifiers:
-        raise ValueError("the subject needs an id or at least one identifier (§B.1.3)")
     if valid_until is not None and valid_until < valid_from:
         raise ValueError("validUntil is before validFrom")
-    subject = _compact(
-        [
-            ("id", subject_id),
-            ("type", ["AchievementSubject"]),
-            ("identifier", list(identifiers)),
-            ("achievement", achievement),
-            ("result", list(results)),
-            ("creditsEarned", credits_earned),
-            ("activityStartDate", _maybe_datetime(activity_start)),
-            ("activityEndDate", _maybe_datetime(activity_end)),
-        ]
+    subject = build_subject(
+        achievement=achievement,
+        subject_id=subject_id,
+        identifiers=identifiers,
+        results=results,
+        credits_earned=credits_earned,
+        activity_start=activity_start,
+        activity_end=activity_end,
     )
     credential = _compact(
         [
@@ -316,6 +311,33 @@ def build_credential(
         ]
     )
     return {"@context": contexts_for(credential), **credential}
+
+
+def build_subject(
+    *,
+    achievement: Json,
+    subject_id: str | None = None,
+    identifiers: Sequence[Json] = (),
+    results: Sequence[Json] = (),
+    credits_earned: float | None = None,
+    activity_start: datetime | None = None,
+    activity_end: datetime | None = None,
+) -> Json:
+    """§B.1.3 AchievementSubject: the learner (``id`` and/or ``identifier``)."""
+    if not subject_id and not identifiers:
+        raise ValueError("the subject needs an id or at least one identifier (§B.1.3)")
+    return _compact(
+        [
+            ("id", subject_id),
+            ("type", ["AchievementSubject"]),
+            ("identifier", list(identifiers)),
+            ("achievement", achievement),
+            ("result", list(results)),
+            ("creditsEarned", credits_earned),
+            ("activityStartDate", _maybe_datetime(activity_start)),
+            ("activityEndDate", _maybe_datetime(activity_end)),
+        ]
+    )
 
 
 def contexts_for(document: Mapping[str, object]) -> list[str]:

@@ -188,3 +188,31 @@ def test_profile_and_result_defaults() -> None:
         "name": "X",
     }
     assert build_result(status=None, value="A") == {"type": ["Result"], "value": "A"}
+
+
+def _bundled_loader() -> object:
+    manifest = json.loads((CONTEXTS / "manifest.json").read_text())
+    files = {entry["url"]: CONTEXTS / entry["file"] for entry in manifest}
+
+    def load(url: str, options: object = None) -> dict[str, object]:
+        document = json.loads(files[url].read_text())  # KeyError: never the network
+        return {"contextUrl": None, "documentUrl": url, "document": document}
+
+    return load
+
+
+@pytest.mark.parametrize("make", [full_credential, minimal_credential])
+def test_plain_pyld_drops_nothing(make: object) -> None:
+    """Independent of jsonld.py: pyld with only the bundled contexts drops no key."""
+    from pyld import jsonld as pyld
+
+    dropped: list[str | None] = []
+    pyld.expand(
+        make(),
+        {"documentLoader": _bundled_loader()},  # type: ignore[operator]
+        on_property_dropped=dropped.append,
+    )
+    assert dropped == []
+    bad = replaced(full_credential(), "credentialSubject.achievement.eqfLevl", 6)
+    pyld.expand(bad, {"documentLoader": _bundled_loader()}, on_property_dropped=dropped.append)
+    assert dropped == ["eqfLevl"]

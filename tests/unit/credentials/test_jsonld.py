@@ -232,3 +232,19 @@ def test_identical_sibling_blank_nodes_stay_within_budget() -> None:
     doc = badge(ISSUER)
     doc["credentialSubject"]["result"] = [{"type": ["Result"], "value": "84"}] * 4
     assert canonize(doc) == _reference_nquads(doc)
+
+
+def test_memo_is_transparent_across_document_shapes() -> None:
+    # A presentation nests credentials with their own @context (a @graph
+    # container): interleave it with plain credentials on one registry.
+    registry = ContextRegistry()
+    credential = badge(ISSUER)
+    presentation = {
+        "@context": [VC2],
+        "type": ["VerifiablePresentation"],
+        "holder": "did:example:holder",
+        "verifiableCredential": [credential],
+    }
+    for _ in range(2):
+        for doc in (presentation, credential, presentation):
+            assert registry.canonize(doc) == _reference_nquads(doc)

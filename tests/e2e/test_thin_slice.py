@@ -132,7 +132,9 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     status, issued = await award(stack, achievement_id, 95, key="pass-1")
     assert status == 201, issued
     jwt = issued["jwt"]
-    assert issued["credential"]["credentialStatus"]["type"] == "BitstringStatusListEntry"
+    statuses = issued["credential"]["credentialStatus"]
+    assert {s["statusPurpose"] for s in statuses} == {"revocation", "suspension"}
+    assert {s["type"] for s in statuses} == {"BitstringStatusListEntry"}
 
     # A retry with the same Idempotency-Key answers the same credential.
     status, again = await award(stack, achievement_id, 95, key="pass-1")

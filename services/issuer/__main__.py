@@ -1,0 +1,3 @@
+from services.issuer.app import main
+
+main()

@@ -1,0 +1,97 @@
+"""The issuer service: identities, assessment-gated issuance, signing, delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis
+from aiohttp import web
+
+from services.issuer.allocation import StatusAllocator
+from services.issuer.consumers import on_issuer_event
+from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
+from services.issuer.openapi import OPENAPI
+from services.issuer.routes import routes
+from services.issuer.settings import Settings
+from services.issuer.signing import Signer
+from services.issuer.store import IssuerStore
+from shared.kafka.topics import CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED, ISSUER_PROFILES
+from shared.keystore import FileKeyStore, KeyStore
+from shared.logging import configure_logging, get_logger
+from shared.service import REDIS, RedisFactory, consumer_context, kafka_context, redis_context
+from shared.web.app import READY_CHECKS, add_ready_check, create_base_app, run_app
+from shared.web.auth import ApiTokens, install_api_tokens
+
+_log = get_logger("issuer.app")
+REPLICA = "issuer-replica"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis_factory: RedisFactory = redis.Redis.from_url,
+    keystore: KeyStore | None = None,
+) -> web.Application:
+    common = settings.common
+    app = create_base_app(common, openapi=OPENAPI)
+    app[ISSUER_SETTINGS] = settings
+    app[SIGNER] = Signer(keystore or FileKeyStore(settings.keystore_dir, settings.master_key))
+    install_api_tokens(app, ApiTokens.from_env())
+
+    async def state_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[STORE] = IssuerStore(app[REDIS], common.redis_prefix)
+        app[ALLOCATOR] = StatusAllocator(app[REDIS], common.redis_prefix)
+        yield
+
+    app.cleanup_ctx.extend(
+        [
+            redis_context(common, redis_factory),
+            state_ctx,
+            kafka_context(common),
+            consumer_context(
+                common,
+                REPLICA,
+                [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
+                on_issuer_event,
+            ),
+            allocator_guard_ctx,
+        ]
+    )
+    app.add_routes(routes)
+    return app
+
+
+async def allocator_guard_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open status allocation once the replay of `credentials.issued` caught up,
+    and report not-ready if Redis loses that state while running."""
+    state = {"ok": False}
+    add_ready_check(app, "status-allocation", lambda: state["ok"])
+    task = asyncio.create_task(_guard(app, state))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _guard(app: web.Application, state: dict[str, bool]) -> None:
+    allocator = app[ALLOCATOR]
+    opened = False
+    while True:
+        replica_ready = app[READY_CHECKS].checks[REPLICA].check()
+        if replica_ready and not opened:
+            await allocator.mark_ready()
+            opened = True
+        elif opened and not await allocator.is_ready():
+            # Redis was wiped under us: refuse to allocate until a restart
+            # replays `credentials.issued` (invariant 1 over invariant 3).
+            _log.error("status_allocation.state_lost", action="restart the issuer to rebuild")
+        state["ok"] = opened and await allocator.is_ready()
+        await asyncio.sleep(0.5)
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging("issuer", settings.common.log_level)
+    run_app(create_app(settings), settings.common)

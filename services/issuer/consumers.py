@@ -1,0 +1,31 @@
+"""Kafka handlers: rebuild the issuer's state from its own and the catalog's topics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiokafka.structs import ConsumerRecord
+
+from services.issuer.keys import ALLOCATOR, STORE
+from shared.events import AchievementPublished, CredentialIssued, Event, IssuerProfilePublished
+from shared.kafka.consumer import Handler
+
+
+def on_issuer_event(app: web.Application) -> Handler:
+    async def handle(event: Event, record: ConsumerRecord) -> None:
+        store = app[STORE]
+        match event:
+            case IssuerProfilePublished():
+                await store.save_issuer(event)
+            case AchievementPublished():
+                await store.save_achievement(event)
+            case CredentialIssued():
+                # Invariant 1: every index handed out before stays taken.
+                for entry in event.status_entries:
+                    await app[ALLOCATOR].record(
+                        entry.list_id, entry.index, event.issuer_did, entry.purpose
+                    )
+                await store.save_credential(event)
+            case _:
+                pass
+
+    return handle

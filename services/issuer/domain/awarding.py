@@ -1,0 +1,123 @@
+"""Building the Open Badges 3.0 credential for a passed assessment."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+import msgspec
+import orjson
+
+from services.issuer.domain.gate import score_fraction
+from shared.credentials.builders import build_credential, build_result
+from shared.credentials.recipients import hash_identity
+from shared.credentials.status_list import status_entry
+
+Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The learner: a DID or URI, or an email / student number stored hashed."""
+
+    id: Bounded | None = None
+    email: Bounded | None = None
+    studentId: Bounded | None = None
+
+
+class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
+    achievementId: Bounded
+    recipient: RecipientIn
+    score: float
+    maxScore: Annotated[float, msgspec.Meta(gt=0)] = 100.0
+    assessedAt: datetime | None = None
+
+
+class RecipientError(ValueError):
+    """A recipient with nothing, or more than one thing, to identify the learner."""
+
+
+@dataclass(frozen=True)
+class StatusSlot:
+    purpose: str
+    list_url: str
+    index: int
+
+
+def request_hash(body: AwardIn) -> str:
+    """A fingerprint of the request, to refuse an idempotency key reused for another."""
+    return hashlib.sha256(
+        orjson.dumps(msgspec.to_builtins(body), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
+
+
+def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
+    given = [v for v in (recipient.id, recipient.email, recipient.studentId) if v]
+    if len(given) != 1:
+        raise RecipientError(
+            "give exactly one of recipient.id, recipient.email, recipient.studentId"
+        )
+    if recipient.id:
+        return recipient.id, []
+    if recipient.email:
+        # OB 3.0 §B.2.3 IdentityObject: the learner's email, salted and hashed.
+        return None, [dict(hash_identity(recipient.email, identity_type="emailAddress"))]
+    assert recipient.studentId
+    return None, [dict(hash_identity(recipient.studentId, identity_type="sisSourcedId"))]
+
+
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
+
+
+def valid_until(start: datetime, validity_period: object) -> datetime | None:
+    """`start` plus the achievement's validity period (ISO 8601 PnYnMnD), if any."""
+    if not isinstance(validity_period, str):
+        return None
+    match = _DURATION.match(validity_period)
+    if not match or not any(match.groups()):
+        return None
+    years, months, days = (int(part or 0) for part in match.groups())
+    total_months = start.month - 1 + months + 12 * years
+    year, month = start.year + total_months // 12, total_months % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day) + timedelta(days=days)
+
+
+def award_credential(
+    *,
+    body: AwardIn,
+    issuer_profile: dict[str, Any],
+    achievement: dict[str, Any],
+    slots: list[StatusSlot],
+    now: datetime,
+) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential (OB 3.0 §B.1.2) for a passed assessment."""
+    subject_id, identifiers = _subject(body.recipient)
+    percent = score_fraction(body.score, body.maxScore) * Decimal(100)
+    mastery: dict[str, Any] = next(iter(achievement.get("resultDescription") or []), {})
+    result = build_result(
+        result_description=mastery.get("id"),
+        value=f"{percent.normalize():f}",
+        status="Completed",
+    )
+    credential = build_credential(
+        issuer=issuer_profile,
+        achievement=achievement,
+        valid_from=now,
+        valid_until=valid_until(now, achievement.get("validityPeriod")),
+        awarded_date=now,
+        subject_id=subject_id,
+        identifiers=identifiers,
+        results=[result],
+        credits_earned=achievement.get("creditsAvailable"),
+        activity_end=body.assessedAt,
+    )
+    # Bitstring Status List v1.0 §2.1: one entry per purpose (revocation, suspension).
+    credential["credentialStatus"] = [
+        status_entry(slot.list_url, slot.index, slot.purpose) for slot in slots
+    ]
+    return credential

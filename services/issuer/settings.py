@@ -1,0 +1,38 @@
+"""Issuer configuration, read once at start-up from `MICROCRED_*` variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.keystore import master_key_from_env
+from shared.settings import CommonSettings, env_str
+
+DEFAULT_PORT = 8082
+
+
+@dataclass(frozen=True)
+class Settings:
+    common: CommonSettings
+    public_base_url: str
+    # Status list credentials are served by the revocation service under this base.
+    status_base_url: str
+    keystore_dir: str
+    master_key: bytes
+
+    def __repr__(self) -> str:  # never show the master key
+        return f"Settings(common={self.common!r}, public_base_url={self.public_base_url!r})"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        common = CommonSettings.from_env("issuer", DEFAULT_PORT)
+        return cls(
+            common=common,
+            public_base_url=env_str(
+                "ISSUER_BASE_URL", f"http://127.0.0.1:{common.http_port}"
+            ).rstrip("/"),
+            status_base_url=env_str("STATUS_BASE_URL", "http://127.0.0.1:8083/status-lists").rstrip(
+                "/"
+            ),
+            keystore_dir=env_str("KEYSTORE_DIR", "var/keys"),
+            master_key=master_key_from_env(),
+        )

@@ -216,7 +216,10 @@ def _check_dates(proof: Mapping[str, Any], path: str, now: datetime) -> str | No
         if value is not None and not _DATETIME.fullmatch(value):
             raise ProofError("bad_proof", f"{name} is not an XML dateTimeStamp", f"{path}.{name}")
     if expires is not None:
-        when = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        try:
+            when = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+        except ValueError as exc:  # e.g. month 13, or a year Python cannot hold
+            raise ProofError("bad_proof", "expires is not a valid date", f"{path}.expires") from exc
         if when < now:
             raise ProofError("proof_expired", "the proof has expired", f"{path}.expires")
     return created
@@ -328,6 +331,8 @@ async def verify_data_integrity_proofs(
     """Verify every proof of ``doc``; all must pass. ``expected_controller``
     (default: the ``issuer`` for ``assertionMethod``) must control each key,
     unless ``check_controller`` is False (e.g. co-signers of a proof set)."""
+    if not isinstance(doc, Mapping):
+        raise ProofError("bad_document", "a secured document must be a JSON object")
     registry = contexts or default_registry()
     moment = now or datetime.now(UTC)
     checked = [

@@ -365,7 +365,6 @@ class ContextRegistry:
     def _run(self, doc: Mapping[str, Any], path: str, op: str) -> Any:
         if not isinstance(doc, Mapping) or "@context" not in doc:
             raise ContextError("missing_context", "document has no @context", path or None)
-        _check_contexts(dict(doc), self._documents, [path] if path else [])
         processor = _SafeProcessor(self._memo, path)
         options = {
             "documentLoader": self.load_document,
@@ -374,6 +373,7 @@ class ContextRegistry:
             "processingMode": "json-ld-1.1",
         }
         try:
+            _check_contexts(dict(doc), self._documents, [path] if path else [])
             if op == "expand":
                 return processor.expand(dict(doc), options)
             dataset = processor.to_rdf(dict(doc), options)

@@ -235,6 +235,9 @@ async def test_missing_and_malformed_proofs() -> None:
         assert (error.code, error.path) == ("bad_proof_value", "proof.proofValue")
     no_date = mutate(signed, "proof.created", "yesterday")
     assert (await _code(no_date)).code == "bad_proof"
+    no_month = mutate(signed, "proof.expires", "2025-13-01T00:00:00Z")
+    assert (await _code(no_month)).code == "bad_proof"
+    assert (await _code([signed])).code == "bad_document"  # type: ignore[arg-type]
 
 
 async def test_purpose_must_match() -> None:

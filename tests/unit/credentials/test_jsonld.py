@@ -248,3 +248,12 @@ def test_memo_is_transparent_across_document_shapes() -> None:
     for _ in range(2):
         for doc in (presentation, credential, presentation):
             assert registry.canonize(doc) == _reference_nquads(doc)
+
+
+def test_absurdly_deep_documents_fail_cleanly() -> None:
+    doc = badge(ISSUER)
+    node: dict[str, Any] = doc["credentialSubject"]
+    for _ in range(5000):
+        node["achievement"] = {}
+        node = node["achievement"]
+    assert _error(doc).code == "too_deep"

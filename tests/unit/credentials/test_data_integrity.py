@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from shared.credentials.data_integrity import (
     VerifiedProof,
+    _verify_signature,
     sign_data_integrity,
     verify_data_integrity,
     verify_data_integrity_proofs,
@@ -27,6 +29,7 @@ from shared.credentials.keys import (
     b58encode,
     generate_ed25519,
     generate_p256,
+    public_key_from_multibase,
     public_key_multibase,
 )
 from tests.unit.credentials.di_samples import (
@@ -63,6 +66,21 @@ W3C_PROOF = {
     "proofValue": "z21EVs3eXERqTn4acNHT9viboqgzUaQ3kTmhPT3eA8qrVPE7CrQq78WkzctnMX5W4"
     "CrzcKnHw8V6dvy5pgWYCU5e9",
 }
+
+
+# W3C vc-di-ecdsa vector (TestVectors/ecdsa-rdfc-2019-p256: sigHex, combinedHash). Its
+# proof configuration was canonicalised before the VC 2.0 context typed
+# ``cryptosuite`` as ``cryptosuiteString``, so only its document hash (the second
+# half) and its signature over the combined hash can be checked against us.
+W3C_P256 = "zDnaepBuvsQ8cpsWrVKw8fbpGpvPeNSjVPTWoq6cRqaYzBKVP"
+W3C_P256_HASH_DATA = bytes.fromhex(
+    "3a8a522f689025727fb9d1f0fa99a618da023e8494ac74f51015d009d35abc2e"
+    "517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017"
+)
+W3C_P256_SIGNATURE = bytes.fromhex(
+    "1cb4290918ffb04a55ff7ae1e55e316a9990fda8eec67325eac7fcbf2ddf9dd2"
+    "b06716a657e72b284c9604df3a172ecbf06a1a475b49ac807b1d9162df855636"
+)
 
 
 def _w3c_key() -> SigningKey:
@@ -136,6 +154,17 @@ async def test_w3c_vector_verifies_and_signing_reproduces_it() -> None:
     with pytest.raises(ContextError) as info:  # the example contexts need the flag
         await verify_data_integrity(secured, resolver)
     assert info.value.code == "context_not_bundled"
+
+
+def test_w3c_ecdsa_vector_document_hash_and_signature_encoding() -> None:
+    examples = default_registry(allow_examples=True)
+    canonical = examples.canonize(W3C_UNSIGNED)
+    assert hashlib.sha256(canonical.encode()).digest() == W3C_P256_HASH_DATA[32:]
+    key = public_key_from_multibase(W3C_P256)
+    _verify_signature("ecdsa-rdfc-2019", key, W3C_P256_SIGNATURE, W3C_P256_HASH_DATA, "proof")
+    flipped = bytes([W3C_P256_SIGNATURE[0] ^ 1]) + W3C_P256_SIGNATURE[1:]
+    with pytest.raises(ProofError):
+        _verify_signature("ecdsa-rdfc-2019", key, flipped, W3C_P256_HASH_DATA, "proof")
 
 
 # --- tampering ------------------------------------------------------------------------

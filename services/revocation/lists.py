@@ -11,6 +11,7 @@ is rebuilt by replaying `credentials.issued` and `status.changes`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -22,6 +23,13 @@ import redis.asyncio as redis
 from shared.redis_keys import redis_key
 
 LIST_SIZE = 131_072  # Bitstring Status List v1.0 §6.1: herd privacy minimum
+
+_SNAPSHOT = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local sequence = math.max(tonumber(ARGV[1]), last + 1)
+redis.call('SET', KEYS[1], string.format('%d', sequence))
+return {sequence, redis.call('GET', KEYS[2])}
+"""
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class StatusListStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._snapshot_script = client.register_script(_SNAPSHOT)
 
     def _key(self, entity: str, *parts: str) -> str:
         return redis_key(self._prefix, entity, *parts)
@@ -86,11 +95,18 @@ class StatusListStore:
         return int(await self._redis.getbit(self._key("status-bits", list_id), index))
 
     async def snapshot(self, info: ListInfo) -> Snapshot:
-        """The list's bits with a fresh, strictly increasing sequence number."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(self._key("status-sequence", info.list_id))
-            pipe.get(self._key("status-bits", info.list_id))
-            sequence, raw = await pipe.execute()
+        """The list's bits with a fresh, strictly increasing sequence number.
+
+        The sequence is time-based (microseconds) and never below the last
+        one + 1, so it keeps increasing across a Redis wipe too: verifiers
+        keep the snapshot with the highest sequence."""
+        sequence, raw = await self._snapshot_script(
+            keys=[
+                self._key("status-sequence", info.list_id),
+                self._key("status-bits", info.list_id),
+            ],
+            args=[time.time_ns() // 1000],
+        )
         bits = (raw or b"").ljust(LIST_SIZE // 8, b"\0")
         return Snapshot(info, int(sequence), bits)
 
@@ -104,11 +120,23 @@ class StatusListStore:
         async with lock:
             yield
 
+    @asynccontextmanager
+    async def changing(self, list_id: str) -> AsyncIterator[None]:
+        """One status change per list at a time, across instances."""
+        lock = self._redis.lock(
+            self._key("status-change-lock", list_id), timeout=30, blocking_timeout=30
+        )
+        async with lock:
+            yield
+
     async def mark_dirty(self, list_id: str) -> None:
         await self._redis.sadd(self._key("status-dirty"), list_id)
 
     async def clear_dirty(self, list_id: str) -> None:
         await self._redis.srem(self._key("status-dirty"), list_id)
+
+    async def is_dirty(self, list_id: str) -> bool:
+        return bool(await self._redis.sismember(self._key("status-dirty"), list_id))
 
     async def dirty_lists(self) -> list[str]:
         members = await self._redis.smembers(self._key("status-dirty"))

@@ -1,0 +1,3 @@
+from services.revocation.app import main
+
+main()

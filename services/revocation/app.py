@@ -1,0 +1,104 @@
+"""The revocation service: Bitstring Status Lists, revoke, suspend, publish."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis
+from aiohttp import web
+
+from services.revocation.consumers import on_revocation_event
+from services.revocation.issuers import IssuerKeys
+from services.revocation.keys import (
+    ISSUER_KEYS,
+    LISTS,
+    LISTS_CHANGED,
+    REVOCATION_SETTINGS,
+    SIGNED_LISTS,
+)
+from services.revocation.lists import StatusListStore
+from services.revocation.openapi import OPENAPI
+from services.revocation.publishing import publish_dirty
+from services.revocation.routes import routes
+from services.revocation.settings import Settings
+from services.revocation.signed import SignedLists
+from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_CHANGES
+from shared.keystore import FileKeyStore, KeyStore
+from shared.logging import configure_logging, get_logger
+from shared.service import REDIS, RedisFactory, consumer_context, kafka_context, redis_context
+from shared.web.app import READY_CHECKS, create_base_app, run_app
+from shared.web.auth import ApiTokens, install_api_tokens
+
+_log = get_logger("revocation.app")
+REPLICA = "revocation-replica"
+REPUBLISH_SECONDS = 5.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    redis_factory: RedisFactory = redis.Redis.from_url,
+    keystore: KeyStore | None = None,
+) -> web.Application:
+    common = settings.common
+    app = create_base_app(common, openapi=OPENAPI)
+    app[REVOCATION_SETTINGS] = settings
+    app[LISTS_CHANGED] = asyncio.Event()
+    install_api_tokens(app, ApiTokens.from_env())
+    keys = keystore or FileKeyStore(settings.keystore_dir, settings.master_key)
+
+    async def state_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[LISTS] = StatusListStore(app[REDIS], common.redis_prefix)
+        app[SIGNED_LISTS] = SignedLists(app[REDIS], common.redis_prefix)
+        app[ISSUER_KEYS] = IssuerKeys(app[REDIS], common.redis_prefix, keys)
+        yield
+
+    app.cleanup_ctx.extend(
+        [
+            redis_context(common, redis_factory),
+            state_ctx,
+            kafka_context(common),
+            consumer_context(
+                common,
+                REPLICA,
+                [ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
+                on_revocation_event,
+            ),
+            publisher_ctx,
+        ]
+    )
+    app.add_routes(routes)
+    return app
+
+
+async def publisher_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_publish_changed_lists(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _publish_changed_lists(app: web.Application) -> None:
+    """After the replay caught up, publish every list that changed (new lists,
+    and lists replayed after a Redis wipe); then whenever the consumer says so."""
+    changed = app[LISTS_CHANGED]
+    replica = app[READY_CHECKS].checks[REPLICA]
+    while not replica.check():  # noqa: ASYNC110 - the consumer exposes a flag, not an event
+        await asyncio.sleep(0.1)
+    while True:
+        changed.clear()
+        try:
+            await publish_dirty(app)
+        except Exception:  # keep publishing later lists; retried on the next round
+            _log.exception("status_list.publish_failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), REPUBLISH_SECONDS)
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging("revocation", settings.common.log_level)
+    run_app(create_app(settings), settings.common)

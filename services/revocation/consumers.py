@@ -1,0 +1,45 @@
+"""Kafka handlers: status list state from issuance and status change events."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiokafka.structs import ConsumerRecord
+
+from services.revocation.keys import ISSUER_KEYS, LISTS, LISTS_CHANGED
+from services.revocation.lists import CredentialRecord, EntryRecord, ListInfo
+from shared.events import CredentialIssued, Event, IssuerProfilePublished, StatusChanged
+from shared.kafka.consumer import Handler
+
+
+def on_revocation_event(app: web.Application) -> Handler:
+    async def handle(event: Event, record: ConsumerRecord) -> None:
+        lists = app[LISTS]
+        match event:
+            case IssuerProfilePublished():
+                await app[ISSUER_KEYS].remember(event)
+            case CredentialIssued():
+                await lists.remember_credential(
+                    CredentialRecord(
+                        event.credential_id,
+                        event.tenant,
+                        event.issuer_did,
+                        tuple(
+                            EntryRecord(e.purpose, e.list_id, e.index) for e in event.status_entries
+                        ),
+                    )
+                )
+                for entry in event.status_entries:
+                    info = ListInfo(entry.list_id, entry.list_url, event.issuer_did, entry.purpose)
+                    if await lists.ensure_list(info):  # a new list: publish it all clear
+                        await lists.mark_dirty(entry.list_id)
+                        app[LISTS_CHANGED].set()
+            case StatusChanged():
+                info = ListInfo(event.list_id, event.list_url, event.issuer_did, event.purpose)
+                await lists.ensure_list(info)
+                if await lists.set_bit(event.list_id, event.index, event.value) != event.value:
+                    await lists.mark_dirty(event.list_id)
+                    app[LISTS_CHANGED].set()
+            case _:
+                pass
+
+    return handle

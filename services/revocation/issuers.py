@@ -1,0 +1,57 @@
+"""Which tenant owns an issuer DID and which key signs its status lists.
+
+Learnt from `issuer.profiles`; the private key itself stays in the key store
+shared with the issuer service (architecture §5: keys never leave issuer and
+revocation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import orjson
+import redis.asyncio as redis
+
+from shared.credentials.keys import SigningKey
+from shared.events import IssuerProfilePublished
+from shared.keystore import KeyStore
+from shared.redis_keys import redis_key
+
+
+@dataclass(frozen=True)
+class IssuerKey:
+    did: str
+    tenant: str
+    key_id: str | None
+    kid: str
+
+
+def _assertion_kid(event: IssuerProfilePublished) -> str:
+    methods = event.did_document.get("assertionMethod")
+    first = methods[0] if isinstance(methods, list) and methods else f"{event.did}#key-1"
+    return first if isinstance(first, str) else str(first.get("id"))
+
+
+class IssuerKeys:
+    def __init__(self, client: redis.Redis, prefix: str, keystore: KeyStore) -> None:
+        self._redis = client
+        self._hash = redis_key(prefix, "issuers")
+        self._keystore = keystore
+        self._cache: dict[str, SigningKey] = {}
+
+    async def remember(self, event: IssuerProfilePublished) -> None:
+        record = IssuerKey(event.did, event.tenant, event.signing_key_id, _assertion_kid(event))
+        await self._redis.hset(self._hash, event.did, orjson.dumps(asdict(record)))
+
+    async def issuer(self, did: str) -> IssuerKey | None:
+        raw = await self._redis.hget(self._hash, did)
+        return IssuerKey(**orjson.loads(raw)) if raw else None
+
+    async def signing_key(self, did: str) -> SigningKey:
+        key = self._cache.get(did)
+        if key is None:
+            issuer = await self.issuer(did)
+            if issuer is None or issuer.key_id is None:
+                raise LookupError(f"no signing key known for {did}")
+            private_key = await self._keystore.load(issuer.key_id)
+            key = self._cache[did] = SigningKey(private_key, issuer.kid)
+        return key

@@ -1,0 +1,31 @@
+"""Revocation configuration, read once at start-up from `MICROCRED_*` variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.keystore import master_key_from_env
+from shared.settings import CommonSettings, env_int, env_str
+
+DEFAULT_PORT = 8083
+
+
+@dataclass(frozen=True)
+class Settings:
+    common: CommonSettings
+    keystore_dir: str
+    master_key: bytes
+    # Bitstring Status List v1.0 §2.2 `ttl`: how long verifiers may cache a list (ms).
+    list_ttl_ms: int
+
+    def __repr__(self) -> str:  # never show the master key
+        return f"Settings(common={self.common!r}, keystore_dir={self.keystore_dir!r})"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            common=CommonSettings.from_env("revocation", DEFAULT_PORT),
+            keystore_dir=env_str("KEYSTORE_DIR", "var/keys"),
+            master_key=master_key_from_env(),
+            list_ttl_ms=env_int("STATUS_LIST_TTL_MS", 60_000, minimum=0),
+        )

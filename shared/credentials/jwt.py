@@ -12,25 +12,40 @@ must agree with the credential. The validity window is checked by verify.py.
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    EllipticCurvePrivateKey,
+    EllipticCurvePublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_der_public_key,
+)
 from joserfc import jws
-from joserfc.errors import BadSignatureError, JoseError
+from joserfc.errors import JoseError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import ECKey, OKPKey, RSAKey
-from joserfc.jws import JWSRegistry
+from joserfc.jws import CompactSignature, JWSRegistry
 
 from .dids import DidResolver, split_did_url
 from .errors import CredentialError, ProofError
 from .keys import (
+    PrivateKey,
     PublicKey,
     SigningKey,
     alg_for_key,
-    b64url_decode,
-    b64url_encode,
+    ed25519_from_raw,
     jwk_thumbprint,
     public_key_from_jwk,
     public_key_to_jwk,
@@ -104,13 +119,34 @@ def subject_id(credential: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _joserfc_key(key: Any) -> OKPKey | ECKey | RSAKey:
-    alg = alg_for_key(key)
-    if alg == "EdDSA":
+def _joserfc_key(key: PrivateKey | PublicKey) -> OKPKey | ECKey | RSAKey:
+    alg_for_key(key)  # refuses curves and types we do not support
+    if isinstance(key, Ed25519PrivateKey | Ed25519PublicKey):
         return OKPKey.import_key(key)
-    if alg == "ES256":
+    if isinstance(key, EllipticCurvePrivateKey | EllipticCurvePublicKey):
         return ECKey.import_key(key)
     return RSAKey.import_key(key)
+
+
+def _public_bytes(key: PublicKey) -> bytes:
+    if isinstance(key, Ed25519PublicKey):
+        return key.public_bytes_raw()
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+@functools.lru_cache(maxsize=1024)
+def _verifier_for(encoded: bytes) -> OKPKey | ECKey | RSAKey:
+    """A pure, bounded memo: the joserfc key for a public key (by its encoding).
+
+    joserfc exports a key to a JWK dict on first use; keeping the prepared key
+    saves that work on every verification (see bench/bench_jwt.py).
+    """
+    loaded = ed25519_from_raw(encoded) if len(encoded) == 32 else load_der_public_key(encoded)
+    if not isinstance(loaded, Ed25519PublicKey | EllipticCurvePublicKey | RSAPublicKey):
+        raise ProofError("unknown_key", "unsupported public key type")
+    prepared = _joserfc_key(loaded)
+    prepared.check_use("sig")  # builds and caches the JWK form now
+    return prepared
 
 
 # --- signing -----------------------------------------------------------------
@@ -145,20 +181,18 @@ def sign_vc_jwt(credential: dict[str, Any], key: SigningKey) -> str:
 # --- parsing -----------------------------------------------------------------
 
 
-def _split(token: object) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        raise ProofError("malformed_jwt", "token must be a compact JWS string")
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise ProofError("malformed_jwt", "a compact JWS has three parts")
+def _parse(token: object) -> tuple[CompactSignature, dict[str, Any]]:
+    """joserfc's strict compact parse (sizes, base64url, header JSON) + the payload JSON."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise ProofError("malformed_jwt", "token must be a compact JWS (three parts)")
     try:
-        header = orjson.loads(b64url_decode(parts[0]))
-        payload = orjson.loads(b64url_decode(parts[1]))
-    except (CredentialError, orjson.JSONDecodeError) as exc:
+        obj = jws.extract_compact(token.encode("ascii"), registry=_REGISTRY)
+        payload = orjson.loads(obj.payload)
+    except (JoseError, ValueError, TypeError, UnicodeEncodeError) as exc:
         raise ProofError("malformed_jwt", "header or payload is not base64url JSON") from exc
-    if not isinstance(header, dict) or not isinstance(payload, dict):
+    if not isinstance(obj.protected, dict) or not isinstance(payload, dict):
         raise ProofError("malformed_jwt", "header and payload must be JSON objects")
-    return header, payload
+    return obj, payload
 
 
 def _credential_from_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -193,8 +227,8 @@ def _from_numeric(value: object) -> str:
 
 def peek_vc_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, credential) without any verification. Never trust the result."""
-    header, payload = _split(token)
-    return header, _credential_from_payload(payload)
+    obj, payload = _parse(token)
+    return dict(obj.protected), _credential_from_payload(payload)
 
 
 # --- verification --------------------------------------------------------------
@@ -207,8 +241,8 @@ def _check_header(header: dict[str, Any]) -> str:
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYPS):
         raise ProofError("malformed_jwt", f"typ {typ!r} is not a credential JWT")
-    if "crit" in header:
-        raise ProofError("malformed_jwt", "critical header parameters are not supported")
+    if "crit" in header or "b64" in header:  # RFC 7515 §4.1.11, RFC 7797: not for credentials
+        raise ProofError("malformed_jwt", "crit/b64 header parameters are not supported")
     return alg
 
 
@@ -285,22 +319,30 @@ async def _verification_key(
     return await _issuer_key(resolver, issuer)  # the issuer's only assertion key
 
 
-def _check_signature(token: str, alg: str, key: PublicKey) -> None:
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_UNUSED_BITS = {0: 0, 2: 0b1111, 3: 0b11}  # by length % 4 (RFC 4648 §3.5: unused bits are 0)
+
+
+def _canonical_b64url(text: str) -> bool:
+    """Non-empty unpadded base64url whose final character carries no stray bits."""
+    mask = _UNUSED_BITS.get(len(text) % 4)
+    if not text or mask is None:
+        return False
+    last = _B64URL.find(text[-1])
+    return last >= 0 and not last & mask
+
+
+def _check_signature(token: str, obj: CompactSignature, alg: str, key: PublicKey) -> None:
     if alg_for_key(key) != alg:
         raise ProofError("alg_key_mismatch", f"{alg} cannot be used with this key type")
-    signature = token.rpartition(".")[2]
-    try:  # only the canonical encoding: one credential, one token string
-        canonical = b64url_encode(b64url_decode(signature)) == signature
-    except CredentialError:
-        canonical = False
-    if not canonical or not signature:
+    if not _canonical_b64url(token.rpartition(".")[2]):  # one credential, one token string
         raise ProofError("signature_invalid", "the signature is not canonical base64url")
     try:
-        jws.deserialize_compact(token, _joserfc_key(key), registry=_REGISTRY)
-    except BadSignatureError as exc:
-        raise ProofError("signature_invalid", "the JWS signature does not verify") from exc
+        valid = jws.validate_compact(obj, _verifier_for(_public_bytes(key)), registry=_REGISTRY)
     except JoseError as exc:
         raise ProofError("signature_invalid", f"JWS rejected: {exc}") from exc
+    if not valid:
+        raise ProofError("signature_invalid", "the JWS signature does not verify")
 
 
 def _claim(payload: dict[str, Any], name: str, expected: object, path: str) -> None:
@@ -342,10 +384,11 @@ async def verify_vc_jwt(token: str, resolver: DidResolver) -> dict[str, Any]:
     ``alg_key_mismatch``, ``unknown_key``, ``key_unavailable`` (the issuer's
     did:web could not be fetched), ``signature_invalid``, ``claim_mismatch``.
     """
-    header, payload = _split(token)
+    obj, payload = _parse(token)
+    header = obj.protected
     alg = _check_header(header)
     credential = _credential_from_payload(payload)
     key = await _verification_key(header, issuer_id(credential), resolver)
-    _check_signature(token, alg, key)
+    _check_signature(token, obj, alg, key)
     _check_claims(payload, credential)
     return credential

@@ -43,6 +43,8 @@ class Replica:
     achievements: dict[str, AchievementPublished] = field(default_factory=dict)
     pathways: dict[str, PathwayPublished] = field(default_factory=dict)
     status_lists: dict[str, KnownStatusList] = field(default_factory=dict)
+    # DID documents of the issuers on our bus, handed by reference to the resolver.
+    did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def apply(self, event: Event) -> None:
         match event:
@@ -50,6 +52,7 @@ class Replica:
                 self.issuers[event.did] = KnownIssuer(
                     event.did, event.tenant, dict(event.profile), dict(event.did_document)
                 )
+                self.did_documents[event.did] = dict(event.did_document)
             case AchievementPublished():
                 current = self.achievements.get(event.achievement_id)
                 if current is None or current.revision <= event.revision:
@@ -69,6 +72,3 @@ class Replica:
         self.status_lists[event.list_url] = KnownStatusList(
             event.list_url, event.issuer_did, event.purpose, event.sequence, event.credential_jwt
         )
-
-    def did_documents(self) -> dict[str, dict[str, Any]]:
-        return {did: issuer.did_document for did, issuer in self.issuers.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -248,7 +249,13 @@ async def test_oversize_body_is_refused(stack: Stack, service: str) -> None:
         "revocation": "/credentials/status",
         "verifier": "/credentials/verify",
     }[service]
-    body = b'{"x": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+
+    async def body() -> AsyncIterator[bytes]:  # 2 MiB, streamed without Content-Length
+        yield b'{"x": "'
+        for _ in range(32):
+            yield b"a" * 65536
+        yield b'"}'
+
     async with (
         aiohttp.ClientSession() as session,
         session.post(

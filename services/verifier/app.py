@@ -1,0 +1,52 @@
+"""The verifier service: public verification from a Kafka-fed replica."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.verifier.consumers import on_replica_event
+from services.verifier.keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.openapi import OPENAPI
+from services.verifier.replica import Replica
+from services.verifier.routes import routes
+from services.verifier.settings import Settings
+from services.verifier.verification import Verifier
+from shared.kafka.topics import (
+    CATALOG_ACHIEVEMENTS,
+    CATALOG_PATHWAYS,
+    ISSUER_PROFILES,
+    STATUS_LISTS,
+)
+from shared.logging import configure_logging
+from shared.service import consumer_context, kafka_context
+from shared.web.app import create_base_app, run_app
+from shared.web.safe_fetch import FetchPolicy, SafeFetcher
+
+REPLICA_TOPICS = [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CATALOG_PATHWAYS, STATUS_LISTS]
+
+
+def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web.Application:
+    """No Redis: each instance keeps its replica in memory and replays the
+    compacted topics at start-up, so verifiers scale out statelessly."""
+    common = settings.common
+    app = create_base_app(common, openapi=OPENAPI)
+    app[VERIFIER_SETTINGS] = settings
+    app[REPLICA] = replica = Replica()
+    policy = FetchPolicy(trusted_origins=settings.trusted_fetch_origins)
+    app[VERIFIER] = Verifier(replica, fetcher or SafeFetcher(policy))
+    app.cleanup_ctx.extend(
+        [
+            kafka_context(common),
+            consumer_context(
+                common, "verifier-replica", REPLICA_TOPICS, on_replica_event, durable=False
+            ),
+        ]
+    )
+    app.add_routes(routes)
+    return app
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    configure_logging("verifier", settings.common.log_level)
+    run_app(create_app(settings), settings.common)

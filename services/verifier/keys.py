@@ -1,0 +1,13 @@
+"""Typed app keys of the verifier service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.verifier.replica import Replica
+from services.verifier.settings import Settings
+from services.verifier.verification import Verifier
+
+VERIFIER_SETTINGS: web.AppKey[Settings] = web.AppKey("verifier.settings", Settings)
+REPLICA: web.AppKey[Replica] = web.AppKey("verifier.replica", Replica)
+VERIFIER: web.AppKey[Verifier] = web.AppKey("verifier.verifier", Verifier)

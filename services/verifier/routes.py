@@ -1,0 +1,30 @@
+"""Verifier HTTP routes: the W3C VC-API verify endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from services.verifier.keys import VERIFIER
+from shared.web.body import decode_body, json_response
+
+routes = web.RouteTableDef()
+
+
+class VerifyCredentialIn(msgspec.Struct):
+    """VC-API `POST /credentials/verify` (W3C VCALM §3.4): the credential as
+    JSON with an embedded proof, a compact VC-JWT, or an enveloped credential."""
+
+    verifiableCredential: dict[str, Any] | str
+    options: dict[str, Any] = {}
+
+
+@routes.post("/credentials/verify")
+async def verify_credential(request: web.Request) -> web.Response:
+    body = await decode_body(request, VerifyCredentialIn)
+    report = await request.app[VERIFIER].verify(body.verifiableCredential)
+    # The W3C VC-API test suites expect 200 when the credential verifies and
+    # 400 with the same body when it does not (standards.md, VC-API).
+    return json_response(report.to_vc_api(), status=200 if report.verified else 400)

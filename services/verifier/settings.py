@@ -1,0 +1,25 @@
+"""Verifier configuration, read once at start-up from `MICROCRED_*` variables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.settings import CommonSettings, env_list
+
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class Settings:
+    common: CommonSettings
+    # Origins fetched without the public-address rule (e.g. the local
+    # revocation service); everything else must be https on a public address.
+    trusted_fetch_origins: frozenset[str]
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        origins = env_list("TRUSTED_FETCH_ORIGINS", ("http://127.0.0.1:8083",))
+        return cls(
+            common=CommonSettings.from_env("verifier", DEFAULT_PORT),
+            trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
+        )

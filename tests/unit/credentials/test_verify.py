@@ -18,6 +18,8 @@ from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.status_list import (
     BitstringStatusList,
     status_entry,
+    status_entry_2021,
+    status_list_2021_credential,
     status_list_credential,
 )
 from shared.credentials.verify import VerifyOptions, verify_credential
@@ -289,3 +291,26 @@ def test_hypothesis_style_round_trip_runs_in_sync_context() -> None:
     issuer, lists = Issuer(), MemoryLists()
     token = sign_vc_jwt(issuer.credential(), issuer.key)
     assert asyncio.run(_verify(token, lists)).verified
+
+
+async def test_status_list_2021_entry(setup: tuple[Issuer, MemoryLists]) -> None:
+    issuer, lists = setup
+    bits = BitstringStatusList()
+    bits.set(21, 1)
+    url = f"{LISTS}/2021"
+    doc = status_list_2021_credential(
+        url, issuer.did, "revocation", bits.encode_2021(), iso(NOW - timedelta(days=1))
+    )
+    lists.docs[url] = sign_vc_jwt(doc, issuer.key)
+    for index, expected in ((20, ("ok", None)), (21, ("failed", "revoked"))):
+        entry = status_entry_2021(url, index, "revocation")
+        token = sign_vc_jwt(issuer.credential(status=entry), issuer.key)
+        assert _outcomes(await _verify(token, lists))["status"] == expected
+
+
+async def test_unsupported_status_type_is_not_checked(setup: tuple[Issuer, MemoryLists]) -> None:
+    issuer, lists = setup
+    entry = {"id": "https://x.example/1", "type": "1EdTechRevocationList"}
+    report = await _verify(sign_vc_jwt(issuer.credential(status=entry), issuer.key), lists)
+    assert _outcomes(report)["status"] == ("not_checked", "unsupported_status_type")
+    assert not report.verified

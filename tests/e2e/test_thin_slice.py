@@ -159,6 +159,15 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     code, report = await verify(stack, enveloped)
     assert code == 200 and report["verified"], report
 
+    # The same credential with its embedded Data Integrity proof (eddsa-rdfc-2022).
+    code, report = await verify(stack, issued["credential"])
+    assert code == 200 and report["verified"], report
+    assert issued["credential"]["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+
+    altered = {**issued["credential"], "name": "Advanced Data Protection"}
+    code, report = await verify(stack, altered)
+    assert code == 400 and check(report, "proof")["outcome"] == "failed", report
+
     code, report = await verify(stack, tamper(jwt))
     assert code == 400 and not report["verified"], report
     assert check(report, "proof")["outcome"] == "failed"
@@ -260,7 +269,7 @@ async def test_oversize_body_is_refused(stack: Stack, service: str) -> None:
         aiohttp.ClientSession() as session,
         session.post(
             f"{stack.url(service)}{path}",
-            data=body,
+            data=body(),
             headers={**stack.auth, "Content-Type": "application/json"},
         ) as answer,
     ):

@@ -31,6 +31,9 @@ def _achievement_id(credential: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+TRUST_CHECKS = frozenset({"issuer_known", "achievement_known"})
+
+
 class Verifier:
     def __init__(self, replica: Replica, fetcher: SafeFetcher) -> None:
         self._replica = replica
@@ -42,6 +45,7 @@ class Verifier:
             credential, resolver=self._resolver, status_lists=self._status_lists
         )
         if report.credential is not None and report.check("proof") is not None:
+            report.advisory = TRUST_CHECKS
             report.add(self._issuer_known(report.credential))
             report.add(self._achievement_known(report.credential))
         return report

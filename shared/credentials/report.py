@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["ok", "failed", "not_checked"]
+Verdict = Literal["valid", "invalid", "untrusted"]
 
 VC_PROBLEMS = "https://www.w3.org/TR/vc-data-model#"
 STATUS_PROBLEMS = "https://www.w3.org/ns/credentials/status-list#"
@@ -102,6 +103,9 @@ class VerificationReport:
     credential: dict[str, Any] | None
     checks: list[CheckResult] = field(default_factory=list)
     tolerate_not_checked: frozenset[str] = frozenset()
+    # Trust checks (issuer registered, achievement known) inform the verdict
+    # but never make a cryptographically valid credential unverified.
+    advisory: frozenset[str] = frozenset()
 
     def add(self, check: CheckResult) -> None:
         """Append a check (services add theirs on top of the core checks)."""
@@ -112,9 +116,18 @@ class VerificationReport:
         return next((c for c in reversed(self.checks) if c.name == name), None)
 
     def _acceptable(self, check: CheckResult) -> bool:
-        if check.outcome == "ok":
+        if check.outcome == "ok" or check.name in self.advisory:
             return True
         return check.outcome == "not_checked" and check.name in self.tolerate_not_checked
+
+    @property
+    def verdict(self) -> Verdict:
+        """``valid``, ``invalid``, or ``untrusted``: valid, but an advisory
+        (trust) check is not ok (architecture §6)."""
+        if not self.verified:
+            return "invalid"
+        trusted = all(c.outcome == "ok" for c in self.checks if c.name in self.advisory)
+        return "valid" if trusted else "untrusted"
 
     @property
     def verified(self) -> bool:
@@ -123,14 +136,27 @@ class VerificationReport:
 
     @property
     def problem_details(self) -> list[dict[str, Any]]:
-        """ProblemDetails for every check that is not ``ok``."""
-        return [problem_detail(c) for c in self.checks if c.outcome != "ok"]
+        """ProblemDetails for every blocking check that is not ``ok``."""
+        return [
+            problem_detail(c)
+            for c in self.checks
+            if c.outcome != "ok" and c.name not in self.advisory
+        ]
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """ProblemDetails for advisory checks that are not ``ok``."""
+        return [
+            problem_detail(c) for c in self.checks if c.outcome != "ok" and c.name in self.advisory
+        ]
 
     def to_vc_api(self) -> dict[str, Any]:
         """The VC-API verify response body: ``verified``, ``problemDetails``, ``results``."""
         return {
             "verified": self.verified,
+            "verdict": self.verdict,
             "problemDetails": self.problem_details,
+            "warnings": self.warnings,
             "results": [c.to_dict() for c in self.checks],
             "checks": [c.name for c in self.checks if c.outcome == "ok"],
         }

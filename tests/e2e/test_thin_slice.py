@@ -150,6 +150,7 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     assert check(report, "proof")["outcome"] == "ok"
     assert check(report, "status")["outcome"] == "ok"
     assert check(report, "issuer_known")["outcome"] == "ok"
+    assert report["verdict"] == "valid"
 
     enveloped = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],

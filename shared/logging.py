@@ -71,9 +71,14 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
-    """A structlog logger; `name` is bound as `logger` when given."""
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger()
-    return logger.bind(logger=name) if name else logger
+    """A structlog logger; `name` is bound as `component` when given.
+
+    It stays a lazy proxy (initial values, no `.bind()`), so module-level
+    loggers created before `configure_logging` still use its configuration."""
+    logger: structlog.typing.FilteringBoundLogger = (
+        structlog.get_logger(component=name) if name else structlog.get_logger()
+    )
+    return logger
 
 
 def bind_request_id(request_id: str) -> None:

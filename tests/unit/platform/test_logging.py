@@ -6,8 +6,8 @@ import orjson
 SCRIPT = """
 import logging
 from shared.logging import bind_request_id, configure_logging, get_logger
+log = get_logger("test")  # module-level loggers exist before configuration
 configure_logging("verifier", "INFO")
-log = get_logger("test")
 log.debug("hidden.debug")
 bind_request_id("req-1")
 log.info("credential.verified", credential_id="c1")
@@ -34,6 +34,7 @@ def test_json_lines_with_service_level_timestamp_and_context() -> None:
     assert first["level"] == "info"
     assert first["request_id"] == "req-1"
     assert first["credential_id"] == "c1"
+    assert first["component"] == "test"
     assert first["timestamp"].endswith("Z") and "T" in first["timestamp"]
     assert lines[1]["logger"] == "aiokafka"
     assert lines[1]["service"] == "verifier"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -171,11 +172,16 @@ def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
+def sign_jws(claims: dict[str, Any], key: SigningKey, typ: str) -> str:
+    """Compact JWS with header ``{alg, kid, typ}`` over the JSON ``claims``."""
+    header = {"alg": key.alg, "kid": key.kid, "typ": typ}
+    payload = orjson.dumps(claims)
+    return jws.serialize_compact(header, payload, _joserfc_key(key.private_key), registry=_REGISTRY)
+
+
 def sign_vc_jwt(credential: dict[str, Any], key: SigningKey) -> str:
     """Compact JWS with header ``{alg, kid, typ: vc+jwt}`` over the credential."""
-    header = {"alg": key.alg, "kid": key.kid, "typ": VC_JWT_TYP}
-    payload = orjson.dumps(vc_jwt_claims(credential))
-    return jws.serialize_compact(header, payload, _joserfc_key(key.private_key), registry=_REGISTRY)
+    return sign_jws(vc_jwt_claims(credential), key, VC_JWT_TYP)
 
 
 # --- parsing -----------------------------------------------------------------
@@ -234,13 +240,15 @@ def peek_vc_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 # --- verification --------------------------------------------------------------
 
 
-def _check_header(header: dict[str, Any]) -> str:
+def _check_header(
+    header: dict[str, Any], typs: frozenset[str] = _ACCEPTED_TYPS, kind: str = "credential"
+) -> str:
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
         raise ProofError("alg_not_allowed", f"JWS algorithm {alg!r} is not allowed")
     typ = header.get("typ")
-    if typ is not None and (not isinstance(typ, str) or typ.lower() not in _ACCEPTED_TYPS):
-        raise ProofError("malformed_jwt", f"typ {typ!r} is not a credential JWT")
+    if typ is not None and (not isinstance(typ, str) or typ.lower() not in typs):
+        raise ProofError("malformed_jwt", f"typ {typ!r} is not a {kind} JWT")
     if "crit" in header or "b64" in header:  # RFC 7515 §4.1.11, RFC 7797: not for credentials
         raise ProofError("malformed_jwt", "crit/b64 header parameters are not supported")
     return alg
@@ -256,29 +264,47 @@ def _key_error(exc: CredentialError) -> ProofError:
     return ProofError(code, f"{exc.code}: {exc.detail}")
 
 
-async def _issuer_key(resolver: DidResolver, vm_id: str) -> PublicKey:
+async def _issuer_key(
+    resolver: DidResolver, vm_id: str, purpose: str = "assertionMethod"
+) -> PublicKey:
     try:
-        return await resolver.verification_key(vm_id, "assertionMethod")
+        return await resolver.verification_key(vm_id, purpose)
     except CredentialError as exc:
         raise _key_error(exc) from exc
 
 
-async def _key_from_kid(kid: object, issuer: str, resolver: DidResolver) -> PublicKey:
+def kid_method_id(kid: object, controller: str) -> str:
+    """The verification method a header ``kid`` names, relative to ``controller``'s DID."""
     if not isinstance(kid, str) or not kid:
         raise ProofError("malformed_jwt", "kid must be a non-empty string")
     if kid.startswith("#"):
-        vm_id = issuer + kid  # a bare fragment names a method of the issuer
-    elif kid.startswith("did:"):
-        vm_id = kid
-    else:
-        vm_id = f"{issuer}#{kid}"
+        return controller + kid  # a bare fragment names a method of the controller
+    if kid.startswith("did:"):
+        return kid
+    return f"{controller}#{kid}"
+
+
+async def _key_from_kid(
+    kid: object,
+    issuer: str,
+    resolver: DidResolver,
+    purpose: str = "assertionMethod",
+    role: str = "issuer",
+) -> PublicKey:
+    vm_id = kid_method_id(kid, issuer)
     if split_did_url(vm_id)[0] != issuer:
-        raise ProofError("unknown_key", "kid names a key the issuer does not control")
-    return await _issuer_key(resolver, vm_id)
+        raise ProofError("unknown_key", f"kid names a key the {role} does not control")
+    return await _issuer_key(resolver, vm_id, purpose)
 
 
-async def _key_from_jwk(jwk: object, issuer: str, resolver: DidResolver) -> PublicKey:
-    """A header ``jwk`` is usable only if the issuer's DID document authorises it."""
+async def _key_from_jwk(
+    jwk: object,
+    issuer: str,
+    resolver: DidResolver,
+    purpose: str = "assertionMethod",
+    role: str = "issuer",
+) -> PublicKey:
+    """A header ``jwk`` is usable only if the signer's DID document authorises it."""
     try:
         candidate = public_key_from_jwk(jwk)
     except CredentialError as exc:
@@ -287,36 +313,41 @@ async def _key_from_jwk(jwk: object, issuer: str, resolver: DidResolver) -> Publ
         doc = await resolver.resolve(issuer)
     except CredentialError as exc:
         raise _key_error(exc) from exc
-    entries = doc.get("assertionMethod")
+    entries = doc.get(purpose)
     for entry in entries if isinstance(entries, list) else []:
         ref = entry.get("id") if isinstance(entry, dict) else entry
         if not isinstance(ref, str):
             continue
         vm_id = issuer + ref if ref.startswith("#") else ref
         try:
-            authorised = await resolver.verification_key(vm_id, "assertionMethod")
+            authorised = await resolver.verification_key(vm_id, purpose)
         except CredentialError:
             continue
         if _same_key(authorised, candidate):
             return candidate
-    raise ProofError("unknown_key", "header jwk is not an assertion key of the issuer")
+    noun = "an assertion" if purpose == "assertionMethod" else f"an {purpose}"
+    raise ProofError("unknown_key", f"header jwk is not {noun} key of the {role}")
 
 
 async def _verification_key(
-    header: dict[str, Any], issuer: str | None, resolver: DidResolver
+    header: dict[str, Any],
+    issuer: str | None,
+    resolver: DidResolver,
+    purpose: str = "assertionMethod",
+    role: str = "issuer",
 ) -> PublicKey:
     if issuer is None or not issuer.startswith("did:"):
-        raise ProofError("unknown_key", "the issuer is not a DID: its keys cannot be found")
+        raise ProofError("unknown_key", f"the {role} is not a DID: its keys cannot be found")
     if "kid" in header:
-        key = await _key_from_kid(header["kid"], issuer, resolver)
+        key = await _key_from_kid(header["kid"], issuer, resolver, purpose, role)
         if "jwk" in header and not _same_key(
-            key, await _key_from_jwk(header["jwk"], issuer, resolver)
+            key, await _key_from_jwk(header["jwk"], issuer, resolver, purpose, role)
         ):
             raise ProofError("unknown_key", "header jwk and kid name different keys")
         return key
     if "jwk" in header:
-        return await _key_from_jwk(header["jwk"], issuer, resolver)
-    return await _issuer_key(resolver, issuer)  # the issuer's only assertion key
+        return await _key_from_jwk(header["jwk"], issuer, resolver, purpose, role)
+    return await _issuer_key(resolver, issuer, purpose)  # the signer's only key for purpose
 
 
 _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -392,3 +423,37 @@ async def verify_vc_jwt(token: str, resolver: DidResolver) -> dict[str, Any]:
     _check_signature(token, obj, alg, key)
     _check_claims(payload, credential)
     return credential
+
+
+# --- generic JWS, for other JOSE-secured documents (presentations.py: VP-JWT) ------
+
+
+@dataclass(frozen=True)
+class OpenedJws:
+    """A parsed compact JWS whose header passed the checks; signature not yet verified."""
+
+    token: str
+    signature: CompactSignature
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    alg: str
+
+
+def open_jws(token: str, *, typs: frozenset[str], kind: str) -> OpenedJws:
+    """Parse ``token`` and check its header: the alg allow-list, ``typ`` among ``typs``
+    (or absent), no ``crit``/``b64``. Raises ``ProofError`` (``malformed_jwt``,
+    ``alg_not_allowed``)."""
+    obj, payload = _parse(token)
+    header = obj.protected
+    alg = _check_header(header, typs, kind)
+    return OpenedJws(token, obj, dict(header), payload, alg)
+
+
+async def verify_jws_signature(
+    opened: OpenedJws, signer: str | None, resolver: DidResolver, *, purpose: str, role: str
+) -> PublicKey:
+    """Check the signature with the key that ``signer``'s DID document authorises for
+    ``purpose`` (header ``kid``/``jwk`` resolved as for VC-JWTs); return that key."""
+    key = await _verification_key(opened.header, signer, resolver, purpose, role)
+    _check_signature(opened.token, opened.signature, opened.alg, key)
+    return key

@@ -10,6 +10,7 @@ from services.catalog.domain import AchievementIn, achievement_document
 from services.catalog.keys import CATALOG_SETTINGS, STORE
 from shared.events import AchievementPublished
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, topic_name
+from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, json_response
@@ -17,16 +18,14 @@ from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
 
-# A just-created issuer's profile may still be on its way through Kafka.
-ISSUER_WAIT_SECONDS = 3.0
-
 
 @routes.post("/achievements")
 async def create_achievement(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, AchievementIn)
     store = request.app[STORE]
-    owner = await store.issuer_tenant(body.issuerDid, wait_seconds=ISSUER_WAIT_SECONDS)
+    # A just-created issuer's profile may still be on its way through Kafka.
+    owner = await wait_for_record(lambda: store.issuer_tenant(body.issuerDid))
     if owner != tenant:  # unknown, or another tenant's: the same answer (invariant 7)
         raise Problem(404, f"no issuer {body.issuerDid} for this tenant", title="Issuer not found")
     settings = request.app[CATALOG_SETTINGS]

@@ -6,9 +6,6 @@ Everything here is rebuilt by replaying `issuer.profiles` and
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import redis.asyncio as redis
 
 from shared.events import AchievementPublished, decode_event, encode_event
@@ -24,15 +21,9 @@ class CatalogStore:
     async def remember_issuer(self, did: str, tenant: str) -> None:
         await self._redis.hset(self._issuers, did, tenant)
 
-    async def issuer_tenant(self, did: str, *, wait_seconds: float = 0.0) -> str | None:
-        """The tenant owning `did`; waits a little for a just-created issuer
-        whose profile event is still on its way through Kafka."""
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            tenant = await self._redis.hget(self._issuers, did)
-            if tenant is not None or time.monotonic() >= deadline:
-                return tenant.decode() if isinstance(tenant, bytes) else tenant
-            await asyncio.sleep(0.05)
+    async def issuer_tenant(self, did: str) -> str | None:
+        tenant = await self._redis.hget(self._issuers, did)
+        return tenant.decode() if isinstance(tenant, bytes) else tenant
 
     async def save_achievement(self, event: AchievementPublished) -> None:
         """Keep the newest revision only; replays are idempotent."""

@@ -13,7 +13,6 @@ emptied Redis can never hand out an index a second time.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import cast
@@ -21,14 +20,12 @@ from typing import cast
 import redis.asyncio as redis
 
 from shared.redis_keys import redis_key
+from shared.status_lists import LIST_SIZE, list_id_for, parse_list_id
 
-# Bitstring Status List v1.0 §6.1: at least 131,072 entries for herd privacy.
-LIST_SIZE = 131_072
 # Open the next list once half the entries are taken: random probing stays
 # cheap and every list keeps a large anonymity set.
 FILL_LIMIT = LIST_SIZE // 2
 CANDIDATES_PER_TRY = 16
-PURPOSES = ("revocation", "suspension")
 
 _CLAIM = """
 -- KEYS: bitmap, counter, sentinel; ARGV: candidate indexes
@@ -54,16 +51,6 @@ class Allocation:
     list_id: str
     list_number: int
     index: int
-
-
-def list_id_for(issuer_did: str, purpose: str, number: int) -> str:
-    """A stable, opaque list id per issuer, purpose and sequence number."""
-    digest = hashlib.sha256(issuer_did.encode()).hexdigest()[:16]
-    return f"{digest}-{purpose}-{number}"
-
-
-def parse_list_number(list_id: str) -> int:
-    return int(list_id.rsplit("-", 1)[1])
 
 
 class StatusAllocator:
@@ -96,7 +83,8 @@ class StatusAllocator:
         bitmap, counter = self._list_keys(list_id)
         if not await self._redis.setbit(bitmap, index, 1):
             await self._redis.incr(counter)
-        number = parse_list_number(list_id)
+        name = parse_list_id(list_id)
+        number = name.number if name is not None else 0
         current = self._current_key(issuer_did, purpose)
         # Lists only move forward: keep the highest list number seen.
         await self._redis.eval(

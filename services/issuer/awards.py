@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from services.issuer.allocation import PURPOSES, AllocatorNotReady
+from services.issuer.allocation import AllocatorNotReady
 from services.issuer.domain.awarding import (
     AwardIn,
     RecipientError,
@@ -25,7 +25,9 @@ from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
 from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
 from shared.kafka.topics import CREDENTIALS_ISSUED, topic_name
 from shared.logging import get_logger
+from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
+from shared.status_lists import PURPOSES, list_url
 from shared.web.problems import Problem
 
 _log = get_logger("issuer.awards")
@@ -68,7 +70,8 @@ async def award(
 async def _achievement_for(
     app: web.Application, tenant: str, body: AwardIn
 ) -> AchievementPublished:
-    achievement = await app[STORE].achievement(body.achievementId)
+    # A just-defined achievement may still be on its way from the catalog.
+    achievement = await wait_for_record(lambda: app[STORE].achievement(body.achievementId))
     if achievement is None or achievement.tenant != tenant:
         raise Problem(404, f"no achievement {body.achievementId}", title="Achievement not found")
     if achievement.status != "active":
@@ -97,7 +100,7 @@ async def _slots(app: web.Application, issuer_did: str) -> list[tuple[StatusSlot
         except AllocatorNotReady:
             _log.error("status_allocation.state_lost")
             raise Problem(503, "the issuer is rebuilding its state; retry shortly") from None
-        url = f"{base}/{claim.list_id}"
+        url = list_url(base, claim.list_id)
         slots.append(
             (
                 StatusSlot(purpose, url, claim.index),

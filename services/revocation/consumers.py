@@ -7,8 +7,10 @@ from aiokafka.structs import ConsumerRecord
 
 from services.revocation.keys import ISSUER_KEYS, LISTS, LISTS_CHANGED
 from services.revocation.lists import CredentialRecord, EntryRecord, ListInfo
+from services.revocation.publishing import open_list
 from shared.events import CredentialIssued, Event, IssuerProfilePublished, StatusChanged
 from shared.kafka.consumer import Handler
+from shared.status_lists import PURPOSES, ListName, issuer_slug, parse_list_id
 
 
 def on_revocation_event(app: web.Application) -> Handler:
@@ -17,6 +19,8 @@ def on_revocation_event(app: web.Application) -> Handler:
         match event:
             case IssuerProfilePublished():
                 await app[ISSUER_KEYS].remember(event)
+                for purpose in PURPOSES:  # each issuer's first lists, before any use
+                    await open_list(app, event.did, ListName(issuer_slug(event.did), purpose, 0))
             case CredentialIssued():
                 await lists.remember_credential(
                     CredentialRecord(
@@ -33,6 +37,9 @@ def on_revocation_event(app: web.Application) -> Handler:
                     if await lists.ensure_list(info):  # a new list: publish it all clear
                         await lists.mark_dirty(entry.list_id)
                         app[LISTS_CHANGED].set()
+                    name = parse_list_id(entry.list_id)
+                    if name is not None:  # keep the issuer's next list published ahead
+                        await open_list(app, event.issuer_did, name.next())
             case StatusChanged():
                 info = ListInfo(event.list_id, event.list_url, event.issuer_did, event.purpose)
                 await lists.ensure_list(info)

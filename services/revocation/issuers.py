@@ -15,6 +15,7 @@ from shared.credentials.keys import SigningKey
 from shared.events import IssuerProfilePublished
 from shared.keystore import KeyStore
 from shared.redis_keys import redis_key
+from shared.status_lists import issuer_slug
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,20 @@ class IssuerKeys:
     def __init__(self, client: redis.Redis, prefix: str, keystore: KeyStore) -> None:
         self._redis = client
         self._hash = redis_key(prefix, "issuers")
+        self._slugs = redis_key(prefix, "issuer-slugs")
         self._keystore = keystore
         self._cache: dict[str, SigningKey] = {}
 
     async def remember(self, event: IssuerProfilePublished) -> None:
         record = IssuerKey(event.did, event.tenant, event.signing_key_id, _assertion_kid(event))
-        await self._redis.hset(self._hash, event.did, orjson.dumps(asdict(record)))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._hash, event.did, orjson.dumps(asdict(record)))
+            pipe.hset(self._slugs, issuer_slug(event.did), event.did)
+            await pipe.execute()
+
+    async def did_for_slug(self, slug: str) -> str | None:
+        raw = await self._redis.hget(self._slugs, slug)
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     async def issuer(self, did: str) -> IssuerKey | None:
         raw = await self._redis.hget(self._hash, did)

@@ -21,8 +21,7 @@ import orjson
 import redis.asyncio as redis
 
 from shared.redis_keys import redis_key
-
-LIST_SIZE = 131_072  # Bitstring Status List v1.0 §6.1: herd privacy minimum
+from shared.status_lists import LIST_SIZE
 
 _SNAPSHOT = """
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')

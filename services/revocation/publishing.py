@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from services.revocation.keys import ISSUER_KEYS, LISTS, REVOCATION_SETTINGS, SIGNED_LISTS
+from services.revocation.keys import (
+    ISSUER_KEYS,
+    LISTS,
+    LISTS_CHANGED,
+    REVOCATION_SETTINGS,
+    SIGNED_LISTS,
+)
 from services.revocation.lists import ListInfo
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.status_list import BitstringStatusList, status_list_credential
@@ -22,6 +28,7 @@ from shared.events import StatusListPublished
 from shared.kafka.topics import STATUS_LISTS, topic_name
 from shared.logging import get_logger
 from shared.service import PRODUCER
+from shared.status_lists import ListName, list_url
 
 _log = get_logger("revocation.publishing")
 
@@ -56,6 +63,20 @@ async def publish_list(app: web.Application, info: ListInfo) -> StatusListPublis
         await lists.clear_dirty(info.list_id)
     _log.info("status_list.published", list_id=info.list_id, sequence=snapshot.sequence)
     return event
+
+
+async def open_list(app: web.Application, issuer_did: str, name: ListName) -> ListInfo:
+    """Record a list of `issuer_did` (all clear until an entry is set) and
+    queue its first snapshot, so verifiers have it before any credential
+    uses it."""
+    settings = app[REVOCATION_SETTINGS]
+    info = ListInfo(
+        name.list_id, list_url(settings.status_base_url, name.list_id), issuer_did, name.purpose
+    )
+    if await app[LISTS].ensure_list(info):
+        await app[LISTS].mark_dirty(info.list_id)
+        app[LISTS_CHANGED].set()
+    return info
 
 
 async def publish_dirty(app: web.Application) -> int:

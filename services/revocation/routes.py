@@ -8,7 +8,10 @@ import msgspec
 from aiohttp import web
 
 from services.revocation.changes import change_status
-from services.revocation.keys import REVOCATION_SETTINGS, SIGNED_LISTS
+from services.revocation.keys import ISSUER_KEYS, REVOCATION_SETTINGS, SIGNED_LISTS
+from services.revocation.publishing import open_list, publish_list
+from shared.events import StatusListPublished
+from shared.status_lists import parse_list_id
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, json_response
 from shared.web.problems import Problem
@@ -55,9 +58,25 @@ async def update_status(request: web.Request) -> web.Response:
     )
 
 
+async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPublished | None:
+    """The newest snapshot; a known issuer's list not published yet is all
+    clear by definition (no entry was ever set), so it is signed now."""
+    latest = await app[SIGNED_LISTS].latest(list_id)
+    name = parse_list_id(list_id)
+    if latest is not None or name is None:
+        return latest
+    issuer_did = await app[ISSUER_KEYS].did_for_slug(name.slug)
+    if issuer_did is None:
+        return None
+    try:
+        return await publish_list(app, await open_list(app, issuer_did, name))
+    except LookupError:  # the issuer's signing key is not known here (yet)
+        return None
+
+
 @routes.get("/status-lists/{list_id}")
 async def get_status_list(request: web.Request) -> web.StreamResponse:
-    latest = await request.app[SIGNED_LISTS].latest(request.match_info["list_id"])
+    latest = await _latest_or_opened(request.app, request.match_info["list_id"])
     if latest is None:
         raise Problem(404, "no such status list", title="Status list not found")
     etag = f'"{latest.sequence}"'

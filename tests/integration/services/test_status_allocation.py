@@ -14,8 +14,8 @@ from services.issuer.allocation import (
     Allocation,
     AllocatorNotReady,
     StatusAllocator,
-    list_id_for,
 )
+from shared.status_lists import list_id_for
 
 pytestmark = [pytest.mark.integration]
 

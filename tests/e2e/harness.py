@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
+
 SERVICES = ("catalog", "issuer", "revocation", "verifier")
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +144,41 @@ class Stack:
     def stop(self, *names: str) -> None:
         for name in names or SERVICES:
             self.services[name].stop()
+
+    # -- additions for the invariant tests ----------------------------------
+
+    def topic(self, base: str) -> str:
+        """A platform topic under this session's prefix (e.g. `credentials.issued`)."""
+        return f"{self.namespace}.{base}"
+
+    def redis_prefix(self, name: str) -> str:
+        """The Redis key prefix (`MICROCRED_REDIS_PREFIX`) of one service."""
+        return f"{self.namespace}:{name}"
+
+    def add_instance(self, name: str, label: str) -> ServiceProcess:
+        """Another process of service `name` (same Redis namespace, topics and
+        keys; its own port and log), registered as `label`; not started."""
+        assert label not in self.services, f"{label} exists already"
+        base = self.services[name]
+        port = free_port()
+        env = {**base.env, "MICROCRED_HTTP_PORT": str(port)}
+        instance = ServiceProcess(name, port, env, self.workdir / f"{label}.log")
+        self.services[label] = instance
+        return instance
+
+    def redis_keys(self, *names: str) -> list[bytes]:
+        """Every Redis key of these services' namespaces."""
+        with redis.Redis.from_url(self.redis_url) as client:
+            return [
+                key
+                for name in names
+                for key in client.scan_iter(match=f"{self.redis_prefix(name)}:*", count=1000)
+            ]
+
+    def wipe_redis(self, *names: str) -> int:
+        """Delete every Redis key of these services; the number deleted."""
+        keys = self.redis_keys(*names)
+        with redis.Redis.from_url(self.redis_url) as client:
+            for start in range(0, len(keys), 500):
+                client.delete(*keys[start : start + 500])
+        return len(keys)

@@ -1,0 +1,125 @@
+"""Invariant 3: every service's Redis state is rebuilt from Kafka.
+
+Issue and revoke, stop issuer, catalog and revocation, delete every Redis key
+of theirs, start them again: nothing is lost, and no status list entry is
+handed out a second time (invariant 1 across a Redis wipe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from functools import partial
+
+import aiohttp
+import pytest
+
+from shared.credentials.dids import DidResolver
+from shared.credentials.jwt import verify_vc_jwt
+from shared.events import StatusListPublished, decode_event
+from tests.e2e.client import Api, Json, all_entries, list_bits, read_topic, status_entries, until
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.e2e]
+
+WIPED = ("issuer", "catalog", "revocation")
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
+
+
+async def served_list(api: Api, list_url: str) -> tuple[str, str]:
+    """The revocation service's signed list at `list_url` and its ETag."""
+    async with api.session.get(list_url) as answer:
+        assert answer.status == 200, await answer.text()
+        assert answer.headers["Content-Type"].startswith("application/vc+jwt")
+        return await answer.text(), answer.headers["ETag"]
+
+
+async def newest_snapshot(stack: Stack, list_url: str) -> StatusListPublished:
+    """The highest-sequence snapshot of one list on `status.lists`."""
+    records = await read_topic(stack.kafka_bootstrap, stack.topic("status.lists"))
+    snapshots = [
+        event
+        for record in records
+        if record.key == list_url.encode()
+        and isinstance(event := decode_event(record.value), StatusListPublished)
+    ]
+    assert snapshots, f"no snapshot of {list_url} on status.lists"
+    return max(snapshots, key=lambda snapshot: snapshot.sequence)
+
+
+async def issue_and_revoke(api: Api) -> tuple[str, str, list[Json]]:
+    issuer_did = await api.create_issuer()
+    achievement_id = await api.achievement(issuer_did)
+    await api.issuer_knows(achievement_id)
+    earlier = [await api.issue(achievement_id, key=f"before-{n}") for n in range(4)]
+    status, body = await api.set_status(earlier[0]["credentialId"])
+    assert status == 200 and body["changed"], body
+    assert await until(lambda: _is(api, earlier[0]["jwt"], "revoked"))
+    return issuer_did, achievement_id, earlier
+
+
+async def _is(api: Api, credential: Json | str, verdict: str) -> bool:
+    return await api.verdict(credential) == verdict
+
+
+async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None:
+    issuer_did, achievement_id, earlier = await issue_and_revoke(api)
+    revoked, kept = earlier[0], earlier[1]
+    revoked_url, revoked_index = status_entries(revoked["credential"])["revocation"]
+    _, etag_before = await served_list(api, revoked_url)
+
+    stack.stop(*WIPED)
+    assert stack.wipe_redis(*WIPED) > 0
+    assert stack.redis_keys(*WIPED) == []
+    stack.start(*WIPED)
+
+    # The revocation service serves the rebuilt list, revoked bit set, signed
+    # by the issuer, with a newer sequence than before the wipe.
+    list_jwt, etag_after = await served_list(api, revoked_url)
+    assert int(etag_after.strip('"')) > int(etag_before.strip('"'))
+    await verify_vc_jwt(list_jwt, DidResolver())
+    bits = list_bits(list_jwt)
+    assert bits.get(revoked_index) == 1
+    assert bits.get(status_entries(kept["credential"])["revocation"][1]) == 0
+    newest = await newest_snapshot(stack, revoked_url)
+    assert list_bits(newest.credential_jwt).get(revoked_index) == 1
+    assert await api.verdict(revoked["jwt"]) == "revoked"
+    assert await api.verdict(kept["jwt"]) == "valid"
+
+    # The issuer still knows its credentials and idempotency keys.
+    for credential in earlier:
+        status, body = await api.call(
+            "GET",
+            f"{stack.url('issuer')}/credentials/{credential['credentialId']}",
+            headers=api.auth,
+        )
+        assert status == 200, body
+        assert body["jwt"] == credential["jwt"]
+    status, again = await api.award(achievement_id, key="before-2")
+    assert status == 200, again
+    assert again["credentialId"] == earlier[2]["credentialId"]
+
+    # It still knows the issuer and achievement: new awards succeed, and never
+    # reuse an entry handed out before the wipe.
+    later = await asyncio.gather(*(api.issue(achievement_id, key=f"after-{n}") for n in range(6)))
+    before, after = set(all_entries(earlier)), set(all_entries(list(later)))
+    assert len(after) == 2 * len(later)
+    assert not before & after, f"entries reused after the wipe: {before & after}"
+
+    # The catalog still knows the issuer (and its tenant).
+    status, body = await api.create_achievement(issuer_did)
+    assert status == 201, body
+
+    # A new revocation works, of a credential from before and from after the wipe.
+    for credential in (kept, later[0]):
+        status, body = await api.set_status(credential["credentialId"])
+        assert status == 200 and body["changed"], body
+        assert await until(partial(_is, api, credential["jwt"], "revoked"), within=5)
+    # Revoking the already revoked credential again changes nothing.
+    status, body = await api.set_status(revoked["credentialId"])
+    assert status == 200 and not body["changed"], body

@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -186,10 +186,10 @@ class FileKeyStore:
             raise KeyStoreError(f"no key {path.name.removesuffix('.key.json')!r}") from None
         except (OSError, orjson.JSONDecodeError) as exc:
             raise KeyStoreError(f"unreadable key file {path.name}: {exc}") from None
-        fields = ("key_id", "owner", "kind", "created_at", "nonce", "ciphertext")
-        if not isinstance(record, dict) or not all(isinstance(record.get(f), str) for f in fields):
+        members = ("key_id", "owner", "kind", "created_at", "nonce", "ciphertext")
+        if not isinstance(record, dict) or not all(isinstance(record.get(f), str) for f in members):
             raise KeyStoreError(f"malformed key file {path.name}")
-        return {f: record[f] for f in fields}
+        return {f: record[f] for f in members}
 
     def _load_sync(self, key_id: str) -> PrivateKey:
         record = self._read_record(self._path(key_id))
@@ -238,3 +238,22 @@ def _info(record: Mapping[str, str]) -> KeyInfo:
     if kind not in _KINDS:
         raise KeyStoreError(f"key {record['key_id']!r} has unknown kind {kind!r}")
     return KeyInfo(record["key_id"], record["owner"], kind, record["created_at"])
+
+
+@dataclass(frozen=True)
+class KeyStoreSettings:
+    """Where the issuer's and revocation's shared key store lives, and its master key."""
+
+    directory: str
+    master_key: bytes = field(repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyStoreSettings:
+        """`MICROCRED_KEYSTORE_DIR` (default `var/keys`) and the master key."""
+        return cls(
+            directory=env_str("KEYSTORE_DIR", "var/keys", environ),
+            master_key=master_key_from_env(environ),
+        )
+
+    def open(self) -> FileKeyStore:
+        return FileKeyStore(self.directory, self.master_key)

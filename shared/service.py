@@ -7,7 +7,10 @@ started (aiohttp `cleanup_ctx`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
 
 import redis.asyncio as redis
 from aiohttp import web
@@ -80,3 +83,16 @@ def consumer_context(
             yield
 
     return consumer_ctx
+
+
+def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]) -> CleanupContext:
+    """Run `work(app)` as a task for the app's lifetime; cancelled at shutdown."""
+
+    async def task_ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(work(app))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return task_ctx

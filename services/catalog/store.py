@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
-from shared.events import AchievementPublished, decode_event, encode_event
+from shared.events import AchievementPublished
+from shared.redis_events import EventHash
 from shared.redis_keys import redis_key
 
 
@@ -16,7 +17,9 @@ class CatalogStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._issuers = redis_key(prefix, "issuer-tenants")
-        self._achievements = redis_key(prefix, "achievements")
+        self._achievements = EventHash(
+            client, redis_key(prefix, "achievements"), AchievementPublished
+        )
 
     async def remember_issuer(self, did: str, tenant: str) -> None:
         await self._redis.hset(self._issuers, did, tenant)
@@ -26,14 +29,7 @@ class CatalogStore:
         return tenant.decode() if isinstance(tenant, bytes) else tenant
 
     async def save_achievement(self, event: AchievementPublished) -> None:
-        """Keep the newest revision only; replays are idempotent."""
-        current = await self.achievement(event.achievement_id)
-        if current is None or current.revision <= event.revision:
-            await self._redis.hset(self._achievements, event.achievement_id, encode_event(event))
+        await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)
 
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
-        raw = await self._redis.hget(self._achievements, achievement_id)
-        if raw is None:
-            return None
-        event = decode_event(raw)
-        return event if isinstance(event, AchievementPublished) else None
+        return await self._achievements.get(achievement_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import redis.asyncio as redis
@@ -18,9 +17,16 @@ from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED, ISSUER_PROFILES
-from shared.keystore import FileKeyStore, KeyStore
+from shared.keystore import KeyStore
 from shared.logging import configure_logging, get_logger
-from shared.service import REDIS, RedisFactory, consumer_context, kafka_context, redis_context
+from shared.service import (
+    REDIS,
+    RedisFactory,
+    background_task,
+    consumer_context,
+    kafka_context,
+    redis_context,
+)
 from shared.web.app import READY_CHECKS, add_ready_check, create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
@@ -37,7 +43,7 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[ISSUER_SETTINGS] = settings
-    app[SIGNER] = Signer(keystore or FileKeyStore(settings.keystore_dir, settings.master_key))
+    app[SIGNER] = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
 
     async def state_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -56,26 +62,18 @@ def create_app(
                 [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
                 on_issuer_event,
             ),
-            allocator_guard_ctx,
+            background_task(guard_status_allocation),
         ]
     )
     app.add_routes(routes)
     return app
 
 
-async def allocator_guard_ctx(app: web.Application) -> AsyncIterator[None]:
+async def guard_status_allocation(app: web.Application) -> None:
     """Open status allocation once the replay of `credentials.issued` caught up,
     and report not-ready if Redis loses that state while running."""
     state = {"ok": False}
     add_ready_check(app, "status-allocation", lambda: state["ok"])
-    task = asyncio.create_task(_guard(app, state))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _guard(app: web.Application, state: dict[str, bool]) -> None:
     allocator = app[ALLOCATOR]
     opened = False
     while True:

@@ -10,6 +10,7 @@ from aiohttp import web
 from services.issuer.awards import award, issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.keys import ISSUER_SETTINGS, SIGNER, STORE
+from services.issuer.store import IssuerIdentity
 from shared.credentials.builders import build_profile
 from shared.events import IssuerProfilePublished
 from shared.kafka.topics import ISSUER_PROFILES, topic_name
@@ -62,19 +63,22 @@ async def create_issuer(request: web.Request) -> web.Response:
     return json_response({"id": did, "profile": profile, "didDocument": did_document}, status=201)
 
 
-@routes.get("/issuers/{did}")
-async def get_issuer(request: web.Request) -> web.Response:
+async def _identity(request: web.Request) -> IssuerIdentity:
     identity = await request.app[STORE].issuer(request.match_info["did"])
     if identity is None:
         raise Problem(404, "no such issuer", title="Issuer not found")
+    return identity
+
+
+@routes.get("/issuers/{did}")
+async def get_issuer(request: web.Request) -> web.Response:
+    identity = await _identity(request)
     return json_response(identity.profile, content_type="application/ld+json")
 
 
 @routes.get("/issuers/{did}/did.json")
 async def get_did_document(request: web.Request) -> web.Response:
-    identity = await request.app[STORE].issuer(request.match_info["did"])
-    if identity is None:
-        raise Problem(404, "no such issuer", title="Issuer not found")
+    identity = await _identity(request)
     return json_response(identity.did_document, content_type="application/did+json")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.keystore import master_key_from_env
+from shared.keystore import KeyStoreSettings
 from shared.settings import CommonSettings, env_str
 
 DEFAULT_PORT = 8082
@@ -16,11 +16,7 @@ class Settings:
     public_base_url: str
     # Status list credentials are served by the revocation service under this base.
     status_base_url: str
-    keystore_dir: str
-    master_key: bytes
-
-    def __repr__(self) -> str:  # never show the master key
-        return f"Settings(common={self.common!r}, public_base_url={self.public_base_url!r})"
+    keys: KeyStoreSettings
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,6 +29,5 @@ class Settings:
             status_base_url=env_str("STATUS_BASE_URL", "http://127.0.0.1:8083/status-lists").rstrip(
                 "/"
             ),
-            keystore_dir=env_str("KEYSTORE_DIR", "var/keys"),
-            master_key=master_key_from_env(),
+            keys=KeyStoreSettings.from_env(),
         )

@@ -12,13 +12,8 @@ from typing import Any
 import orjson
 import redis.asyncio as redis
 
-from shared.events import (
-    AchievementPublished,
-    CredentialIssued,
-    IssuerProfilePublished,
-    decode_event,
-    encode_event,
-)
+from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
+from shared.redis_events import EventHash
 from shared.redis_keys import redis_key
 
 
@@ -35,19 +30,19 @@ class IssuerStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
-        self._issuers = redis_key(prefix, "issuers")
-        self._achievements = redis_key(prefix, "achievements")
-        self._credentials = redis_key(prefix, "credentials")
+        self._issuers = EventHash(client, redis_key(prefix, "issuers"), IssuerProfilePublished)
+        self._achievements = EventHash(
+            client, redis_key(prefix, "achievements"), AchievementPublished
+        )
+        self._credentials = EventHash(client, redis_key(prefix, "credentials"), CredentialIssued)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
-        await self._redis.hset(self._issuers, event.did, encode_event(event))
+        await self._issuers.put(event.did, event)
 
     async def issuer(self, did: str) -> IssuerIdentity | None:
-        raw = await self._redis.hget(self._issuers, did)
-        if raw is None:
+        event = await self._issuers.get(did)
+        if event is None:
             return None
-        event = decode_event(raw)
-        assert isinstance(event, IssuerProfilePublished)
         return IssuerIdentity(
             event.did,
             event.tenant,
@@ -57,30 +52,23 @@ class IssuerStore:
         )
 
     async def save_achievement(self, event: AchievementPublished) -> None:
-        current = await self.achievement(event.achievement_id)
-        if current is None or current.revision <= event.revision:
-            await self._redis.hset(self._achievements, event.achievement_id, encode_event(event))
+        await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)
 
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
-        raw = await self._redis.hget(self._achievements, achievement_id)
-        event = decode_event(raw) if raw is not None else None
-        return event if isinstance(event, AchievementPublished) else None
+        return await self._achievements.get(achievement_id)
 
     async def save_credential(self, event: CredentialIssued) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._credentials, event.credential_id, encode_event(event))
-            if event.idempotency_key:
-                pipe.hset(
-                    self._idempotency_key(event.tenant),
-                    event.idempotency_key,
-                    orjson.dumps([event.credential_id, event.request_hash]),
-                )
-            await pipe.execute()
+        # The credential first: an idempotency key never points at nothing.
+        await self._credentials.put(event.credential_id, event)
+        if event.idempotency_key:
+            await self._redis.hset(
+                self._idempotency_key(event.tenant),
+                event.idempotency_key,
+                orjson.dumps([event.credential_id, event.request_hash]),
+            )
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
-        raw = await self._redis.hget(self._credentials, credential_id)
-        event = decode_event(raw) if raw is not None else None
-        return event if isinstance(event, CredentialIssued) else None
+        return await self._credentials.get(credential_id)
 
     async def replayed(self, tenant: str, key: str) -> tuple[str, str | None] | None:
         """The credential id and request hash an idempotency key was used for."""

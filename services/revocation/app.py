@@ -25,9 +25,16 @@ from services.revocation.routes import routes
 from services.revocation.settings import Settings
 from services.revocation.signed import SignedLists
 from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_CHANGES
-from shared.keystore import FileKeyStore, KeyStore
+from shared.keystore import KeyStore
 from shared.logging import configure_logging, get_logger
-from shared.service import REDIS, RedisFactory, consumer_context, kafka_context, redis_context
+from shared.service import (
+    REDIS,
+    RedisFactory,
+    background_task,
+    consumer_context,
+    kafka_context,
+    redis_context,
+)
 from shared.web.app import READY_CHECKS, create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
@@ -47,7 +54,7 @@ def create_app(
     app[REVOCATION_SETTINGS] = settings
     app[LISTS_CHANGED] = asyncio.Event()
     install_api_tokens(app, ApiTokens.from_env())
-    keys = keystore or FileKeyStore(settings.keystore_dir, settings.master_key)
+    keys = keystore or settings.keys.open()
 
     async def state_ctx(app: web.Application) -> AsyncIterator[None]:
         app[LISTS] = StatusListStore(app[REDIS], common.redis_prefix)
@@ -66,22 +73,14 @@ def create_app(
                 [ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
                 on_revocation_event,
             ),
-            publisher_ctx,
+            background_task(publish_changed_lists),
         ]
     )
     app.add_routes(routes)
     return app
 
 
-async def publisher_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_publish_changed_lists(app))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _publish_changed_lists(app: web.Application) -> None:
+async def publish_changed_lists(app: web.Application) -> None:
     """After the replay caught up, publish every list that changed (new lists,
     and lists replayed after a Redis wipe); then whenever the consumer says so."""
     changed = app[LISTS_CHANGED]

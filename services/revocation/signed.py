@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
-from shared.events import StatusListPublished, decode_event, encode_event
+from shared.events import StatusListPublished
+from shared.redis_events import EventHash
 from shared.redis_keys import redis_key
 
 
 class SignedLists:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._redis = client
-        self._hash = redis_key(prefix, "signed-lists")
+        self._lists = EventHash(client, redis_key(prefix, "signed-lists"), StatusListPublished)
 
     async def save(self, event: StatusListPublished) -> None:
-        await self._redis.hset(self._hash, event.list_id, encode_event(event))
+        await self._lists.put_newest(event.list_id, event, lambda e: e.sequence)
 
     async def latest(self, list_id: str) -> StatusListPublished | None:
-        raw = await self._redis.hget(self._hash, list_id)
-        event = decode_event(raw) if raw is not None else None
-        return event if isinstance(event, StatusListPublished) else None
+        return await self._lists.get(list_id)

@@ -1,0 +1,37 @@
+"""A Redis hash of events by entity id: the replicas services keep of Kafka.
+
+Events are stored in their wire form (`encode_event`), so what a service
+keeps is exactly what it read and a replay writes the same bytes again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import redis.asyncio as redis
+
+from shared.events import Event, decode_event, encode_event
+
+E = TypeVar("E", bound=Event)
+
+
+class EventHash(Generic[E]):
+    def __init__(self, client: redis.Redis, key: str, event_type: type[E]) -> None:
+        self._redis = client
+        self._key = key
+        self._type = event_type
+
+    async def get(self, entity_id: str) -> E | None:
+        raw = await self._redis.hget(self._key, entity_id)
+        event = decode_event(raw) if raw is not None else None
+        return event if isinstance(event, self._type) else None
+
+    async def put(self, entity_id: str, event: E) -> None:
+        await self._redis.hset(self._key, entity_id, encode_event(event))
+
+    async def put_newest(self, entity_id: str, event: E, version: Callable[[E], int]) -> None:
+        """Keep `event` unless a newer version is already stored (replays are idempotent)."""
+        current = await self.get(entity_id)
+        if current is None or version(current) <= version(event):
+            await self.put(entity_id, event)

@@ -12,6 +12,7 @@ from services.revocation.keys import ISSUER_KEYS, REVOCATION_SETTINGS, SIGNED_LI
 from services.revocation.publishing import open_list, publish_list
 from shared.events import StatusListPublished
 from shared.status_lists import parse_list_id
+from shared.web.app import READY_CHECKS
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, json_response
 from shared.web.problems import Problem
@@ -37,12 +38,25 @@ class StatusUpdateIn(msgspec.Struct):
 SUPPORTED_TYPES = frozenset({"BitstringStatusListEntry"})
 
 
+def _require_rebuilt(app: web.Application) -> None:
+    """Refuse to act on state still being replayed from Kafka: after a Redis
+    wipe it lacks changes, and signing or changing it would undo them
+    (invariants 3 and 4)."""
+    if not all(ready.check() for ready in app[READY_CHECKS].checks.values()):
+        raise Problem(
+            503,
+            "the revocation service is rebuilding its state; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
 @routes.post("/credentials/status")
 async def update_status(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, StatusUpdateIn)
     wanted = body.credentialStatus
     status = wanted[0] if isinstance(wanted, list) else wanted
+    _require_rebuilt(request.app)
     if status.type not in SUPPORTED_TYPES:
         raise Problem(422, f"unsupported credentialStatus.type {status.type!r}")
     changed = await change_status(
@@ -65,6 +79,7 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     name = parse_list_id(list_id)
     if latest is not None or name is None:
         return latest
+    _require_rebuilt(app)
     issuer_did = await app[ISSUER_KEYS].did_for_slug(name.slug)
     if issuer_did is None:
         return None

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.credentials.jwt import peek_vc_jwt
 from shared.credentials.status_list import BitstringStatusList
@@ -219,5 +219,18 @@ async def produce_raw(bootstrap: str, topic: str, records: list[tuple[str, bytes
     try:
         for key, value in records:
             await producer.publish_raw(topic, value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def produce_many(bootstrap: str, topic: str, key: str, value: bytes, count: int) -> None:
+    """`count` copies of one record, batched (a long topic history, quickly)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key.encode()) for _ in range(count)]
+        await asyncio.gather(*sent)
     finally:
         await producer.stop()

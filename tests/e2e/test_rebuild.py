@@ -16,8 +16,17 @@ import pytest
 
 from shared.credentials.dids import DidResolver
 from shared.credentials.jwt import verify_vc_jwt
-from shared.events import StatusListPublished, decode_event
-from tests.e2e.client import Api, Json, all_entries, list_bits, read_topic, status_entries, until
+from shared.events import PathwayPublished, StatusListPublished, decode_event, encode_event
+from tests.e2e.client import (
+    Api,
+    Json,
+    all_entries,
+    list_bits,
+    produce_many,
+    read_topic,
+    status_entries,
+    until,
+)
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -39,8 +48,8 @@ async def served_list(api: Api, list_url: str) -> tuple[str, str]:
         return await answer.text(), answer.headers["ETag"]
 
 
-async def newest_snapshot(stack: Stack, list_url: str) -> StatusListPublished:
-    """The highest-sequence snapshot of one list on `status.lists`."""
+async def snapshots_of(stack: Stack, list_url: str) -> list[StatusListPublished]:
+    """Every snapshot of one list on `status.lists`, in sequence order."""
     records = await read_topic(stack.kafka_bootstrap, stack.topic("status.lists"))
     snapshots = [
         event
@@ -49,7 +58,11 @@ async def newest_snapshot(stack: Stack, list_url: str) -> StatusListPublished:
         and isinstance(event := decode_event(record.value), StatusListPublished)
     ]
     assert snapshots, f"no snapshot of {list_url} on status.lists"
-    return max(snapshots, key=lambda snapshot: snapshot.sequence)
+    return sorted(snapshots, key=lambda snapshot: snapshot.sequence)
+
+
+def bits_at(snapshots: list[StatusListPublished], index: int) -> list[int]:
+    return [list_bits(snapshot.credential_jwt).get(index) for snapshot in snapshots]
 
 
 async def issue_and_revoke(api: Api) -> tuple[str, str, list[Json]]:
@@ -86,8 +99,8 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     bits = list_bits(list_jwt)
     assert bits.get(revoked_index) == 1
     assert bits.get(status_entries(kept["credential"])["revocation"][1]) == 0
-    newest = await newest_snapshot(stack, revoked_url)
-    assert list_bits(newest.credential_jwt).get(revoked_index) == 1
+    history = bits_at(await snapshots_of(stack, revoked_url), revoked_index)
+    assert history[-1] == 1, f"the newest snapshot lost the revocation: {history}"
     assert await api.verdict(revoked["jwt"]) == "revoked"
     assert await api.verdict(kept["jwt"]) == "valid"
 
@@ -123,3 +136,68 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     # Revoking the already revoked credential again changes nothing.
     status, body = await api.set_status(revoked["credentialId"])
     assert status == 200 and not body["changed"], body
+
+
+async def probe_while_rebuilding(
+    api: Api, list_url: str, suspended_id: str
+) -> tuple[list[tuple[int, str]], list[tuple[int, Json]]]:
+    """Until /readyz answers 200: fetch a status list and try to lift a
+    suspension, as a client that does not wait for readiness would."""
+    lists: list[tuple[int, str]] = []
+    lifts: list[tuple[int, Json]] = []
+    while True:
+        try:
+            async with api.session.get(list_url) as answer:
+                lists.append((answer.status, await answer.text()))
+            lifts.append(await api.set_status(suspended_id, purpose="suspension", status=False))
+            async with api.session.get(f"{api.stack.url('revocation')}/readyz") as answer:
+                if answer.status == 200:
+                    return lists, lifts
+        except aiohttp.ClientConnectionError:
+            pass  # not listening yet
+        await asyncio.sleep(0.01)
+
+
+async def test_rebuilding_revocation_never_undoes_a_change(stack: Stack, api: Api) -> None:
+    """While the revocation service replays a long `status.changes` history
+    after a wipe it must not sign, serve or act on a half-rebuilt list."""
+    issuer_did = await api.create_issuer("Rebuild Window College")
+    achievement_id = await api.achievement(issuer_did)
+    await api.issuer_knows(achievement_id)
+    revoked, suspended = [await api.issue(achievement_id) for _ in range(2)]
+    list_url, index = status_entries(revoked["credential"])["revocation"]
+    suspension_url, _ = status_entries(suspended["credential"])["suspension"]
+    # A long history ahead of the changes below, in their partitions (events
+    # the revocation service ignores, so the replay stays quick but not instant).
+    filler = encode_event(PathwayPublished(tenant="filler", pathway_id="filler", pathway={}))
+    for url in (list_url, suspension_url):
+        key = url.rsplit("/", 1)[1]  # status.changes is keyed by list id
+        await produce_many(
+            stack.kafka_bootstrap, stack.topic("status.changes"), key, filler, 20_000
+        )
+    assert (await api.set_status(revoked["credentialId"]))[0] == 200
+    assert (await api.set_status(suspended["credentialId"], purpose="suspension"))[0] == 200
+    assert await until(lambda: _is(api, suspended["jwt"], "suspended"))
+    assert await until(lambda: _is(api, revoked["jwt"], "revoked"))
+
+    stack.stop("revocation")
+    stack.wipe_redis("revocation")
+    stack.services["revocation"].start()
+    lists, lifts = await probe_while_rebuilding(api, list_url, suspended["credentialId"])
+
+    served = [list_bits(body).get(index) for status, body in lists if status == 200]
+    assert all(bit == 1 for bit in served), f"served the revoked entry as clear: {served}"
+    assert {status for status, _ in lists} <= {200, 404, 503}, lists
+    assert await api.verdict(revoked["jwt"]) == "revoked"
+    history = bits_at(await snapshots_of(stack, list_url), index)
+    assert 0 not in history[history.index(1) :], f"revocation undone on status.lists: {history}"
+
+    # A lift acknowledged during the rebuild must hold; else lift it now.
+    if any(status == 200 for status, _ in lifts):
+        assert await until(lambda: _is(api, suspended["jwt"], "valid"), within=5), lifts
+    status, body = await api.set_status(
+        suspended["credentialId"], purpose="suspension", status=False
+    )
+    assert status == 200, body
+    assert await until(lambda: _is(api, suspended["jwt"], "valid"), within=5)
+    assert await api.verdict(revoked["jwt"]) == "revoked"

@@ -15,5 +15,45 @@ OPENAPI: dict[str, object] = {
                 },
             }
         },
+        "/presentations/verify": {
+            "post": {
+                "summary": (
+                    "VC-API: verify a presentation (Data Integrity, VP-JWT, or enveloped "
+                    "VP-JWT) and every credential in it"
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["verifiablePresentation"],
+                                "properties": {
+                                    "verifiablePresentation": {"type": ["object", "string"]},
+                                    "options": {
+                                        "type": "object",
+                                        "properties": {
+                                            "challenge": {"type": "string"},
+                                            "domain": {"type": "string"},
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": (
+                            "Verified: {verified: true, problemDetails: [], results: "
+                            "{presentation: {proof, challenge, domain, holder}, credentials: "
+                            "[each as /credentials/verify answers]}}"
+                        )
+                    },
+                    "400": {"description": "Not verified: the same body with verified: false"},
+                    "422": {"description": "Malformed request, or more than 100 credentials"},
+                },
+            }
+        },
     },
 }

@@ -1,4 +1,4 @@
-"""Verifier HTTP routes: the W3C VC-API verify endpoint."""
+"""Verifier HTTP routes: the W3C VC-API verify endpoints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.verifier.keys import VERIFIER
+from services.verifier.keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.presentations import (
+    VerifyPresentationIn,
+    holder_resolver,
+    verify_presentation_request,
+)
 from shared.web.body import decode_body, json_response
 
 routes = web.RouteTableDef()
@@ -28,3 +33,17 @@ async def verify_credential(request: web.Request) -> web.Response:
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).
     return json_response(report.to_vc_api(), status=200 if report.verified else 400)
+
+
+@routes.post("/presentations/verify")
+async def verify_presentation(request: web.Request) -> web.Response:
+    """VC-API `POST /presentations/verify` (W3C VCALM): 200 when the presentation's
+    proof and every credential in it verify, else 400 with the same body."""
+    body = await decode_body(request, VerifyPresentationIn)
+    app = request.app
+    result = await verify_presentation_request(
+        body,
+        verifier=app[VERIFIER],
+        resolver=holder_resolver(app[REPLICA], app[VERIFIER_SETTINGS]),
+    )
+    return json_response(result, status=200 if result["verified"] else 400)

@@ -15,6 +15,7 @@ from services.revocation.publishing import publish_list
 from shared.events import StatusChanged
 from shared.kafka.topics import STATUS_CHANGES, topic_name
 from shared.logging import get_logger
+from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.web.problems import Problem
 
@@ -26,7 +27,8 @@ async def change_status(
 ) -> bool:
     """Set the credential's `purpose` entry; True when it changed."""
     lists = app[LISTS]
-    record = await lists.credential(credential_id)
+    # A credential awarded a moment ago may still be on its way through Kafka.
+    record = await wait_for_record(lambda: lists.credential(credential_id))
     if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
         raise Problem(404, "no such credential for this tenant", title="Credential not found")
     entry = record.entry_for(purpose)

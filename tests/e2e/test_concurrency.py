@@ -124,3 +124,14 @@ async def test_repeated_status_change_is_recorded_once(api: Api) -> None:
         and event.credential_id == credential_id
     ]
     assert sorted((c.purpose, c.value) for c in changes) == [("revocation", 1), ("suspension", 1)]
+
+
+async def test_status_change_right_after_the_award(api: Api) -> None:
+    """The revocation service learns credentials from Kafka: a revocation sent
+    the moment the award is answered must not be refused as unknown."""
+    achievement_id = await achievement_on_both(api)
+    for n in range(20):
+        credential = await api.issue(achievement_id, issuer=ISSUERS[n % 2])
+        purpose = ("revocation", "suspension")[n % 2]
+        status, body = await api.set_status(credential["credentialId"], purpose=purpose)
+        assert status == 200 and body["changed"], (n, body)

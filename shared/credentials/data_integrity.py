@@ -248,7 +248,8 @@ def _precheck(
     domain: str | None,
     now: datetime,
 ) -> _Checked:
-    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") not in CRYPTOSUITES:
+    suite = proof.get("cryptosuite")
+    if proof.get("type") != PROOF_TYPE or not isinstance(suite, str) or suite not in CRYPTOSUITES:
         name = proof.get("cryptosuite") or proof.get("type")
         raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
     if "previousProof" in proof:

@@ -70,7 +70,13 @@ def _validator(name: str) -> Draft201909Validator:
 def schema_for(doc: Mapping[str, object]) -> str:
     """The bundled schema that applies: by credential type and VC version."""
     types = doc.get("type")
-    names = {types} if isinstance(types, str) else set(types) if isinstance(types, list) else set()
+    names = (
+        {types}
+        if isinstance(types, str)
+        else {t for t in types if isinstance(t, str)}
+        if isinstance(types, list)
+        else set()
+    )
     context = doc.get("@context")
     first = context[0] if isinstance(context, list) and context else None
     suffix = "-vc11.json" if first == VC_V1_CONTEXT else ".json"

@@ -130,7 +130,9 @@ def _credential_kind(c: Checker, doc: Doc) -> str:
         )
         return "unknown"
     # §B.1.2 @context: the second item is the OB 3.0 context.
-    if isinstance(ctx, list) and (len(ctx) < 2 or ctx[1] not in OB_CONTEXTS):
+    if isinstance(ctx, list) and (
+        len(ctx) < 2 or not isinstance(ctx[1], str) or ctx[1] not in OB_CONTEXTS
+    ):
         c.fail("bad_context", "the second @context must be an OB 3.0 context", "@context[1]")
     return kind
 

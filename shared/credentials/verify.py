@@ -120,7 +120,10 @@ async def _verify_embedded(
     if raw is None or raw == []:
         raise CredentialError("missing_proof", "the credential has no proof", "/proof")
     proofs = raw if isinstance(raw, list) else [raw]
-    kinds = {p.get("type") if isinstance(p, dict) else None for p in proofs}
+    kinds = {
+        p.get("type") if isinstance(p, dict) and isinstance(p.get("type"), str) else None
+        for p in proofs
+    }
     if kinds == {"DataIntegrityProof"}:
         await verify_data_integrity(doc, resolver, now=now)
     elif kinds <= LEGACY_PROOF_TYPES:

@@ -13,7 +13,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 
 from shared.credentials.jwt import peek_vc_jwt
 from shared.credentials.status_list import BitstringStatusList
-from shared.kafka.producer import EventProducer
 from shared.kafka.topics import topic_partitions
 from tests.e2e.harness import Stack
 
@@ -212,13 +211,15 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord]:
         await consumer.stop()
 
 
-async def produce_raw(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
-    """Write raw (key, value) records, acknowledged by Kafka (acks=all)."""
-    producer = EventProducer(bootstrap, client_id="e2e-test")
+async def produce_raw(
+    bootstrap: str, topic: str, records: list[tuple[str, bytes]], *, partition: int | None = None
+) -> None:
+    """Write raw (key, value) records, each acknowledged by Kafka (acks=all)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for key, value in records:
-            await producer.publish_raw(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key.encode(), partition=partition)
     finally:
         await producer.stop()
 

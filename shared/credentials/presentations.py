@@ -321,8 +321,8 @@ def _string_claim(payload: dict[str, Any], name: str) -> tuple[str, ...]:
 def _check_binding(payload: dict[str, Any], challenge: str | None, domain: str | None) -> None:
     """Replay protection: ``nonce`` is the challenge, ``aud`` the domain."""
     nonces = _string_claim(payload, "nonce")
-    if len(nonces) > 1:
-        raise ProofError("malformed_jwt", "JWT nonce must be one string", "nonce")
+    if isinstance(payload.get("nonce"), list):
+        raise ProofError("malformed_jwt", "JWT nonce must be a string", "nonce")
     if challenge is not None and not nonces:
         raise ProofError("challenge_missing", "a challenge was asked for; no nonce", "nonce")
     if challenge is not None and nonces[0] != challenge:

@@ -166,6 +166,8 @@ async def test_domain_is_the_audience() -> None:
     assert (await _verify(several)).proof.domain == ("a.example", DOMAIN)
     bad_aud = sign_jws(_claims(holder, aud=[DOMAIN, 7]), holder, "vp+jwt")
     assert (await _error(bad_aud)).code == "malformed_jwt"
+    listed_nonce = sign_jws(_claims(holder, nonce=[CHALLENGE]), holder, "vp+jwt")
+    assert (await _error(listed_nonce)).code == "malformed_jwt"
 
 
 async def test_holder_binding() -> None:

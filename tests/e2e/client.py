@@ -67,11 +67,12 @@ class Api:
     def __init__(self, stack: Stack, session: aiohttp.ClientSession, token: str | None = None):
         self.stack = stack
         self.session = session
-        self.token = token or stack.token
+        self.token = stack.token if token is None else token
 
     @property
     def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        """The tenant's bearer token (none for an empty token)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def as_tenant(self, token: str) -> Api:
         return Api(self.stack, self.session, token)

@@ -1,0 +1,102 @@
+"""Invariant 7: a tenant acts only on its own issuers, achievements and
+credentials; the public verifier shows no learner data beyond what was sent.
+
+(Another tenant revoking ours is in test_thin_slice.)
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.e2e.client import Api, Json
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.e2e]
+
+EMAIL = "ada.lovelace@example.org"
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
+
+
+@pytest.fixture
+async def ours(api: Api) -> Json:
+    """Our issuer, achievement and one credential (to a hashed email)."""
+    issuer_did = await api.create_issuer("Our University")
+    achievement_id = await api.achievement(issuer_did)
+    await api.issuer_knows(achievement_id)
+    key = f"key-{secrets.token_hex(4)}"
+    credential = await api.issue(achievement_id, key=key, recipient={"email": EMAIL})
+    return {"issuer": issuer_did, "achievement": achievement_id, "key": key, **credential}
+
+
+async def test_other_tenant_cannot_use_our_issuer_or_credentials(api: Api, ours: Json) -> None:
+    other = api.as_tenant("other-token")
+
+    status, body = await other.create_achievement(ours["issuer"])
+    assert status == 404, body
+
+    status, body = await other.award(ours["achievement"], score=100)
+    assert status == 404, body
+
+    status, body = await other.call(
+        "GET", f"{api.stack.url('issuer')}/credentials/{ours['credentialId']}", headers=other.auth
+    )
+    assert status == 404, body
+    assert ours["jwt"] not in orjson.dumps(body).decode()
+
+    status, body = await other.set_status(ours["credentialId"], purpose="suspension")
+    assert status == 404, body
+    assert await api.verdict(ours["jwt"]) == "valid"
+
+    # Idempotency keys are per tenant: the same key gives the other tenant
+    # its own credential, never ours.
+    their_achievement = await other.achievement(await other.create_issuer("Their College"))
+    status, theirs = await other.award(their_achievement, key=ours["key"])
+    assert status == 201, theirs
+    assert theirs["credentialId"] != ours["credentialId"]
+
+    # Without a token nothing is written at all.
+    anonymous = api.as_tenant("")
+    for status, _ in (
+        await anonymous.award(ours["achievement"]),
+        await anonymous.create_achievement(ours["issuer"]),
+        await anonymous.set_status(ours["credentialId"]),
+    ):
+        assert status == 401
+
+
+async def test_the_verifier_shows_no_learner_data(api: Api, ours: Json) -> None:
+    """The credential carries the email only salted and hashed (OB 3.0
+    IdentityObject); the verifier answers about what it was sent and offers
+    no look-up of credentials."""
+    assert EMAIL not in ours["jwt"] and EMAIL not in orjson.dumps(ours["credential"]).decode()
+    status, report = await api.verify(ours["jwt"])
+    assert status == 200 and report["verified"], report
+    assert EMAIL not in orjson.dumps(report).decode()
+    status, _ = await api.call(
+        "GET", f"{api.stack.url('verifier')}/credentials/{ours['credentialId']}"
+    )
+    assert status in (404, 405)
+    # It holds no learner data to expose: none of the topics that carry
+    # credentials or assessments feed its replica.
+    status, ready = await api.call("GET", f"{api.stack.url('verifier')}/readyz")
+    assert status == 200, ready
+    consumed = {
+        partition.rsplit("/", 1)[0]
+        for check in ready["checks"].values()
+        for partition in check.get("partitions", {})
+    }
+    assert api.stack.topic("status.lists") in consumed  # the details do name topics
+    assert not consumed & {
+        api.stack.topic("credentials.issued"),
+        api.stack.topic("issuer.assessments"),
+    }, consumed

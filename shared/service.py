@@ -60,26 +60,36 @@ def consumer_context(
     handler: Callable[[web.Application], Handler],
     *,
     durable: bool = True,
+    group_id: str | None = None,
 ) -> CleanupContext:
-    """Consume `topics` (base names) in replica mode into this service's state.
+    """Consume `topics` (base names) into this service.
 
-    `durable` keeps the offsets in Redis next to the state they produced, so
-    a wiped Redis replays from the beginning; otherwise the offsets live in
-    memory and every start replays (the verifier's in-memory replica)."""
+    Replica mode (no `group_id`): every instance reads every partition into
+    its state. `durable` keeps the offsets in Redis next to the state they
+    produced, so a wiped Redis replays from the beginning; otherwise the
+    offsets live in memory and every start replays (the verifier's replica).
+    Group mode (`group_id`): instances share the partitions of a work queue,
+    offsets committed to Kafka after handling; its backlog does not gate
+    readiness."""
 
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
-        offsets: OffsetStore = (
-            RedisOffsetStore(app[REDIS], settings.redis_prefix) if durable else MemoryOffsetStore()
-        )
+        offsets: OffsetStore | None = None
+        if group_id is None:
+            offsets = (
+                RedisOffsetStore(app[REDIS], settings.redis_prefix)
+                if durable
+                else MemoryOffsetStore()
+            )
         loop = ConsumerLoop(
             settings.kafka_bootstrap,
             [topic_name(settings, base) for base in topics],
             handler(app),
             dlq=app[PRODUCER],
             offsets=offsets,
+            group_id=None if group_id is None else topic_name(settings, group_id),
             client_id=f"{settings.service}-{name}",
         )
-        async with serve_consumer(app, name, loop):
+        async with serve_consumer(app, name, loop, backlog_gates_readiness=group_id is None):
             yield
 
     return consumer_ctx

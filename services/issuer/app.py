@@ -10,13 +10,19 @@ from aiohttp import web
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.consumers import on_issuer_event
+from services.issuer.inbound import on_assessment
 from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
 from services.issuer.openapi import OPENAPI
 from services.issuer.routes import routes
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
-from shared.kafka.topics import CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED, ISSUER_PROFILES
+from shared.kafka.topics import (
+    CATALOG_ACHIEVEMENTS,
+    CREDENTIALS_ISSUED,
+    ISSUER_ASSESSMENTS,
+    ISSUER_PROFILES,
+)
 from shared.keystore import KeyStore
 from shared.logging import configure_logging, get_logger
 from shared.service import (
@@ -61,6 +67,13 @@ def create_app(
                 REPLICA,
                 [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
                 on_issuer_event,
+            ),
+            consumer_context(
+                common,
+                "assessments",
+                [ISSUER_ASSESSMENTS],
+                on_assessment,
+                group_id="issuer-assessments",
             ),
             background_task(guard_status_allocation),
         ]

@@ -21,11 +21,15 @@ from shared.web.metrics import METRICS
 
 @contextlib.asynccontextmanager
 async def serve_consumer(
-    app: web.Application, name: str, loop: ConsumerLoop
+    app: web.Application, name: str, loop: ConsumerLoop, *, backlog_gates_readiness: bool = True
 ) -> AsyncIterator[ConsumerLoop]:
     """Register `name` as a ready check (alive and caught up, with progress
-    details) and as metrics, run the loop as a task, stop it on exit."""
-    add_ready_check(app, name, loop.ready, details=loop.progress)
+    details) and as metrics, run the loop as a task, stop it on exit.
+
+    A work queue's backlog (`backlog_gates_readiness=False`) is not state the
+    service needs before serving: only a dead loop makes it unready."""
+    check = loop.ready if backlog_gates_readiness else (lambda: loop.alive)
+    add_ready_check(app, name, check, details=loop.progress)
     collector = ConsumerCollector(name, loop)
     registry = app[METRICS].registry
     registry.register(collector)

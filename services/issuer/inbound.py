@@ -1,0 +1,65 @@
+"""Awards from institutions' systems over Kafka (topic `issuer.assessments`).
+
+An `AssessmentPassed` event goes through the same path as `POST /awards`:
+the mastery gate, status allocation, signing, `credentials.issued`. The
+event's idempotency key (or else its id) makes a redelivered record return
+the first credential instead of a second one (invariant 6). A record that can
+never become a credential (score below the threshold, unknown achievement,
+bad recipient) goes to `issuer.assessments.dlq` with the reason, where the
+institution's system reads its rejections (invariant 8).
+
+Producers are authenticated by Kafka itself (SASL and ACLs in production, one
+principal per tenant); the `tenant` in the event must be the producer's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import msgspec
+from aiohttp import web
+from aiokafka.structs import ConsumerRecord
+
+from services.issuer.awards import award
+from services.issuer.domain.awarding import AwardIn, RecipientIn
+from services.issuer.keys import ALLOCATOR
+from shared.events import AssessmentPassed, Event, PoisonMessage
+from shared.kafka.consumer import Handler
+from shared.logging import get_logger
+from shared.web.problems import Problem
+
+_log = get_logger("issuer.inbound")
+
+
+def _award_request(event: AssessmentPassed) -> AwardIn:
+    try:
+        recipient = msgspec.convert(event.learner, RecipientIn)
+        assessed = datetime.fromisoformat(event.assessed_at) if event.assessed_at else None
+    except (msgspec.ValidationError, ValueError) as error:
+        raise PoisonMessage(f"invalid learner or assessedAt: {error}") from None
+    return AwardIn(
+        achievementId=event.achievement_id,
+        recipient=recipient,
+        score=event.score,
+        maxScore=event.max_score,
+        assessedAt=assessed,
+    )
+
+
+def on_assessment(app: web.Application) -> Handler:
+    async def handle(event: Event, record: ConsumerRecord) -> None:
+        if not isinstance(event, AssessmentPassed):
+            raise PoisonMessage(f"{type(event).__name__} does not belong on this topic")
+        while not await app[ALLOCATOR].is_ready():  # noqa: ASYNC110 - the replay comes first
+            await asyncio.sleep(0.2)
+        key = event.idempotency_key or f"event:{event.id}"
+        try:
+            issued, created = await award(app, event.tenant, _award_request(event), key)
+        except Problem as problem:
+            if problem.status >= 500:
+                raise  # transient: the consumer retries
+            raise PoisonMessage(f"{problem.status} {problem.title}: {problem.detail}") from None
+        _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
+
+    return handle

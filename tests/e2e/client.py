@@ -186,6 +186,14 @@ class Api:
                 return word
         return f"invalid: {report}"
 
+    async def reaches(self, credential: Json | str, verdict: str, *, within: float = 5) -> bool:
+        """Whether the verifier gives `verdict` for the credential within `within` s."""
+
+        async def now() -> bool:
+            return await self.verdict(credential) == verdict
+
+        return await until(now, within=within, interval=0.02)
+
 
 # -- Kafka ------------------------------------------------------------------
 

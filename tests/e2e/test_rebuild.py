@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
 
 import aiohttp
 import pytest
@@ -26,7 +25,6 @@ from tests.e2e.client import (
     produce_many,
     read_topic,
     status_entries,
-    until,
 )
 from tests.e2e.harness import Stack
 
@@ -87,12 +85,8 @@ async def issue_and_revoke(api: Api) -> tuple[str, str, list[Json]]:
     earlier = [await api.issue(achievement_id, key=f"before-{n}") for n in range(4)]
     status, body = await api.set_status(earlier[0]["credentialId"])
     assert status == 200 and body["changed"], body
-    assert await until(lambda: _is(api, earlier[0]["jwt"], "revoked"))
+    assert await api.reaches(earlier[0]["jwt"], "revoked")
     return issuer_did, achievement_id, earlier
-
-
-async def _is(api: Api, credential: Json | str, verdict: str) -> bool:
-    return await api.verdict(credential) == verdict
 
 
 async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None:
@@ -150,7 +144,7 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     for credential in (kept, later[0]):
         status, body = await api.set_status(credential["credentialId"])
         assert status == 200 and body["changed"], body
-        assert await until(partial(_is, api, credential["jwt"], "revoked"), within=5)
+        assert await api.reaches(credential["jwt"], "revoked")
     # Revoking the already revoked credential again changes nothing.
     status, body = await api.set_status(revoked["credentialId"])
     assert status == 200 and not body["changed"], body
@@ -195,8 +189,8 @@ async def test_rebuilding_revocation_never_undoes_a_change(stack: Stack, api: Ap
         )
     assert (await api.set_status(revoked["credentialId"]))[0] == 200
     assert (await api.set_status(suspended["credentialId"], purpose="suspension"))[0] == 200
-    assert await until(lambda: _is(api, suspended["jwt"], "suspended"))
-    assert await until(lambda: _is(api, revoked["jwt"], "revoked"))
+    assert await api.reaches(suspended["jwt"], "suspended")
+    assert await api.reaches(revoked["jwt"], "revoked")
 
     stack.stop("revocation")
     stack.wipe_redis("revocation")
@@ -212,10 +206,10 @@ async def test_rebuilding_revocation_never_undoes_a_change(stack: Stack, api: Ap
 
     # A lift acknowledged during the rebuild must hold; else lift it now.
     if any(status == 200 for status, _ in lifts):
-        assert await until(lambda: _is(api, suspended["jwt"], "valid"), within=5), lifts
+        assert await api.reaches(suspended["jwt"], "valid"), lifts
     status, body = await api.set_status(
         suspended["credentialId"], purpose="suspension", status=False
     )
     assert status == 200, body
-    assert await until(lambda: _is(api, suspended["jwt"], "valid"), within=5)
+    assert await api.reaches(suspended["jwt"], "valid")
     assert await api.verdict(revoked["jwt"]) == "revoked"

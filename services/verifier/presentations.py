@@ -24,8 +24,6 @@ from typing import Any
 import msgspec
 import orjson
 
-from services.verifier.replica import Replica
-from services.verifier.settings import Settings
 from services.verifier.verification import Verifier
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError, ShapeError
@@ -46,7 +44,6 @@ from shared.credentials.report import (
     problem_detail,
 )
 from shared.web.problems import Problem
-from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 MAX_CREDENTIALS = 100
 _UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable"})
@@ -72,13 +69,6 @@ class VerifyPresentationIn(msgspec.Struct):
 
     verifiablePresentation: dict[str, Any] | str
     options: PresentationOptions = msgspec.field(default_factory=PresentationOptions)
-
-
-def holder_resolver(replica: Replica, settings: Settings) -> DidResolver:
-    """Holders' DIDs: our issuers' documents, did:key/did:jwk offline, did:web
-    behind the same SSRF policy as the verifier's other fetches."""
-    fetcher = SafeFetcher(FetchPolicy(trusted_origins=settings.trusted_fetch_origins))
-    return DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
 
 
 # --- the presentation's own result ------------------------------------------------

@@ -7,10 +7,9 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.verifier.keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.keys import VERIFIER
 from services.verifier.presentations import (
     VerifyPresentationIn,
-    holder_resolver,
     verify_presentation_request,
 )
 from shared.web.body import decode_body, json_response
@@ -40,10 +39,6 @@ async def verify_presentation(request: web.Request) -> web.Response:
     """VC-API `POST /presentations/verify` (W3C VCALM): 200 when the presentation's
     proof and every credential in it verify, else 400 with the same body."""
     body = await decode_body(request, VerifyPresentationIn)
-    app = request.app
-    result = await verify_presentation_request(
-        body,
-        verifier=app[VERIFIER],
-        resolver=holder_resolver(app[REPLICA], app[VERIFIER_SETTINGS]),
-    )
+    verifier = request.app[VERIFIER]
+    result = await verify_presentation_request(body, verifier=verifier, resolver=verifier.resolver)
     return json_response(result, status=200 if result["verified"] else 400)

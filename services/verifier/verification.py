@@ -40,6 +40,12 @@ class Verifier:
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
 
+    @property
+    def resolver(self) -> DidResolver:
+        """Issuers' and holders' DIDs: our replica's documents, did:key/did:jwk
+        offline, did:web through the SSRF-guarded, caching fetcher."""
+        return self._resolver
+
     async def verify(self, credential: dict[str, Any] | str) -> VerificationReport:
         report = await verify_credential(
             credential, resolver=self._resolver, status_lists=self._status_lists

@@ -33,6 +33,14 @@ from .jsonld import ContextRegistry, default_registry
 LEGACY_PROOF_TYPES = frozenset(
     {"Ed25519Signature2020", "Ed25519Signature2018", "JsonWebSignature2020"}
 )
+
+
+def is_legacy_proof(proof: object) -> bool:
+    """A VC 1.1 Linked Data proof this module verifies (any JSON given)."""
+    kind = proof.get("type") if isinstance(proof, dict) else None
+    return isinstance(kind, str) and kind in LEGACY_PROOF_TYPES
+
+
 OFFLINE_DID_PREFIXES = ("did:key:", "did:jwk:")
 # didkit.pyi types DIDKitException as an instance; it is the class didkit raises.
 _DIDKIT_ERROR: type[Exception] = didkit.DIDKitException  # type: ignore[assignment]
@@ -52,7 +60,7 @@ def _precheck(
     allow_network_dids: bool,
 ) -> VerifiedProof:
     kind = proof.get("type")
-    if kind not in LEGACY_PROOF_TYPES:
+    if not is_legacy_proof(proof):
         raise ProofError("unsupported_cryptosuite", f"unsupported proof type {kind!r}", path)
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:

@@ -47,7 +47,7 @@ from .errors import ProofError, ShapeError
 from .jsonld import ContextRegistry, JsonDoc
 from .jwt import kid_method_id, open_jws, sign_jws, verify_jws_signature
 from .keys import SigningKey
-from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
+from .legacy_proofs import is_legacy_proof, verify_legacy_proof
 from .report import CheckResult
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -188,7 +188,7 @@ def _require_presentation(presentation: Mapping[str, Any]) -> None:
 
 
 def _is_legacy(presentation: Mapping[str, Any]) -> bool:
-    return all(proof.get("type") in LEGACY_PROOF_TYPES for _, proof in proof_entries(presentation))
+    return all(is_legacy_proof(proof) for _, proof in proof_entries(presentation))
 
 
 async def verify_presentation(

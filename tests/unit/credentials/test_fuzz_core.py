@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from shared.credentials.builders import build_achievement, build_credential, build_profile
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver
+from shared.credentials.errors import CredentialError
 from shared.credentials.json_schema import validate_schema
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.keys import generate_ed25519
 from shared.credentials.model import check_credential
+from shared.credentials.presentations import verify_any_presentation
 from shared.credentials.status_list import status_entry
 from shared.credentials.verify import verify_credential
 
@@ -134,3 +136,19 @@ async def test_any_change_to_a_signed_credential_fails_verification(
     proof = report.check("proof")
     shape = report.check("shape")
     assert (proof and proof.outcome == "failed") or (shape and shape.outcome == "failed")
+
+
+PRESENTATION_KEYS = st.sampled_from(
+    ["@context", "type", "holder", "proof", "verifiableCredential", "challenge", "domain"]
+)
+presentations = st.dictionaries(PRESENTATION_KEYS, json_values, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(presentations, st.text(max_size=200)))
+async def test_presentations_fail_only_with_credential_errors(vp: dict[str, Any] | str) -> None:
+    try:
+        await verify_any_presentation(vp, DidResolver(), challenge="c", domain=None)
+    except CredentialError:
+        return
+    raise AssertionError("a random presentation verified")

@@ -3,29 +3,60 @@
 Invariant 4: the caller hears back only after both the `StatusChanged` event
 (the record) and the new signed list snapshot (what verifiers read) were
 acknowledged by Kafka. Setting an entry to the value it has is a no-op, so a
-retried request never makes a second change (invariant 6).
+retried request never makes a second change (invariant 6); a retry with the
+same Idempotency-Key gets the first answer even after a later change.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiohttp import web
 
+from services.revocation.idempotency import KeyedChange, StatusKeys
 from services.revocation.keys import LISTS, REVOCATION_SETTINGS
 from services.revocation.publishing import publish_list
 from shared.events import StatusChanged
 from shared.kafka.topics import STATUS_CHANGES, topic_name
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
-from shared.service import PRODUCER
+from shared.service import PRODUCER, REDIS
 from shared.web.problems import Problem
 
 _log = get_logger("revocation.changes")
 
 
+def _status_keys(app: web.Application) -> StatusKeys:
+    return StatusKeys(app[REDIS], app[REVOCATION_SETTINGS].common.redis_prefix)
+
+
+async def _first_answer(
+    keys: StatusKeys, tenant: str, key: str | None, request: KeyedChange
+) -> bool | None:
+    """The first answer given to this Idempotency-Key, if it was used before."""
+    earlier = await keys.first_use(tenant, key) if key is not None else None
+    if earlier is None:
+        return None
+    if not earlier.same_request(request.credential_id, request.purpose, request.value):
+        raise Problem(
+            422,
+            "this Idempotency-Key was used for a different request",
+            title="Idempotency-Key reused",
+            type="https://microcred.dev/problems/idempotency-key-reused",
+        )
+    return earlier.changed
+
+
 async def change_status(
-    app: web.Application, tenant: str, credential_id: str, purpose: str, status: bool
+    app: web.Application,
+    tenant: str,
+    credential_id: str,
+    purpose: str,
+    status: bool,
+    key: str | None = None,
 ) -> bool:
-    """Set the credential's `purpose` entry; True when it changed."""
+    """Set the credential's `purpose` entry; True when it changed. A request
+    repeating an earlier one's Idempotency-Key gets that one's answer."""
     lists = app[LISTS]
     # A credential awarded a moment ago may still be on its way through Kafka.
     record = await wait_for_record(lambda: lists.credential(credential_id))
@@ -37,7 +68,11 @@ async def change_status(
     info = await lists.list_info(entry.list_id)
     assert info is not None, "lists are recorded with their credentials"
     value = int(status)
+    keys, request = _status_keys(app), KeyedChange(credential_id, purpose, value, changed=False)
     async with lists.changing(entry.list_id):
+        first = await _first_answer(keys, tenant, key, request)
+        if first is not None:
+            return first
         current = await lists.get_bit(entry.list_id, entry.index)
         if purpose == "revocation" and current == 1 and value == 0:
             # Bitstring Status List v1.0 §2.1: revocation cannot be reversed.
@@ -54,6 +89,7 @@ async def change_status(
                 index=entry.index,
                 value=value,
                 credential_id=credential_id,
+                idempotency_key=key,
             )
             settings = app[REVOCATION_SETTINGS]
             topic = topic_name(settings.common, STATUS_CHANGES)
@@ -66,6 +102,8 @@ async def change_status(
                 purpose=purpose,
                 value=value,
             )
+        if key is not None:
+            await keys.remember(tenant, key, replace(request, changed=current != value))
     if current != value or await lists.is_dirty(info.list_id):
         await publish_list(app, info)
     return current != value

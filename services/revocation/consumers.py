@@ -5,15 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 from aiokafka.structs import ConsumerRecord
 
-from services.revocation.keys import ISSUER_KEYS, LISTS, LISTS_CHANGED
+from services.revocation.idempotency import KeyedChange, StatusKeys
+from services.revocation.keys import ISSUER_KEYS, LISTS, LISTS_CHANGED, REVOCATION_SETTINGS
 from services.revocation.lists import CredentialRecord, EntryRecord, ListInfo
 from services.revocation.publishing import open_list
 from shared.events import CredentialIssued, Event, IssuerProfilePublished, StatusChanged
 from shared.kafka.consumer import Handler
+from shared.service import REDIS
 from shared.status_lists import PURPOSES, ListName, issuer_slug, parse_list_id
 
 
 def on_revocation_event(app: web.Application) -> Handler:
+    status_keys = StatusKeys(app[REDIS], app[REVOCATION_SETTINGS].common.redis_prefix)
+
     async def handle(event: Event, record: ConsumerRecord) -> None:
         lists = app[LISTS]
         match event:
@@ -46,6 +50,9 @@ def on_revocation_event(app: web.Application) -> Handler:
                 if await lists.set_bit(event.list_id, event.index, event.value) != event.value:
                     await lists.mark_dirty(event.list_id)
                     app[LISTS_CHANGED].set()
+                if event.idempotency_key:  # rebuild: a retry still gets the first answer
+                    change = KeyedChange(event.credential_id, event.purpose, event.value, True)
+                    await status_keys.remember(event.tenant, event.idempotency_key, change)
             case _:
                 pass
 

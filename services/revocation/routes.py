@@ -59,8 +59,11 @@ async def update_status(request: web.Request) -> web.Response:
     _require_rebuilt(request.app)
     if status.type not in SUPPORTED_TYPES:
         raise Problem(422, f"unsupported credentialStatus.type {status.type!r}")
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        raise Problem(400, "Idempotency-Key must be 1 to 255 characters")
     changed = await change_status(
-        request.app, tenant, body.credentialId, status.statusPurpose, body.status
+        request.app, tenant, body.credentialId, status.statusPurpose, body.status, key
     )
     return json_response(
         {

@@ -152,8 +152,14 @@ class Api:
         return dict(body)
 
     async def set_status(
-        self, credential_id: str, *, purpose: str = "revocation", status: bool = True
+        self,
+        credential_id: str,
+        *,
+        purpose: str = "revocation",
+        status: bool = True,
+        key: str | None = None,
     ) -> tuple[int, Any]:
+        headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
         return await self.call(
             "POST",
             f"{self.stack.url('revocation')}/credentials/status",
@@ -162,7 +168,7 @@ class Api:
                 "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": purpose},
                 "status": status,
             },
-            headers=self.auth,
+            headers=headers,
         )
 
     async def verify(self, credential: Json | str, verifier: str = "verifier") -> tuple[int, Json]:

@@ -135,3 +135,37 @@ async def test_status_change_right_after_the_award(api: Api) -> None:
         purpose = ("revocation", "suspension")[n % 2]
         status, body = await api.set_status(credential["credentialId"], purpose=purpose)
         assert status == 200 and body["changed"], (n, body)
+
+
+async def test_a_retried_suspension_does_not_undo_a_later_lift(api: Api) -> None:
+    """docs/api.md: a retry with the same Idempotency-Key returns the first
+    answer and never makes a second status change, even when it arrives
+    after a later request changed the status back."""
+    achievement_id = await achievement_on_both(api)
+    credential = await api.issue(achievement_id)
+    credential_id = credential["credentialId"]
+
+    async def suspend(status: bool, key: str) -> tuple[int, Any]:
+        return await api.set_status(credential_id, purpose="suspension", status=status, key=key)
+
+    first = await suspend(True, "suspend-1")
+    assert first[0] == 200 and first[1]["changed"], first
+    assert await api.reaches(credential["jwt"], "suspended")
+    lifted = await suspend(False, "lift-1")
+    assert lifted[0] == 200 and lifted[1]["changed"], lifted
+    assert await api.reaches(credential["jwt"], "valid")
+
+    retried = await suspend(True, "suspend-1")  # a late retry of the first request
+    assert retried[0] == 200 and retried[1]["changed"] == first[1]["changed"], retried
+    assert await api.verdict(credential["jwt"]) == "valid"
+    status, body = await suspend(False, "suspend-1")  # the key, for another request
+    assert status == 422, body
+
+    records = await read_topic(api.stack.kafka_bootstrap, api.stack.topic("status.changes"))
+    values = [
+        event.value
+        for record in records
+        if isinstance(event := decode_event(record.value), StatusChanged)
+        and event.credential_id == credential_id
+    ]
+    assert values == [1, 0], values

@@ -94,6 +94,10 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     revoked, kept = earlier[0], earlier[1]
     revoked_url, revoked_index = status_entries(revoked["credential"])["revocation"]
     _, etag_before = await served_list(api, revoked_url)
+    lifted = earlier[3]["credentialId"]
+    for key, value in (("suspend-k", True), ("lift-k", False)):
+        status, body = await api.set_status(lifted, purpose="suspension", status=value, key=key)
+        assert status == 200 and body["changed"], body
 
     stack.stop(*WIPED)
     assert stack.wipe_redis(*WIPED) > 0
@@ -128,6 +132,14 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     status, again = await api.award(achievement_id, key="before-2")
     assert status == 200, again
     assert again["credentialId"] == earlier[2]["credentialId"]
+
+    # The revocation service still knows its Idempotency-Keys: a late retry
+    # of the suspension gets the first answer and does not undo the lift.
+    status, body = await api.set_status(lifted, purpose="suspension", key="suspend-k")
+    assert status == 200 and body["changed"], body
+    suspension_url, suspension_index = status_entries(earlier[3]["credential"])["suspension"]
+    assert list_bits((await served_list(api, suspension_url))[0]).get(suspension_index) == 0
+    assert await api.verdict(earlier[3]["jwt"]) == "valid"
 
     # It still knows the issuer and achievement: new awards succeed, and never
     # reuse an entry handed out before the wipe.

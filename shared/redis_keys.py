@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Platform entities.
 OFFSETS = "offsets"  # hash per topic: partition -> next offset to read
+REPLAYED = "replayed"  # set once a service's replay from Kafka caught up
 
 
 def redis_key(prefix: str, entity: str, *parts: str | int) -> str:
@@ -22,3 +23,8 @@ def redis_key(prefix: str, entity: str, *parts: str | int) -> str:
 def offsets_key(prefix: str, topic: str) -> str:
     """Hash of the next offset to consume per partition of `topic`."""
     return redis_key(prefix, OFFSETS, topic)
+
+
+def replayed_key(prefix: str) -> str:
+    """Present while the state rebuilt from Kafka is intact; a Redis wipe removes it."""
+    return redis_key(prefix, REPLAYED)

@@ -19,11 +19,16 @@ from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, topic_name
+from shared.logging import get_logger
+from shared.redis_keys import replayed_key
 from shared.settings import CommonSettings
+from shared.web.app import READY_CHECKS, add_ready_check
 from shared.web.consumers import serve_consumer
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RedisFactory = Callable[[str], redis.Redis]
+
+_log = get_logger("shared.service")
 
 REDIS: web.AppKey[redis.Redis] = web.AppKey("shared.redis", redis.Redis)
 PRODUCER: web.AppKey[EventProducer] = web.AppKey("shared.producer", EventProducer)
@@ -106,3 +111,25 @@ def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]
             await task
 
     return task_ctx
+
+
+def replay_guard(settings: CommonSettings, replica: str) -> CleanupContext:
+    """Mark the Redis state as rebuilt once the `replica` consumer caught up,
+    and report not ready if that mark disappears: Redis was wiped under the
+    running service, which must restart to replay (invariant 3)."""
+
+    async def guard(app: web.Application) -> None:
+        state = {"ok": False}
+        add_ready_check(app, "replayed-state", lambda: state["ok"])
+        client, marker, marked = app[REDIS], replayed_key(settings.redis_prefix), False
+        while True:
+            if not marked and app[READY_CHECKS].checks[replica].check():
+                await client.set(marker, "1")
+                marked = True
+            intact = marked and bool(await client.exists(marker))
+            if state["ok"] and not intact:
+                _log.error("redis.state_lost", action="restart the service to replay Kafka")
+            state["ok"] = intact
+            await asyncio.sleep(0.5)
+
+    return background_task(guard)

@@ -21,9 +21,12 @@ from shared.service import (
     consumer_context,
     kafka_context,
     redis_context,
+    replay_guard,
 )
 from shared.web.app import create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
+
+REPLICA = "catalog-replica"
 
 
 def create_app(
@@ -44,8 +47,9 @@ def create_app(
             store_ctx,
             kafka_context(common),
             consumer_context(
-                common, "catalog", [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS], on_catalog_event
+                common, REPLICA, [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS], on_catalog_event
             ),
+            replay_guard(common, REPLICA),
         ]
     )
     app.add_routes(routes)

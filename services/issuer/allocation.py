@@ -19,7 +19,7 @@ from typing import cast
 
 import redis.asyncio as redis
 
-from shared.redis_keys import redis_key
+from shared.redis_keys import redis_key, replayed_key
 from shared.status_lists import LIST_SIZE, list_id_for, parse_list_id
 
 # Open the next list once half the entries are taken: random probing stays
@@ -61,7 +61,8 @@ class StatusAllocator:
 
     @property
     def sentinel_key(self) -> str:
-        return redis_key(self._prefix, "status-alloc-ready")
+        """Written by `shared.service.replay_guard` once the replay caught up."""
+        return replayed_key(self._prefix)
 
     async def mark_ready(self) -> None:
         await self._redis.set(self.sentinel_key, "1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import redis.asyncio as redis
@@ -28,12 +27,12 @@ from shared.logging import configure_logging, get_logger
 from shared.service import (
     REDIS,
     RedisFactory,
-    background_task,
     consumer_context,
     kafka_context,
     redis_context,
+    replay_guard,
 )
-from shared.web.app import READY_CHECKS, add_ready_check, create_base_app, run_app
+from shared.web.app import create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
 _log = get_logger("issuer.app")
@@ -75,31 +74,11 @@ def create_app(
                 on_assessment,
                 group_id="issuer-assessments",
             ),
-            background_task(guard_status_allocation),
+            replay_guard(common, REPLICA),
         ]
     )
     app.add_routes(routes)
     return app
-
-
-async def guard_status_allocation(app: web.Application) -> None:
-    """Open status allocation once the replay of `credentials.issued` caught up,
-    and report not-ready if Redis loses that state while running."""
-    state = {"ok": False}
-    add_ready_check(app, "status-allocation", lambda: state["ok"])
-    allocator = app[ALLOCATOR]
-    opened = False
-    while True:
-        replica_ready = app[READY_CHECKS].checks[REPLICA].check()
-        if replica_ready and not opened:
-            await allocator.mark_ready()
-            opened = True
-        elif opened and not await allocator.is_ready():
-            # Redis was wiped under us: refuse to allocate until a restart
-            # replays `credentials.issued` (invariant 1 over invariant 3).
-            _log.error("status_allocation.state_lost", action="restart the issuer to rebuild")
-        state["ok"] = opened and await allocator.is_ready()
-        await asyncio.sleep(0.5)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from shared.service import (
     consumer_context,
     kafka_context,
     redis_context,
+    replay_guard,
 )
 from shared.web.app import READY_CHECKS, create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
@@ -73,6 +74,7 @@ def create_app(
                 [ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
                 on_revocation_event,
             ),
+            replay_guard(common, REPLICA),
             background_task(publish_changed_lists),
         ]
     )

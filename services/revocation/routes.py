@@ -11,6 +11,7 @@ from services.revocation.changes import change_status
 from services.revocation.keys import ISSUER_KEYS, REVOCATION_SETTINGS, SIGNED_LISTS
 from services.revocation.publishing import open_list, publish_list
 from shared.events import StatusListPublished
+from shared.replica_wait import wait_for_record
 from shared.status_lists import parse_list_id
 from shared.web.app import READY_CHECKS
 from shared.web.auth import require_tenant
@@ -83,7 +84,8 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     if latest is not None or name is None:
         return latest
     _require_rebuilt(app)
-    issuer_did = await app[ISSUER_KEYS].did_for_slug(name.slug)
+    # A credential can reach a verifier before its issuer's profile reaches us.
+    issuer_did = await wait_for_record(lambda: app[ISSUER_KEYS].did_for_slug(name.slug))
     if issuer_did is None:
         return None
     try:

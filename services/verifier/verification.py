@@ -63,7 +63,7 @@ class Verifier:
             return CheckResult("issuer_known", "ok", f"issuer {name!s} is registered here")
         return CheckResult(
             "issuer_known",
-            "not_checked",
+            "failed",
             "the issuer is not registered on this platform",
             "unknown_issuer",
         )
@@ -74,7 +74,7 @@ class Verifier:
         if known is None:
             return CheckResult(
                 "achievement_known",
-                "not_checked",
+                "failed",
                 "the achievement is not in our catalog",
                 "unknown_achievement",
             )

@@ -133,3 +133,29 @@ def replay_guard(settings: CommonSettings, replica: str) -> CleanupContext:
             await asyncio.sleep(0.5)
 
     return background_task(guard)
+
+
+def replicated_state(
+    settings: CommonSettings,
+    *,
+    redis_factory: RedisFactory,
+    stores: Callable[[web.Application, redis.Redis], None],
+    replica: str,
+    topics: Sequence[str],
+    handler: Callable[[web.Application], Handler],
+) -> list[CleanupContext]:
+    """A service whose Redis state is rebuilt from Kafka, in start order:
+    Redis, the service's `stores` on it, the producer (and topics), the
+    replica consumer of `topics`, and the replay guard."""
+
+    async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
+        stores(app, app[REDIS])
+        yield
+
+    return [
+        redis_context(settings, redis_factory),
+        stores_ctx,
+        kafka_context(settings),
+        consumer_context(settings, replica, topics, handler),
+        replay_guard(settings, replica),
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import redis.asyncio as redis
 from aiohttp import web
 
@@ -16,12 +14,8 @@ from services.catalog.store import CatalogStore
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES
 from shared.logging import configure_logging
 from shared.service import (
-    REDIS,
     RedisFactory,
-    consumer_context,
-    kafka_context,
-    redis_context,
-    replay_guard,
+    replicated_state,
 )
 from shared.web.app import create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
@@ -37,20 +31,18 @@ def create_app(
     app[CATALOG_SETTINGS] = settings
     install_api_tokens(app, ApiTokens.from_env())
 
-    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[STORE] = CatalogStore(app[REDIS], common.redis_prefix)
-        yield
+    def stores(app: web.Application, client: redis.Redis) -> None:
+        app[STORE] = CatalogStore(client, common.redis_prefix)
 
     app.cleanup_ctx.extend(
-        [
-            redis_context(common, redis_factory),
-            store_ctx,
-            kafka_context(common),
-            consumer_context(
-                common, REPLICA, [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS], on_catalog_event
-            ),
-            replay_guard(common, REPLICA),
-        ]
+        replicated_state(
+            common,
+            redis_factory=redis_factory,
+            stores=stores,
+            replica=REPLICA,
+            topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS],
+            handler=on_catalog_event,
+        )
     )
     app.add_routes(routes)
     return app

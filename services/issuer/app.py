@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import redis.asyncio as redis
 from aiohttp import web
 
@@ -25,12 +23,9 @@ from shared.kafka.topics import (
 from shared.keystore import KeyStore
 from shared.logging import configure_logging, get_logger
 from shared.service import (
-    REDIS,
     RedisFactory,
     consumer_context,
-    kafka_context,
-    redis_context,
-    replay_guard,
+    replicated_state,
 )
 from shared.web.app import create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
@@ -51,21 +46,19 @@ def create_app(
     app[SIGNER] = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
 
-    async def state_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[STORE] = IssuerStore(app[REDIS], common.redis_prefix)
-        app[ALLOCATOR] = StatusAllocator(app[REDIS], common.redis_prefix)
-        yield
+    def stores(app: web.Application, client: redis.Redis) -> None:
+        app[STORE] = IssuerStore(client, common.redis_prefix)
+        app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix)
 
     app.cleanup_ctx.extend(
         [
-            redis_context(common, redis_factory),
-            state_ctx,
-            kafka_context(common),
-            consumer_context(
+            *replicated_state(
                 common,
-                REPLICA,
-                [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
-                on_issuer_event,
+                redis_factory=redis_factory,
+                stores=stores,
+                replica=REPLICA,
+                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
+                handler=on_issuer_event,
             ),
             consumer_context(
                 common,
@@ -74,7 +67,6 @@ def create_app(
                 on_assessment,
                 group_id="issuer-assessments",
             ),
-            replay_guard(common, REPLICA),
         ]
     )
     app.add_routes(routes)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import redis.asyncio as redis
 from aiohttp import web
@@ -28,13 +27,9 @@ from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_CHAN
 from shared.keystore import KeyStore
 from shared.logging import configure_logging, get_logger
 from shared.service import (
-    REDIS,
     RedisFactory,
     background_task,
-    consumer_context,
-    kafka_context,
-    redis_context,
-    replay_guard,
+    replicated_state,
 )
 from shared.web.app import READY_CHECKS, create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
@@ -57,24 +52,21 @@ def create_app(
     install_api_tokens(app, ApiTokens.from_env())
     keys = keystore or settings.keys.open()
 
-    async def state_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[LISTS] = StatusListStore(app[REDIS], common.redis_prefix)
-        app[SIGNED_LISTS] = SignedLists(app[REDIS], common.redis_prefix)
-        app[ISSUER_KEYS] = IssuerKeys(app[REDIS], common.redis_prefix, keys)
-        yield
+    def stores(app: web.Application, client: redis.Redis) -> None:
+        app[LISTS] = StatusListStore(client, common.redis_prefix)
+        app[SIGNED_LISTS] = SignedLists(client, common.redis_prefix)
+        app[ISSUER_KEYS] = IssuerKeys(client, common.redis_prefix, keys)
 
     app.cleanup_ctx.extend(
         [
-            redis_context(common, redis_factory),
-            state_ctx,
-            kafka_context(common),
-            consumer_context(
+            *replicated_state(
                 common,
-                REPLICA,
-                [ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
-                on_revocation_event,
+                redis_factory=redis_factory,
+                stores=stores,
+                replica=REPLICA,
+                topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
+                handler=on_revocation_event,
             ),
-            replay_guard(common, REPLICA),
             background_task(publish_changed_lists),
         ]
     )

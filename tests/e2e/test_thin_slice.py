@@ -5,106 +5,21 @@ Runs the four services as processes against the real Kafka and Redis.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.e2e.client import Api, Json, check, until
 from tests.e2e.harness import Stack
 
-pytestmark = [pytest.mark.e2e]
 
-Json = dict[str, Any]
-
-
-async def call(
-    method: str, url: str, *, json: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any]:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, url, json=json, headers=headers) as answer,
-    ):
-        content_type = answer.headers.get("Content-Type", "")
-        body = (
-            await answer.json(content_type=None) if "json" in content_type else await answer.text()
-        )
-        return answer.status, body
-
-
-async def until(predicate: Any, *, within: float = 15.0, interval: float = 0.05) -> Any:
-    """Poll an async predicate until it returns something truthy."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await predicate()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(interval)
-
-
-async def create_issuer(stack: Stack) -> str:
-    status, body = await call(
-        "POST",
-        f"{stack.url('issuer')}/issuers",
-        json={"name": "Example Polytechnic", "url": "https://poly.example", "country": "IE"},
-        headers=stack.auth,
-    )
-    assert status == 201, body
-    assert body["id"].startswith("did:key:z6Mk")
-    return str(body["id"])
-
-
-async def create_achievement(stack: Stack, issuer_did: str) -> str:
-    status, body = await call(
-        "POST",
-        f"{stack.url('catalog')}/achievements",
-        json={
-            "issuerDid": issuer_did,
-            "name": "Applied Data Protection",
-            "description": "Apply GDPR principles to data processing in an SME.",
-            "criteria": {"narrative": "Pass the final assessment with at least 90%."},
-            "masteryThreshold": 0.9,
-        },
-        headers=stack.auth,
-    )
-    assert status == 201, body
-    return str(body["id"])
-
-
-async def award(stack: Stack, achievement_id: str, score: float, key: str) -> tuple[int, Any]:
-    """One call, right after the achievement was defined: the issuer waits for
-    the catalog's event rather than answering 404 (read-your-writes)."""
-    return await call(
-        "POST",
-        f"{stack.url('issuer')}/awards",
-        json={
-            "achievementId": achievement_id,
-            "recipient": {"id": "did:example:learner-1"},
-            "score": score,
-            "maxScore": 100,
-        },
-        headers={**stack.auth, "Idempotency-Key": key},
-    )
-
-
-async def verify(stack: Stack, credential: Any) -> tuple[int, Json]:
-    status, body = await call(
-        "POST",
-        f"{stack.url('verifier')}/credentials/verify",
-        json={"verifiableCredential": credential, "options": {}},
-    )
-    assert isinstance(body, dict), body
-    return status, body
-
-
-def check(report: Json, name: str) -> Json:
-    for result in report["results"]:
-        if result["check"] == name:
-            return dict(result)
-    raise AssertionError(f"no {name!r} check in {report}")
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
 
 
 def tamper(jwt: str) -> str:
@@ -117,15 +32,16 @@ def tamper(jwt: str) -> str:
     return f"{header}.{encoded}.{signature}"
 
 
-async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
-    issuer_did = await create_issuer(stack)
-    achievement_id = await create_achievement(stack, issuer_did)
+async def test_issue_verify_offline_then_revoke(stack: Stack, api: Api) -> None:
+    # Each call right after the previous one: services wait for what another
+    # one just published on Kafka instead of answering 404 (read-your-writes).
+    achievement_id = await api.achievement(await api.create_issuer())
 
-    status, failing = await award(stack, achievement_id, 80, key="fail-1")
+    status, failing = await api.award(achievement_id, score=80, key="fail-1")
     assert status == 422, failing
     assert failing["type"].endswith("assessment-below-threshold")
 
-    status, issued = await award(stack, achievement_id, 95, key="pass-1")
+    status, issued = await api.award(achievement_id, score=95, key="pass-1")
     assert status == 201, issued
     jwt = issued["jwt"]
     statuses = issued["credential"]["credentialStatus"]
@@ -133,11 +49,11 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     assert {s["type"] for s in statuses} == {"BitstringStatusListEntry"}
 
     # A retry with the same Idempotency-Key answers the same credential.
-    status, again = await award(stack, achievement_id, 95, key="pass-1")
+    status, again = await api.award(achievement_id, score=95, key="pass-1")
     assert status in (200, 201) and again["credentialId"] == issued["credentialId"]
 
     # Verifiable at once: no waiting for status lists to propagate.
-    code, report = await verify(stack, jwt)
+    code, report = await api.verify(jwt)
     assert code == 200 and report["verified"], report
     assert check(report, "proof")["outcome"] == "ok"
     assert check(report, "status")["outcome"] == "ok"
@@ -145,7 +61,7 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     async def trusted_now() -> Json | None:
         # The verifier learns a brand-new issuer from Kafka within moments;
         # until then the credential is valid but "untrusted" (advisory).
-        _, report = await verify(stack, jwt)
+        _, report = await api.verify(jwt)
         return report if report["verdict"] == "valid" else None
 
     report = await until(trusted_now, within=5.0)
@@ -157,43 +73,34 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
         "type": "EnvelopedVerifiableCredential",
         "id": f"data:application/vc+jwt,{jwt}",
     }
-    code, report = await verify(stack, enveloped)
+    code, report = await api.verify(enveloped)
     assert code == 200 and report["verified"], report
 
     # The same credential with its embedded Data Integrity proof (eddsa-rdfc-2022).
-    code, report = await verify(stack, issued["credential"])
+    code, report = await api.verify(issued["credential"])
     assert code == 200 and report["verified"], report
     assert issued["credential"]["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
 
     altered = {**issued["credential"], "name": "Advanced Data Protection"}
-    code, report = await verify(stack, altered)
+    code, report = await api.verify(altered)
     assert code == 400 and check(report, "proof")["outcome"] == "failed", report
 
-    code, report = await verify(stack, tamper(jwt))
+    code, report = await api.verify(tamper(jwt))
     assert code == 400 and not report["verified"], report
     assert check(report, "proof")["outcome"] == "failed"
 
     # The verifier keeps working with issuer, catalog and revocation stopped.
     stack.stop("issuer", "catalog", "revocation")
-    code, report = await verify(stack, jwt)
+    code, report = await api.verify(jwt)
     assert code == 200 and report["verified"], report
 
     stack.start("revocation")
-    status, body = await call(
-        "POST",
-        f"{stack.url('revocation')}/credentials/status",
-        json={
-            "credentialId": issued["credentialId"],
-            "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
-            "status": True,
-        },
-        headers=stack.auth,
-    )
+    status, body = await api.set_status(issued["credentialId"])
     assert status == 200, body
     acknowledged = time.monotonic()
 
     async def revoked_now() -> Json | None:
-        code, report = await verify(stack, jwt)
+        code, report = await api.verify(jwt)
         return report if code == 400 and not report["verified"] else None
 
     report = await until(revoked_now, within=5.0, interval=0.02)
@@ -205,21 +112,10 @@ async def test_issue_verify_offline_then_revoke(stack: Stack) -> None:
     stack.start("issuer", "catalog")
 
 
-async def test_other_tenant_cannot_revoke(stack: Stack) -> None:
-    issuer_did = await create_issuer(stack)
-    achievement_id = await create_achievement(stack, issuer_did)
-    status, issued = await award(stack, achievement_id, 100, key="tenant-1")
-    assert status == 201, issued
-    status, body = await call(
-        "POST",
-        f"{stack.url('revocation')}/credentials/status",
-        json={
-            "credentialId": issued["credentialId"],
-            "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
-            "status": True,
-        },
-        headers={"Authorization": "Bearer other-token"},
-    )
+async def test_other_tenant_cannot_revoke(api: Api) -> None:
+    achievement_id = await api.achievement(await api.create_issuer())
+    issued = await api.issue(achievement_id, score=100, key="tenant-1")
+    status, body = await api.as_tenant("other-token").set_status(issued["credentialId"])
     assert status == 404, body
     assert body["status"] == 404
 

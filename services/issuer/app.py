@@ -21,7 +21,7 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
 )
 from shared.keystore import KeyStore
-from shared.logging import configure_logging, get_logger
+from shared.logging import configure_logging
 from shared.service import (
     RedisFactory,
     consumer_context,
@@ -30,7 +30,6 @@ from shared.service import (
 from shared.web.app import create_base_app, run_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
-_log = get_logger("issuer.app")
 REPLICA = "issuer-replica"
 
 

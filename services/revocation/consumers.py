@@ -43,6 +43,7 @@ def on_revocation_event(app: web.Application) -> Handler:
                         app[LISTS_CHANGED].set()
                     name = parse_list_id(entry.list_id)
                     if name is not None:  # keep the issuer's next list published ahead
+                        await lists.note_used(event.issuer_did, name.purpose, name.number)
                         await open_list(app, event.issuer_did, name.next())
             case StatusChanged():
                 info = ListInfo(event.list_id, event.list_url, event.issuer_did, event.purpose)

@@ -134,6 +134,21 @@ class StatusListStore:
     async def clear_dirty(self, list_id: str) -> None:
         await self._redis.srem(self._key("status-dirty"), list_id)
 
+    async def note_used(self, issuer_did: str, purpose: str, number: int) -> None:
+        """Remember the highest list number a credential of this issuer uses."""
+        await self._redis.eval(
+            "local c = tonumber(redis.call('GET', KEYS[1]) or '-1') "
+            "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
+            1,
+            self._key("status-lists-used", issuer_did, purpose),
+            number,
+        )
+
+    async def highest_used(self, issuer_did: str, purpose: str) -> int:
+        """The highest list number in use, -1 when the issuer has no credentials yet."""
+        raw = await self._redis.get(self._key("status-lists-used", issuer_did, purpose))
+        return int(raw) if raw is not None else -1
+
     async def is_dirty(self, list_id: str) -> bool:
         return bool(await self._redis.sismember(self._key("status-dirty"), list_id))
 

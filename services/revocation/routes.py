@@ -8,7 +8,7 @@ import msgspec
 from aiohttp import web
 
 from services.revocation.changes import change_status
-from services.revocation.keys import ISSUER_KEYS, REVOCATION_SETTINGS, SIGNED_LISTS
+from services.revocation.keys import ISSUER_KEYS, LISTS, REVOCATION_SETTINGS, SIGNED_LISTS
 from services.revocation.publishing import open_list, publish_list
 from shared.events import StatusListPublished
 from shared.replica_wait import wait_for_record
@@ -88,6 +88,8 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     issuer_did = await wait_for_record(lambda: app[ISSUER_KEYS].did_for_slug(name.slug))
     if issuer_did is None:
         return None
+    if name.number > await app[LISTS].highest_used(issuer_did, name.purpose) + 1:
+        return None  # lists beyond the next one cannot exist yet: no unbounded signing
     try:
         return await publish_list(app, await open_list(app, issuer_did, name))
     except LookupError:  # the issuer's signing key is not known here (yet)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-OPENAPI: dict[str, object] = {
-    "openapi": "3.1.0",
-    "info": {"title": "microcred catalog", "version": "0.1.0"},
-    "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-    },
-    "paths": {
+from services.catalog.domain import AchievementIn
+from shared.web.openapi import document, operation
+
+OPENAPI = document(
+    "microcred catalog",
+    {
         "/achievements": {
-            "post": {
-                "summary": "Define a micro-credential (an OB 3.0 Achievement)",
-                "security": [{"bearer": []}],
-                "responses": {"201": {"description": "Created"}},
-            }
+            "post": operation(
+                "Define a micro-credential (an OB 3.0 Achievement)",
+                {
+                    "201": "Created: {id, revision, achievement}",
+                    "401": "No or unknown bearer token",
+                    "404": "No such issuer for this tenant",
+                    "422": "Invalid definition",
+                },
+                body=AchievementIn,
+                secured=True,
+            )
         },
         "/achievements/{key}": {
-            "get": {
-                "summary": "The public OB 3.0 Achievement",
-                "responses": {"200": {"description": "The achievement"}},
-            }
+            "get": operation(
+                "The public OB 3.0 Achievement",
+                {"200": "The achievement (application/ld+json)", "404": "No such achievement"},
+            )
         },
     },
-}
+    bodies=(AchievementIn,),
+)

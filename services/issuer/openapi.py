@@ -2,52 +2,51 @@
 
 from __future__ import annotations
 
-_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+from services.issuer.domain.awarding import AwardIn
+from services.issuer.routes import IssuerIn
+from shared.web.openapi import document, operation
 
-OPENAPI: dict[str, object] = {
-    "openapi": "3.1.0",
-    "info": {"title": "microcred issuer", "version": "0.1.0"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "paths": {
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+
+OPENAPI = document(
+    "microcred issuer",
+    {
         "/issuers": {
-            "post": {
-                "summary": "Create a did:key issuer identity and publish its profile",
-                "security": _BEARER,
-                "responses": {"201": {"description": "Created"}},
-            }
+            "post": operation(
+                "Create a did:key issuer identity and publish its profile",
+                {"201": "Created: {id, profile, didDocument}", "401": "No or unknown token"},
+                body=IssuerIn,
+                secured=True,
+            )
         },
         "/issuers/{did}": {
-            "get": {
-                "summary": "The issuer's OB 3.0 Profile",
-                "responses": {"200": {"description": "Profile"}},
-            }
+            "get": operation("The issuer's OB 3.0 Profile", {"200": "Profile", "404": "Unknown"})
         },
         "/issuers/{did}/did.json": {
-            "get": {
-                "summary": "The issuer's DID document",
-                "responses": {"200": {"description": "DID document"}},
-            }
+            "get": operation("The issuer's DID document", {"200": "DID document", "404": "Unknown"})
         },
         "/awards": {
-            "post": {
-                "summary": "Award a micro-credential for a passed assessment",
-                "security": _BEARER,
-                "parameters": [
-                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
-                ],
-                "responses": {
-                    "201": {"description": "Issued: credentialId, jwt, credential"},
-                    "200": {"description": "A retry with the same Idempotency-Key"},
-                    "422": {"description": "Score below the mastery threshold, or invalid input"},
+            "post": operation(
+                "Award a micro-credential for a passed assessment",
+                {
+                    "201": "Issued: {credentialId, jwt, credential}",
+                    "200": "A retry with the same Idempotency-Key: the first credential",
+                    "404": "No such achievement for this tenant",
+                    "422": "Score below the mastery threshold, invalid input, or a reused key",
+                    "503": "Rebuilding state from Kafka; retry",
                 },
-            }
+                body=AwardIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
         },
-        "/credentials/{credentialId}": {
-            "get": {
-                "summary": "An issued credential",
-                "security": _BEARER,
-                "responses": {"200": {"description": "The credential"}},
-            }
+        "/credentials/{credential_id}": {
+            "get": operation(
+                "An issued credential",
+                {"200": "{credentialId, jwt, credential}", "404": "Unknown"},
+                secured=True,
+            )
         },
     },
-}
+    bodies=(IssuerIn, AwardIn),
+)

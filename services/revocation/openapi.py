@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-OPENAPI: dict[str, object] = {
-    "openapi": "3.1.0",
-    "info": {"title": "microcred revocation", "version": "0.1.0"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "paths": {
+from services.revocation.routes import StatusUpdateIn
+from shared.web.openapi import document, operation
+
+OPENAPI = document(
+    "microcred revocation",
+    {
         "/credentials/status": {
-            "post": {
-                "summary": "VC-API: revoke, suspend or reinstate a credential",
-                "security": [{"bearer": []}],
-                "responses": {
-                    "200": {"description": "The status was set"},
-                    "404": {"description": "No such credential for this tenant"},
-                    "409": {"description": "Revocation is permanent"},
+            "post": operation(
+                "VC-API: revoke, suspend or reinstate a credential",
+                {
+                    "200": "The status was set: {credentialId, statusPurpose, status, changed}",
+                    "404": "No such credential for this tenant",
+                    "409": "Revocation is permanent",
+                    "422": "Invalid request, or an Idempotency-Key reused for another request",
+                    "503": "Rebuilding state from Kafka; retry",
                 },
-            }
+                body=StatusUpdateIn,
+                secured=True,
+                parameters=[
+                    {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+                ],
+            )
         },
-        "/status-lists/{listId}": {
-            "get": {
-                "summary": "A signed BitstringStatusListCredential (application/vc+jwt)",
-                "responses": {
-                    "200": {"description": "The list"},
-                    "304": {"description": "Not modified"},
-                },
-            }
+        "/status-lists/{list_id}": {
+            "get": operation(
+                "A signed BitstringStatusListCredential (application/vc+jwt)",
+                {"200": "The list", "304": "Not modified", "404": "No such list"},
+            )
         },
     },
-}
+    bodies=(StatusUpdateIn,),
+)

@@ -2,58 +2,38 @@
 
 from __future__ import annotations
 
-OPENAPI: dict[str, object] = {
-    "openapi": "3.1.0",
-    "info": {"title": "microcred verifier", "version": "0.1.0"},
-    "paths": {
+from services.verifier.presentations import VerifyPresentationIn
+from services.verifier.routes import VerifyCredentialIn
+from shared.web.openapi import document, operation
+
+OPENAPI = document(
+    "microcred verifier",
+    {
         "/credentials/verify": {
-            "post": {
-                "summary": "VC-API: verify a credential (JSON with proof, VC-JWT, or enveloped)",
-                "responses": {
-                    "200": {"description": "Verified: {verified: true, problemDetails, results}"},
-                    "400": {"description": "Not verified: the same body with verified: false"},
+            "post": operation(
+                "VC-API: verify a credential (JSON with a proof, a VC-JWT, or enveloped)",
+                {
+                    "200": "Verified: {verified: true, verdict, problemDetails, warnings, results}",
+                    "400": "Not verified: the same body with verified: false",
+                    "422": "Malformed request",
                 },
-            }
+                body=VerifyCredentialIn,
+            )
         },
         "/presentations/verify": {
-            "post": {
-                "summary": (
-                    "VC-API: verify a presentation (Data Integrity, VP-JWT, or enveloped "
-                    "VP-JWT) and every credential in it"
-                ),
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["verifiablePresentation"],
-                                "properties": {
-                                    "verifiablePresentation": {"type": ["object", "string"]},
-                                    "options": {
-                                        "type": "object",
-                                        "properties": {
-                                            "challenge": {"type": "string"},
-                                            "domain": {"type": "string"},
-                                        },
-                                    },
-                                },
-                            }
-                        }
-                    },
+            "post": operation(
+                "VC-API: verify a presentation (Data Integrity, VP-JWT or enveloped VP-JWT) "
+                "and every credential in it",
+                {
+                    "200": "Verified: {verified: true, problemDetails: [], results: {presentation:"
+                    " {proof, challenge, domain, holder}, credentials: [each as"
+                    " /credentials/verify answers]}}",
+                    "400": "Not verified: the same body with verified: false",
+                    "422": "Malformed request, or more than 100 credentials",
                 },
-                "responses": {
-                    "200": {
-                        "description": (
-                            "Verified: {verified: true, problemDetails: [], results: "
-                            "{presentation: {proof, challenge, domain, holder}, credentials: "
-                            "[each as /credentials/verify answers]}}"
-                        )
-                    },
-                    "400": {"description": "Not verified: the same body with verified: false"},
-                    "422": {"description": "Malformed request, or more than 100 credentials"},
-                },
-            }
+                body=VerifyPresentationIn,
+            )
         },
     },
-}
+    bodies=(VerifyCredentialIn, VerifyPresentationIn),
+)

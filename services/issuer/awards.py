@@ -28,6 +28,7 @@ from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.status_lists import PURPOSES, list_url
+from shared.web.metrics import OUTCOMES
 from shared.web.problems import Problem
 
 _log = get_logger("issuer.awards")
@@ -63,6 +64,7 @@ async def award(
                 )
             event = await store.credential(credential_id)
             assert event is not None
+            app[OUTCOMES].count("award", "replayed")
             return event, False
         return await _issue(app, tenant, body, key, fingerprint), True
 
@@ -81,6 +83,7 @@ async def _achievement_for(
     except ScoreError as error:
         raise Problem(422, str(error), title="Invalid score") from None
     if not passed:
+        app[OUTCOMES].count("award", "below_threshold")
         raise Problem(
             422,
             f"score {body.score}/{body.maxScore} is below the mastery threshold "
@@ -157,4 +160,5 @@ async def _issue(
     )
     await app[STORE].save_credential(event)
     _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
+    app[OUTCOMES].count("award", "issued")
     return event

@@ -27,6 +27,7 @@ from services.issuer.keys import ALLOCATOR
 from shared.events import AssessmentPassed, Event, PoisonMessage
 from shared.kafka.consumer import Handler
 from shared.logging import get_logger
+from shared.web.metrics import OUTCOMES
 from shared.web.problems import Problem
 
 _log = get_logger("issuer.inbound")
@@ -59,6 +60,7 @@ def on_assessment(app: web.Application) -> Handler:
         except Problem as problem:
             if problem.status >= 500:
                 raise  # transient: the consumer retries
+            app[OUTCOMES].count("inbound_assessment", "rejected")
             raise PoisonMessage(f"{problem.status} {problem.title}: {problem.detail}") from None
         _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
 

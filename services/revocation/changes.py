@@ -21,6 +21,7 @@ from shared.kafka.topics import STATUS_CHANGES, topic_name
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER, REDIS
+from shared.web.metrics import OUTCOMES
 from shared.web.problems import Problem
 
 _log = get_logger("revocation.changes")
@@ -106,4 +107,6 @@ async def change_status(
             await keys.remember(tenant, key, replace(request, changed=current != value))
     if current != value or await lists.is_dirty(info.list_id):
         await publish_list(app, info)
+    outcome = (purpose if value else f"{purpose}_lifted") if current != value else "unchanged"
+    app[OUTCOMES].count("status_change", outcome)
     return current != value

@@ -13,6 +13,7 @@ from services.verifier.presentations import (
     verify_presentation_request,
 )
 from shared.web.body import decode_body, json_response
+from shared.web.metrics import OUTCOMES
 
 routes = web.RouteTableDef()
 
@@ -29,6 +30,7 @@ class VerifyCredentialIn(msgspec.Struct):
 async def verify_credential(request: web.Request) -> web.Response:
     body = await decode_body(request, VerifyCredentialIn)
     report = await request.app[VERIFIER].verify(body.verifiableCredential)
+    request.app[OUTCOMES].count("credential_verification", report.verdict)
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).
     return json_response(report.to_vc_api(), status=200 if report.verified else 400)
@@ -41,4 +43,6 @@ async def verify_presentation(request: web.Request) -> web.Response:
     body = await decode_body(request, VerifyPresentationIn)
     verifier = request.app[VERIFIER]
     result = await verify_presentation_request(body, verifier=verifier, resolver=verifier.resolver)
-    return json_response(result, status=200 if result["verified"] else 400)
+    verified = bool(result["verified"])
+    request.app[OUTCOMES].count("presentation_verification", "valid" if verified else "invalid")
+    return json_response(result, status=200 if verified else 400)

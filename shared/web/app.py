@@ -18,7 +18,14 @@ from aiohttp.typedefs import Handler, Middleware
 from shared.logging import get_logger
 from shared.settings import CommonSettings
 from shared.web.body import json_response
-from shared.web.metrics import METRICS, HttpMetrics, metrics_handler, metrics_middleware
+from shared.web.metrics import (
+    METRICS,
+    OUTCOMES,
+    HttpMetrics,
+    Outcomes,
+    metrics_handler,
+    metrics_middleware,
+)
 from shared.web.openapi import merge_openapi
 from shared.web.problems import REQUEST_ID, Problem, problem_middleware, problem_response
 
@@ -158,6 +165,7 @@ def create_base_app(
     )
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics.create()
+    app[OUTCOMES] = Outcomes.create(app[METRICS].registry)
     app[READY_CHECKS] = ReadyChecks()
     app[OPENAPI] = merge_openapi(openapi)
     app.router.add_get("/healthz", healthz, allow_head=True)

@@ -46,6 +46,32 @@ class HttpMetrics:
 METRICS: web.AppKey[HttpMetrics] = web.AppKey("shared.metrics", HttpMetrics)
 
 
+@dataclass(frozen=True)
+class Outcomes:
+    """What the service did, for operators: `microcred_outcomes_total{operation,
+    outcome}` (e.g. award/issued, status_change/revoked, verification/valid).
+    Label values are fixed words chosen by the code, never caller input."""
+
+    counter: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> Outcomes:
+        return cls(
+            Counter(
+                "microcred_outcomes",
+                "Outcomes of the service's operations",
+                ["operation", "outcome"],
+                registry=registry,
+            )
+        )
+
+    def count(self, operation: str, outcome: str) -> None:
+        self.counter.labels(operation, outcome).inc()
+
+
+OUTCOMES: web.AppKey[Outcomes] = web.AppKey("shared.outcomes", Outcomes)
+
+
 def route_label(request: web.Request) -> str:
     """The route template (`/credentials/{id}`), never the raw path: bounded cardinality."""
     resource = request.match_info.route.resource

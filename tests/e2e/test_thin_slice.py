@@ -172,3 +172,29 @@ async def test_oversize_body_is_refused(stack: Stack, service: str) -> None:
     ):
         assert answer.status == 413
         assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+async def metric(api: Api, service: str, operation: str, outcome: str) -> float:
+    async with api.session.get(f"{api.stack.url(service)}/metrics") as answer:
+        text = await answer.text()
+    wanted = f'microcred_outcomes_total{{operation="{operation}",outcome="{outcome}"}}'
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted)]
+    return values[0] if values else 0.0
+
+
+async def test_outcomes_are_counted_for_operators(api: Api) -> None:
+    achievement_id = await api.achievement(await api.create_issuer())
+    before = await metric(api, "issuer", "award", "issued")
+    issued = await api.issue(achievement_id)
+    await api.award(achievement_id, score=10)
+    assert await metric(api, "issuer", "award", "issued") == before + 1
+    assert await metric(api, "issuer", "award", "below_threshold") >= 1
+
+    await api.verify(issued["jwt"])
+    verdicts = [
+        await metric(api, "verifier", "credential_verification", verdict)
+        for verdict in ("valid", "untrusted")
+    ]
+    assert sum(verdicts) >= 1
+    await api.set_status(issued["credentialId"], purpose="suspension")
+    assert await metric(api, "revocation", "status_change", "suspension") >= 1

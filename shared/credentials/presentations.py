@@ -15,7 +15,7 @@ VC 1.1 presentations with ``Ed25519Signature2018/2020`` or
 ``JsonWebSignature2020`` proofs go to ``legacy_proofs`` (didkit).
 
 Presentations as JWTs (VC-JOSE-COSE §3.1.2, ``typ: vp+jwt``; the JWS itself
-comes from ``jwt.py``): the payload is the presentation (VC 1.1 §6.3.1: or its
+comes from ``jws.py``): the payload is the presentation (VC 1.1 §6.3.1: or its
 ``vp`` claim), ``iss`` is the holder, ``nonce`` the verifier's challenge and
 ``aud`` its domain; ``iat``/``exp`` bound the signature's lifetime.
 ``EnvelopedVerifiablePresentation`` (VC DM 2.0 §4.13.1,
@@ -45,7 +45,7 @@ from .data_integrity import (
 from .dids import DidResolver
 from .errors import ProofError, ShapeError
 from .jsonld import ContextRegistry, JsonDoc
-from .jwt import kid_method_id, open_jws, sign_jws, verify_jws_signature
+from .jws import kid_method_id, open_jws, sign_jws, verify_jws_signature
 from .keys import SigningKey
 from .legacy_proofs import is_legacy_proof, verify_legacy_proof
 from .report import CheckResult

@@ -15,7 +15,8 @@ import pytest
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver, did_key_document
 from shared.credentials.errors import CredentialError, ProofError, ShapeError
-from shared.credentials.jwt import sign_jws, sign_vc_jwt, verify_vc_jwt
+from shared.credentials.jws import sign_jws
+from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
 from shared.credentials.keys import (
     SigningKey,
     generate_ed25519,

@@ -19,7 +19,8 @@ from services.verifier.replica import Replica
 from services.verifier.verification import Verifier
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver, did_key_document
-from shared.credentials.jwt import sign_jws, sign_vc_jwt
+from shared.credentials.jws import sign_jws
+from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.keys import generate_ed25519
 from shared.credentials.presentations import (
     build_presentation,

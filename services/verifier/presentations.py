@@ -30,11 +30,7 @@ from shared.credentials.errors import CredentialError, ShapeError
 from shared.credentials.keys import b64url_decode
 from shared.credentials.presentations import (
     HOLDER_BINDING,
-    VP_ENVELOPE_TYPE,
-    Credential,
-    enveloped_presentation_jwt,
     holder_binding_check,
-    holder_of,
     verify_any_presentation,
 )
 from shared.credentials.report import (
@@ -43,6 +39,8 @@ from shared.credentials.report import (
     Outcome,
     problem_detail,
 )
+from shared.credentials.vp_jwt import VP_ENVELOPE_TYPE, enveloped_presentation_jwt
+from shared.credentials.vp_model import Credential, holder_of
 from shared.web.problems import Problem
 
 MAX_CREDENTIALS = 100

@@ -15,12 +15,8 @@ import pytest
 
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.keys import SigningKey, generate_ed25519
-from shared.credentials.presentations import (
-    build_presentation,
-    enveloped_presentation,
-    sign_presentation,
-    sign_vp_jwt,
-)
+from shared.credentials.presentations import build_presentation, sign_presentation
+from shared.credentials.vp_jwt import enveloped_presentation, sign_vp_jwt
 from tests.e2e.client import Api, check, until
 from tests.e2e.harness import Stack
 

@@ -14,12 +14,11 @@ from shared.credentials.errors import ContextError, CredentialError, ProofError,
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.keys import SigningKey, generate_ed25519
 from shared.credentials.presentations import (
-    VerifiedPresentation,
     build_presentation,
-    embedded_credentials,
     sign_presentation,
     verify_presentation,
 )
+from shared.credentials.vp_model import VerifiedPresentation, embedded_credentials
 from tests.unit.credentials.di_samples import did_of, fresh_badge, mutate
 
 CHALLENGE = "c0ffee-2f1a"

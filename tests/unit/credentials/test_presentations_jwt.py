@@ -24,15 +24,13 @@ from shared.credentials.keys import (
     public_key_to_jwk,
 )
 from shared.credentials.presentations import (
-    VerifiedPresentation,
     build_presentation,
-    enveloped_presentation,
     holder_binding_check,
     sign_presentation,
-    sign_vp_jwt,
     verify_any_presentation,
-    verify_vp_jwt,
 )
+from shared.credentials.vp_jwt import enveloped_presentation, sign_vp_jwt, verify_vp_jwt
+from shared.credentials.vp_model import VerifiedPresentation
 from tests.unit.credentials.di_samples import did_of, fresh_badge
 
 CHALLENGE = "9f2c-challenge"

@@ -22,12 +22,8 @@ from shared.credentials.dids import DidResolver, did_key_document
 from shared.credentials.jws import sign_jws
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.keys import generate_ed25519
-from shared.credentials.presentations import (
-    build_presentation,
-    enveloped_presentation,
-    sign_presentation,
-    sign_vp_jwt,
-)
+from shared.credentials.presentations import build_presentation, sign_presentation
+from shared.credentials.vp_jwt import enveloped_presentation, sign_vp_jwt
 from shared.events import AchievementPublished, IssuerProfilePublished
 from shared.web.body import convert
 from shared.web.problems import Problem

@@ -5,20 +5,9 @@ checked once, when a registry is built); any other URL is a ``ContextError``
 and never a network fetch. The W3C example contexts are served only by a
 registry built with ``allow_examples=True`` (W3C test vectors).
 
-Safe mode: pyld silently drops terms no context defines, so data added after
-signing would not change the canonical form. Every expansion here fails
-instead, naming the member's path (``credentialSubject.extraField``):
-
-- ``undefined_term``: a key or ``type`` value that no active context defines
-  (terms reached through an ``@vocab``, e.g. ``credentials/undefined-terms/v2``,
-  count as defined only where that context is listed), or a compact IRI whose
-  prefix is undefined;
-- ``relative_iri``: an ``id`` or IRI-typed value that is not an absolute IRI
-  (RDF conversion drops it);
-- ``iri_key_for_defined_term``: a full IRI used as a key where a term exists
-  for it (the JSON would not show the member under its term);
-- ``inline_context`` / ``context_not_bundled``: ``@context`` entries other
-  than bundled URLs.
+Every expansion and canonicalisation runs in safe mode (``jsonld_safe_mode``:
+``undefined_term``, ``relative_iri``, ``iri_key_for_defined_term``,
+``inline_context``, ``context_not_bundled``, each with the member's path).
 
 Registries cache processed contexts (pyld re-processes type-scoped contexts
 on every call otherwise, which is ~80% of its expansion time). A registry is
@@ -30,20 +19,18 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-import itertools
 import json
 import math
-import re
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
-from pyld.jsonld import JsonLdError, JsonLdProcessor
+from pyld.jsonld import JsonLdError
 
 from .errors import ContextError, CredentialError
+from .jsonld_safe_mode import Lru, SafeProcessor, check_contexts
 
 CONTEXTS_DIR = Path(__file__).with_name("contexts")
 EXAMPLE_CONTEXTS = frozenset(
@@ -53,41 +40,11 @@ EXAMPLE_CONTEXTS = frozenset(
         "https://www.w3.org/ns/odrl.jsonld",
     }
 )
-_ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
-# Schemes accepted as absolute IRIs in keys/types without a defining prefix.
-_IRI_SCHEMES = frozenset({"http", "https", "urn", "did", "tag", "mailto"})
 _MAX_CANON_WORK = 20_000  # permutations + n-degree hashes (RDFC-1.0 §4.8)
 _MAX_PERMUTED_GROUP = 8  # 8! = 40,320 already exceeds the budget
 
 JsonDoc = dict[str, Any]
 DocumentLoader = Callable[..., dict[str, Any]]
-
-
-class UndefinedTermError(ContextError):
-    """A key or type that no context defines (safe mode)."""
-
-    def __init__(self, detail: str, path: str | None = None) -> None:
-        super().__init__("undefined_term", detail, path)
-
-
-class _Lru:
-    """A small bounded mapping (least recently used entries go first)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._data: OrderedDict[object, Any] = OrderedDict()
-
-    def get(self, key: object, default: Any = None) -> Any:
-        value = self._data.get(key, default)
-        if key in self._data:
-            self._data.move_to_end(key)
-        return value
-
-    def __setitem__(self, key: object, value: Any) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        if len(self._data) > self._size:
-            self._data.popitem(last=False)
 
 
 def _load_bundle(directory: Path, allow_examples: bool) -> Mapping[str, JsonDoc]:
@@ -100,53 +57,6 @@ def _load_bundle(directory: Path, allow_examples: bool) -> Mapping[str, JsonDoc]
         if allow_examples or url not in EXAMPLE_CONTEXTS:
             docs[url] = json.loads(raw)
     return docs
-
-
-def format_path(parts: list[str | int]) -> str:
-    """``["a", 0, "b"]`` -> ``a[0].b``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
-def _find(node: object, target: object) -> list[str | int] | None:
-    """Path from ``node`` to the object ``target`` (identity), if it is inside."""
-    if node is target:
-        return []
-    items: list[tuple[str | int, object]] = []
-    if isinstance(node, dict):
-        items = list(node.items())
-    elif isinstance(node, list):
-        items = list(enumerate(node))
-    for key, child in items:
-        if isinstance(child, dict | list):
-            found = _find(child, target)
-            if found is not None:
-                return [key, *found]
-    return None
-
-
-def _check_contexts(doc: object, allowed: Mapping[str, object], path: list[str | int]) -> None:
-    """Every ``@context`` must be a bundled URL or a list of them (no inline contexts)."""
-    if isinstance(doc, list):
-        for i, item in enumerate(doc):
-            _check_contexts(item, allowed, [*path, i])
-        return
-    if not isinstance(doc, dict):
-        return
-    for key, value in doc.items():
-        if key != "@context":
-            _check_contexts(value, allowed, [*path, key])
-            continue
-        for entry in value if isinstance(value, list) else [value]:
-            where = format_path([*path, "@context"])
-            if not isinstance(entry, str):
-                raise ContextError(
-                    "inline_context", "only bundled context URLs are accepted", where
-                )
-            if entry not in allowed:
-                raise ContextError("context_not_bundled", f"context not bundled: {entry}", where)
 
 
 class _GuardedCanon(URDNA2015):  # type: ignore[misc]
@@ -174,158 +84,6 @@ class _GuardedCanon(URDNA2015):  # type: ignore[misc]
         return related
 
 
-class _SafeProcessor(JsonLdProcessor):  # type: ignore[misc]
-    """pyld's processor with safe-mode checks and a processed-context memo."""
-
-    def __init__(self, memo: _Lru, root_path: str) -> None:
-        super().__init__(on_property_dropped=self._dropped)
-        self._memo = memo
-        self._root_path = root_path
-        self._stack: list[tuple[dict[str, Any], dict[str, Any]]] = []
-
-    # -- context memo: processed contexts are immutable in pyld; reuse them --
-
-    def _process_context(
-        self,
-        active_ctx: dict[str, Any],
-        local_ctx: Any,
-        options: dict[str, Any],
-        override_protected: bool = False,
-        propagate: bool = True,
-        validate_scoped: bool = True,
-        cycles: Any = None,
-    ) -> Any:
-        flags = (override_protected, propagate, validate_scoped)
-        uuid = active_ctx.get("_uuid")
-        if cycles or uuid is None:
-            return super()._process_context(active_ctx, local_ctx, options, *flags, cycles)
-        if isinstance(local_ctx, str):
-            ident: object = local_ctx
-        elif isinstance(local_ctx, list) and all(isinstance(c, str) for c in local_ctx):
-            ident = tuple(local_ctx)
-        else:
-            ident = id(local_ctx)  # the entry keeps local_ctx alive: ids stay unique
-        key = (uuid, ident, flags)
-        hit = self._memo.get(key)
-        if hit is not None and (not isinstance(ident, int) or hit[0] is local_ctx):
-            return hit[1]
-        result = super()._process_context(active_ctx, local_ctx, options, *flags, cycles)
-        self._memo[key] = (local_ctx, result)
-        return result
-
-    # -- safe mode ------------------------------------------------------------
-
-    def _path(self, element: object | None = None, *tail: str) -> str:
-        chain: list[object] = [entry[0] for entry in self._stack]
-        if element is not None and (not chain or chain[-1] is not element):
-            chain.append(element)
-        parts: list[str | int] = []
-        for parent, child in itertools.pairwise(chain):
-            parts.extend(_find(parent, child) or [])
-        parts.extend(tail)
-        inner = format_path(parts)
-        if self._root_path and inner:
-            return f"{self._root_path}{'' if inner.startswith('[') else '.'}{inner}"
-        return self._root_path or inner
-
-    def _dropped(self, expanded: str | None) -> None:
-        element, ctx = self._stack[-1]
-        for key in sorted(element):
-            if key != "@context" and self._expand_iri(ctx, key, vocab=True) == expanded:
-                raise UndefinedTermError(f"term {key!r} is not defined", self._path(None, key))
-        raise UndefinedTermError(f"term {expanded!r} is not defined", self._path())
-
-    def _check_iri_word(self, ctx: dict[str, Any], word: str, key: str | None) -> None:
-        """A key (``key`` is None) or type outside the context must be a compact IRI
-        with a defined prefix or a full IRI; a key must not be the IRI of a term."""
-        mappings = ctx["mappings"]
-        if word in mappings or word.startswith("@") or ":" not in word:
-            return
-        prefix, _, suffix = word.partition(":")
-        if prefix in mappings or suffix.startswith("//") or prefix in _IRI_SCHEMES:
-            iri = self._expand_iri(ctx, word, vocab=True)
-            if key is None and any(
-                isinstance(d, dict) and d.get("@id") == iri for d in mappings.values()
-            ):
-                raise ContextError(
-                    "iri_key_for_defined_term",
-                    f"{word!r} must be written as its term",
-                    self._path(None, word),
-                )
-            return
-        raise UndefinedTermError(f"prefix {prefix!r} is not defined", self._path(None, key or word))
-
-    def _expand_object(
-        self,
-        active_ctx: dict[str, Any],
-        active_property: Any,
-        expanded_active_property: Any,
-        element: dict[str, Any],
-        expanded_parent: dict[str, Any],
-        options: dict[str, Any],
-        inside_list: bool = False,
-        type_key: Any = None,
-        type_scoped_ctx: Any = None,
-    ) -> Any:
-        self._stack.append((element, active_ctx))
-        try:
-            for key in element:
-                if ":" in key:
-                    self._check_iri_word(active_ctx, key, None)
-            if type_key is not None:
-                types = element.get(type_key)
-                for value in types if isinstance(types, list) else [types]:
-                    if isinstance(value, str) and ":" in value:
-                        self._check_iri_word(type_scoped_ctx or active_ctx, value, type_key)
-            super()._expand_object(
-                active_ctx,
-                active_property,
-                expanded_active_property,
-                element,
-                expanded_parent,
-                options,
-                inside_list,
-                type_key,
-                type_scoped_ctx,
-            )
-            self._check_node(expanded_parent, type_key)
-        finally:
-            self._stack.pop()
-
-    def _check_node(self, expanded: dict[str, Any], type_key: Any) -> None:
-        node_id = expanded.get("@id")
-        for value in node_id if isinstance(node_id, list) else [node_id]:
-            if isinstance(value, str) and not _is_node_iri(value):
-                raise ContextError(
-                    "relative_iri", f"id {value!r} is not an absolute IRI", self._path(None, "id")
-                )
-        if "@value" in expanded:
-            return
-        types = expanded.get("@type")
-        for value in types if isinstance(types, list) else [types]:
-            if isinstance(value, str) and not _is_node_iri(value):
-                raise UndefinedTermError(
-                    f"type {value!r} is not defined", self._path(None, type_key or "type")
-                )
-
-    def _expand_value(
-        self, active_ctx: dict[str, Any], active_property: Any, value: Any, options: Any
-    ) -> Any:
-        result = super()._expand_value(active_ctx, active_property, value, options)
-        node_id = result.get("@id") if isinstance(result, dict) else None
-        if isinstance(node_id, str) and not _is_node_iri(node_id) and self._stack:
-            where = self._path(None, str(active_property))
-            coerce = self.get_context_value(active_ctx, active_property, "@type")
-            if coerce == "@vocab":
-                raise UndefinedTermError(f"value {value!r} is not a defined term", where)
-            raise ContextError("relative_iri", f"{value!r} is not an absolute IRI", where)
-        return result
-
-
-def _is_node_iri(value: str) -> bool:
-    return value.startswith("_:") or _ABSOLUTE_IRI.fullmatch(value) is not None
-
-
 def _credential_cause(exc: BaseException) -> CredentialError | None:
     cause: BaseException | None = exc
     while cause is not None:
@@ -341,8 +99,8 @@ class ContextRegistry:
     def __init__(self, directory: Path = CONTEXTS_DIR, *, allow_examples: bool = False) -> None:
         self.allow_examples = allow_examples
         self._documents = _load_bundle(directory, allow_examples)
-        self._resolved = _Lru(256)  # pyld ContextResolver's shared cache, ours alone
-        self._memo = _Lru(2048)
+        self._resolved = Lru(256)  # pyld ContextResolver's shared cache, ours alone
+        self._memo = Lru(2048)
 
     @property
     def urls(self) -> frozenset[str]:
@@ -365,7 +123,7 @@ class ContextRegistry:
     def _run(self, doc: Mapping[str, Any], path: str, op: str) -> Any:
         if not isinstance(doc, Mapping) or "@context" not in doc:
             raise ContextError("missing_context", "document has no @context", path or None)
-        processor = _SafeProcessor(self._memo, path)
+        processor = SafeProcessor(self._memo, path)
         options = {
             "documentLoader": self.load_document,
             "contextResolver": ContextResolver(self._resolved, self.load_document),
@@ -373,7 +131,7 @@ class ContextRegistry:
             "processingMode": "json-ld-1.1",
         }
         try:
-            _check_contexts(dict(doc), self._documents, [path] if path else [])
+            check_contexts(dict(doc), self._documents, [path] if path else [])
             if op == "expand":
                 return processor.expand(dict(doc), options)
             dataset = processor.to_rdf(dict(doc), options)

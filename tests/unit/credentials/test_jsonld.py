@@ -15,11 +15,11 @@ from shared.credentials.jsonld import (
     CONTEXTS_DIR,
     EXAMPLE_CONTEXTS,
     ContextRegistry,
-    UndefinedTermError,
     canonize,
     default_registry,
     expand,
 )
+from shared.credentials.jsonld_safe_mode import UndefinedTermError
 from tests.unit.credentials.di_samples import VC2, badge, mutate
 
 UNDEFINED_TERMS = "https://www.w3.org/ns/credentials/undefined-terms/v2"

@@ -184,7 +184,7 @@ async def verify_vp_jwt(
     key, ``iss`` = holder, ``nonce``/``aud`` = challenge/domain, ``exp``/``nbf``/``iat``.
 
     ``None`` for ``challenge``/``domain`` means none was asked for (an ``aud`` is then
-    refused, RFC 7519 §4.1.3). Raises ``ProofError`` (the ``jwt.py`` codes plus
+    refused, RFC 7519 §4.1.3). Raises ``ProofError`` (the ``jws.py`` codes plus
     ``missing_holder``, ``holder_mismatch``, ``challenge_missing``,
     ``challenge_mismatch``, ``domain_missing``, ``domain_mismatch``,
     ``presentation_expired``, ``presentation_not_yet_valid``), ``ShapeError``.

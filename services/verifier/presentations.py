@@ -40,7 +40,7 @@ from shared.credentials.report import (
     problem_detail,
 )
 from shared.credentials.vp_jwt import VP_ENVELOPE_TYPE, enveloped_presentation_jwt
-from shared.credentials.vp_model import Credential, holder_of
+from shared.credentials.vp_model import Credential, has_type, holder_of
 from shared.web.problems import Problem
 
 MAX_CREDENTIALS = 100
@@ -80,14 +80,9 @@ def _jose_header(token: str) -> dict[str, Any] | None:
     return header if isinstance(header, dict) else None
 
 
-def _is_envelope(vp: dict[str, Any]) -> bool:
-    types = vp.get("type")
-    return VP_ENVELOPE_TYPE in (types if isinstance(types, list) else [types])
-
-
 def _proof_inputs(vp: dict[str, Any] | str) -> list[object]:
     """What each proof result reports as `input`: the proof objects, or the JOSE header."""
-    if isinstance(vp, dict) and not _is_envelope(vp):
+    if isinstance(vp, dict) and not has_type(vp, VP_ENVELOPE_TYPE):
         raw = vp.get("proof")
         return [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
     try:

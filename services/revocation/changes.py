@@ -15,6 +15,7 @@ from aiohttp import web
 
 from services.revocation.idempotency import KeyedChange, StatusKeys
 from services.revocation.keys import LISTS, REVOCATION_SETTINGS
+from services.revocation.lists import EntryRecord, ListInfo
 from services.revocation.publishing import publish_list
 from shared.events import StatusChanged
 from shared.kafka.topics import STATUS_CHANGES, topic_name
@@ -48,6 +49,38 @@ async def _first_answer(
     return earlier.changed
 
 
+async def _entry(
+    app: web.Application, tenant: str, credential_id: str, purpose: str
+) -> tuple[EntryRecord, ListInfo]:
+    """The credential's entry for `purpose` and its list, for this tenant only."""
+    lists = app[LISTS]
+    # A credential awarded a moment ago may still be on its way through Kafka.
+    record = await wait_for_record(lambda: lists.credential(credential_id))
+    if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
+        raise Problem(404, "no such credential for this tenant", title="Credential not found")
+    entry = record.entry_for(purpose)
+    if entry is None:
+        raise Problem(422, f"the credential has no {purpose} status entry")
+    info = await lists.list_info(entry.list_id)
+    assert info is not None, "lists are recorded with their credentials"
+    return entry, info
+
+
+async def _record_change(app: web.Application, change: StatusChanged) -> None:
+    """Kafka first (the record, acks=all), then the local bitmap."""
+    settings = app[REVOCATION_SETTINGS]
+    topic = topic_name(settings.common, STATUS_CHANGES)
+    await app[PRODUCER].publish(topic, change, key=change.list_id)
+    await app[LISTS].set_bit(change.list_id, change.index, change.value)
+    await app[LISTS].mark_dirty(change.list_id)
+    _log.info(
+        "credential.status_changed",
+        credential_id=change.credential_id,
+        purpose=change.purpose,
+        value=change.value,
+    )
+
+
 async def change_status(
     app: web.Application,
     tenant: str,
@@ -59,15 +92,7 @@ async def change_status(
     """Set the credential's `purpose` entry; True when it changed. A request
     repeating an earlier one's Idempotency-Key gets that one's answer."""
     lists = app[LISTS]
-    # A credential awarded a moment ago may still be on its way through Kafka.
-    record = await wait_for_record(lambda: lists.credential(credential_id))
-    if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
-        raise Problem(404, "no such credential for this tenant", title="Credential not found")
-    entry = record.entry_for(purpose)
-    if entry is None:
-        raise Problem(422, f"the credential has no {purpose} status entry")
-    info = await lists.list_info(entry.list_id)
-    assert info is not None, "lists are recorded with their credentials"
+    entry, info = await _entry(app, tenant, credential_id, purpose)
     value = int(status)
     keys, request = _status_keys(app), KeyedChange(credential_id, purpose, value, changed=False)
     async with lists.changing(entry.list_id):
@@ -80,33 +105,26 @@ async def change_status(
             raise Problem(
                 409, "a revoked credential cannot be reinstated", title="Revocation is permanent"
             )
-        if current != value:
-            event = StatusChanged(
-                tenant=tenant,
-                list_id=info.list_id,
-                list_url=info.list_url,
-                issuer_did=info.issuer_did,
-                purpose=purpose,
-                index=entry.index,
-                value=value,
-                credential_id=credential_id,
-                idempotency_key=key,
-            )
-            settings = app[REVOCATION_SETTINGS]
-            topic = topic_name(settings.common, STATUS_CHANGES)
-            await app[PRODUCER].publish(topic, event, key=info.list_id)
-            await lists.set_bit(entry.list_id, entry.index, value)
-            await lists.mark_dirty(entry.list_id)
-            _log.info(
-                "credential.status_changed",
-                credential_id=credential_id,
-                purpose=purpose,
-                value=value,
+        changed = current != value
+        if changed:
+            await _record_change(
+                app,
+                StatusChanged(
+                    tenant=tenant,
+                    list_id=info.list_id,
+                    list_url=info.list_url,
+                    issuer_did=info.issuer_did,
+                    purpose=purpose,
+                    index=entry.index,
+                    value=value,
+                    credential_id=credential_id,
+                    idempotency_key=key,
+                ),
             )
         if key is not None:
-            await keys.remember(tenant, key, replace(request, changed=current != value))
-    if current != value or await lists.is_dirty(info.list_id):
+            await keys.remember(tenant, key, replace(request, changed=changed))
+    if changed or await lists.is_dirty(info.list_id):
         await publish_list(app, info)
-    outcome = (purpose if value else f"{purpose}_lifted") if current != value else "unchanged"
+    outcome = (purpose if value else f"{purpose}_lifted") if changed else "unchanged"
     app[OUTCOMES].count("status_change", outcome)
-    return current != value
+    return changed

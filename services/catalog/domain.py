@@ -12,6 +12,7 @@ from shared.credentials.builders import (
     build_alignment,
     build_result_description,
 )
+from shared.durations import PERIOD_PATTERN
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Threshold = Annotated[float, msgspec.Meta(gt=0, le=1)]
@@ -44,7 +45,7 @@ class MicroCredentialIn(msgspec.Struct, forbid_unknown_fields=True):
     prerequisites: str | None = None
     supervisedAssessment: bool | None = None
     identityVerified: bool | None = None
-    validityPeriod: str | None = None
+    validityPeriod: Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN)] | None = None
     furtherInformation: str | None = None
 
 

@@ -17,11 +17,15 @@ from services.issuer.domain.awarding import (
     AwardIn,
     RecipientError,
     StatusSlot,
+    Subject,
     award_credential,
     request_hash,
+    subject_of,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
+from services.issuer.signing import Signer
+from services.issuer.store import IssuerIdentity
 from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
 from shared.kafka.topics import CREDENTIALS_ISSUED, topic_name
 from shared.logging import get_logger
@@ -115,6 +119,24 @@ async def _slots(app: web.Application, issuer_did: str) -> list[tuple[StatusSlot
     return slots
 
 
+async def _signing_identity(
+    app: web.Application, tenant: str, achievement: AchievementPublished
+) -> IssuerIdentity:
+    identity = await app[STORE].issuer(achievement.issuer_did)
+    if identity is None or identity.tenant != tenant or identity.signing_key_id is None:
+        raise Problem(
+            409, "the achievement's issuer has no signing key here", title="Issuer unavailable"
+        )
+    return identity
+
+
+def _subject(body: AwardIn) -> Subject:
+    try:
+        return subject_of(body.recipient)
+    except RecipientError as error:
+        raise Problem(422, str(error), title="Invalid recipient") from None
+
+
 async def _issue(
     app: web.Application,
     tenant: str,
@@ -123,25 +145,20 @@ async def _issue(
     fingerprint: str | None = None,
 ) -> CredentialIssued:
     achievement = await _achievement_for(app, tenant, body)
-    identity = await app[STORE].issuer(achievement.issuer_did)
-    if identity is None or identity.tenant != tenant or identity.signing_key_id is None:
-        raise Problem(
-            409, "the achievement's issuer has no signing key here", title="Issuer unavailable"
-        )
+    identity = await _signing_identity(app, tenant, achievement)
+    subject = _subject(body)  # before any status entry is taken for it
     slots = await _slots(app, identity.did)
-    try:
-        credential = award_credential(
-            body=body,
-            issuer_profile=identity.profile,
-            achievement=dict(achievement.achievement),
-            slots=[slot for slot, _ in slots],
-            now=datetime.now(UTC).replace(microsecond=0),
-        )
-    except RecipientError as error:
-        raise Problem(422, str(error), title="Invalid recipient") from None
-    signer = app[SIGNER]
-    signing_key = await signer.signing_key(identity.signing_key_id, identity.did_document)
-    jwt, signed = signer.sign(credential, signing_key)
+    credential = award_credential(
+        body=body,
+        subject=subject,
+        issuer_profile=identity.profile,
+        achievement=dict(achievement.achievement),
+        slots=[slot for slot, _ in slots],
+        now=datetime.now(UTC).replace(microsecond=0),
+    )
+    assert identity.signing_key_id is not None
+    signing_key = await app[SIGNER].signing_key(identity.signing_key_id, identity.did_document)
+    jwt, signed = Signer.sign(credential, signing_key)
     event = CredentialIssued(
         tenant=tenant,
         credential_id=credential["id"],

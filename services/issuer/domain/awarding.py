@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 import hashlib
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,6 +15,7 @@ from services.issuer.domain.gate import score_fraction
 from shared.credentials.builders import build_credential, build_result
 from shared.credentials.recipients import hash_identity
 from shared.credentials.status_list import status_entry
+from shared.durations import add_period
 
 Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
@@ -55,6 +54,20 @@ def request_hash(body: AwardIn) -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True)
+class Subject:
+    """The learner as the credential names them: an id, or hashed identifiers."""
+
+    id: str | None
+    identifiers: list[dict[str, Any]]
+
+
+def subject_of(recipient: RecipientIn) -> Subject:
+    """Validate the recipient (before anything is allocated for it)."""
+    subject_id, identifiers = _subject(recipient)
+    return Subject(subject_id, identifiers)
+
+
 def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
     given = [v for v in (recipient.id, recipient.email, recipient.studentId) if v]
     if len(given) != 1:
@@ -70,33 +83,16 @@ def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
     return None, [dict(hash_identity(recipient.studentId, identity_type="sisSourcedId"))]
 
 
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
-
-
-def valid_until(start: datetime, validity_period: object) -> datetime | None:
-    """`start` plus the achievement's validity period (ISO 8601 PnYnMnD), if any."""
-    if not isinstance(validity_period, str):
-        return None
-    match = _DURATION.match(validity_period)
-    if not match or not any(match.groups()):
-        return None
-    years, months, days = (int(part or 0) for part in match.groups())
-    total_months = start.month - 1 + months + 12 * years
-    year, month = start.year + total_months // 12, total_months % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day) + timedelta(days=days)
-
-
 def award_credential(
     *,
     body: AwardIn,
+    subject: Subject,
     issuer_profile: dict[str, Any],
     achievement: dict[str, Any],
     slots: list[StatusSlot],
     now: datetime,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (OB 3.0 §B.1.2) for a passed assessment."""
-    subject_id, identifiers = _subject(body.recipient)
     percent = score_fraction(body.score, body.maxScore) * Decimal(100)
     mastery: dict[str, Any] = next(iter(achievement.get("resultDescription") or []), {})
     result = build_result(
@@ -108,10 +104,10 @@ def award_credential(
         issuer=issuer_profile,
         achievement=achievement,
         valid_from=now,
-        valid_until=valid_until(now, achievement.get("validityPeriod")),
+        valid_until=add_period(now, achievement.get("validityPeriod")),
         awarded_date=now,
-        subject_id=subject_id,
-        identifiers=identifiers,
+        subject_id=subject.id,
+        identifiers=subject.identifiers,
         results=[result],
         credits_earned=achievement.get("creditsAvailable"),
         activity_end=body.assessedAt,

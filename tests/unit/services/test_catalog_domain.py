@@ -1,0 +1,76 @@
+"""Micro-credential definitions: the request body and the OB 3.0 Achievement."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from services.catalog.domain import AchievementIn, achievement_document
+from shared.credentials.jsonld import expand
+from shared.credentials.model import check_achievement
+
+BODY = {
+    "issuerDid": "did:key:z6MkexampleIssuer",
+    "name": "Applied Data Protection",
+    "description": "Apply GDPR principles in an SME.",
+    "criteria": {"narrative": "Pass the final assessment with at least 90%."},
+    "masteryThreshold": 0.9,
+    "alignment": [
+        {
+            "targetName": "apply data protection legislation",
+            "targetUrl": "http://data.europa.eu/esco/skill/example",
+            "targetType": "ext:ESCOSkill",
+        }
+    ],
+    "creditsAvailable": 5,
+    "microCredential": {
+        "eqfLevel": 6,
+        "workloadHours": 125,
+        "ectsCredits": 5,
+        "assessmentType": "supervised online exam",
+        "participationMode": "online",
+        "qualityAssurance": "internal QA, accredited provider",
+        "validityPeriod": "P3Y",
+    },
+}
+ID = "https://catalog.example/achievements/1"
+
+
+def test_a_definition_becomes_a_micro_credential_achievement() -> None:
+    document = achievement_document(msgspec.convert(BODY, AchievementIn), ID)
+    assert check_achievement(document) == []
+    assert document["achievementType"] == "MicroCredential"
+    [mastery] = document["resultDescription"]
+    assert (mastery["resultType"], mastery["requiredValue"]) == ("Percent", "90")
+    assert document["eqfLevel"] == 6 and document["validityPeriod"] == "P3Y"
+    # Every term is defined by a bundled context (safe mode raises otherwise).
+    credential_like = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            "https://w3id.org/microcred/v1",
+        ],
+        **document,
+    }
+    assert expand(credential_like)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("masteryThreshold", 0),
+        ("masteryThreshold", 90),
+        ("name", ""),
+        ("unknownField", 1),
+    ],
+)
+def test_bad_definitions_are_refused(field: str, value: object) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({**BODY, field: value}, AchievementIn)
+
+
+@pytest.mark.parametrize("period", ["3 years", "P", "PT5H", "P1W", "-P1Y"])
+def test_validity_periods_must_be_calendar_durations(period: str) -> None:
+    body = {**BODY, "microCredential": {"validityPeriod": period}}
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(body, AchievementIn)

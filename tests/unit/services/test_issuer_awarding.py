@@ -1,0 +1,112 @@
+"""The credential built for a passed assessment (pure logic, no services)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
+from services.issuer.domain.awarding import (
+    AwardIn,
+    RecipientError,
+    RecipientIn,
+    StatusSlot,
+    award_credential,
+    subject_of,
+)
+from shared.credentials.builders import build_profile
+from shared.credentials.model import check_credential
+from shared.credentials.recipients import matches_identity
+from shared.durations import add_period
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+ISSUER = build_profile("did:key:z6MkexampleIssuer", "Example Polytechnic")
+
+
+def achievement(**extra: object) -> dict[str, object]:
+    body = AchievementIn(
+        issuerDid=ISSUER["id"],
+        name="Applied Data Protection",
+        description="Apply GDPR in an SME.",
+        criteria=CriteriaIn(narrative="Pass with 90%."),
+        masteryThreshold=0.9,
+    )
+    return {**achievement_document(body, "https://catalog.example/achievements/1"), **extra}
+
+
+SLOTS = [
+    StatusSlot("revocation", "https://status.example/lists/a-revocation-0", 41),
+    StatusSlot("suspension", "https://status.example/lists/a-suspension-0", 7),
+]
+
+
+def award(recipient: RecipientIn, score: float = 95, **extra: object) -> dict[str, object]:
+    body = AwardIn(
+        achievementId="https://catalog.example/achievements/1", recipient=recipient, score=score
+    )
+    return award_credential(
+        body=body,
+        subject=subject_of(recipient),
+        issuer_profile=ISSUER,
+        achievement=achievement(**extra),
+        slots=SLOTS,
+        now=NOW,
+    )
+
+
+def test_the_award_is_a_valid_open_badge_with_both_status_entries() -> None:
+    credential = award(RecipientIn(id="did:example:learner"))
+    assert check_credential(credential) == []
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    subject = credential["credentialSubject"]
+    assert subject["id"] == "did:example:learner"
+    [result] = subject["result"]
+    assert result["value"] == "95" and result["status"] == "Completed"
+    assert result["resultDescription"] == "https://catalog.example/achievements/1#mastery"
+    entries = {e["statusPurpose"]: e for e in credential["credentialStatus"]}
+    assert entries["revocation"]["statusListIndex"] == "41"
+    assert entries["suspension"]["statusListCredential"].endswith("a-suspension-0")
+    assert "validUntil" not in credential
+
+
+def test_an_email_recipient_is_stored_hashed_and_still_matches() -> None:
+    credential = award(RecipientIn(email="Ann@Example.org"))
+    [identity] = credential["credentialSubject"]["identifier"]
+    assert identity["hashed"] is True and identity["identityType"] == "emailAddress"
+    assert "ann@example.org" not in str(credential).lower()
+    assert matches_identity(identity, "ann@example.org")
+
+
+def test_a_student_number_uses_the_sis_identity_type() -> None:
+    [identity] = award(RecipientIn(studentId="S-1234"))["credentialSubject"]["identifier"]
+    assert identity["identityType"] == "sisSourcedId"
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [RecipientIn(), RecipientIn(id="did:example:1", email="a@b.c")],
+)
+def test_exactly_one_recipient_form_is_required(recipient: RecipientIn) -> None:
+    with pytest.raises(RecipientError):
+        subject_of(recipient)
+
+
+def test_a_validity_period_sets_valid_until() -> None:
+    credential = award(RecipientIn(id="did:example:learner"), validityPeriod="P2Y")
+    assert credential["validUntil"] == "2028-11-28T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("start", "period", "expected"),
+    [
+        (datetime(2024, 2, 29, tzinfo=UTC), "P1Y", datetime(2025, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 1, 31, tzinfo=UTC), "P1M", datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 11, 28, tzinfo=UTC), "P1Y6M10D", datetime(2028, 6, 7, tzinfo=UTC)),
+        (datetime(2026, 11, 28, tzinfo=UTC), "P0D", None),
+        (datetime(2026, 11, 28, tzinfo=UTC), "PT5H", None),
+        (datetime(2026, 11, 28, tzinfo=UTC), 3, None),
+    ],
+)
+def test_validity_periods(start: datetime, period: object, expected: datetime | None) -> None:
+    assert add_period(start, period) == expected

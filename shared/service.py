@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import redis.asyncio as redis
 from aiohttp import web
@@ -19,10 +20,10 @@ from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, topic_name
-from shared.logging import get_logger
+from shared.logging import configure_logging, get_logger
 from shared.redis_keys import replayed_key
-from shared.settings import CommonSettings
-from shared.web.app import READY_CHECKS, add_ready_check
+from shared.settings import CommonSettings, SettingsError
+from shared.web.app import READY_CHECKS, add_ready_check, run_app
 from shared.web.consumers import serve_consumer
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -159,3 +160,23 @@ def replicated_state(
         consumer_context(settings, replica, topics, handler),
         replay_guard(settings, replica),
     ]
+
+
+class ServiceSettings(Protocol):
+    @property
+    def common(self) -> CommonSettings: ...
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run_service(name: str, load: Callable[[], S], build: Callable[[S], web.Application]) -> None:
+    """A service's `main`: settings from the environment (a bad value is one
+    clear line and exit status 2, not a traceback), logging, then serve."""
+    try:
+        settings = load()
+    except SettingsError as error:
+        sys.stderr.write(f"{name}: configuration error: {error}\n")
+        raise SystemExit(2) from None
+    configure_logging(name, settings.common.log_level)
+    run_app(build(settings), settings.common)

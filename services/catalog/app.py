@@ -12,12 +12,12 @@ from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES
-from shared.logging import configure_logging
 from shared.service import (
     RedisFactory,
     replicated_state,
+    run_service,
 )
-from shared.web.app import create_base_app, run_app
+from shared.web.app import create_base_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
 REPLICA = "catalog-replica"
@@ -49,6 +49,4 @@ def create_app(
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging("catalog", settings.common.log_level)
-    run_app(create_app(settings), settings.common)
+    run_service("catalog", Settings.from_env, create_app)

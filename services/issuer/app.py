@@ -21,13 +21,13 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
 )
 from shared.keystore import KeyStore
-from shared.logging import configure_logging
 from shared.service import (
     RedisFactory,
     consumer_context,
     replicated_state,
+    run_service,
 )
-from shared.web.app import create_base_app, run_app
+from shared.web.app import create_base_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
 REPLICA = "issuer-replica"
@@ -73,6 +73,4 @@ def create_app(
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging("issuer", settings.common.log_level)
-    run_app(create_app(settings), settings.common)
+    run_service("issuer", Settings.from_env, create_app)

@@ -25,13 +25,14 @@ from services.revocation.settings import Settings
 from services.revocation.signed import SignedLists
 from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_CHANGES
 from shared.keystore import KeyStore
-from shared.logging import configure_logging, get_logger
+from shared.logging import get_logger
 from shared.service import (
     RedisFactory,
     background_task,
     replicated_state,
+    run_service,
 )
-from shared.web.app import READY_CHECKS, create_base_app, run_app
+from shared.web.app import READY_CHECKS, create_base_app
 from shared.web.auth import ApiTokens, install_api_tokens
 
 _log = get_logger("revocation.app")
@@ -92,6 +93,4 @@ async def publish_changed_lists(app: web.Application) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging("revocation", settings.common.log_level)
-    run_app(create_app(settings), settings.common)
+    run_service("revocation", Settings.from_env, create_app)

@@ -17,9 +17,8 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
-from shared.logging import configure_logging
-from shared.service import consumer_context, kafka_context
-from shared.web.app import create_base_app, run_app
+from shared.service import consumer_context, kafka_context, run_service
+from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 REPLICA_TOPICS = [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CATALOG_PATHWAYS, STATUS_LISTS]
@@ -47,6 +46,4 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging("verifier", settings.common.log_level)
-    run_app(create_app(settings), settings.common)
+    run_service("verifier", Settings.from_env, create_app)

@@ -49,7 +49,8 @@ def kafka_context(settings: CommonSettings) -> CleanupContext:
     """Create the platform topics if missing, then run the acks=all producer."""
 
     async def kafka_ctx(app: web.Application) -> AsyncIterator[None]:
-        await ensure_topics(settings.kafka_bootstrap, all_topic_specs(settings.topic_prefix))
+        specs = all_topic_specs(settings.topic_prefix, settings.kafka_replication_factor)
+        await ensure_topics(settings.kafka_bootstrap, specs)
         producer = EventProducer(settings.kafka_bootstrap, client_id=settings.service)
         await producer.start()
         app[PRODUCER] = producer

@@ -105,6 +105,9 @@ class CommonSettings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # Replicas of each topic the services create: 1 on the local single
+    # broker, 3 on a cluster (with min.insync.replicas=2 for acks=all).
+    kafka_replication_factor: int = 1
     redis_url: str = "redis://127.0.0.1:16379/0"
     redis_prefix: str = ""
     topic_prefix: str = ""
@@ -119,7 +122,8 @@ class CommonSettings:
     def from_env(
         cls, service: str, default_port: int, environ: Mapping[str, str] | None = None
     ) -> CommonSettings:
-        """Read `MICROCRED_HTTP_HOST`, `_HTTP_PORT`, `_KAFKA_BOOTSTRAP`, `_REDIS_URL`,
+        """Read `MICROCRED_HTTP_HOST`, `_HTTP_PORT`, `_KAFKA_BOOTSTRAP`,
+        `_KAFKA_REPLICATION_FACTOR`, `_REDIS_URL`,
         `_REDIS_PREFIX`, `_TOPIC_PREFIX`, `_MAX_BODY_BYTES`, `_LOG_LEVEL`."""
         redis_url = env_str("REDIS_URL", cls.redis_url, environ)
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -131,6 +135,9 @@ class CommonSettings:
             http_host=env_str("HTTP_HOST", cls.http_host, environ),
             http_port=env_int("HTTP_PORT", default_port, environ, minimum=0, maximum=65535),
             kafka_bootstrap=env_str("KAFKA_BOOTSTRAP", cls.kafka_bootstrap, environ),
+            kafka_replication_factor=env_int(
+                "KAFKA_REPLICATION_FACTOR", cls.kafka_replication_factor, environ, minimum=1
+            ),
             redis_url=redis_url,
             redis_prefix=env_str("REDIS_PREFIX", service, environ),
             topic_prefix=env_str("TOPIC_PREFIX", "", environ),

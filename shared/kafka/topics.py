@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
@@ -75,9 +75,12 @@ def topic_name(prefix: str | CommonSettings, base: str) -> str:
     return text + base
 
 
-def all_topic_specs(prefix: str = "") -> list[TopicSpec]:
+def all_topic_specs(prefix: str = "", replication_factor: int = 1) -> list[TopicSpec]:
     """The specs of every platform topic under `prefix` (DLQs are added by ensure_topics)."""
-    return [spec.with_prefix(prefix) for spec in ALL_TOPICS]
+    return [
+        replace(spec.with_prefix(prefix), replication_factor=replication_factor)
+        for spec in ALL_TOPICS
+    ]
 
 
 def _with_dlqs(specs: Iterable[TopicSpec]) -> list[TopicSpec]:

@@ -99,3 +99,9 @@ async def test_memory_offset_store() -> None:
     await store.save("t", {0: 5})
     assert await store.load("t") == {0: 5, 1: 4}
     assert await store.load("u") == {}
+
+
+def test_topics_take_the_configured_replication_factor() -> None:
+    specs = all_topic_specs("x.", replication_factor=3)
+    assert {s.replication_factor for s in specs} == {3}
+    assert {s.dlq().replication_factor for s in specs} == {3}

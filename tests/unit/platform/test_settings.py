@@ -29,6 +29,7 @@ def test_values_come_from_prefixed_variables() -> None:
         "MICROCRED_HTTP_PORT": "9001",
         "MICROCRED_HTTP_HOST": "0.0.0.0",
         "MICROCRED_KAFKA_BOOTSTRAP": "k:1",
+        "MICROCRED_KAFKA_REPLICATION_FACTOR": "3",
         "MICROCRED_REDIS_URL": "redis://r:2/3",
         "MICROCRED_REDIS_PREFIX": "v2",
         "MICROCRED_TOPIC_PREFIX": "t1.",
@@ -39,6 +40,7 @@ def test_values_come_from_prefixed_variables() -> None:
     s = CommonSettings.from_env("issuer", 8082, environ=env)
     assert (s.http_host, s.http_port) == ("0.0.0.0", 9001)
     assert s.kafka_bootstrap == "k:1"
+    assert s.kafka_replication_factor == 3
     assert s.redis_url == "redis://r:2/3"
     assert s.redis_prefix == "v2"
     assert s.topic_prefix == "t1."

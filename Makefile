@@ -63,8 +63,9 @@ wipe: down ## stop everything and delete all local state (keeps the jar cache)
 	$(LOCAL)/stack.sh wipe
 	rm -rf var/keys var/log var/run
 
-lint: venv ## ruff check and mypy (strict, on shared and services)
+lint: venv ## ruff check, ruff format --check and mypy (strict, on shared and services)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 format: venv ## reformat the code with ruff

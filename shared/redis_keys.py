@@ -11,6 +11,34 @@ from __future__ import annotations
 OFFSETS = "offsets"  # hash per topic: partition -> next offset to read
 REPLAYED = "replayed"  # set once a service's replay from Kafka caught up
 
+# Service entities, `<prefix>:<entity>[:<id>...]` (prefix: the service's
+# `redis_prefix`). Every one is rebuilt from Kafka except locks.
+
+# Replicas of events (hashes by id): catalog, issuer, revocation.
+ACHIEVEMENTS = "achievements"  # achievement id -> AchievementPublished
+ISSUERS = "issuers"  # issuer DID -> IssuerProfilePublished / key record
+CREDENTIALS = "credentials"  # credential id -> CredentialIssued / entries
+ISSUER_TENANTS = "issuer-tenants"  # catalog: issuer DID -> tenant
+
+# Issuer.
+IDEMPOTENCY = "idempotency"  # hash per tenant: key -> [credential id, hash]
+IDEMPOTENCY_LOCK = "idempotency-lock"  # lock per tenant and key
+STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
+STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
+STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
+
+# Revocation.
+STATUS_LISTS = "status-lists"  # hash: list id -> URL, issuer, purpose
+STATUS_BITS = "status-bits"  # bitmap per list: the bitstring itself
+STATUS_SEQUENCE = "status-sequence"  # per list: last snapshot sequence
+STATUS_DIRTY = "status-dirty"  # set: lists changed since their snapshot
+STATUS_LISTS_USED = "status-lists-used"  # per issuer, purpose: highest in use
+STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
+STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
+STATUS_IDEMPOTENCY = "status-idempotency"  # hash per tenant: key -> answer
+SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
+ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
+
 
 def redis_key(prefix: str, entity: str, *parts: str | int) -> str:
     """Build `<prefix>:<entity>:<part>:...`; empty segments are refused."""

@@ -10,15 +10,15 @@ import redis.asyncio as redis
 
 from shared.events import AchievementPublished
 from shared.redis_events import EventHash
-from shared.redis_keys import redis_key
+from shared.redis_keys import ACHIEVEMENTS, ISSUER_TENANTS, redis_key
 
 
 class CatalogStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
-        self._issuers = redis_key(prefix, "issuer-tenants")
+        self._issuers = redis_key(prefix, ISSUER_TENANTS)
         self._achievements = EventHash(
-            client, redis_key(prefix, "achievements"), AchievementPublished
+            client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
 
     async def remember_issuer(self, did: str, tenant: str) -> None:

@@ -19,7 +19,13 @@ from typing import cast
 
 import redis.asyncio as redis
 
-from shared.redis_keys import redis_key, replayed_key
+from shared.redis_keys import (
+    STATUS_ALLOC,
+    STATUS_ALLOC_COUNT,
+    STATUS_LIST_CURRENT,
+    redis_key,
+    replayed_key,
+)
 from shared.status_lists import LIST_SIZE, list_id_for, parse_list_id
 
 # Open the next list once half the entries are taken: random probing stays
@@ -127,9 +133,9 @@ class StatusAllocator:
 
     def _list_keys(self, list_id: str) -> tuple[str, str]:
         return (
-            redis_key(self._prefix, "status-alloc", list_id),
-            redis_key(self._prefix, "status-alloc-count", list_id),
+            redis_key(self._prefix, STATUS_ALLOC, list_id),
+            redis_key(self._prefix, STATUS_ALLOC_COUNT, list_id),
         )
 
     def _current_key(self, issuer_did: str, purpose: str) -> str:
-        return redis_key(self._prefix, "status-list-current", issuer_did, purpose)
+        return redis_key(self._prefix, STATUS_LIST_CURRENT, issuer_did, purpose)

@@ -14,7 +14,14 @@ import redis.asyncio as redis
 
 from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
 from shared.redis_events import EventHash
-from shared.redis_keys import redis_key
+from shared.redis_keys import (
+    ACHIEVEMENTS,
+    CREDENTIALS,
+    IDEMPOTENCY,
+    IDEMPOTENCY_LOCK,
+    ISSUERS,
+    redis_key,
+)
 
 
 @dataclass(frozen=True)
@@ -30,11 +37,11 @@ class IssuerStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
-        self._issuers = EventHash(client, redis_key(prefix, "issuers"), IssuerProfilePublished)
+        self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
         self._achievements = EventHash(
-            client, redis_key(prefix, "achievements"), AchievementPublished
+            client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
-        self._credentials = EventHash(client, redis_key(prefix, "credentials"), CredentialIssued)
+        self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         await self._issuers.put(event.did, event)
@@ -82,7 +89,7 @@ class IssuerStore:
     async def exclusive(self, tenant: str, key: str) -> AsyncIterator[None]:
         """One request per idempotency key at a time, across instances."""
         lock = self._redis.lock(
-            redis_key(self._prefix, "idempotency-lock", tenant, key),
+            redis_key(self._prefix, IDEMPOTENCY_LOCK, tenant, key),
             timeout=60,
             blocking_timeout=60,
         )
@@ -90,4 +97,4 @@ class IssuerStore:
             yield
 
     def _idempotency_key(self, tenant: str) -> str:
-        return redis_key(self._prefix, "idempotency", tenant)
+        return redis_key(self._prefix, IDEMPOTENCY, tenant)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import orjson
 import redis.asyncio as redis
 
-from shared.redis_keys import redis_key
+from shared.redis_keys import STATUS_IDEMPOTENCY, redis_key
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class StatusKeys:
         self._prefix = prefix
 
     def _hash(self, tenant: str) -> str:
-        return redis_key(self._prefix, "status-idempotency", tenant)
+        return redis_key(self._prefix, STATUS_IDEMPOTENCY, tenant)
 
     async def first_use(self, tenant: str, key: str) -> KeyedChange | None:
         raw = await self._redis.hget(self._hash(tenant), key)

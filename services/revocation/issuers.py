@@ -14,7 +14,7 @@ import redis.asyncio as redis
 from shared.credentials.keys import SigningKey
 from shared.events import IssuerProfilePublished
 from shared.keystore import KeyStore
-from shared.redis_keys import redis_key
+from shared.redis_keys import ISSUER_SLUGS, ISSUERS, redis_key
 from shared.status_lists import issuer_slug
 
 
@@ -35,8 +35,8 @@ def _assertion_kid(event: IssuerProfilePublished) -> str:
 class IssuerKeys:
     def __init__(self, client: redis.Redis, prefix: str, keystore: KeyStore) -> None:
         self._redis = client
-        self._hash = redis_key(prefix, "issuers")
-        self._slugs = redis_key(prefix, "issuer-slugs")
+        self._hash = redis_key(prefix, ISSUERS)
+        self._slugs = redis_key(prefix, ISSUER_SLUGS)
         self._keystore = keystore
         self._cache: dict[str, SigningKey] = {}
 

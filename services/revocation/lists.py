@@ -20,7 +20,17 @@ from typing import cast
 import orjson
 import redis.asyncio as redis
 
-from shared.redis_keys import redis_key
+from shared.redis_keys import (
+    CREDENTIALS,
+    STATUS_BITS,
+    STATUS_CHANGE_LOCK,
+    STATUS_DIRTY,
+    STATUS_LISTS,
+    STATUS_LISTS_USED,
+    STATUS_PUBLISH_LOCK,
+    STATUS_SEQUENCE,
+    redis_key,
+)
 from shared.status_lists import LIST_SIZE
 
 _SNAPSHOT = """
@@ -76,22 +86,22 @@ class StatusListStore:
     async def ensure_list(self, info: ListInfo) -> bool:
         """Record a list; True when it was not known before."""
         created = await self._redis.hsetnx(
-            self._key("status-lists"), info.list_id, orjson.dumps(asdict(info))
+            self._key(STATUS_LISTS), info.list_id, orjson.dumps(asdict(info))
         )
         return bool(created)
 
     async def list_info(self, list_id: str) -> ListInfo | None:
-        raw = await self._redis.hget(self._key("status-lists"), list_id)
+        raw = await self._redis.hget(self._key(STATUS_LISTS), list_id)
         return ListInfo(**orjson.loads(raw)) if raw else None
 
     async def set_bit(self, list_id: str, index: int, value: int) -> int:
         """Set one entry; returns its previous value."""
         if not 0 <= index < LIST_SIZE:
             raise ValueError(f"status list index {index} out of range")
-        return int(await self._redis.setbit(self._key("status-bits", list_id), index, value))
+        return int(await self._redis.setbit(self._key(STATUS_BITS, list_id), index, value))
 
     async def get_bit(self, list_id: str, index: int) -> int:
-        return int(await self._redis.getbit(self._key("status-bits", list_id), index))
+        return int(await self._redis.getbit(self._key(STATUS_BITS, list_id), index))
 
     async def snapshot(self, info: ListInfo) -> Snapshot:
         """The list's bits with a fresh, strictly increasing sequence number.
@@ -101,8 +111,8 @@ class StatusListStore:
         keep the snapshot with the highest sequence."""
         sequence, raw = await self._snapshot_script(
             keys=[
-                self._key("status-sequence", info.list_id),
-                self._key("status-bits", info.list_id),
+                self._key(STATUS_SEQUENCE, info.list_id),
+                self._key(STATUS_BITS, info.list_id),
             ],
             args=[time.time_ns() // 1000],
         )
@@ -114,7 +124,7 @@ class StatusListStore:
         """Serialise snapshot publication of one list across instances, so
         snapshots reach the compacted topic in sequence order."""
         lock = self._redis.lock(
-            self._key("status-publish-lock", list_id), timeout=30, blocking_timeout=30
+            self._key(STATUS_PUBLISH_LOCK, list_id), timeout=30, blocking_timeout=30
         )
         async with lock:
             yield
@@ -123,16 +133,16 @@ class StatusListStore:
     async def changing(self, list_id: str) -> AsyncIterator[None]:
         """One status change per list at a time, across instances."""
         lock = self._redis.lock(
-            self._key("status-change-lock", list_id), timeout=30, blocking_timeout=30
+            self._key(STATUS_CHANGE_LOCK, list_id), timeout=30, blocking_timeout=30
         )
         async with lock:
             yield
 
     async def mark_dirty(self, list_id: str) -> None:
-        await self._redis.sadd(self._key("status-dirty"), list_id)
+        await self._redis.sadd(self._key(STATUS_DIRTY), list_id)
 
     async def clear_dirty(self, list_id: str) -> None:
-        await self._redis.srem(self._key("status-dirty"), list_id)
+        await self._redis.srem(self._key(STATUS_DIRTY), list_id)
 
     async def note_used(self, issuer_did: str, purpose: str, number: int) -> None:
         """Remember the highest list number a credential of this issuer uses."""
@@ -140,29 +150,29 @@ class StatusListStore:
             "local c = tonumber(redis.call('GET', KEYS[1]) or '-1') "
             "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
             1,
-            self._key("status-lists-used", issuer_did, purpose),
+            self._key(STATUS_LISTS_USED, issuer_did, purpose),
             number,
         )
 
     async def highest_used(self, issuer_did: str, purpose: str) -> int:
         """The highest list number in use, -1 when the issuer has no credentials yet."""
-        raw = await self._redis.get(self._key("status-lists-used", issuer_did, purpose))
+        raw = await self._redis.get(self._key(STATUS_LISTS_USED, issuer_did, purpose))
         return int(raw) if raw is not None else -1
 
     async def is_dirty(self, list_id: str) -> bool:
-        return bool(await self._redis.sismember(self._key("status-dirty"), list_id))
+        return bool(await self._redis.sismember(self._key(STATUS_DIRTY), list_id))
 
     async def dirty_lists(self) -> list[str]:
-        members = await self._redis.smembers(self._key("status-dirty"))
+        members = await self._redis.smembers(self._key(STATUS_DIRTY))
         return sorted(member.decode() for member in cast(set[bytes], members))
 
     async def remember_credential(self, record: CredentialRecord) -> None:
         await self._redis.hset(
-            self._key("credentials"), record.credential_id, orjson.dumps(asdict(record))
+            self._key(CREDENTIALS), record.credential_id, orjson.dumps(asdict(record))
         )
 
     async def credential(self, credential_id: str) -> CredentialRecord | None:
-        raw = await self._redis.hget(self._key("credentials"), credential_id)
+        raw = await self._redis.hget(self._key(CREDENTIALS), credential_id)
         if raw is None:
             return None
         data = orjson.loads(raw)

@@ -6,12 +6,12 @@ import redis.asyncio as redis
 
 from shared.events import StatusListPublished
 from shared.redis_events import EventHash
-from shared.redis_keys import redis_key
+from shared.redis_keys import SIGNED_LISTS, redis_key
 
 
 class SignedLists:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._lists = EventHash(client, redis_key(prefix, "signed-lists"), StatusListPublished)
+        self._lists = EventHash(client, redis_key(prefix, SIGNED_LISTS), StatusListPublished)
 
     async def save(self, event: StatusListPublished) -> None:
         await self._lists.put_newest(event.list_id, event, lambda e: e.sequence)

@@ -150,6 +150,7 @@ def main() -> None:
             met = asyncio.run(run(stack, args.count, args.poll_ms / 1000))
         finally:
             stack.stop()
+            stack.remove_traces()
     raise SystemExit(0 if met else 1)
 
 

@@ -19,3 +19,4 @@ def stack(
         yield running
     finally:
         running.stop()
+        running.remove_traces()

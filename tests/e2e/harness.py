@@ -6,6 +6,7 @@ folder and free ports, so e2e runs never see each other's data.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from aiokafka.admin import AIOKafkaAdminClient
 
 SERVICES = ("catalog", "issuer", "revocation", "verifier")
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,3 +184,20 @@ class Stack:
             for start in range(0, len(keys), 500):
                 client.delete(*keys[start : start + 500])
         return len(keys)
+
+    def remove_traces(self) -> None:
+        """Delete this session's topics and Redis keys, so a developer's
+        long-lived stack does not pile up thousands of test topics."""
+        self.wipe_redis(*SERVICES)
+        asyncio.run(_delete_topics(self.kafka_bootstrap, f"{self.namespace}."))
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()

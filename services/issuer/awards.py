@@ -33,10 +33,9 @@ from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.status_lists import PURPOSES, list_url
 from shared.web.metrics import OUTCOMES
-from shared.web.problems import Problem
+from shared.web.problems import Problem, problem_type
 
 _log = get_logger("issuer.awards")
-PROBLEMS = "https://microcred.dev/problems/"
 
 
 def issued_response(event: CredentialIssued) -> dict[str, Any]:
@@ -64,7 +63,7 @@ async def award(
                     422,
                     "this Idempotency-Key was used for a different request",
                     title="Idempotency-Key reused",
-                    type=PROBLEMS + "idempotency-key-reused",
+                    type=problem_type("idempotency-key-reused"),
                 )
             event = await store.credential(credential_id)
             assert event is not None
@@ -93,7 +92,7 @@ async def _achievement_for(
             f"score {body.score}/{body.maxScore} is below the mastery threshold "
             f"of {achievement.mastery_threshold:.0%}",
             title="Assessment below the mastery threshold",
-            type=PROBLEMS + "assessment-below-threshold",
+            type=problem_type("assessment-below-threshold"),
         )
     return achievement
 
@@ -106,7 +105,11 @@ async def _slots(app: web.Application, issuer_did: str) -> list[tuple[StatusSlot
             claim = await app[ALLOCATOR].allocate(issuer_did, purpose)
         except AllocatorNotReady:
             _log.error("status_allocation.state_lost")
-            raise Problem(503, "the issuer is rebuilding its state; retry shortly") from None
+            raise Problem(
+                503,
+                "the issuer is rebuilding its state; retry shortly",
+                headers={"Retry-After": "1"},
+            ) from None
         url = list_url(base, claim.list_id)
         slots.append(
             (

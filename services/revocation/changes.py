@@ -23,7 +23,7 @@ from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER, REDIS
 from shared.web.metrics import OUTCOMES
-from shared.web.problems import Problem
+from shared.web.problems import Problem, problem_type
 
 _log = get_logger("revocation.changes")
 
@@ -44,7 +44,7 @@ async def _first_answer(
             422,
             "this Idempotency-Key was used for a different request",
             title="Idempotency-Key reused",
-            type="https://microcred.dev/problems/idempotency-key-reused",
+            type=problem_type("idempotency-key-reused"),
         )
     return earlier.changed
 

@@ -31,6 +31,16 @@ def status_phrase(status: int) -> str:
         return "Error"
 
 
+# RFC 9457 §3.1.1: our own problem types are URNs (no page to dereference);
+# the credential core names its verification problems the same way.
+OWN_PROBLEM_TYPES = "urn:microcred:problem:"
+
+
+def problem_type(name: str) -> str:
+    """The type URI of one of our problems, e.g. `assessment-below-threshold`."""
+    return OWN_PROBLEM_TYPES + name
+
+
 class Problem(Exception):
     """An error response in RFC 9457 form.
 

@@ -8,7 +8,7 @@ from aiokafka.structs import ConsumerRecord
 from services.revocation.idempotency import KeyedChange, StatusKeys
 from services.revocation.keys import ISSUER_KEYS, LISTS, LISTS_CHANGED, REVOCATION_SETTINGS
 from services.revocation.lists import CredentialRecord, EntryRecord, ListInfo
-from services.revocation.publishing import open_list
+from services.revocation.publishing import open_list, track_list
 from shared.events import CredentialIssued, Event, IssuerProfilePublished, StatusChanged
 from shared.kafka.consumer import Handler
 from shared.service import REDIS
@@ -38,9 +38,7 @@ def on_revocation_event(app: web.Application) -> Handler:
                 )
                 for entry in event.status_entries:
                     info = ListInfo(entry.list_id, entry.list_url, event.issuer_did, entry.purpose)
-                    if await lists.ensure_list(info):  # a new list: publish it all clear
-                        await lists.mark_dirty(entry.list_id)
-                        app[LISTS_CHANGED].set()
+                    await track_list(app, info)
                     name = parse_list_id(entry.list_id)
                     if name is not None:  # keep the issuer's next list published ahead
                         await lists.note_used(event.issuer_did, name.purpose, name.number)

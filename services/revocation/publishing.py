@@ -65,17 +65,21 @@ async def publish_list(app: web.Application, info: ListInfo) -> StatusListPublis
     return event
 
 
+async def track_list(app: web.Application, info: ListInfo) -> None:
+    """Record a list (all clear until an entry is set); a new one is queued
+    for its first snapshot, so verifiers have it before a credential uses it."""
+    if await app[LISTS].ensure_list(info):
+        await app[LISTS].mark_dirty(info.list_id)
+        app[LISTS_CHANGED].set()
+
+
 async def open_list(app: web.Application, issuer_did: str, name: ListName) -> ListInfo:
-    """Record a list of `issuer_did` (all clear until an entry is set) and
-    queue its first snapshot, so verifiers have it before any credential
-    uses it."""
+    """Track `name`, a list of `issuer_did` served under our status base URL."""
     settings = app[REVOCATION_SETTINGS]
     info = ListInfo(
         name.list_id, list_url(settings.status_base_url, name.list_id), issuer_did, name.purpose
     )
-    if await app[LISTS].ensure_list(info):
-        await app[LISTS].mark_dirty(info.list_id)
-        app[LISTS_CHANGED].set()
+    await track_list(app, info)
     return info
 
 

@@ -12,7 +12,7 @@ LOCAL := deploy/local
 KAFKA_PORT ?= $(or $(MICROCRED_KAFKA_PORT),19092)
 REDIS_PORT ?= $(or $(MICROCRED_REDIS_PORT),16379)
 
-.PHONY: help venv up down wipe lint format test unit stack-up stack-down stack-status \
+.PHONY: help venv up down wipe lint format test unit bench stack-up stack-down stack-status \
 	services-up services-down status
 
 help: ## list the targets
@@ -70,6 +70,11 @@ lint: venv ## ruff check, ruff format --check and mypy (strict, on shared and se
 
 format: venv ## reformat the code with ruff
 	$(VENV)/bin/ruff format .
+
+bench: venv ## run the benchmarks (each prints its figures against a baseline of the same run)
+	$(PY) bench/bench_jwt.py
+	$(PY) bench/bench_data_integrity.py
+	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_revocation_latency -n 200
 
 unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit

@@ -17,6 +17,8 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 import orjson
 
+from shared.json_object import NotAJsonObject, parse_object
+
 __all__ = [
     "DEFAULT_REGISTRY",
     "AchievementPublished",
@@ -225,11 +227,9 @@ def encode_event(event: Event) -> bytes:
 
 def _envelope(raw: bytes | bytearray | memoryview | str) -> tuple[str, int, dict[str, object]]:
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise PoisonMessage(f"malformed JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise PoisonMessage(f"not a JSON object but {type(value).__name__}")
+        value = parse_object(raw)
+    except NotAJsonObject as exc:
+        raise PoisonMessage(str(exc)) from None
     type_ = value.pop("type", None)
     version = value.pop("version", None)
     if not isinstance(type_, str) or not type_:

@@ -16,7 +16,7 @@ from shared.events import IssuerProfilePublished
 from shared.kafka.topics import ISSUER_PROFILES, topic_name
 from shared.service import PRODUCER
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, json_response
+from shared.web.body import decode_body, idempotency_key, json_response
 from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
@@ -86,9 +86,7 @@ async def get_did_document(request: web.Request) -> web.Response:
 async def create_award(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, AwardIn)
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise Problem(400, "Idempotency-Key must be 1 to 255 characters")
+    key = idempotency_key(request)
     event, created = await award(request.app, tenant, body, key)
     return json_response(issued_response(event), status=201 if created else 200)
 

@@ -15,7 +15,7 @@ from shared.replica_wait import wait_for_record
 from shared.status_lists import parse_list_id
 from shared.web.app import READY_CHECKS
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, json_response
+from shared.web.body import decode_body, idempotency_key, json_response
 from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
@@ -60,9 +60,7 @@ async def update_status(request: web.Request) -> web.Response:
     _require_rebuilt(request.app)
     if status.type not in SUPPORTED_TYPES:
         raise Problem(422, f"unsupported credentialStatus.type {status.type!r}")
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        raise Problem(400, "Idempotency-Key must be 1 to 255 characters")
+    key = idempotency_key(request)
     changed = await change_status(
         request.app, tenant, body.credentialId, status.statusPurpose, body.status, key
     )

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from services.verifier.replica import Replica
+from shared.json_object import NotAJsonObject, parse_object
 from shared.web.safe_fetch import FetchError, SafeFetcher
 
 JWT_TYPES = ("application/vc+jwt", "application/jwt", "application/vc-ld+jwt")
@@ -36,9 +35,6 @@ class StatusLists:
         if content_type.split(";")[0].strip() in JWT_TYPES or text.startswith("ey"):
             return text
         try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise FetchError(f"{url} is neither JSON nor a JWT") from error
-        if not isinstance(value, dict):
-            raise FetchError(f"{url} did not answer a JSON object")
-        return value
+            return parse_object(body)
+        except NotAJsonObject as error:
+            raise FetchError(f"{url} is not a JWT and {error}") from None

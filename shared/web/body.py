@@ -110,3 +110,15 @@ def json_response(
     return web.json_bytes_response(
         data, dumps=dumps, status=status, content_type=content_type, headers=headers
     )
+
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def idempotency_key(request: web.Request) -> str | None:
+    """The request's `Idempotency-Key` header (IETF httpapi draft), 1 to 255
+    characters; 400 otherwise."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None and not 1 <= len(key) <= 255:
+        raise Problem(400, f"{IDEMPOTENCY_KEY} must be 1 to 255 characters")
+    return key

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import orjson
 from aiohttp.abc import AbstractResolver, ResolveResult
+
+from shared.json_object import NotAJsonObject, parse_object
 
 
 class FetchError(Exception):
@@ -100,12 +101,9 @@ class SafeFetcher:
     async def fetch_json(self, url: str) -> dict[str, Any]:
         body, _ = await self.fetch(url, accept="application/json, application/did+json")
         try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise FetchError(f"{url} did not answer JSON") from error
-        if not isinstance(value, dict):
-            raise FetchError(f"{url} did not answer a JSON object")
-        return value
+            return parse_object(body)
+        except NotAJsonObject as error:
+            raise FetchError(f"{url} answered {error}") from None
 
     async def fetch(self, url: str, *, accept: str = "*/*") -> tuple[bytes, str]:
         """The body and content type of `url`, from the cache when fresh."""

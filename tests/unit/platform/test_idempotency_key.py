@@ -1,0 +1,36 @@
+"""The Idempotency-Key header: optional, 1 to 255 characters."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from shared.web.body import idempotency_key
+from shared.web.problems import problem_middleware
+
+
+async def echo(request: web.Request) -> web.Response:
+    return web.json_response({"key": idempotency_key(request)})
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "key"),
+    [
+        ({}, 200, None),
+        ({"Idempotency-Key": "k-1"}, 200, "k-1"),
+        ({"Idempotency-Key": "x" * 256}, 400, None),
+    ],
+)
+async def test_the_key_is_read_and_bounded(
+    headers: dict[str, str], status: int, key: str | None
+) -> None:
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_post("/", echo)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/", headers=headers)
+        assert answer.status == status
+        if status == 200:
+            assert (await answer.json())["key"] == key
+        else:
+            assert answer.content_type == "application/problem+json"

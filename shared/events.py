@@ -82,6 +82,9 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     # The key store's opaque id of the signing key (never key material), so
     # issuer and revocation find the key again after a Redis rebuild.
     signing_key_id: str | None = None
+    # The request's Idempotency-Key and fingerprint (`shared.idempotency`).
+    idempotency_key: str | None = None
+    request_hash: str | None = None
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):
@@ -97,6 +100,9 @@ class AchievementPublished(Event, frozen=True, kw_only=True):
     achievement: dict[str, object]
     mastery_threshold: Fraction
     status: Literal["active", "retired"]
+    # The request's Idempotency-Key and fingerprint (`shared.idempotency`).
+    idempotency_key: str | None = None
+    request_hash: str | None = None
 
 
 class PathwayPublished(Event, frozen=True, kw_only=True):

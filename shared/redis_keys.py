@@ -9,7 +9,8 @@ from __future__ import annotations
 
 # Platform entities.
 OFFSETS = "offsets"  # hash per topic: partition -> next offset to read
-REPLAYED = "replayed"  # set once a service's replay from Kafka caught up
+GENERATION = "generation"  # id of the current derived state (new after a wipe)
+REPLAYED = "replayed"  # the generation whose replay from Kafka caught up
 
 # Service entities, `<prefix>:<entity>[:<id>...]` (prefix: the service's
 # `redis_prefix`). Every one is rebuilt from Kafka except locks.
@@ -21,8 +22,8 @@ CREDENTIALS = "credentials"  # credential id -> CredentialIssued / entries
 ISSUER_TENANTS = "issuer-tenants"  # catalog: issuer DID -> tenant
 
 # Issuer.
-IDEMPOTENCY = "idempotency"  # hash per tenant: key -> [credential id, hash]
-IDEMPOTENCY_LOCK = "idempotency-lock"  # lock per tenant and key
+IDEMPOTENCY = "idempotency"  # hash per write kind and tenant: key -> [fingerprint, answer]
+IDEMPOTENCY_LOCK = "idempotency-lock"  # lease per tenant and key
 STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
 STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
 STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
@@ -35,7 +36,6 @@ STATUS_DIRTY = "status-dirty"  # set: lists changed since their snapshot
 STATUS_LISTS_USED = "status-lists-used"  # per issuer, purpose: highest in use
 STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
-STATUS_IDEMPOTENCY = "status-idempotency"  # hash per tenant: key -> answer
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
 
@@ -53,6 +53,11 @@ def offsets_key(prefix: str, topic: str) -> str:
     return redis_key(prefix, OFFSETS, topic)
 
 
+def generation_key(prefix: str) -> str:
+    """The generation of the service's derived state (`shared.kafka.offsets`)."""
+    return redis_key(prefix, GENERATION)
+
+
 def replayed_key(prefix: str) -> str:
-    """Present while the state rebuilt from Kafka is intact; a Redis wipe removes it."""
+    """The generation whose state caught up with Kafka; a Redis wipe removes it."""
     return redis_key(prefix, REPLAYED)

@@ -19,26 +19,28 @@ from aiohttp import web
 from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
 from shared.kafka.producer import EventProducer
-from shared.kafka.topics import all_topic_specs, ensure_topics, topic_name
-from shared.logging import configure_logging, get_logger
-from shared.redis_keys import replayed_key
+from shared.kafka.topics import all_topic_specs, ensure_topics, is_compacted, topic_name
+from shared.logging import configure_logging
 from shared.settings import CommonSettings, SettingsError
-from shared.web.app import READY_CHECKS, add_ready_check, run_app
+from shared.web.app import add_ready_check, run_app
 from shared.web.consumers import serve_consumer
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RedisFactory = Callable[[str], redis.Redis]
 
-_log = get_logger("shared.service")
-
 REDIS: web.AppKey[redis.Redis] = web.AppKey("shared.redis", redis.Redis)
 PRODUCER: web.AppKey[EventProducer] = web.AppKey("shared.producer", EventProducer)
+# The replica consumer whose state the service's writes depend on: its
+# caught-up signal is the one gate for them (`require_caught_up`).
+STATE_REPLICA: web.AppKey[ConsumerLoop] = web.AppKey("shared.state_replica", ConsumerLoop)
 
 
 def redis_context(settings: CommonSettings, factory: RedisFactory) -> CleanupContext:
+    """The Redis client. It connects on first use: a service starts while
+    Redis is down, and its consumers and requests wait or answer 503."""
+
     async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[REDIS] = client = factory(settings.redis_url)
-        await client.ping()  # fail fast, not half-started
         yield
         await client.aclose()
 
@@ -46,15 +48,24 @@ def redis_context(settings: CommonSettings, factory: RedisFactory) -> CleanupCon
 
 
 def kafka_context(settings: CommonSettings) -> CleanupContext:
-    """Create the platform topics if missing, then run the acks=all producer."""
+    """The acks=all producer, connected in the background (after creating the
+    platform topics) with backoff: the service starts before Kafka does."""
 
     async def kafka_ctx(app: web.Application) -> AsyncIterator[None]:
         specs = all_topic_specs(settings.topic_prefix, settings.kafka_replication_factor)
-        await ensure_topics(settings.kafka_bootstrap, specs)
-        producer = EventProducer(settings.kafka_bootstrap, client_id=settings.service)
-        await producer.start()
-        app[PRODUCER] = producer
+        app[PRODUCER] = producer = EventProducer(
+            settings.kafka_bootstrap, client_id=settings.service
+        )
+        add_ready_check(app, "kafka", lambda: producer.connected)
+
+        async def prepare() -> None:
+            await ensure_topics(settings.kafka_bootstrap, specs)
+
+        connecting = asyncio.create_task(producer.connect(prepare))
         yield
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connecting
         await producer.stop()
 
     return kafka_ctx
@@ -68,6 +79,7 @@ def consumer_context(
     *,
     durable: bool = True,
     group_id: str | None = None,
+    gates_state: bool = False,
 ) -> CleanupContext:
     """Consume `topics` (base names) into this service.
 
@@ -75,6 +87,7 @@ def consumer_context(
     its state. `durable` keeps the offsets in Redis next to the state they
     produced, so a wiped Redis replays from the beginning; otherwise the
     offsets live in memory and every start replays (the verifier's replica).
+    `gates_state` makes it the service's `STATE_REPLICA`.
     Group mode (`group_id`): instances share the partitions of a work queue,
     offsets committed to Kafka after handling; its backlog does not gate
     readiness."""
@@ -87,15 +100,19 @@ def consumer_context(
                 if durable
                 else MemoryOffsetStore()
             )
+        names = [topic_name(settings, base) for base in topics]
         loop = ConsumerLoop(
             settings.kafka_bootstrap,
-            [topic_name(settings, base) for base in topics],
+            names,
             handler(app),
             dlq=app[PRODUCER],
             offsets=offsets,
             group_id=None if group_id is None else topic_name(settings, group_id),
+            compacted=[name for name in names if is_compacted(settings, name)],
             client_id=f"{settings.service}-{name}",
         )
+        if gates_state:
+            app[STATE_REPLICA] = loop
         async with serve_consumer(app, name, loop, backlog_gates_readiness=group_id is None):
             yield
 
@@ -115,28 +132,6 @@ def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]
     return task_ctx
 
 
-def replay_guard(settings: CommonSettings, replica: str) -> CleanupContext:
-    """Mark the Redis state as rebuilt once the `replica` consumer caught up,
-    and report not ready if that mark disappears: Redis was wiped under the
-    running service, which must restart to replay (invariant 3)."""
-
-    async def guard(app: web.Application) -> None:
-        state = {"ok": False}
-        add_ready_check(app, "replayed-state", lambda: state["ok"])
-        client, marker, marked = app[REDIS], replayed_key(settings.redis_prefix), False
-        while True:
-            if not marked and app[READY_CHECKS].checks[replica].check():
-                await client.set(marker, "1")
-                marked = True
-            intact = marked and bool(await client.exists(marker))
-            if state["ok"] and not intact:
-                _log.error("redis.state_lost", action="restart the service to replay Kafka")
-            state["ok"] = intact
-            await asyncio.sleep(0.5)
-
-    return background_task(guard)
-
-
 def replicated_state(
     settings: CommonSettings,
     *,
@@ -147,8 +142,10 @@ def replicated_state(
     handler: Callable[[web.Application], Handler],
 ) -> list[CleanupContext]:
     """A service whose Redis state is rebuilt from Kafka, in start order:
-    Redis, the service's `stores` on it, the producer (and topics), the
-    replica consumer of `topics`, and the replay guard."""
+    Redis, the service's `stores` on it, the producer (and topics), and the
+    replica consumer of `topics`, which gates the writes (`STATE_REPLICA`).
+    Its offsets are kept by generation: after a Redis wipe it replays by
+    itself (`shared.kafka.offsets`)."""
 
     async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
         stores(app, app[REDIS])
@@ -158,8 +155,7 @@ def replicated_state(
         redis_context(settings, redis_factory),
         stores_ctx,
         kafka_context(settings),
-        consumer_context(settings, replica, topics, handler),
-        replay_guard(settings, replica),
+        consumer_context(settings, replica, topics, handler, gates_state=True),
     ]
 
 

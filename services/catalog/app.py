@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.catalog.achievements import Achievements
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, STORE
 from services.catalog.consumers import on_catalog_event
-from services.catalog.keys import CATALOG_SETTINGS, STORE
 from services.catalog.openapi import OPENAPI
 from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
-from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES
+from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES, topic_name
 from shared.service import (
+    PRODUCER,
+    STATE_REPLICA,
     RedisFactory,
     replicated_state,
     run_service,
@@ -34,15 +39,29 @@ def create_app(
     def stores(app: web.Application, client: redis.Redis) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)
 
-    app.cleanup_ctx.extend(
-        replicated_state(
-            common,
-            redis_factory=redis_factory,
-            stores=stores,
-            replica=REPLICA,
-            topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS],
-            handler=on_catalog_event,
+    async def application(app: web.Application) -> AsyncIterator[None]:
+        """The use cases, built from their dependencies (the composition root)."""
+        app[ACHIEVEMENTS] = Achievements(
+            store=app[STORE],
+            publisher=app[PRODUCER],
+            topic=topic_name(common, CATALOG_ACHIEVEMENTS),
+            public_base_url=settings.public_base_url,
+            require_caught_up=app[STATE_REPLICA].require_caught_up,
         )
+        yield
+
+    app.cleanup_ctx.extend(
+        [
+            *replicated_state(
+                common,
+                redis_factory=redis_factory,
+                stores=stores,
+                replica=REPLICA,
+                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS],
+                handler=lambda app: on_catalog_event(app[STORE]),
+            ),
+            application,
+        ]
     )
     app.add_routes(routes)
     return app

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 from aiokafka.structs import ConsumerRecord
 
-from services.catalog.keys import STORE
+from services.catalog.store import CatalogStore
 from shared.events import AchievementPublished, Event, IssuerProfilePublished
 from shared.kafka.consumer import Handler
 
 
-def on_catalog_event(app: web.Application) -> Handler:
+def on_catalog_event(store: CatalogStore) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
-        store = app[STORE]
         match event:
             case IssuerProfilePublished():
                 await store.remember_issuer(event.did, event.tenant)

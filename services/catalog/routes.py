@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 
-from services.catalog.domain import AchievementIn, achievement_document
-from services.catalog.keys import CATALOG_SETTINGS, STORE
-from shared.events import AchievementPublished
-from shared.kafka.topics import CATALOG_ACHIEVEMENTS, topic_name
-from shared.replica_wait import wait_for_record
-from shared.service import PRODUCER
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, STORE
+from services.catalog.domain import AchievementIn
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, json_response
+from shared.web.body import decode_body, idempotency_key, json_response
 from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
@@ -23,29 +17,12 @@ routes = web.RouteTableDef()
 async def create_achievement(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, AchievementIn)
-    store = request.app[STORE]
-    # A just-created issuer's profile may still be on its way through Kafka.
-    owner = await wait_for_record(lambda: store.issuer_tenant(body.issuerDid))
-    if owner != tenant:  # unknown, or another tenant's: the same answer (invariant 7)
-        raise Problem(404, f"no issuer {body.issuerDid} for this tenant", title="Issuer not found")
-    settings = request.app[CATALOG_SETTINGS]
-    achievement_id = f"{settings.public_base_url}/achievements/{uuid.uuid4()}"
-    event = AchievementPublished(
-        tenant=tenant,
-        issuer_did=body.issuerDid,
-        achievement_id=achievement_id,
-        revision=1,
-        achievement=achievement_document(body, achievement_id),
-        mastery_threshold=body.masteryThreshold,
-        status="active",
-    )
-    topic = topic_name(settings.common, CATALOG_ACHIEVEMENTS)
-    await request.app[PRODUCER].publish(topic, event, key=achievement_id)
-    await store.save_achievement(event)
+    key = idempotency_key(request)
+    event, created = await request.app[ACHIEVEMENTS].define(tenant, body, key)
     return json_response(
-        {"id": achievement_id, "revision": event.revision, "achievement": event.achievement},
-        status=201,
-        headers={"Location": achievement_id},
+        {"id": event.achievement_id, "revision": event.revision, "achievement": event.achievement},
+        status=201 if created else 200,
+        headers={"Location": event.achievement_id},
     )
 
 

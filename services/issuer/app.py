@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import redis.asyncio as redis
 from aiohttp import web
 
 from services.issuer.allocation import StatusAllocator
+from services.issuer.app_keys import (
+    ALLOCATOR,
+    IDENTITIES,
+    ISSUANCE,
+    ISSUER_SETTINGS,
+    STORE,
+)
+from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
+from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
-from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
 from services.issuer.openapi import OPENAPI
 from services.issuer.routes import routes
 from services.issuer.settings import Settings
@@ -19,9 +29,12 @@ from shared.kafka.topics import (
     CREDENTIALS_ISSUED,
     ISSUER_ASSESSMENTS,
     ISSUER_PROFILES,
+    topic_name,
 )
 from shared.keystore import KeyStore
 from shared.service import (
+    PRODUCER,
+    STATE_REPLICA,
     RedisFactory,
     consumer_context,
     replicated_state,
@@ -29,6 +42,7 @@ from shared.service import (
 )
 from shared.web.app import create_base_app
 from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.metrics import OUTCOMES
 
 REPLICA = "issuer-replica"
 
@@ -42,12 +56,34 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[ISSUER_SETTINGS] = settings
-    app[SIGNER] = Signer(keystore or settings.keys.open())
+    signer = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
 
     def stores(app: web.Application, client: redis.Redis) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix)
+
+    async def application(app: web.Application) -> AsyncIterator[None]:
+        """The use cases, built from their dependencies (the composition root)."""
+        state = app[STATE_REPLICA]
+        app[ISSUANCE] = Issuance(
+            store=app[STORE],
+            allocator=app[ALLOCATOR],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, CREDENTIALS_ISSUED),
+            status_base_url=settings.status_base_url,
+            outcomes=app[OUTCOMES],
+            require_caught_up=state.require_caught_up,
+        )
+        app[IDENTITIES] = Identities(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, ISSUER_PROFILES),
+            require_caught_up=state.require_caught_up,
+        )
+        yield
 
     app.cleanup_ctx.extend(
         [
@@ -57,13 +93,14 @@ def create_app(
                 stores=stores,
                 replica=REPLICA,
                 topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
-                handler=on_issuer_event,
+                handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),
+            application,
             consumer_context(
                 common,
                 "assessments",
                 [ISSUER_ASSESSMENTS],
-                on_assessment,
+                lambda app: on_assessment(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-assessments",
             ),
         ]

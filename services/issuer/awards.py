@@ -2,38 +2,43 @@
 
 Invariant 2: the credential is handed back only after its `CredentialIssued`
 event is acknowledged by Kafka (acks=all). Invariant 6: a retry with the same
-Idempotency-Key answers the first credential, never a second one.
+Idempotency-Key answers the first credential, never a second one. Invariant
+3: nothing is decided on state still being rebuilt (`Rebuilding`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
-
-from services.issuer.allocation import AllocatorNotReady
+from services.issuer.allocation import Allocation, StatusAllocator
 from services.issuer.domain.awarding import (
     AwardIn,
     RecipientError,
-    StatusSlot,
     Subject,
     award_credential,
-    request_hash,
     subject_of,
 )
+from services.issuer.domain.errors import (
+    AchievementNotFound,
+    AchievementRetired,
+    BelowThreshold,
+    InvalidRecipient,
+    InvalidScore,
+    IssuerUnavailable,
+)
 from services.issuer.domain.gate import ScoreError, meets_mastery
-from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
 from services.issuer.signing import Signer
-from services.issuer.store import IssuerIdentity
+from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
-from shared.kafka.topics import CREDENTIALS_ISSUED, topic_name
+from shared.idempotency import fingerprint
+from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
-from shared.service import PRODUCER
 from shared.status_lists import PURPOSES, list_url
-from shared.web.metrics import OUTCOMES
-from shared.web.problems import Problem, problem_type
+from shared.web.metrics import Outcomes
 
 _log = get_logger("issuer.awards")
 
@@ -46,139 +51,114 @@ def issued_response(event: CredentialIssued) -> dict[str, Any]:
     }
 
 
-async def award(
-    app: web.Application, tenant: str, body: AwardIn, key: str | None
-) -> tuple[CredentialIssued, bool]:
-    """The credential for this award and whether it was made now (False: a replay)."""
-    if key is None:
-        return await _issue(app, tenant, body, None), True
-    fingerprint = request_hash(body)
-    store = app[STORE]
-    async with store.exclusive(tenant, key):
-        earlier = await store.replayed(tenant, key)
-        if earlier is not None:
-            credential_id, earlier_hash = earlier
-            if earlier_hash != fingerprint:
-                raise Problem(
-                    422,
-                    "this Idempotency-Key was used for a different request",
-                    title="Idempotency-Key reused",
-                    type=problem_type("idempotency-key-reused"),
-                )
-            event = await store.credential(credential_id)
-            assert event is not None
-            app[OUTCOMES].count("award", "replayed")
-            return event, False
-        return await _issue(app, tenant, body, key, fingerprint), True
+@dataclass(frozen=True)
+class Issuance:
+    """The award use case, with its dependencies made explicit."""
 
+    store: IssuerStore
+    allocator: StatusAllocator
+    signer: Signer
+    publisher: Publisher
+    topic: str  # credentials.issued, with the deployment's prefix
+    status_base_url: str
+    outcomes: Outcomes
+    require_caught_up: Callable[[], None]  # raises Rebuilding
 
-async def _achievement_for(
-    app: web.Application, tenant: str, body: AwardIn
-) -> AchievementPublished:
-    # A just-defined achievement may still be on its way from the catalog.
-    achievement = await wait_for_record(lambda: app[STORE].achievement(body.achievementId))
-    if achievement is None or achievement.tenant != tenant:
-        raise Problem(404, f"no achievement {body.achievementId}", title="Achievement not found")
-    if achievement.status != "active":
-        raise Problem(409, "this achievement is retired", title="Achievement retired")
-    try:
-        passed = meets_mastery(body.score, body.maxScore, achievement.mastery_threshold)
-    except ScoreError as error:
-        raise Problem(422, str(error), title="Invalid score") from None
-    if not passed:
-        app[OUTCOMES].count("award", "below_threshold")
-        raise Problem(
-            422,
-            f"score {body.score}/{body.maxScore} is below the mastery threshold "
-            f"of {achievement.mastery_threshold:.0%}",
-            title="Assessment below the mastery threshold",
-            type=problem_type("assessment-below-threshold"),
-        )
-    return achievement
+    async def award(
+        self, tenant: str, body: AwardIn, key: str | None
+    ) -> tuple[CredentialIssued, bool]:
+        """The credential for this award and whether it was made now (False: a replay)."""
+        self.require_caught_up()
+        if key is None:
+            return await self._issue(tenant, body, None, None), True
+        request = fingerprint(body)
+        async with self.store.award_idempotency.claim(tenant, key, request) as earlier:
+            if earlier is not None:
+                event = await self.store.credential(earlier)
+                assert event is not None, "the credential is stored before its key"
+                self.outcomes.count("award", "replayed")
+                return event, False
+            return await self._issue(tenant, body, key, request), True
 
-
-async def _slots(app: web.Application, issuer_did: str) -> list[tuple[StatusSlot, StatusEntryRef]]:
-    base = app[ISSUER_SETTINGS].status_base_url
-    slots = []
-    for purpose in PURPOSES:
+    async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
+        # A just-defined achievement may still be on its way from the catalog.
+        achievement = await wait_for_record(lambda: self.store.achievement(body.achievementId))
+        if achievement is None or achievement.tenant != tenant:
+            raise AchievementNotFound(f"no achievement {body.achievementId}")
+        if achievement.status != "active":
+            raise AchievementRetired("this achievement is retired")
         try:
-            claim = await app[ALLOCATOR].allocate(issuer_did, purpose)
-        except AllocatorNotReady:
-            _log.error("status_allocation.state_lost")
-            raise Problem(
-                503,
-                "the issuer is rebuilding its state; retry shortly",
-                headers={"Retry-After": "1"},
-            ) from None
-        url = list_url(base, claim.list_id)
-        slots.append(
-            (
-                StatusSlot(purpose, url, claim.index),
-                StatusEntryRef(
-                    purpose=purpose, list_id=claim.list_id, list_url=url, index=claim.index
-                ),
+            passed = meets_mastery(body.score, body.maxScore, achievement.mastery_threshold)
+        except ScoreError as error:
+            raise InvalidScore(str(error)) from None
+        if not passed:
+            self.outcomes.count("award", "below_threshold")
+            raise BelowThreshold(
+                f"score {body.score}/{body.maxScore} is below the mastery threshold "
+                f"of {achievement.mastery_threshold:.0%}"
             )
-        )
-    return slots
+        return achievement
 
+    async def _signing_identity(
+        self, tenant: str, achievement: AchievementPublished
+    ) -> IssuerIdentity:
+        identity = await self.store.issuer(achievement.issuer_did)
+        if identity is None or identity.tenant != tenant or identity.signing_key_id is None:
+            raise IssuerUnavailable("the achievement's issuer has no signing key here")
+        return identity
 
-async def _signing_identity(
-    app: web.Application, tenant: str, achievement: AchievementPublished
-) -> IssuerIdentity:
-    identity = await app[STORE].issuer(achievement.issuer_did)
-    if identity is None or identity.tenant != tenant or identity.signing_key_id is None:
-        raise Problem(
-            409, "the achievement's issuer has no signing key here", title="Issuer unavailable"
+    async def _allocate(self, issuer_did: str) -> list[Allocation]:
+        return [await self.allocator.allocate(issuer_did, purpose) for purpose in PURPOSES]
+
+    def _entry(self, allocation: Allocation) -> StatusEntryRef:
+        return StatusEntryRef(
+            purpose=allocation.purpose,
+            list_id=allocation.list_id,
+            list_url=list_url(self.status_base_url, allocation.list_id),
+            index=allocation.index,
         )
-    return identity
+
+    async def _issue(
+        self, tenant: str, body: AwardIn, key: str | None, request: str | None
+    ) -> CredentialIssued:
+        achievement = await self._achievement_for(tenant, body)
+        identity = await self._signing_identity(tenant, achievement)
+        subject = _subject(body)  # before any status entry is taken for it
+        allocations = await self._allocate(identity.did)
+        entries = [self._entry(allocation) for allocation in allocations]
+        credential = award_credential(
+            body=body,
+            subject=subject,
+            issuer_profile=identity.profile,
+            achievement=dict(achievement.achievement),
+            entries=entries,
+            now=datetime.now(UTC).replace(microsecond=0),
+        )
+        assert identity.signing_key_id is not None
+        signing_key = await self.signer.signing_key(identity.signing_key_id, identity.did_document)
+        jwt, signed = Signer.sign(credential, signing_key)
+        event = CredentialIssued(
+            tenant=tenant,
+            credential_id=credential["id"],
+            issuer_did=identity.did,
+            achievement_id=achievement.achievement_id,
+            credential_jwt=jwt,
+            status_entries=entries,
+            idempotency_key=key,
+            request_hash=request,
+            valid_until=credential.get("validUntil"),
+            credential_ldp=signed,
+        )
+        await self.allocator.still_current(allocations)  # no wipe while we signed
+        await self.publisher.publish(self.topic, event, key=event.credential_id)
+        await self.store.save_credential(event)
+        _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
+        self.outcomes.count("award", "issued")
+        return event
 
 
 def _subject(body: AwardIn) -> Subject:
     try:
         return subject_of(body.recipient)
     except RecipientError as error:
-        raise Problem(422, str(error), title="Invalid recipient") from None
-
-
-async def _issue(
-    app: web.Application,
-    tenant: str,
-    body: AwardIn,
-    key: str | None,
-    fingerprint: str | None = None,
-) -> CredentialIssued:
-    achievement = await _achievement_for(app, tenant, body)
-    identity = await _signing_identity(app, tenant, achievement)
-    subject = _subject(body)  # before any status entry is taken for it
-    slots = await _slots(app, identity.did)
-    credential = award_credential(
-        body=body,
-        subject=subject,
-        issuer_profile=identity.profile,
-        achievement=dict(achievement.achievement),
-        slots=[slot for slot, _ in slots],
-        now=datetime.now(UTC).replace(microsecond=0),
-    )
-    assert identity.signing_key_id is not None
-    signing_key = await app[SIGNER].signing_key(identity.signing_key_id, identity.did_document)
-    jwt, signed = Signer.sign(credential, signing_key)
-    event = CredentialIssued(
-        tenant=tenant,
-        credential_id=credential["id"],
-        issuer_did=identity.did,
-        achievement_id=achievement.achievement_id,
-        credential_jwt=jwt,
-        status_entries=[ref for _, ref in slots],
-        idempotency_key=key,
-        request_hash=fingerprint,
-        valid_until=credential.get("validUntil"),
-        credential_ldp=signed,
-    )
-    settings = app[ISSUER_SETTINGS]
-    await app[PRODUCER].publish(
-        topic_name(settings.common, CREDENTIALS_ISSUED), event, key=event.credential_id
-    )
-    await app[STORE].save_credential(event)
-    _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
-    app[OUTCOMES].count("award", "issued")
-    return event
+        raise InvalidRecipient(str(error)) from None

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from aiohttp import web
 from aiokafka.structs import ConsumerRecord
 
-from services.issuer.keys import ALLOCATOR, STORE
+from services.issuer.allocation import StatusAllocator
+from services.issuer.store import IssuerStore
 from shared.events import AchievementPublished, CredentialIssued, Event, IssuerProfilePublished
 from shared.kafka.consumer import Handler
 
 
-def on_issuer_event(app: web.Application) -> Handler:
+def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
-        store = app[STORE]
         match event:
             case IssuerProfilePublished():
                 await store.save_issuer(event)
@@ -21,7 +20,7 @@ def on_issuer_event(app: web.Application) -> Handler:
             case CredentialIssued():
                 # Invariant 1: every index handed out before stays taken.
                 for entry in event.status_entries:
-                    await app[ALLOCATOR].record(
+                    await allocator.record(
                         entry.list_id, entry.index, event.issuer_did, entry.purpose
                     )
                 await store.save_credential(event)

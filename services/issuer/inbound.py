@@ -14,21 +14,18 @@ principal per tenant); the `tenant` in the event must be the producer's.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import msgspec
-from aiohttp import web
 from aiokafka.structs import ConsumerRecord
 
-from services.issuer.awards import award
+from services.issuer.awards import Issuance
 from services.issuer.domain.awarding import AwardIn, RecipientIn
-from services.issuer.keys import ALLOCATOR
+from shared.errors import DomainError
 from shared.events import AssessmentPassed, Event, PoisonMessage
 from shared.kafka.consumer import Handler
 from shared.logging import get_logger
-from shared.web.metrics import OUTCOMES
-from shared.web.problems import Problem
 
 _log = get_logger("issuer.inbound")
 
@@ -48,20 +45,22 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     )
 
 
-def on_assessment(app: web.Application) -> Handler:
+def on_assessment(issuance: Issuance, caught_up: Callable[[], Awaitable[None]]) -> Handler:
+    """Refusals (below threshold, unknown achievement...) are domain errors:
+    the consumer loop dead-letters them with the reason, and retries
+    transient ones (the state still rebuilding, Redis or Kafka away)."""
+
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if not isinstance(event, AssessmentPassed):
             raise PoisonMessage(f"{type(event).__name__} does not belong on this topic")
-        while not await app[ALLOCATOR].is_ready():  # noqa: ASYNC110 - the replay comes first
-            await asyncio.sleep(0.2)
+        await caught_up()  # the replay comes first
         key = event.idempotency_key or f"event:{event.id}"
         try:
-            issued, created = await award(app, event.tenant, _award_request(event), key)
-        except Problem as problem:
-            if problem.status >= 500:
-                raise  # transient: the consumer retries
-            app[OUTCOMES].count("inbound_assessment", "rejected")
-            raise PoisonMessage(f"{problem.status} {problem.title}: {problem.detail}") from None
+            issued, created = await issuance.award(event.tenant, _award_request(event), key)
+        except DomainError as refused:
+            if not refused.transient:
+                issuance.outcomes.count("inbound_assessment", "rejected")
+            raise
         _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
 
     return handle

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
-from services.issuer.routes import IssuerIn
+from services.issuer.identities import IssuerIn
 from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}

@@ -1,27 +1,19 @@
 """The issuer's Redis state, all of it rebuilt from Kafka (invariant 3):
-issuer identities (`issuer.profiles`), achievements (`catalog.achievements`),
-issued credentials and idempotency keys (`credentials.issued`)."""
+issuer identities and their idempotency keys (`issuer.profiles`),
+achievements (`catalog.achievements`), issued credentials and their
+idempotency keys (`credentials.issued`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import redis.asyncio as redis
 
 from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
+from shared.idempotency import IdempotencyRecords
 from shared.redis_events import EventHash
-from shared.redis_keys import (
-    ACHIEVEMENTS,
-    CREDENTIALS,
-    IDEMPOTENCY,
-    IDEMPOTENCY_LOCK,
-    ISSUERS,
-    redis_key,
-)
+from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUERS, redis_key
 
 
 @dataclass(frozen=True)
@@ -35,8 +27,8 @@ class IssuerIdentity:
 
 class IssuerStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
-        self._redis = client
-        self._prefix = prefix
+        self.award_idempotency = IdempotencyRecords(client, prefix, "awards")
+        self.issuer_idempotency = IdempotencyRecords(client, prefix, "issuers")
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
         self._achievements = EventHash(
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
@@ -45,6 +37,10 @@ class IssuerStore:
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         await self._issuers.put(event.did, event)
+        if event.idempotency_key and event.request_hash:
+            await self.issuer_idempotency.remember(
+                event.tenant, event.idempotency_key, event.request_hash, event.did
+            )
 
     async def issuer(self, did: str) -> IssuerIdentity | None:
         event = await self._issuers.get(did)
@@ -67,34 +63,10 @@ class IssuerStore:
     async def save_credential(self, event: CredentialIssued) -> None:
         # The credential first: an idempotency key never points at nothing.
         await self._credentials.put(event.credential_id, event)
-        if event.idempotency_key:
-            await self._redis.hset(
-                self._idempotency_key(event.tenant),
-                event.idempotency_key,
-                orjson.dumps([event.credential_id, event.request_hash]),
+        if event.idempotency_key and event.request_hash:
+            await self.award_idempotency.remember(
+                event.tenant, event.idempotency_key, event.request_hash, event.credential_id
             )
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)
-
-    async def replayed(self, tenant: str, key: str) -> tuple[str, str | None] | None:
-        """The credential id and request hash an idempotency key was used for."""
-        raw = await self._redis.hget(self._idempotency_key(tenant), key)
-        if raw is None:
-            return None
-        credential_id, request_hash = orjson.loads(raw)
-        return str(credential_id), request_hash
-
-    @asynccontextmanager
-    async def exclusive(self, tenant: str, key: str) -> AsyncIterator[None]:
-        """One request per idempotency key at a time, across instances."""
-        lock = self._redis.lock(
-            redis_key(self._prefix, IDEMPOTENCY_LOCK, tenant, key),
-            timeout=60,
-            blocking_timeout=60,
-        )
-        async with lock:
-            yield
-
-    def _idempotency_key(self, tenant: str) -> str:
-        return redis_key(self._prefix, IDEMPOTENCY, tenant)

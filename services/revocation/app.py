@@ -4,36 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import redis.asyncio as redis
 from aiohttp import web
 
-from services.revocation.consumers import on_revocation_event
-from services.revocation.issuers import IssuerKeys
-from services.revocation.keys import (
+from services.revocation.app_keys import (
     ISSUER_KEYS,
     LISTS,
-    LISTS_CHANGED,
+    PUBLISHING,
     REVOCATION_SETTINGS,
     SIGNED_LISTS,
+    STATUS_CHANGES,
+    STATUS_IDEMPOTENCY,
 )
+from services.revocation.changes import StatusChanges
+from services.revocation.consumers import on_revocation_event
+from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import StatusListStore
 from services.revocation.openapi import OPENAPI
-from services.revocation.publishing import publish_dirty
+from services.revocation.publishing import ListPublisher
 from services.revocation.routes import routes
 from services.revocation.settings import Settings
 from services.revocation.signed import SignedLists
-from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_CHANGES
+from shared.errors import is_transient
+from shared.idempotency import IdempotencyRecords
+from shared.kafka.consumer import ConsumerLoop
+from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_LISTS, topic_name
+from shared.kafka.topics import STATUS_CHANGES as STATUS_CHANGES_TOPIC
 from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.service import (
+    PRODUCER,
+    STATE_REPLICA,
     RedisFactory,
     background_task,
     replicated_state,
     run_service,
 )
-from shared.web.app import READY_CHECKS, create_base_app
+from shared.web.app import create_base_app
 from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.metrics import OUTCOMES
 
 _log = get_logger("revocation.app")
 REPLICA = "revocation-replica"
@@ -49,7 +60,6 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[REVOCATION_SETTINGS] = settings
-    app[LISTS_CHANGED] = asyncio.Event()
     install_api_tokens(app, ApiTokens.from_env())
     keys = keystore or settings.keys.open()
 
@@ -57,39 +67,73 @@ def create_app(
         app[LISTS] = StatusListStore(client, common.redis_prefix)
         app[SIGNED_LISTS] = SignedLists(client, common.redis_prefix)
         app[ISSUER_KEYS] = IssuerKeys(client, common.redis_prefix, keys)
+        app[STATUS_IDEMPOTENCY] = IdempotencyRecords(client, common.redis_prefix, "status")
 
+    async def application(app: web.Application) -> AsyncIterator[None]:
+        """The use cases, built from their dependencies (the composition root)."""
+        app[STATUS_CHANGES] = StatusChanges(
+            lists=app[LISTS],
+            keys=app[STATUS_IDEMPOTENCY],
+            publishing=app[PUBLISHING],
+            publisher=app[PRODUCER],
+            topic=topic_name(common, STATUS_CHANGES_TOPIC),
+            outcomes=app[OUTCOMES],
+            require_caught_up=app[STATE_REPLICA].require_caught_up,
+        )
+        yield
+
+    async def publishing(app: web.Application) -> AsyncIterator[None]:
+        app[PUBLISHING] = ListPublisher(
+            lists=app[LISTS],
+            signed=app[SIGNED_LISTS],
+            issuer_keys=app[ISSUER_KEYS],
+            publisher=app[PRODUCER],
+            topic=topic_name(common, STATUS_LISTS),
+            status_base_url=settings.status_base_url,
+            ttl_ms=settings.list_ttl_ms,
+        )
+        yield
+
+    contexts = replicated_state(
+        common,
+        redis_factory=redis_factory,
+        stores=stores,
+        replica=REPLICA,
+        topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES_TOPIC],
+        handler=lambda app: on_revocation_event(
+            app[PUBLISHING], app[ISSUER_KEYS], app[STATUS_IDEMPOTENCY]
+        ),
+    )
+    consumer = contexts.pop()  # the replica consumer needs the publisher
     app.cleanup_ctx.extend(
         [
-            *replicated_state(
-                common,
-                redis_factory=redis_factory,
-                stores=stores,
-                replica=REPLICA,
-                topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES],
-                handler=on_revocation_event,
-            ),
-            background_task(publish_changed_lists),
+            *contexts,
+            publishing,
+            consumer,
+            application,
+            background_task(lambda app: publish_changed_lists(app[PUBLISHING], app[STATE_REPLICA])),
         ]
     )
     app.add_routes(routes)
     return app
 
 
-async def publish_changed_lists(app: web.Application) -> None:
-    """After the replay caught up, publish every list that changed (new lists,
-    and lists replayed after a Redis wipe); then whenever the consumer says so."""
-    changed = app[LISTS_CHANGED]
-    replica = app[READY_CHECKS].checks[REPLICA]
-    while not replica.check():  # noqa: ASYNC110 - the consumer exposes a flag, not an event
-        await asyncio.sleep(0.1)
+async def publish_changed_lists(publishing: ListPublisher, replica: ConsumerLoop) -> None:
+    """Once the replay caught up, publish every list that changed (new lists,
+    and lists replayed after a Redis wipe); then whenever the consumer says
+    so. After a rebuild, the same again."""
     while True:
-        changed.clear()
+        await replica.wait_caught_up()
+        publishing.changed.clear()
         try:
-            await publish_dirty(app)
-        except Exception:  # keep publishing later lists; retried on the next round
-            _log.exception("status_list.publish_failed")
+            await publishing.publish_dirty()
+        except Exception as error:  # keep publishing later lists; retried on the next round
+            if is_transient(error):
+                _log.warning("status_list.publish_deferred", error=repr(error)[:300])
+            else:
+                _log.exception("status_list.publish_failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(changed.wait(), REPUBLISH_SECONDS)
+            await asyncio.wait_for(publishing.changed.wait(), REPUBLISH_SECONDS)
 
 
 def main() -> None:

@@ -9,122 +9,124 @@ same Idempotency-Key gets the first answer even after a later change.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from aiohttp import web
-
-from services.revocation.idempotency import KeyedChange, StatusKeys
-from services.revocation.keys import LISTS, REVOCATION_SETTINGS
-from services.revocation.lists import EntryRecord, ListInfo
-from services.revocation.publishing import publish_list
-from shared.events import StatusChanged
-from shared.kafka.topics import STATUS_CHANGES, topic_name
+from services.revocation.lists import ListInfo, StatusListStore
+from services.revocation.publishing import ListPublisher
+from shared.errors import Conflict, DomainError, NotFound
+from shared.events import StatusChanged, StatusEntryRef
+from shared.idempotency import IdempotencyRecords, fingerprint
+from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
-from shared.service import PRODUCER, REDIS
-from shared.web.metrics import OUTCOMES
-from shared.web.problems import Problem, problem_type
+from shared.web.metrics import Outcomes
 
 _log = get_logger("revocation.changes")
+CHANGED, UNCHANGED = "changed", "unchanged"
 
 
-def _status_keys(app: web.Application) -> StatusKeys:
-    return StatusKeys(app[REDIS], app[REVOCATION_SETTINGS].common.redis_prefix)
+class CredentialNotFound(NotFound):
+    title = "Credential not found"
 
 
-async def _first_answer(
-    keys: StatusKeys, tenant: str, key: str | None, request: KeyedChange
-) -> bool | None:
-    """The first answer given to this Idempotency-Key, if it was used before."""
-    earlier = await keys.first_use(tenant, key) if key is not None else None
-    if earlier is None:
-        return None
-    if not earlier.same_request(request.credential_id, request.purpose, request.value):
-        raise Problem(
-            422,
-            "this Idempotency-Key was used for a different request",
-            title="Idempotency-Key reused",
-            type=problem_type("idempotency-key-reused"),
-        )
-    return earlier.changed
+class NoSuchEntry(DomainError):
+    title = "No such status entry"
 
 
-async def _entry(
-    app: web.Application, tenant: str, credential_id: str, purpose: str
-) -> tuple[EntryRecord, ListInfo]:
-    """The credential's entry for `purpose` and its list, for this tenant only."""
-    lists = app[LISTS]
-    # A credential awarded a moment ago may still be on its way through Kafka.
-    record = await wait_for_record(lambda: lists.credential(credential_id))
-    if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
-        raise Problem(404, "no such credential for this tenant", title="Credential not found")
-    entry = record.entry_for(purpose)
-    if entry is None:
-        raise Problem(422, f"the credential has no {purpose} status entry")
-    info = await lists.list_info(entry.list_id)
-    assert info is not None, "lists are recorded with their credentials"
-    return entry, info
+class RevocationIsPermanent(Conflict):
+    title = "Revocation is permanent"
 
 
-async def _record_change(app: web.Application, change: StatusChanged) -> None:
-    """Kafka first (the record, acks=all), then the local bitmap."""
-    settings = app[REVOCATION_SETTINGS]
-    topic = topic_name(settings.common, STATUS_CHANGES)
-    await app[PRODUCER].publish(topic, change, key=change.list_id)
-    await app[LISTS].set_bit(change.list_id, change.index, change.value)
-    await app[LISTS].mark_dirty(change.list_id)
-    _log.info(
-        "credential.status_changed",
-        credential_id=change.credential_id,
-        purpose=change.purpose,
-        value=change.value,
-    )
+def change_fingerprint(credential_id: str, purpose: str, value: int) -> str:
+    """What an Idempotency-Key of a status change stands for (also on replay)."""
+    return fingerprint([credential_id, purpose, value])
 
 
-async def change_status(
-    app: web.Application,
-    tenant: str,
-    credential_id: str,
-    purpose: str,
-    status: bool,
-    key: str | None = None,
-) -> bool:
-    """Set the credential's `purpose` entry; True when it changed. A request
-    repeating an earlier one's Idempotency-Key gets that one's answer."""
-    lists = app[LISTS]
-    entry, info = await _entry(app, tenant, credential_id, purpose)
-    value = int(status)
-    keys, request = _status_keys(app), KeyedChange(credential_id, purpose, value, changed=False)
-    async with lists.changing(entry.list_id):
-        first = await _first_answer(keys, tenant, key, request)
-        if first is not None:
-            return first
-        current = await lists.get_bit(entry.list_id, entry.index)
-        if purpose == "revocation" and current == 1 and value == 0:
+@dataclass(frozen=True)
+class StatusChanges:
+    lists: StatusListStore
+    keys: IdempotencyRecords
+    publishing: ListPublisher
+    publisher: Publisher
+    topic: str  # status.changes, with the deployment's prefix
+    outcomes: Outcomes
+    require_caught_up: Callable[[], None]  # raises Rebuilding
+
+    async def change(
+        self, tenant: str, credential_id: str, purpose: str, status: bool, key: str | None
+    ) -> bool:
+        """Set the credential's `purpose` entry; True when it changed. A request
+        repeating an earlier one's Idempotency-Key gets that one's answer."""
+        self.require_caught_up()
+        entry, info = await self._entry(tenant, credential_id, purpose)
+        value = int(status)
+        request = change_fingerprint(credential_id, purpose, value)
+        async with self.lists.changing(entry.list_id):
+            if key is None:
+                changed = await self._apply(tenant, credential_id, entry, info, value, None)
+            else:
+                async with self.keys.claim(tenant, key, request) as earlier:
+                    if earlier is not None:
+                        return earlier == CHANGED
+                    changed = await self._apply(tenant, credential_id, entry, info, value, key)
+                    answer = CHANGED if changed else UNCHANGED
+                    await self.keys.remember(tenant, key, request, answer)
+        if changed or await self.lists.is_dirty(info.list_id):
+            await self.publishing.publish(info)
+        outcome = (purpose if value else f"{purpose}_lifted") if changed else "unchanged"
+        self.outcomes.count("status_change", outcome)
+        return changed
+
+    async def _entry(
+        self, tenant: str, credential_id: str, purpose: str
+    ) -> tuple[StatusEntryRef, ListInfo]:
+        """The credential's entry for `purpose` and its list, for this tenant only."""
+        # A credential awarded a moment ago may still be on its way through Kafka.
+        record = await wait_for_record(lambda: self.lists.credential(credential_id))
+        if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
+            raise CredentialNotFound("no such credential for this tenant")
+        entry = record.entry_for(purpose)
+        if entry is None:
+            raise NoSuchEntry(f"the credential has no {purpose} status entry")
+        info = await self.lists.list_info(entry.list_id)
+        assert info is not None, "lists are recorded with their credentials"
+        return entry, info
+
+    async def _apply(
+        self,
+        tenant: str,
+        credential_id: str,
+        entry: StatusEntryRef,
+        info: ListInfo,
+        value: int,
+        key: str | None,
+    ) -> bool:
+        current = await self.lists.get_bit(entry.list_id, entry.index)
+        if entry.purpose == "revocation" and current == 1 and value == 0:
             # Bitstring Status List v1.0 §2.1: revocation cannot be reversed.
-            raise Problem(
-                409, "a revoked credential cannot be reinstated", title="Revocation is permanent"
-            )
-        changed = current != value
-        if changed:
-            await _record_change(
-                app,
-                StatusChanged(
-                    tenant=tenant,
-                    list_id=info.list_id,
-                    list_url=info.list_url,
-                    issuer_did=info.issuer_did,
-                    purpose=purpose,
-                    index=entry.index,
-                    value=value,
-                    credential_id=credential_id,
-                    idempotency_key=key,
-                ),
-            )
-        if key is not None:
-            await keys.remember(tenant, key, replace(request, changed=changed))
-    if changed or await lists.is_dirty(info.list_id):
-        await publish_list(app, info)
-    outcome = (purpose if value else f"{purpose}_lifted") if changed else "unchanged"
-    app[OUTCOMES].count("status_change", outcome)
-    return changed
+            raise RevocationIsPermanent("a revoked credential cannot be reinstated")
+        if current == value:
+            return False
+        change = StatusChanged(
+            tenant=tenant,
+            list_id=info.list_id,
+            list_url=info.list_url,
+            issuer_did=info.issuer_did,
+            purpose=entry.purpose,
+            index=entry.index,
+            value=value,
+            credential_id=credential_id,
+            idempotency_key=key,
+        )
+        # Kafka first (the record, acks=all), then the local bitmap.
+        await self.publisher.publish(self.topic, change, key=change.list_id)
+        await self.lists.set_bit(change.list_id, change.index, change.value)
+        await self.lists.mark_dirty(change.list_id)
+        _log.info(
+            "credential.status_changed",
+            credential_id=credential_id,
+            purpose=entry.purpose,
+            value=value,
+        )
+        return True

@@ -6,7 +6,10 @@ index ... is located at the left-most bit in the bitstring"), so a list's
 bytes are the bitstring itself, ready to compress and encode.
 
 Every Redis key of this module is built with `shared.redis_keys`; the state
-is rebuilt by replaying `credentials.issued` and `status.changes`.
+is rebuilt by replaying `credentials.issued` and `status.changes`. Reading a
+bit to decide a change, and snapshotting a list to sign it, refuse while
+that replay has not caught up (`Rebuilding`): a half-rebuilt list would
+undo revocations.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from typing import cast
 
+import msgspec
 import orjson
 import redis.asyncio as redis
 
+from shared.errors import Rebuilding
+from shared.events import StatusEntryRef
+from shared.idempotency import lease
 from shared.redis_keys import (
     CREDENTIALS,
     STATUS_BITS,
@@ -29,16 +36,12 @@ from shared.redis_keys import (
     STATUS_LISTS_USED,
     STATUS_PUBLISH_LOCK,
     STATUS_SEQUENCE,
+    generation_key,
     redis_key,
+    replayed_key,
 )
+from shared.redis_scripts import GET_STATUS_BIT, NOT_REPLAYED, RAISE_TO, SNAPSHOT_STATUS_LIST
 from shared.status_lists import LIST_SIZE
-
-_SNAPSHOT = """
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-local sequence = math.max(tonumber(ARGV[1]), last + 1)
-redis.call('SET', KEYS[1], string.format('%d', sequence))
-return {sequence, redis.call('GET', KEYS[2])}
-"""
 
 
 @dataclass(frozen=True)
@@ -49,21 +52,13 @@ class ListInfo:
     purpose: str
 
 
-@dataclass(frozen=True)
-class EntryRecord:
-    purpose: str
-    list_id: str
-    index: int
-
-
-@dataclass(frozen=True)
-class CredentialRecord:
+class CredentialRecord(msgspec.Struct, frozen=True):
     credential_id: str
     tenant: str
     issuer_did: str
-    entries: tuple[EntryRecord, ...]
+    entries: tuple[StatusEntryRef, ...]
 
-    def entry_for(self, purpose: str) -> EntryRecord | None:
+    def entry_for(self, purpose: str) -> StatusEntryRef | None:
         return next((entry for entry in self.entries if entry.purpose == purpose), None)
 
 
@@ -78,7 +73,10 @@ class StatusListStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
-        self._snapshot_script = client.register_script(_SNAPSHOT)
+        self._snapshot_script = client.register_script(SNAPSHOT_STATUS_LIST)
+        self._get_bit = client.register_script(GET_STATUS_BIT)
+        self._raise_to = client.register_script(RAISE_TO)
+        self._state = [generation_key(prefix), replayed_key(prefix)]
 
     def _key(self, entity: str, *parts: str) -> str:
         return redis_key(self._prefix, entity, *parts)
@@ -101,7 +99,13 @@ class StatusListStore:
         return int(await self._redis.setbit(self._key(STATUS_BITS, list_id), index, value))
 
     async def get_bit(self, list_id: str, index: int) -> int:
-        return int(await self._redis.getbit(self._key(STATUS_BITS, list_id), index))
+        """The entry's value; `Rebuilding` until the list is replayed."""
+        bit = await self._get_bit(
+            keys=[*self._state, self._key(STATUS_BITS, list_id)], args=[index]
+        )
+        if bit == NOT_REPLAYED:
+            raise Rebuilding()
+        return int(bit)
 
     async def snapshot(self, info: ListInfo) -> Snapshot:
         """The list's bits with a fresh, strictly increasing sequence number.
@@ -109,13 +113,17 @@ class StatusListStore:
         The sequence is time-based (microseconds) and never below the last
         one + 1, so it keeps increasing across a Redis wipe too: verifiers
         keep the snapshot with the highest sequence."""
-        sequence, raw = await self._snapshot_script(
+        result = await self._snapshot_script(
             keys=[
+                *self._state,
                 self._key(STATUS_SEQUENCE, info.list_id),
                 self._key(STATUS_BITS, info.list_id),
             ],
             args=[time.time_ns() // 1000],
         )
+        if result == NOT_REPLAYED:
+            raise Rebuilding()
+        sequence, raw = result
         bits = (raw or b"").ljust(LIST_SIZE // 8, b"\0")
         return Snapshot(info, int(sequence), bits)
 
@@ -123,19 +131,13 @@ class StatusListStore:
     async def publishing(self, list_id: str) -> AsyncIterator[None]:
         """Serialise snapshot publication of one list across instances, so
         snapshots reach the compacted topic in sequence order."""
-        lock = self._redis.lock(
-            self._key(STATUS_PUBLISH_LOCK, list_id), timeout=30, blocking_timeout=30
-        )
-        async with lock:
+        async with lease(self._redis, self._key(STATUS_PUBLISH_LOCK, list_id)):
             yield
 
     @asynccontextmanager
     async def changing(self, list_id: str) -> AsyncIterator[None]:
         """One status change per list at a time, across instances."""
-        lock = self._redis.lock(
-            self._key(STATUS_CHANGE_LOCK, list_id), timeout=30, blocking_timeout=30
-        )
-        async with lock:
+        async with lease(self._redis, self._key(STATUS_CHANGE_LOCK, list_id)):
             yield
 
     async def mark_dirty(self, list_id: str) -> None:
@@ -146,12 +148,8 @@ class StatusListStore:
 
     async def note_used(self, issuer_did: str, purpose: str, number: int) -> None:
         """Remember the highest list number a credential of this issuer uses."""
-        await self._redis.eval(
-            "local c = tonumber(redis.call('GET', KEYS[1]) or '-1') "
-            "if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
-            1,
-            self._key(STATUS_LISTS_USED, issuer_did, purpose),
-            number,
+        await self._raise_to(
+            keys=[self._key(STATUS_LISTS_USED, issuer_did, purpose)], args=[number, -1]
         )
 
     async def highest_used(self, issuer_did: str, purpose: str) -> int:
@@ -168,13 +166,9 @@ class StatusListStore:
 
     async def remember_credential(self, record: CredentialRecord) -> None:
         await self._redis.hset(
-            self._key(CREDENTIALS), record.credential_id, orjson.dumps(asdict(record))
+            self._key(CREDENTIALS), record.credential_id, msgspec.json.encode(record)
         )
 
     async def credential(self, credential_id: str) -> CredentialRecord | None:
         raw = await self._redis.hget(self._key(CREDENTIALS), credential_id)
-        if raw is None:
-            return None
-        data = orjson.loads(raw)
-        entries = tuple(EntryRecord(**entry) for entry in data.pop("entries"))
-        return CredentialRecord(entries=entries, **data)
+        return None if raw is None else msgspec.json.decode(raw, type=CredentialRecord)

@@ -7,13 +7,18 @@ from typing import Annotated, Literal
 import msgspec
 from aiohttp import web
 
-from services.revocation.changes import change_status
-from services.revocation.keys import ISSUER_KEYS, LISTS, REVOCATION_SETTINGS, SIGNED_LISTS
-from services.revocation.publishing import open_list, publish_list
+from services.revocation.app_keys import (
+    ISSUER_KEYS,
+    LISTS,
+    PUBLISHING,
+    REVOCATION_SETTINGS,
+    SIGNED_LISTS,
+    STATUS_CHANGES,
+)
 from shared.events import StatusListPublished
 from shared.replica_wait import wait_for_record
+from shared.service import STATE_REPLICA
 from shared.status_lists import parse_list_id
-from shared.web.app import READY_CHECKS
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 from shared.web.problems import Problem
@@ -39,30 +44,17 @@ class StatusUpdateIn(msgspec.Struct):
 SUPPORTED_TYPES = frozenset({"BitstringStatusListEntry"})
 
 
-def _require_rebuilt(app: web.Application) -> None:
-    """Refuse to act on state still being replayed from Kafka: after a Redis
-    wipe it lacks changes, and signing or changing it would undo them
-    (invariants 3 and 4)."""
-    if not all(ready.check() for ready in app[READY_CHECKS].checks.values()):
-        raise Problem(
-            503,
-            "the revocation service is rebuilding its state; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-
-
 @routes.post("/credentials/status")
 async def update_status(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, StatusUpdateIn)
     wanted = body.credentialStatus
     status = wanted[0] if isinstance(wanted, list) else wanted
-    _require_rebuilt(request.app)
     if status.type not in SUPPORTED_TYPES:
         raise Problem(422, f"unsupported credentialStatus.type {status.type!r}")
     key = idempotency_key(request)
-    changed = await change_status(
-        request.app, tenant, body.credentialId, status.statusPurpose, body.status, key
+    changed = await request.app[STATUS_CHANGES].change(
+        tenant, body.credentialId, status.statusPurpose, body.status, key
     )
     return json_response(
         {
@@ -81,7 +73,7 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     name = parse_list_id(list_id)
     if latest is not None or name is None:
         return latest
-    _require_rebuilt(app)
+    app[STATE_REPLICA].require_caught_up()
     # A credential can reach a verifier before its issuer's profile reaches us.
     issuer_did = await wait_for_record(lambda: app[ISSUER_KEYS].did_for_slug(name.slug))
     if issuer_did is None:
@@ -89,7 +81,8 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     if name.number > await app[LISTS].highest_used(issuer_did, name.purpose) + 1:
         return None  # lists beyond the next one cannot exist yet: no unbounded signing
     try:
-        return await publish_list(app, await open_list(app, issuer_did, name))
+        publishing = app[PUBLISHING]
+        return await publishing.publish(await publishing.open(issuer_did, name))
     except LookupError:  # the issuer's signing key is not known here (yet)
         return None
 

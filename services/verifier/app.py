@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
 from services.verifier.consumers import on_replica_event
-from services.verifier.keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
 from services.verifier.openapi import OPENAPI
 from services.verifier.replica import Replica
 from services.verifier.routes import routes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiokafka.structs import ConsumerRecord
 
-from services.verifier.keys import REPLICA
+from services.verifier.app_keys import REPLICA
 from shared.events import Event
 from shared.kafka.consumer import Handler
 

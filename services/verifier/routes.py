@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.verifier.keys import VERIFIER
+from services.verifier.app_keys import VERIFIER
 from services.verifier.presentations import (
     VerifyPresentationIn,
     verify_presentation_request,

@@ -6,33 +6,49 @@ keeps a full local replica. Group mode shares partitions between instances
 and commits to Kafka after each handled batch.
 
 A record never stalls the loop (architecture invariant 8): undecodable
-records and handler `PoisonMessage`s go to `<topic>.dlq` at once, other
-handler errors after a few retries.
+records, `PoisonMessage`s and non-transient domain errors go to
+`<topic>.dlq` at once, unexpected handler errors after a few retries. An
+infrastructure error is not poison: the handler is retried with capped
+backoff, and a loop that fails (Kafka or Redis gone) is restarted by its
+supervisor (`run`), not ready meanwhile. A loop whose state was wiped
+(`StateLost`) restarts at once and replays from the beginning; one whose
+history is gone from Kafka (`HistoryLost`) stays not ready, saying so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, OffsetOutOfRangeError
 
+from shared.errors import DomainError, Rebuilding, is_transient
 from shared.events import DEFAULT_REGISTRY, Event, EventRegistry, PoisonMessage, decode_event
-from shared.kafka.offsets import OffsetStore
+from shared.kafka.offsets import OffsetStore, StateLost
 from shared.kafka.producer import Publisher
 from shared.kafka.progress import Progress, Snapshot
 from shared.kafka.topics import dlq_topic, topic_partitions
 from shared.logging import get_logger
 
-__all__ = ["ConsumerLoop", "Handler", "PoisonMessage"]
+__all__ = ["ConsumerLoop", "Handler", "HistoryLost", "PoisonMessage"]
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
 _log = get_logger("shared.kafka.consumer")
 MAX_REASON = 1000
+RESTART_MIN_SECONDS = 0.5
+RESTART_MAX_SECONDS = 10.0
+HISTORY_LOST_RETRY_SECONDS = 30.0
+STATE_CHECK_SECONDS = 0.5
+
+
+class HistoryLost(Exception):
+    """Records a replica needs are gone from a history topic (retention,
+    deletion): rebuilding from what is left would be silently wrong."""
 
 
 class ConsumerLoop:
@@ -47,6 +63,7 @@ class ConsumerLoop:
         dlq: Publisher,
         offsets: OffsetStore | None = None,
         group_id: str | None = None,
+        compacted: Collection[str] = (),
         registry: EventRegistry = DEFAULT_REGISTRY,
         client_id: str = "microcred",
         max_attempts: int = 4,
@@ -60,6 +77,8 @@ class ConsumerLoop:
         self._dlq = dlq
         self._offsets = offsets
         self._group_id = group_id
+        # Compacted topics may legitimately start past offset 0; history may not.
+        self._compacted = frozenset(compacted)
         self._registry = registry
         self._client_id = client_id
         self._max_attempts = max(1, max_attempts)
@@ -68,9 +87,11 @@ class ConsumerLoop:
         self._max_records = max_records
         self._consumer: AIOKafkaConsumer | None = None
         self._progress = Progress()
-        self._stopping = False
-        self._running = False
-        self._failure: BaseException | None = None
+        self._caught_up = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._polling = False
+        self._stalled = False  # a handler is retrying an infrastructure error
+        self._restarts = 0
         self._task: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -84,13 +105,23 @@ class ConsumerLoop:
 
     @property
     def caught_up(self) -> bool:
-        """True once every assigned partition reached the end offset seen at start."""
-        return self._progress.caught_up
+        """True once every assigned partition reached the end offset seen at
+        (re)start; False again while the loop restarts or rebuilds."""
+        return self._caught_up.is_set()
+
+    async def wait_caught_up(self) -> None:
+        """Return once the loop has caught up (the one "caught up" signal)."""
+        await self._caught_up.wait()
+
+    def require_caught_up(self) -> None:
+        """Raise `Rebuilding` unless the state behind this loop is complete."""
+        if not self.ready():
+            raise Rebuilding()
 
     @property
     def alive(self) -> bool:
-        """True while `run()` is looping (False before, after stop, or if it died)."""
-        return self._running and self._failure is None
+        """True while connected and polling, with no handler stuck on a fault."""
+        return self._polling and not self._stalled
 
     def ready(self) -> bool:
         """A ready check: alive and caught up."""
@@ -104,56 +135,46 @@ class ConsumerLoop:
     def progress(self) -> dict[str, object]:
         """Counts, lag per partition and flags, for /readyz details."""
         report = self.snapshot().as_dict()
+        report["caught_up"] = self.caught_up
         report["alive"] = self.alive
+        report["restarts"] = self._restarts
         return report
 
     # -- lifecycle ---------------------------------------------------------
 
-    async def start(self) -> None:
-        """Connect and assign (replica mode) or subscribe (group mode)."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            group_id=self._group_id,
-            client_id=self._client_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        self._consumer = consumer
-        try:
-            if self._group_id is None:
-                await self._assign_all(consumer)
-            else:
-                consumer.subscribe(self._topics, listener=_Rebalance(self, consumer))
-        except BaseException:
-            await consumer.stop()
-            self._consumer = None
-            raise
-        _log.info("consumer.started", topics=list(self._topics), group_id=self._group_id)
-
     async def run(self) -> None:
-        """Poll and handle until `stop()`; records a crash so `alive` turns False."""
-        consumer = self._require_consumer()
+        """Connect and consume until `stop()`; on a failure, reconnect with
+        capped exponential backoff (one log line per attempt)."""
         self._task = asyncio.current_task()
-        self._running = True
-        try:
-            while not self._stopping:
-                batches = await consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+        delay = RESTART_MIN_SECONDS
+        while not self._stop.is_set():
+            try:
+                await self._connect()
+                await self._poll()
+            except StateLost as lost:
+                _log.warning("consumer.state_lost", reason=str(lost), action="replaying Kafka")
+                delay = 0.0
+            except HistoryLost as lost:
+                _log.error("consumer.history_lost", reason=str(lost), action="not ready")
+                delay = HISTORY_LOST_RETRY_SECONDS
+            except Exception as error:
+                if not is_transient(error):
+                    _log.exception("consumer.crashed", topics=list(self._topics))
+                _log.warning(
+                    "consumer.restarting", error=repr(error)[:300], retry_in=round(delay, 2)
                 )
-                for tp, records in batches.items():
-                    await self._handle_batch(consumer, tp, records)
-                await self._refresh_positions(consumer)
-        except Exception as exc:
-            self._failure = exc
-            _log.exception("consumer.crashed", topics=list(self._topics))
-            raise
-        finally:
-            self._running = False
+            finally:
+                await self._disconnect()
+            if self._stop.is_set():
+                break
+            self._restarts += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            delay = min(max(delay * 2, RESTART_MIN_SECONDS), RESTART_MAX_SECONDS)
 
     async def stop(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Finish the current batch (or cancel after `timeout`), then disconnect."""
-        self._stopping = True
+        self._stop.set()
         task = self._task
         if task is not None and task is not asyncio.current_task() and not task.done():
             done, _ = await asyncio.wait({task}, timeout=timeout)
@@ -161,15 +182,12 @@ class ConsumerLoop:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._consumer is not None:
-            await self._consumer.stop()
-            self._consumer = None
-            _log.info("consumer.stopped", topics=list(self._topics))
+        await self._disconnect()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[ConsumerLoop]:
-        """start(), run() as a task, and stop() on exit (for cleanup contexts)."""
-        await self.start()
+        """run() as a task, and stop() on exit (for cleanup contexts). Kafka
+        need not be up: the loop connects when it can."""
         task = asyncio.create_task(self.run(), name=f"consumer:{','.join(self._topics)}")
         try:
             yield self
@@ -180,10 +198,37 @@ class ConsumerLoop:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-    def _require_consumer(self) -> AIOKafkaConsumer:
-        if self._consumer is None:
-            raise RuntimeError("ConsumerLoop.start() must be awaited first")
-        return self._consumer
+    async def _connect(self) -> None:
+        """A new Kafka consumer, assigned (replica mode) or subscribed (group mode)."""
+        self._progress.restart()
+        self._caught_up.clear()
+        replica = self._group_id is None
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group_id,
+            client_id=self._client_id,
+            enable_auto_commit=False,
+            # A replica never skips records silently: an offset that fell out
+            # of the log raises OffsetOutOfRangeError (aiokafka
+            # examples/local_state_consumer.py resets its state on it).
+            auto_offset_reset="none" if replica else "earliest",
+        )
+        self._consumer = consumer
+        await consumer.start()
+        if replica:
+            await self._assign_all(consumer)
+        else:
+            consumer.subscribe(self._topics, listener=_Rebalance(self, consumer))
+        _log.info("consumer.started", topics=list(self._topics), group_id=self._group_id)
+
+    async def _disconnect(self) -> None:
+        self._polling = False
+        self._caught_up.clear()
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            _log.info("consumer.stopped", topics=list(self._topics))
 
     # -- assignment ----------------------------------------------------------
 
@@ -193,20 +238,37 @@ class ConsumerLoop:
         consumer.assign(tps)
         stored: dict[str, dict[int, int]] = {}
         if self._offsets is not None:
+            if await self._offsets.open(self._topics):
+                _log.info("consumer.replaying", topics=list(self._topics))
             stored = {topic: await self._offsets.load(topic) for topic in self._topics}
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
         for tp in tps:
-            start = stored.get(tp.topic, {}).get(tp.partition, begin[tp])
-            if not begin[tp] <= start <= end[tp]:
-                _log.warning(
-                    "consumer.offset_out_of_range", topic=tp.topic, partition=tp.partition,
-                    stored=start, begin=begin[tp], end=end[tp],
-                )  # fmt: skip
-                start = begin[tp]
+            start = self._start_offset(tp, stored.get(tp.topic, {}).get(tp.partition), begin, end)
             consumer.seek(tp, start)
             self._progress.track(tp, start, end[tp])
         self._progress.assigned()
+
+    def _start_offset(
+        self,
+        tp: TopicPartition,
+        stored: int | None,
+        begin: dict[TopicPartition, int],
+        end: dict[TopicPartition, int],
+    ) -> int:
+        """Where to resume `tp`: the stored offset, else the beginning. A
+        history topic must still hold every record the state needs."""
+        start = begin[tp] if stored is None else stored
+        if begin[tp] <= start <= end[tp]:
+            if stored is None and begin[tp] > 0 and tp.topic not in self._compacted:
+                raise HistoryLost(f"{tp.topic}/{tp.partition} starts at {begin[tp]}, not 0")
+            return start
+        if tp.topic in self._compacted and start < begin[tp]:
+            return begin[tp]  # compaction keeps the newest record of every key
+        raise HistoryLost(
+            f"{tp.topic}/{tp.partition}: state is at offset {start}, "
+            f"the log holds {begin[tp]}..{end[tp]}"
+        )
 
     async def on_assigned(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
         """Group mode: remember the end offsets of newly assigned partitions."""
@@ -218,6 +280,36 @@ class ConsumerLoop:
     def on_revoked(self, tps: list[TopicPartition]) -> None:
         for tp in tps:
             self._progress.untrack(tp)
+
+    # -- polling -------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        self._polling = True
+        next_check = time.monotonic() + STATE_CHECK_SECONDS
+        while not self._stop.is_set():
+            try:
+                batches = await consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+                )
+            except OffsetOutOfRangeError as error:
+                raise HistoryLost(f"offset out of range: {error}") from None
+            for tp, records in batches.items():
+                await self._handle_batch(consumer, tp, records)
+            await self._refresh_positions(consumer)
+            if not self._caught_up.is_set() and self._progress.caught_up:
+                await self._announce_caught_up()
+            if self._offsets is not None and time.monotonic() >= next_check:
+                await self._offsets.check()  # a wiped Redis: StateLost, replay
+                next_check = time.monotonic() + STATE_CHECK_SECONDS
+
+    async def _announce_caught_up(self) -> None:
+        if self._offsets is not None and self._group_id is None:
+            await self._offsets.replayed()
+        self._caught_up.set()
+        snap = self._progress.snapshot()
+        _log.info("consumer.caught_up", topics=list(self._topics), handled=snap.handled)
 
     # -- handling ------------------------------------------------------------
 
@@ -250,21 +342,45 @@ class ConsumerLoop:
         except PoisonMessage as poison:
             await self._dead_letter(record, poison.reason)
             return
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                await self._handler(event, record)
-                return
-            except PoisonMessage as poison:
-                await self._dead_letter(record, poison.reason)
-                return
-            except Exception as exc:
-                reason = f"handler failed {attempt} times: {type(exc).__name__}: {exc}"
-                if attempt == self._max_attempts:
-                    _log.exception("message.handler_gave_up", event_type=event.TYPE)
-                    await self._dead_letter(record, reason)
-                    return
-                _log.warning("message.handler_failed", attempt=attempt, error=repr(exc))
-                await asyncio.sleep(self._retry_backoff * 2 ** (attempt - 1))
+        reason = await self._apply(event, record)
+        if reason is not None:
+            await self._dead_letter(record, reason)
+
+    async def _apply(self, event: Event, record: ConsumerRecord) -> str | None:
+        """Run the handler; None when done, else the reason to dead-letter.
+
+        The one mapping of handler errors: poison and refused records are
+        dead-lettered, infrastructure errors retried until they pass (the
+        loop is not ready meanwhile), anything else retried a few times."""
+        attempt, delay = 0, self._retry_backoff
+        try:
+            while True:
+                attempt += 1
+                try:
+                    await self._handler(event, record)
+                    return None
+                except PoisonMessage as poison:
+                    return poison.reason
+                except DomainError as refused:
+                    if not refused.transient:
+                        return f"{refused.status} {refused.title}: {refused.detail}"
+                    error: Exception = refused
+                except StateLost:
+                    raise
+                except Exception as failure:
+                    error = failure
+                if self._stop.is_set():
+                    raise error
+                transient = is_transient(error)
+                if not transient and attempt >= self._max_attempts:
+                    _log.error("message.handler_gave_up", event_type=event.TYPE, exc_info=error)
+                    return f"handler failed {attempt} times: {type(error).__name__}: {error}"
+                self._stalled = transient
+                _log.warning("message.handler_failed", attempt=attempt, error=repr(error)[:300])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESTART_MAX_SECONDS)
+        finally:
+            self._stalled = False
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         reason = reason[:MAX_REASON]
@@ -281,10 +397,10 @@ class ConsumerLoop:
             try:
                 await self._dlq.publish_raw(target, record.value, key=record.key, headers=headers)
                 break
-            except Exception:
-                if self._stopping:
+            except Exception as error:
+                if self._stop.is_set():
                     raise
-                _log.exception("message.dead_letter_failed", dlq_topic=target)
+                _log.warning("message.dead_letter_failed", dlq_topic=target, error=repr(error))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self._progress.dead_lettered()

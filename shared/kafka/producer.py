@@ -6,17 +6,22 @@ replica (architecture invariant 2: hand out a credential only after that).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from shared.errors import Unavailable, is_transient
 from shared.events import Event, encode_event
 from shared.logging import get_logger
 
 Headers = Sequence[tuple[str, bytes]]
 _log = get_logger("shared.kafka.producer")
+CONNECT_MIN_SECONDS = 0.5
+CONNECT_MAX_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,24 +58,62 @@ class EventProducer:
         linger_ms: int = 2,
         request_timeout_ms: int = 30_000,
     ) -> None:
+        self._bootstrap = bootstrap
         self._client_id = client_id
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            request_timeout_ms=request_timeout_ms,
-        )
+        self._linger_ms = linger_ms
+        self._request_timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
 
     def __repr__(self) -> str:
         return f"EventProducer(client_id={self._client_id!r})"
 
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
     async def start(self) -> None:
-        await self._producer.start()
+        """Connect once; raises when Kafka does not answer."""
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=self._linger_ms,
+            request_timeout_ms=self._request_timeout_ms,
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
+        self._producer = producer
+
+    async def connect(self, prepare: Callable[[], Awaitable[None]] | None = None) -> None:
+        """`prepare()` (e.g. create topics) and start, retrying with capped
+        backoff until Kafka answers: a service starts before its broker does."""
+        delay = CONNECT_MIN_SECONDS
+        while True:
+            try:
+                if prepare is not None:
+                    await prepare()
+                await self.start()
+                _log.info("kafka.connected", bootstrap=self._bootstrap)
+                return
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                _log.warning(
+                    "kafka.unavailable", bootstrap=self._bootstrap, error=repr(error)[:300],
+                    retry_in=delay,
+                )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CONNECT_MAX_SECONDS)
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
     async def publish(self, topic: str, event: Event, *, key: str) -> Published:
         """Send one event keyed by `key`; returns after the broker acknowledged it."""
@@ -90,6 +133,8 @@ class EventProducer:
         self, topic: str, value: bytes | None, *, key: str | bytes | None, headers: Headers = ()
     ) -> Published:
         """Send raw bytes (dead letters, tests); returns after the broker acknowledged it."""
+        if self._producer is None:
+            raise Unavailable("Kafka is not connected yet")
         metadata = await self._producer.send_and_wait(
             topic, value=value, key=_key_bytes(key), headers=list(headers) or None
         )

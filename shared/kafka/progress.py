@@ -21,6 +21,14 @@ class Progress:
         self._assigned_once = False
         self._caught_up = False
 
+    def restart(self) -> None:
+        """Forget positions and the caught-up latch (a reconnect or a
+        rebuild); the counters keep counting."""
+        self._end.clear()
+        self._position.clear()
+        self._assigned_once = False
+        self._caught_up = False
+
     def track(self, tp: TopicPartition, position: int | None, end: int) -> None:
         """Start tracking `tp`: next offset to read (None: not known yet), end at start."""
         self._position[tp] = position

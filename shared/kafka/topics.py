@@ -1,6 +1,11 @@
 """Topic names, specs and idempotent topic creation.
 
-Every topic has a `<topic>.dlq` sibling for records that cannot be handled.
+Kafka is the system of record (architecture invariant 3): history topics
+keep every record forever (`retention.ms=-1`, `retention.bytes=-1`), entity
+state topics are compacted (the newest record per key, forever). Topics
+that exist with other settings (e.g. the broker's 7-day default) are
+brought in line at start-up. Every topic has a `<topic>.dlq` sibling (history
+too) for records that cannot be handled.
 `topic_prefix` (settings) is prepended verbatim, e.g. "test-42." gives
 "test-42.status.changes"; it lets tests and tenants of one cluster coexist.
 """
@@ -12,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from shared.logging import get_logger
@@ -41,7 +47,14 @@ class TopicSpec:
     replication_factor: int = 1
 
     def configs(self) -> dict[str, str]:
-        return {"cleanup.policy": "compact"} if self.compacted else {}
+        """Topic-level configs: kept forever, and acks=all meaning a majority."""
+        kept = (
+            {"cleanup.policy": "compact"}
+            if self.compacted
+            else {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+        )
+        # With 3 replicas, acks=all waits for 2 in sync: one broker may fail.
+        return {**kept, "min.insync.replicas": str(min(2, self.replication_factor))}
 
     def dlq(self) -> TopicSpec:
         """The dead-letter sibling: plain (history), same partition count."""
@@ -62,6 +75,14 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STATUS_LISTS, compacted=True),
     TopicSpec(ISSUER_ASSESSMENTS),
 )
+
+
+COMPACTED_BASES = frozenset(spec.name for spec in ALL_TOPICS if spec.compacted)
+
+
+def is_compacted(prefix: str | CommonSettings, name: str) -> bool:
+    """Whether the platform topic `name` (with its prefix) is compacted."""
+    return any(name == topic_name(prefix, base) for base in COMPACTED_BASES)
 
 
 def dlq_topic(topic: str) -> str:
@@ -133,6 +154,42 @@ async def topic_partitions(
         await admin.close()
 
 
+async def live_configs(
+    admin: AIOKafkaAdminClient, names: Sequence[str], keys: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """The broker's current values of config `keys` for each topic."""
+    if not names:
+        return {}
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, configs=dict.fromkeys(keys))
+        for name in names
+    ]
+    found: dict[str, dict[str, str]] = {}
+    for response in await admin.describe_configs(resources):
+        for _code, _message, _type, name, entries in response.resources:
+            found[name] = {entry[0]: entry[1] for entry in entries}
+    return found
+
+
+async def _align_configs(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec]) -> None:
+    """Set our configs on topics that exist with others (e.g. made before
+    retention was infinite); replication factors are the operator's to change."""
+    keys = sorted({key for spec in specs for key in spec.configs()})
+    live = await live_configs(admin, [spec.name for spec in specs], keys)
+    stale = [
+        spec
+        for spec in specs
+        if {key: live.get(spec.name, {}).get(key) for key in spec.configs()} != spec.configs()
+    ]
+    if stale:
+        resources = [
+            ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=spec.configs())
+            for spec in stale
+        ]
+        await admin.alter_configs(resources)
+        _log.warning("topics.configs_aligned", topics=[spec.name for spec in stale])
+
+
 async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]:
     """Create the missing topics and their `.dlq` siblings; returns the names created.
 
@@ -153,6 +210,7 @@ async def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec]) -> list[str]
             response = await admin.create_topics(new, timeout_ms=CREATE_TIMEOUT_MS)
             _raise_errors(response.topic_errors)
             _log.info("topics.created", topics=[s.name for s in missing])
+        await _align_configs(admin, [spec for spec in wanted if spec.name in existing])
         async with asyncio.timeout(LEADER_WAIT_SECONDS):
             await _wait_for_leaders(admin, [s.name for s in wanted])
     finally:

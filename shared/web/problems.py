@@ -14,6 +14,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from shared.errors import INFRASTRUCTURE_ERRORS, DomainError
 from shared.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -105,6 +106,26 @@ def from_http_exception(exc: web.HTTPException, request: web.Request) -> Problem
     return Problem(exc.status, _http_detail(exc, request), headers=headers)
 
 
+RETRY_AFTER_SECONDS = "1"
+
+
+def domain_problem(error: DomainError) -> Problem:
+    """The one mapping of domain errors to HTTP (the error class says how)."""
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if error.transient else None
+    kind = problem_type(error.problem) if error.problem else "about:blank"
+    return Problem(error.status, error.detail, title=error.title, type=kind, headers=headers)
+
+
+def unavailable(request: web.Request) -> Problem:
+    """A dependency failed under the request: 503, retry shortly (nothing internal said)."""
+    return Problem(
+        503,
+        "A dependency of this service is unavailable; retry shortly.",
+        type=problem_type("unavailable"),
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
 def internal_error(request: web.Request) -> Problem:
     """The generic 500: names the request id so operators can find the log line."""
     request_id = request.get(REQUEST_ID, "unknown")
@@ -116,15 +137,21 @@ def internal_error(request: web.Request) -> Problem:
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Render `Problem`, aiohttp HTTP errors >= 400 and unexpected errors as RFC 9457."""
+    """Render `Problem`, domain errors, aiohttp HTTP errors >= 400, infrastructure
+    errors (503) and unexpected errors (500) as RFC 9457."""
     try:
         return await handler(request)
     except Problem as problem:
         return problem_response(problem, request)
+    except DomainError as error:
+        return problem_response(domain_problem(error), request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return problem_response(from_http_exception(exc, request), request)
+    except INFRASTRUCTURE_ERRORS as error:
+        _log.warning("request.unavailable", path=request.path, error=repr(error))
+        return problem_response(unavailable(request), request)
     except Exception:  # CancelledError is a BaseException and passes through
         _log.exception("request.failed", method=request.method, path=request.path)
         return problem_response(internal_error(request), request)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-import orjson
 
 from services.issuer.domain.gate import score_fraction
 from shared.credentials.builders import build_credential, build_result
 from shared.credentials.recipients import hash_identity
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
+from shared.events import StatusEntryRef
 
 Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
@@ -38,20 +37,6 @@ class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class RecipientError(ValueError):
     """A recipient with nothing, or more than one thing, to identify the learner."""
-
-
-@dataclass(frozen=True)
-class StatusSlot:
-    purpose: str
-    list_url: str
-    index: int
-
-
-def request_hash(body: AwardIn) -> str:
-    """A fingerprint of the request, to refuse an idempotency key reused for another."""
-    return hashlib.sha256(
-        orjson.dumps(msgspec.to_builtins(body), option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -89,7 +74,7 @@ def award_credential(
     subject: Subject,
     issuer_profile: dict[str, Any],
     achievement: dict[str, Any],
-    slots: list[StatusSlot],
+    entries: list[StatusEntryRef],
     now: datetime,
 ) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential (OB 3.0 §B.1.2) for a passed assessment."""
@@ -114,6 +99,6 @@ def award_credential(
     )
     # Bitstring Status List v1.0 §2.1: one entry per purpose (revocation, suspension).
     credential["credentialStatus"] = [
-        status_entry(slot.list_url, slot.index, slot.purpose) for slot in slots
+        status_entry(entry.list_url, entry.index, entry.purpose) for entry in entries
     ]
     return credential

@@ -38,8 +38,9 @@ async def test_readyz_waits_for_the_consumer_to_catch_up(
 
     app = create_base_app(CommonSettings(service="t"), openapi={})
 
+    loop = ConsumerLoop(kafka_bootstrap, [topic], handler, dlq=producer)
+
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
-        loop = ConsumerLoop(kafka_bootstrap, [topic], handler, dlq=producer)
         async with serve_consumer(app, "pathways", loop):
             yield
 
@@ -47,6 +48,7 @@ async def test_readyz_waits_for_the_consumer_to_catch_up(
     client = TestClient(TestServer(app))
     await client.start_server()
     try:
+        await wait_until(lambda: loop.alive)  # it connects in the background
         resp = await client.get("/readyz")
         assert resp.status == 503
         body = await resp.json(content_type=PROBLEM)
@@ -75,25 +77,46 @@ async def test_readyz_waits_for_the_consumer_to_catch_up(
         await client.close()
 
 
-class BrokenStore(MemoryOffsetStore):
+class FlakyStore(MemoryOffsetStore):
+    """Redis away for the first two saves, then back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 2
+
     async def save(self, topic: str, offsets: Mapping[int, int]) -> None:
-        raise ConnectionError("redis went away")
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("redis went away")
+        await super().save(topic, offsets)
 
 
-async def test_a_dead_loop_is_not_alive(
+async def test_a_failing_loop_is_not_ready_then_restarts_itself(
     kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
 ) -> None:
+    """Invariant 8: an infrastructure error is not poison; the loop says it is
+    down, reconnects with backoff and handles the record, nothing dead-lettered."""
     topic = await make_topic(partitions=1)
+    handled: list[int] = []
+    down: list[bool] = []
 
     async def handler(event: Event, record: ConsumerRecord) -> None:
-        return None
+        handled.append(record.offset)
 
-    loop = ConsumerLoop(kafka_bootstrap, [topic], handler, dlq=producer, offsets=BrokenStore())
+    store = FlakyStore()
+    loop = ConsumerLoop(kafka_bootstrap, [topic], handler, dlq=producer, offsets=store)
     async with loop.running():
-        await wait_until(lambda: loop.alive)
+        await wait_until(lambda: loop.ready())
         await producer.publish(
             topic, PathwayPublished(tenant="u", pathway_id="p", pathway={}), key="k"
         )
-        await wait_until(lambda: not loop.alive)
-        assert not loop.ready()
-        assert loop.progress()["alive"] is False
+        await wait_until(lambda: down.append(not loop.ready()) or store.failures == 0)
+        await wait_until(lambda: loop.ready() and await_saved(store, topic))
+        assert any(down)
+        assert loop.progress()["restarts"] >= 2
+        assert loop.progress()["dead_lettered"] == 0
+    assert handled[-1] == 0 and set(handled) == {0}  # handled again after each restart
+
+
+def await_saved(store: FlakyStore, topic: str) -> bool:
+    return store._offsets.get(topic, {}).get(0) == 1

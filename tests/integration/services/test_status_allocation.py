@@ -9,12 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from services.issuer.allocation import (
-    FILL_LIMIT,
-    Allocation,
-    AllocatorNotReady,
-    StatusAllocator,
-)
+from services.issuer.allocation import FILL_LIMIT, Allocation, StatusAllocator
+from shared.errors import Rebuilding
+from shared.kafka.offsets import RedisOffsetStore
 from shared.status_lists import list_id_for
 
 pytestmark = [pytest.mark.integration]
@@ -34,6 +31,13 @@ def prefix() -> str:
     return f"test-{secrets.token_hex(6)}:issuer"
 
 
+async def replayed(client: redis.Redis, prefix: str) -> None:
+    """What the replica consumer does: open a generation, catch up, mark it."""
+    store = RedisOffsetStore(client, prefix)
+    await store.open([])
+    await store.replayed()
+
+
 async def wipe(client: redis.Redis, prefix: str) -> None:
     keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
     if keys:
@@ -45,7 +49,7 @@ async def test_concurrent_instances_never_share_an_index(
 ) -> None:
     other_instance = redis.Redis.from_url(redis_url)
     first, second = StatusAllocator(client, prefix), StatusAllocator(other_instance, prefix)
-    await first.mark_ready()
+    await replayed(client, prefix)
     gate = asyncio.Semaphore(64)
 
     async def claim(n: int) -> Allocation:
@@ -65,16 +69,21 @@ async def test_concurrent_instances_never_share_an_index(
 
 async def test_a_wiped_redis_refuses_until_replayed(client: redis.Redis, prefix: str) -> None:
     allocator = StatusAllocator(client, prefix)
-    await allocator.mark_ready()
+    await replayed(client, prefix)
     issued = [await allocator.allocate(DID, "revocation") for _ in range(50)]
+    await allocator.still_current(issued)
     await wipe(client, prefix)
 
-    with pytest.raises(AllocatorNotReady):
+    with pytest.raises(Rebuilding):
         await allocator.allocate(DID, "revocation")
+    with pytest.raises(Rebuilding):  # claimed before the wipe: not to be published
+        await allocator.still_current(issued[:1])
 
     for claim in issued:  # what replaying credentials.issued does
         await allocator.record(claim.list_id, claim.index, DID, "revocation")
-    await allocator.mark_ready()
+    with pytest.raises(Rebuilding):  # a new generation, not caught up yet
+        await allocator.allocate(DID, "revocation")
+    await replayed(client, prefix)
     fresh = [await allocator.allocate(DID, "revocation") for _ in range(500)]
     taken = {(c.list_id, c.index) for c in issued}
     assert not taken & {(c.list_id, c.index) for c in fresh}
@@ -83,10 +92,9 @@ async def test_a_wiped_redis_refuses_until_replayed(client: redis.Redis, prefix:
 
 async def test_a_half_full_list_moves_on_to_the_next(client: redis.Redis, prefix: str) -> None:
     allocator = StatusAllocator(client, prefix)
-    await allocator.mark_ready()
+    await replayed(client, prefix)
     list_zero = list_id_for(DID, "suspension", 0)
     await client.set(f"{prefix}:status-alloc-count:{list_zero}", FILL_LIMIT)
     claim = await allocator.allocate(DID, "suspension")
     assert claim.list_id == list_id_for(DID, "suspension", 1)
-    assert claim.list_number == 1
     await wipe(client, prefix)

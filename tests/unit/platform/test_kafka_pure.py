@@ -49,8 +49,19 @@ def test_dlq_siblings_are_added_once_and_never_compacted() -> None:
         ("s", True, 2),
         ("s.dlq", False, 2),
     ]
-    assert TopicSpec("s", compacted=True).configs() == {"cleanup.policy": "compact"}
-    assert TopicSpec("s").configs() == {}
+    assert TopicSpec("s", compacted=True).configs() == {
+        "cleanup.policy": "compact",
+        "min.insync.replicas": "1",
+    }
+    # History is kept forever (architecture invariant 3).
+    assert TopicSpec("s").configs() == {
+        "cleanup.policy": "delete",
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
+        "min.insync.replicas": "1",
+    }
+    # Three replicas: acks=all waits for two, so one broker may fail.
+    assert TopicSpec("s", replication_factor=3).configs()["min.insync.replicas"] == "2"
 
 
 def test_progress_caught_up_latches() -> None:

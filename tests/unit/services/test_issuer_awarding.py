@@ -11,7 +11,6 @@ from services.issuer.domain.awarding import (
     AwardIn,
     RecipientError,
     RecipientIn,
-    StatusSlot,
     award_credential,
     subject_of,
 )
@@ -19,6 +18,7 @@ from shared.credentials.builders import build_profile
 from shared.credentials.model import check_credential
 from shared.credentials.recipients import matches_identity
 from shared.durations import add_period
+from shared.events import StatusEntryRef
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ISSUER = build_profile("did:key:z6MkexampleIssuer", "Example Polytechnic")
@@ -35,9 +35,19 @@ def achievement(**extra: object) -> dict[str, object]:
     return {**achievement_document(body, "https://catalog.example/achievements/1"), **extra}
 
 
-SLOTS = [
-    StatusSlot("revocation", "https://status.example/lists/a-revocation-0", 41),
-    StatusSlot("suspension", "https://status.example/lists/a-suspension-0", 7),
+ENTRIES = [
+    StatusEntryRef(
+        purpose="revocation",
+        list_id="a-revocation-0",
+        list_url="https://status.example/lists/a-revocation-0",
+        index=41,
+    ),
+    StatusEntryRef(
+        purpose="suspension",
+        list_id="a-suspension-0",
+        list_url="https://status.example/lists/a-suspension-0",
+        index=7,
+    ),
 ]
 
 
@@ -50,7 +60,7 @@ def award(recipient: RecipientIn, score: float = 95, **extra: object) -> dict[st
         subject=subject_of(recipient),
         issuer_profile=ISSUER,
         achievement=achievement(**extra),
-        slots=SLOTS,
+        entries=ENTRIES,
         now=NOW,
     )
 

@@ -1,0 +1,40 @@
+"""The issuer's domain errors (mapped once: `shared.errors`)."""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, DomainError, NotFound
+
+
+class BelowThreshold(DomainError):
+    """The assessment does not prove mastery: no micro-credential."""
+
+    title = "Assessment below the mastery threshold"
+    problem = "assessment-below-threshold"
+
+
+class InvalidScore(DomainError):
+    title = "Invalid score"
+
+
+class InvalidRecipient(DomainError):
+    title = "Invalid recipient"
+
+
+class AchievementNotFound(NotFound):
+    title = "Achievement not found"
+
+
+class AchievementRetired(Conflict):
+    title = "Achievement retired"
+
+
+class IssuerUnavailable(Conflict):
+    title = "Issuer unavailable"
+
+
+class IssuerNotFound(NotFound):
+    title = "Issuer not found"
+
+
+class CredentialNotFound(NotFound):
+    title = "Credential not found"

@@ -1,0 +1,82 @@
+"""Registering an issuer identity: a new did:key, its OB 3.0 Profile, published.
+
+Idempotent by Idempotency-Key like every write (docs/api.md): a retry gets
+the first identity, never a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+
+from services.issuer.signing import Signer
+from services.issuer.store import IssuerIdentity, IssuerStore
+from shared.credentials.builders import build_profile
+from shared.events import IssuerProfilePublished
+from shared.idempotency import fingerprint
+from shared.kafka.producer import Publisher
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Text
+    url: Text
+    email: Text | None = None
+    description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    # EU 2022 Annex I: the country or region of the issuer.
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2)] | None = None
+    region: Text | None = None
+
+
+@dataclass(frozen=True)
+class Identities:
+    store: IssuerStore
+    signer: Signer
+    publisher: Publisher
+    topic: str  # issuer.profiles, with the deployment's prefix
+    require_caught_up: Callable[[], None]  # raises Rebuilding
+
+    async def register(
+        self, tenant: str, body: IssuerIn, key: str | None
+    ) -> tuple[IssuerIdentity, bool]:
+        """The identity for this request and whether it was made now."""
+        self.require_caught_up()
+        if key is None:
+            return await self._create(tenant, body, None, None), True
+        request = fingerprint(body)
+        async with self.store.issuer_idempotency.claim(tenant, key, request) as earlier:
+            if earlier is not None:
+                identity = await self.store.issuer(earlier)
+                assert identity is not None, "the identity is stored before its key"
+                return identity, False
+            return await self._create(tenant, body, key, request), True
+
+    async def _create(
+        self, tenant: str, body: IssuerIn, key: str | None, request: str | None
+    ) -> IssuerIdentity:
+        key_id, did, did_document = await self.signer.create_identity(tenant)
+        profile = build_profile(
+            did,
+            body.name,
+            url=body.url,
+            email=body.email,
+            description=body.description,
+            country_code=body.country,
+            region=body.region,
+        )
+        event = IssuerProfilePublished(
+            tenant=tenant,
+            did=did,
+            profile=profile,
+            did_document=did_document,
+            signing_key_id=key_id,
+            idempotency_key=key,
+            request_hash=request,
+        )
+        await self.publisher.publish(self.topic, event, key=did)
+        await self.store.save_issuer(event)
+        return IssuerIdentity(did, tenant, key_id, profile, did_document)

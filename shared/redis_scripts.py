@@ -1,0 +1,119 @@
+"""Every Lua script the services run on Redis, each named once here.
+
+Load them with `client.register_script(...)` (redis-py sends EVALSHA and
+reloads a script Redis forgot, e.g. after a restart).
+
+Scripts that read or change derived state which must be complete first
+(status indexes, status bits, list snapshots) take the service's generation
+key and replayed key as KEYS[1] and KEYS[2] and refuse, returning the
+`NOT_REPLAYED` marker, unless the state of the current generation has caught
+up with Kafka (`shared.derived_state`). The check and the change are one
+atomic step, so a Redis wipe between them cannot slip through.
+"""
+
+from __future__ import annotations
+
+NOT_REPLAYED = -2
+
+_REPLAYED_GUARD = f"""
+local generation = redis.call('GET', KEYS[1])
+if not generation or redis.call('GET', KEYS[2]) ~= generation then return {NOT_REPLAYED} end
+"""
+
+# KEYS: generation, replayed, offsets hashes...; ARGV: a new generation id.
+# Adopt the current generation, or start a new one when there is none (a new
+# or wiped Redis): then the replay starts from the beginning, so offsets left
+# from before are dropped. Returns {generation, 1 if new else 0}.
+OPEN_GENERATION = """
+local current = redis.call('GET', KEYS[1])
+if current then return {current, 0} end
+redis.call('SET', KEYS[1], ARGV[1])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return {ARGV[1], 1}
+"""
+
+# KEYS: generation, offsets hash; ARGV: generation. The offsets, or -1 when
+# the generation changed (the state they belong to is gone).
+LOAD_OFFSETS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+return redis.call('HGETALL', KEYS[2])
+"""
+
+# KEYS: generation, offsets hash; ARGV: generation, partition, offset, ...
+# Written only under the generation they were read for: a consumer that
+# outlived a wipe never plants offsets in an empty Redis. 1, or 0 if refused.
+SAVE_OFFSETS = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
+
+# KEYS: generation, replayed; ARGV: generation. The state of this generation
+# caught up with Kafka. 1, or 0 if the generation changed meanwhile.
+MARK_REPLAYED = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: generation, replayed, bitmap, counter; ARGV: candidate indexes.
+# Claim the first free candidate (invariant 1). Returns {index, generation},
+# {-1} when every candidate was taken, or NOT_REPLAYED.
+CLAIM_STATUS_INDEX = (
+    _REPLAYED_GUARD
+    + """
+for _, index in ipairs(ARGV) do
+  if redis.call('GETBIT', KEYS[3], index) == 0 then
+    redis.call('SETBIT', KEYS[3], index, 1)
+    redis.call('INCR', KEYS[4])
+    return {tonumber(index), generation}
+  end
+end
+return {-1}
+"""
+)
+
+# KEYS: generation, replayed, list bitmap; ARGV: index. The bit, or NOT_REPLAYED.
+GET_STATUS_BIT = (
+    _REPLAYED_GUARD
+    + """
+return redis.call('GETBIT', KEYS[3], ARGV[1])
+"""
+)
+
+# KEYS: generation, replayed, sequence, list bitmap; ARGV: time-based sequence.
+# A strictly increasing sequence and the list's bits, or NOT_REPLAYED.
+SNAPSHOT_STATUS_LIST = (
+    _REPLAYED_GUARD
+    + """
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local sequence = math.max(tonumber(ARGV[1]), last + 1)
+redis.call('SET', KEYS[3], string.format('%d', sequence))
+return {sequence, redis.call('GET', KEYS[4])}
+"""
+)
+
+# KEYS: a counter; ARGV: value, default. Raise it to `value` (never lower).
+RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]) or ARGV[2])
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+# KEYS: the current list number; ARGV: the number the caller saw.
+# Compare-and-set, so that concurrent issuers open the next list once.
+ADVANCE_LIST = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current == tonumber(ARGV[1]) then redis.call('SET', KEYS[1], current + 1) return current + 1 end
+return current
+"""
+
+# KEYS: generation, replayed, hash; ARGV: field. The field's value (nil when
+# absent), or NOT_REPLAYED: a record that may be missing only because the
+# state is still being rebuilt must not read as "never used".
+HGET_REPLAYED = (
+    _REPLAYED_GUARD
+    + """
+return redis.call('HGET', KEYS[3], ARGV[1])
+"""
+)

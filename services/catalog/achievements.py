@@ -36,6 +36,7 @@ class Achievements:
     ) -> tuple[AchievementPublished, bool]:
         """The achievement for this request and whether it was made now."""
         self.require_caught_up()
+        await self.store.state.require()
         if key is None:
             return await self._create(tenant, body, None, None), True
         request = fingerprint(body)
@@ -51,6 +52,8 @@ class Achievements:
     ) -> AchievementPublished:
         # A just-created issuer's profile may still be on its way through Kafka.
         owner = await wait_for_record(lambda: self.store.issuer_tenant(body.issuerDid))
+        if owner is None:
+            await self.store.state.require()  # missing only because of a rebuild: 503
         if owner != tenant:  # unknown, or another tenant's: the same answer (invariant 7)
             raise IssuerNotFound(f"no issuer {body.issuerDid} for this tenant")
         achievement_id = f"{self.public_base_url}/achievements/{uuid.uuid4()}"

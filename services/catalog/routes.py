@@ -32,5 +32,6 @@ async def get_achievement(request: web.Request) -> web.Response:
     achievement_id = f"{settings.public_base_url}/achievements/{request.match_info['key']}"
     event = await request.app[STORE].achievement(achievement_id)
     if event is None:
+        await request.app[STORE].state.require()  # missing only because of a rebuild: 503
         raise Problem(404, "no such achievement", title="Achievement not found")
     return json_response(event.achievement, content_type="application/ld+json")

@@ -10,6 +10,7 @@ import redis.asyncio as redis
 
 from shared.events import AchievementPublished
 from shared.idempotency import IdempotencyRecords
+from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
 from shared.redis_keys import ACHIEVEMENTS, ISSUER_TENANTS, redis_key
 
@@ -17,6 +18,7 @@ from shared.redis_keys import ACHIEVEMENTS, ISSUER_TENANTS, redis_key
 class CatalogStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
+        self.state = ReplayedState(client, prefix)
         self.achievement_idempotency = IdempotencyRecords(client, prefix, "achievements")
         self._issuers = redis_key(prefix, ISSUER_TENANTS)
         self._achievements = EventHash(

@@ -69,6 +69,7 @@ class Issuance:
     ) -> tuple[CredentialIssued, bool]:
         """The credential for this award and whether it was made now (False: a replay)."""
         self.require_caught_up()
+        await self.store.state.require()  # also sees a wipe the consumer has not yet
         if key is None:
             return await self._issue(tenant, body, None, None), True
         request = fingerprint(body)
@@ -83,6 +84,8 @@ class Issuance:
     async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
         # A just-defined achievement may still be on its way from the catalog.
         achievement = await wait_for_record(lambda: self.store.achievement(body.achievementId))
+        if achievement is None:
+            await self.store.state.require()  # missing only because of a rebuild: 503
         if achievement is None or achievement.tenant != tenant:
             raise AchievementNotFound(f"no achievement {body.achievementId}")
         if achievement.status != "active":
@@ -103,6 +106,8 @@ class Issuance:
         self, tenant: str, achievement: AchievementPublished
     ) -> IssuerIdentity:
         identity = await self.store.issuer(achievement.issuer_did)
+        if identity is None:
+            await self.store.state.require()
         if identity is None or identity.tenant != tenant or identity.signing_key_id is None:
             raise IssuerUnavailable("the achievement's issuer has no signing key here")
         return identity

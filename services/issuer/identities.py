@@ -45,6 +45,7 @@ class Identities:
     ) -> tuple[IssuerIdentity, bool]:
         """The identity for this request and whether it was made now."""
         self.require_caught_up()
+        await self.store.state.require()
         if key is None:
             return await self._create(tenant, body, None, None), True
         request = fingerprint(body)

@@ -31,6 +31,7 @@ async def create_issuer(request: web.Request) -> web.Response:
 async def _identity(request: web.Request) -> IssuerIdentity:
     identity = await request.app[STORE].issuer(request.match_info["did"])
     if identity is None:
+        await request.app[STORE].state.require()  # missing only because of a rebuild: 503
         raise IssuerNotFound("no such issuer")
     return identity
 
@@ -60,6 +61,8 @@ async def create_award(request: web.Request) -> web.Response:
 async def get_credential(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     event = await request.app[STORE].credential(request.match_info["credential_id"])
+    if event is None:
+        await request.app[STORE].state.require()
     if event is None or event.tenant != tenant:
         raise CredentialNotFound("no such credential")
     return json_response(issued_response(event))

@@ -12,6 +12,7 @@ import redis.asyncio as redis
 
 from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
 from shared.idempotency import IdempotencyRecords
+from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
 from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUERS, redis_key
 
@@ -27,6 +28,7 @@ class IssuerIdentity:
 
 class IssuerStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.state = ReplayedState(client, prefix)
         self.award_idempotency = IdempotencyRecords(client, prefix, "awards")
         self.issuer_idempotency = IdempotencyRecords(client, prefix, "issuers")
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)

@@ -59,6 +59,7 @@ class StatusChanges:
         """Set the credential's `purpose` entry; True when it changed. A request
         repeating an earlier one's Idempotency-Key gets that one's answer."""
         self.require_caught_up()
+        await self.lists.state.require()
         entry, info = await self._entry(tenant, credential_id, purpose)
         value = int(status)
         request = change_fingerprint(credential_id, purpose, value)
@@ -84,6 +85,8 @@ class StatusChanges:
         """The credential's entry for `purpose` and its list, for this tenant only."""
         # A credential awarded a moment ago may still be on its way through Kafka.
         record = await wait_for_record(lambda: self.lists.credential(credential_id))
+        if record is None:
+            await self.lists.state.require()  # missing only because of a rebuild: 503
         if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
             raise CredentialNotFound("no such credential for this tenant")
         entry = record.entry_for(purpose)

@@ -27,6 +27,7 @@ import redis.asyncio as redis
 from shared.errors import Rebuilding
 from shared.events import StatusEntryRef
 from shared.idempotency import lease
+from shared.kafka.offsets import ReplayedState
 from shared.redis_keys import (
     CREDENTIALS,
     STATUS_BITS,
@@ -73,6 +74,7 @@ class StatusListStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self.state = ReplayedState(client, prefix)
         self._snapshot_script = client.register_script(SNAPSHOT_STATUS_LIST)
         self._get_bit = client.register_script(GET_STATUS_BIT)
         self._raise_to = client.register_script(RAISE_TO)

@@ -91,6 +91,7 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     latest = await _latest_or_opened(request.app, request.match_info["list_id"])
     if latest is None:
+        await request.app[LISTS].state.require()  # missing only because of a rebuild: 503
         raise Problem(404, "no such status list", title="Status list not found")
     etag = f'"{latest.sequence}"'
     max_age = request.app[REVOCATION_SETTINGS].list_ttl_ms // 1000

@@ -18,6 +18,7 @@ from typing import Protocol, cast
 
 from redis.asyncio import Redis
 
+from shared.errors import Rebuilding
 from shared.redis_keys import generation_key, offsets_key, replayed_key
 from shared.redis_scripts import LOAD_OFFSETS, MARK_REPLAYED, OPEN_GENERATION, SAVE_OFFSETS
 
@@ -142,3 +143,21 @@ class RedisOffsetStore:
         current = await self._redis.get(generation_key(self._prefix))
         if current is None or current != generation.encode():
             raise StateLost(f"generation {generation} is gone")
+
+
+class ReplayedState:
+    """Whether a service's Redis state is complete: its generation replayed.
+
+    Checked in Redis itself, so it also sees a wipe the consumer has not
+    noticed yet; a lookup that finds nothing asks it before answering 404
+    (a record missing only because of a rebuild is a 503, not a 404)."""
+
+    def __init__(self, redis: Redis, key_prefix: str) -> None:
+        self._redis = redis
+        self._keys = [generation_key(key_prefix), replayed_key(key_prefix)]
+
+    async def require(self) -> None:
+        """Raise `Rebuilding` unless the current generation has been replayed."""
+        generation, replayed = await self._redis.mget(self._keys)
+        if generation is None or generation != replayed:
+            raise Rebuilding()

@@ -169,3 +169,54 @@ async def test_a_retried_suspension_does_not_undo_a_later_lift(api: Api) -> None
         and event.credential_id == credential_id
     ]
     assert values == [1, 0], values
+
+
+async def test_issuers_and_achievements_honour_the_idempotency_key(api: Api) -> None:
+    """docs/api.md: every write honours Idempotency-Key (issue 6, item 4)."""
+    issuer_body = {"name": "Idempotent College", "url": "https://idem.example"}
+    url = f"{api.stack.url('issuer')}/issuers"
+    headers = {**api.auth, "Idempotency-Key": "issuer-once"}
+    answers = await asyncio.gather(
+        *(api.call("POST", url, json=issuer_body, headers=headers) for _ in range(6))
+    )
+    assert Counter(status for status, _ in answers) == {201: 1, 200: 5}, answers
+    assert len({body["id"] for _, body in answers}) == 1
+    status, body = await api.call(
+        "POST", url, json={**issuer_body, "name": "Other"}, headers=headers
+    )
+    assert status == 422 and body["type"].endswith("idempotency-key-reused"), body
+    profiles = await read_topic(api.stack.kafka_bootstrap, api.stack.topic("issuer.profiles"))
+    keyed = [
+        event
+        for record in profiles
+        if getattr(event := decode_event(record.value), "idempotency_key", None) == "issuer-once"
+    ]
+    assert len(keyed) == 1
+    issuer_did = answers[0][1]["id"]
+
+    achievement = {
+        "issuerDid": issuer_did,
+        "name": "Idempotent Data Protection",
+        "description": "Apply GDPR.",
+        "criteria": {"narrative": "Pass with 90%."},
+        "masteryThreshold": 0.9,
+    }
+    url = f"{api.stack.url('catalog')}/achievements"
+    headers = {**api.auth, "Idempotency-Key": "achievement-once"}
+    first = await api.call("POST", url, json=achievement, headers=headers)
+    assert first[0] == 201, first
+    again = await asyncio.gather(
+        *(api.call("POST", url, json=achievement, headers=headers) for _ in range(4))
+    )
+    assert {status for status, _ in again} == {200}, again
+    assert {body["id"] for _, body in again} == {first[1]["id"]}
+    status, body = await api.call(
+        "POST", url, json={**achievement, "masteryThreshold": 0.5}, headers=headers
+    )
+    assert status == 422 and body["type"].endswith("idempotency-key-reused"), body
+    # Keys are per tenant: another tenant's identical key is its own.
+    other = {"Authorization": "Bearer other-token", "Idempotency-Key": "issuer-once"}
+    status, body = await api.call(
+        "POST", f"{api.stack.url('issuer')}/issuers", json=issuer_body, headers=other
+    )
+    assert status == 201 and body["id"] != issuer_did, body

@@ -25,6 +25,7 @@ from tests.e2e.client import (
     produce_many,
     read_topic,
     status_entries,
+    until,
 )
 from tests.e2e.harness import Stack
 
@@ -78,11 +79,11 @@ async def taken_in_allocator(stack: Stack, entries: list[tuple[str, int]]) -> li
         await client.aclose()
 
 
-async def issue_and_revoke(api: Api) -> tuple[str, str, list[Json]]:
+async def issue_and_revoke(api: Api, tag: str = "before") -> tuple[str, str, list[Json]]:
     issuer_did = await api.create_issuer()
     achievement_id = await api.achievement(issuer_did)
     await api.issuer_knows(achievement_id)
-    earlier = [await api.issue(achievement_id, key=f"before-{n}") for n in range(4)]
+    earlier = [await api.issue(achievement_id, key=f"{tag}-{n}") for n in range(4)]
     status, body = await api.set_status(earlier[0]["credentialId"])
     assert status == 200 and body["changed"], body
     assert await api.reaches(earlier[0]["jwt"], "revoked")
@@ -225,3 +226,48 @@ async def test_rebuilding_revocation_never_undoes_a_change(stack: Stack, api: Ap
     assert status == 200, body
     assert await api.reaches(suspended["jwt"], "valid")
     assert await api.verdict(revoked["jwt"]) == "revoked"
+
+
+async def readiness(api: Api, name: str) -> tuple[int, Json]:
+    async with api.session.get(f"{api.stack.url(name)}/readyz") as answer:
+        return answer.status, await answer.json(content_type=None)
+
+
+async def test_a_wipe_under_running_services_heals_by_itself(stack: Stack, api: Api) -> None:
+    """Invariant 3, issue 6: FLUSHALL-like wipe while the services run, no
+    restart: each service notices, replays Kafka into a new generation and is
+    ready again by itself; nothing is lost or doubled."""
+    issuer_did, achievement_id, earlier = await issue_and_revoke(api, "running")
+    pids = {name: stack.services[name].process.pid for name in WIPED}  # type: ignore[union-attr]
+
+    assert stack.wipe_redis(*WIPED) > 0
+    # Right after the wipe, no write may give a wrong answer: a retried award
+    # is the first credential or a 503, never a second credential.
+    status, body = await api.award(achievement_id, key="running-1")
+    assert status in (200, 503), (status, body)
+    if status == 503:
+        assert body["type"] == "urn:microcred:problem:rebuilding", body
+
+    async def healed() -> bool:
+        """Ready again, having replayed (its replica restarted at least once)."""
+        for name in WIPED:
+            status, report = await readiness(api, name)
+            if status != 200 or report["checks"][f"{name}-replica"]["restarts"] < 1:
+                return False
+        return True
+
+    assert await until(healed, within=60), "a service did not heal by itself"
+    assert {name: stack.services[name].process.pid for name in WIPED} == pids  # type: ignore[union-attr]
+
+    # Nothing lost: the retry gets the first credential; the revocation holds.
+    status, body = await api.award(achievement_id, key="running-1")
+    assert status == 200 and body["credentialId"] == earlier[1]["credentialId"], body
+    assert await api.verdict(earlier[0]["jwt"]) == "revoked"
+    assert await taken_in_allocator(stack, all_entries(earlier)) == [1] * 2 * len(earlier)
+    # Writes work again and an achievement and a status change still find their records.
+    status, body = await api.create_achievement(issuer_did)
+    assert status == 201, body
+    status, body = await api.set_status(earlier[2]["credentialId"])
+    assert status == 200 and body["changed"], body
+    assert await api.reaches(earlier[2]["jwt"], "revoked")
+    assert await api.verdict(earlier[1]["jwt"]) == "valid"

@@ -233,3 +233,58 @@ async def test_group_mode_commits_to_kafka(
         await wait_until(lambda: len(again.events) == 1 and loop.caught_up, seconds=30)
         await asyncio.sleep(0.3)
     assert [e.pathway_id for e in again.events] == ["p4"]  # type: ignore[attr-defined]
+
+
+async def test_a_wiped_generation_is_replayed_by_the_running_loop(
+    kafka_bootstrap: str,
+    make_topic: MakeTopic,
+    producer: EventProducer,
+    redis_client: aioredis.Redis,
+    prefix: str,
+) -> None:
+    """Issue 6: the loop notices its state is gone (no restart by hand),
+    replays from the beginning into a new generation, and never writes
+    offsets into the emptied Redis meanwhile."""
+    topic = await make_topic(partitions=2)
+    await publish_many(producer, topic, [pathway(i) for i in range(5)])
+    store = RedisOffsetStore(redis_client, prefix + "svc")
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer, offsets=store)
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and len(seen.events) == 5)
+        first = store.generation
+        await redis_client.delete(*[key async for key in redis_client.scan_iter(f"{prefix}svc:*")])
+        await wait_until(lambda: len(seen.events) == 10 and loop.ready())
+        assert store.generation != first
+        assert loop.progress()["restarts"] >= 1
+        assert sum((await store.load(topic)).values()) == 5
+        assert await redis_client.get(f"{prefix}svc:replayed") == store.generation.encode()
+
+
+async def test_a_history_topic_with_records_gone_is_never_ready(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    """Item 1: a replica whose history topic no longer starts at 0 (retention
+    deleted records) must not build partial state and call itself ready."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.records_to_delete import RecordsToDelete
+    from aiokafka.structs import TopicPartition
+
+    topic = await make_topic(partitions=1)
+    await publish_many(producer, topic, [pathway(i) for i in range(4)])
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(2)})
+    finally:
+        await admin.close()
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer)
+    async with loop.running():
+        await asyncio.sleep(2)
+        assert not loop.ready() and not loop.caught_up
+        assert seen.events == []
+    # A compacted topic may start past 0: compaction keeps the newest per key.
+    compacted = loop_for(kafka_bootstrap, topic, seen, producer, compacted=[topic])
+    async with compacted.running():
+        await wait_until(lambda: compacted.ready() and len(seen.events) == 2)

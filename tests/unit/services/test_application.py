@@ -1,0 +1,357 @@
+"""The application services without Kafka or a Redis server (issue 6, item 7).
+
+`Issuance` and `StatusChanges` run on their real stores over fakeredis (an
+in-process Redis that runs our Lua scripts) and publish to an in-memory
+publisher, so the invariants they carry are checked in isolation: the
+rebuild gate, unique status indexes across a wipe, idempotency with short
+leases, and permanent revocation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fakeredis
+import pytest
+from prometheus_client import CollectorRegistry
+
+import shared.idempotency
+from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
+from services.issuer.allocation import StatusAllocator
+from services.issuer.awards import Issuance
+from services.issuer.consumers import on_issuer_event
+from services.issuer.domain.awarding import AwardIn, RecipientIn
+from services.issuer.domain.errors import BelowThreshold
+from services.issuer.signing import Signer
+from services.issuer.store import IssuerStore
+from services.revocation.changes import RevocationIsPermanent, StatusChanges
+from services.revocation.issuers import IssuerKeys
+from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
+from services.revocation.publishing import ListPublisher
+from services.revocation.signed import SignedLists
+from shared.credentials.builders import build_profile
+from shared.errors import IdempotencyKeyReused, Rebuilding
+from shared.events import (
+    AchievementPublished,
+    CredentialIssued,
+    Event,
+    IssuerProfilePublished,
+    StatusChanged,
+    StatusEntryRef,
+)
+from shared.idempotency import IdempotencyRecords
+from shared.kafka.offsets import RedisOffsetStore
+from shared.kafka.producer import Headers, Published
+from shared.keystore import FileKeyStore
+from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
+from shared.web.metrics import Outcomes
+
+TENANT = "uni"
+PREFIX = "issuer"
+ACHIEVEMENT_ID = "https://catalog.example/achievements/1"
+
+
+@dataclass
+class Recorded:
+    """A Publisher that keeps what it was given (Kafka's role in these tests)."""
+
+    events: list[Event] = field(default_factory=list)
+
+    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
+        self.events.append(event)
+        return Published(topic, 0, len(self.events) - 1)
+
+    async def publish_raw(
+        self, topic: str, value: bytes | None, *, key: str | bytes | None, headers: Headers = ()
+    ) -> Published:
+        raise AssertionError("not used here")
+
+    def of(self, kind: type[Event]) -> list[Event]:
+        return [event for event in self.events if isinstance(event, kind)]
+
+
+class Gate:
+    """The replica consumer's caught-up signal, set by hand."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def require_caught_up(self) -> None:
+        if not self.open:
+            raise Rebuilding()
+
+
+async def replayed(client: fakeredis.FakeAsyncRedis, prefix: str) -> None:
+    """What the replica consumer does once caught up: mark its generation."""
+    store = RedisOffsetStore(client, prefix)
+    await store.open([])
+    await store.replayed()
+
+
+@dataclass
+class IssuerWorld:
+    redis: fakeredis.FakeAsyncRedis
+    issuance: Issuance
+    published: Recorded
+    gate: Gate
+    history: list[Event]  # the profile and achievement, as on their topics
+
+
+@pytest.fixture
+async def issuer(tmp_path: Path) -> AsyncIterator[IssuerWorld]:
+    client = fakeredis.FakeAsyncRedis()
+    store, published, gate = IssuerStore(client, PREFIX), Recorded(), Gate()
+    signer = Signer(FileKeyStore(tmp_path, bytes(range(32))))
+    key_id, did, document = await signer.create_identity(TENANT)
+    profile = IssuerProfilePublished(
+        tenant=TENANT,
+        did=did,
+        profile=build_profile(did, "Example Polytechnic"),
+        did_document=document,
+        signing_key_id=key_id,
+    )
+    await store.save_issuer(profile)
+    body = AchievementIn(
+        issuerDid=did,
+        name="Applied Data Protection",
+        description="Apply GDPR in an SME.",
+        criteria=CriteriaIn(narrative="Pass with 90%."),
+        masteryThreshold=0.9,
+    )
+    achievement = AchievementPublished(
+        tenant=TENANT,
+        issuer_did=did,
+        achievement_id=ACHIEVEMENT_ID,
+        revision=1,
+        achievement=achievement_document(body, ACHIEVEMENT_ID),
+        mastery_threshold=0.9,
+        status="active",
+    )
+    await store.save_achievement(achievement)
+    await replayed(client, PREFIX)
+    issuance = Issuance(
+        store=store,
+        allocator=StatusAllocator(client, PREFIX),
+        signer=signer,
+        publisher=published,
+        topic="credentials.issued",
+        status_base_url="https://status.example/lists",
+        outcomes=Outcomes.create(CollectorRegistry()),
+        require_caught_up=gate.require_caught_up,
+    )
+    yield IssuerWorld(client, issuance, published, gate, [profile, achievement])
+    await client.aclose()
+
+
+def award(score: float = 95, learner: str = "did:example:learner") -> AwardIn:
+    return AwardIn(achievementId=ACHIEVEMENT_ID, recipient=RecipientIn(id=learner), score=score)
+
+
+async def test_no_award_while_the_state_is_rebuilding(issuer: IssuerWorld) -> None:
+    issuer.gate.open = False
+    with pytest.raises(Rebuilding):
+        await issuer.issuance.award(TENANT, award(), "k1")
+    assert issuer.published.events == []
+
+
+async def test_below_the_threshold_takes_no_status_entry(issuer: IssuerWorld) -> None:
+    with pytest.raises(BelowThreshold):
+        await issuer.issuance.award(TENANT, award(score=89.99), None)
+    assert issuer.published.events == []
+    assert [key async for key in issuer.redis.scan_iter(match="issuer:status-alloc:*")] == []
+
+
+async def test_a_wiped_redis_hands_out_no_index_until_replayed(issuer: IssuerWorld) -> None:
+    """Invariant 1 across a wipe: refuse (503) until the history is replayed
+    by the real handler, then never reuse an index the history holds."""
+    first = [await issuer.issuance.award(TENANT, award(), None) for _ in range(20)]
+    await issuer.redis.flushall()
+    with pytest.raises(Rebuilding):
+        await issuer.issuance.award(TENANT, award(), None)
+    offsets = RedisOffsetStore(issuer.redis, PREFIX)
+    assert await offsets.open([]) is True  # a new generation
+    handle = on_issuer_event(issuer.issuance.store, issuer.issuance.allocator)
+    for event in [*issuer.history, *issuer.published.events]:
+        await handle(event, None)  # type: ignore[arg-type]
+    with pytest.raises(Rebuilding):  # applied, but not yet marked caught up
+        await issuer.issuance.award(TENANT, award(), None)
+    await offsets.replayed()
+    later = [await issuer.issuance.award(TENANT, award(), None) for _ in range(200)]
+    taken = {(e.list_id, e.index) for event, _ in first for e in event.status_entries}
+    fresh = {(e.list_id, e.index) for event, _ in later for e in event.status_entries}
+    assert len(fresh) == 400 and not taken & fresh
+
+
+async def test_claims_made_before_a_wipe_are_never_published(issuer: IssuerWorld) -> None:
+    allocator = issuer.issuance.allocator
+    claims = [await allocator.allocate("did:key:zX", "revocation") for _ in range(3)]
+    await allocator.still_current(claims)
+    await issuer.redis.flushall()
+    await replayed(issuer.redis, PREFIX)  # even once a new generation caught up
+    with pytest.raises(Rebuilding):
+        await allocator.still_current(claims)
+
+
+async def test_every_index_is_unique(issuer: IssuerWorld) -> None:
+    events = await asyncio.gather(
+        *(issuer.issuance.award(TENANT, award(learner=f"did:example:{n}"), None) for n in range(60))
+    )
+    entries = {
+        (entry.list_id, entry.index) for event, _ in events for entry in event.status_entries
+    }
+    assert len(entries) == 120
+
+
+async def test_a_retry_gets_the_first_credential(issuer: IssuerWorld) -> None:
+    first, created = await issuer.issuance.award(TENANT, award(), "key-1")
+    again, created_again = await issuer.issuance.award(TENANT, award(), "key-1")
+    assert (created, created_again) == (True, False)
+    assert again.credential_id == first.credential_id
+    assert len(issuer.published.of(CredentialIssued)) == 1
+    with pytest.raises(IdempotencyKeyReused):
+        await issuer.issuance.award(TENANT, award(score=99), "key-1")
+    assert len(issuer.published.of(CredentialIssued)) == 1
+
+
+async def test_concurrent_retries_make_one_credential(issuer: IssuerWorld) -> None:
+    results = await asyncio.gather(*(issuer.issuance.award(TENANT, award(), "k") for _ in range(8)))
+    assert len({event.credential_id for event, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert len(issuer.published.of(CredentialIssued)) == 1
+
+
+async def test_a_crashed_holder_blocks_a_retry_only_for_its_lease(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 4: the lease of a request that died runs out in LEASE_SECONDS."""
+    monkeypatch.setattr(shared.idempotency, "LEASE_SECONDS", 0.5)
+    name = redis_key(PREFIX, IDEMPOTENCY_LOCK, "awards", TENANT, "k-crash")
+    crashed = issuer.redis.lock(name, timeout=0.5)
+    assert await crashed.acquire()  # and never released: the process died
+    started = time.monotonic()
+    _event, created = await issuer.issuance.award(TENANT, award(), "k-crash")
+    waited = time.monotonic() - started
+    assert created and 0.2 < waited < 3.0
+
+
+async def test_a_long_award_keeps_its_lease(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lease is renewed while the work runs: a concurrent retry waits for
+    the first answer instead of making a second credential."""
+    monkeypatch.setattr(shared.idempotency, "LEASE_SECONDS", 0.3)
+    records = issuer.issuance.store.award_idempotency
+    async with records.claim(TENANT, "slow", "fp") as earlier:
+        assert earlier is None
+        retry = asyncio.create_task(issuer.issuance.award(TENANT, award(), "slow"))
+        await asyncio.sleep(1.0)  # three leases long
+        assert not retry.done()
+        await records.remember(TENANT, "slow", "fp", "urn:uuid:first")
+    with pytest.raises(IdempotencyKeyReused):  # it saw the first use, not a free key
+        await retry
+
+
+# -- status changes ------------------------------------------------------------
+
+
+@dataclass
+class RevocationWorld:
+    redis: fakeredis.FakeAsyncRedis
+    changes: StatusChanges
+    published: Recorded
+    gate: Gate
+
+
+@pytest.fixture
+async def revocation(tmp_path: Path) -> AsyncIterator[RevocationWorld]:
+    client = fakeredis.FakeAsyncRedis()
+    prefix, published, gate = "revocation", Recorded(), Gate()
+    keystore = FileKeyStore(tmp_path, bytes(range(32)))
+    signer = Signer(keystore)
+    key_id, did, document = await signer.create_identity(TENANT)
+    issuer_keys = IssuerKeys(client, prefix, keystore)
+    await issuer_keys.remember(
+        IssuerProfilePublished(
+            tenant=TENANT,
+            did=did,
+            profile=build_profile(did, "Example Polytechnic"),
+            did_document=document,
+            signing_key_id=key_id,
+        )
+    )
+    lists = StatusListStore(client, prefix)
+    publishing = ListPublisher(
+        lists=lists,
+        signed=SignedLists(client, prefix),
+        issuer_keys=issuer_keys,
+        publisher=published,
+        topic="status.lists",
+        status_base_url="https://status.example/lists",
+        ttl_ms=60_000,
+    )
+    for purpose in ("revocation", "suspension"):
+        info = ListInfo(f"l-{purpose}", f"https://status.example/lists/l-{purpose}", did, purpose)
+        await publishing.track(info)
+    await lists.remember_credential(
+        CredentialRecord(
+            "urn:uuid:c1",
+            TENANT,
+            did,
+            tuple(
+                _entry(purpose, index) for purpose, index in (("revocation", 7), ("suspension", 9))
+            ),
+        )
+    )
+    await replayed(client, prefix)
+    changes = StatusChanges(
+        lists=lists,
+        keys=IdempotencyRecords(client, prefix, "status"),
+        publishing=publishing,
+        publisher=published,
+        topic="status.changes",
+        outcomes=Outcomes.create(CollectorRegistry()),
+        require_caught_up=gate.require_caught_up,
+    )
+    yield RevocationWorld(client, changes, published, gate)
+    await client.aclose()
+
+
+def _entry(purpose: str, index: int) -> StatusEntryRef:
+    return StatusEntryRef(
+        purpose=purpose,
+        list_id=f"l-{purpose}",
+        list_url=f"https://status.example/lists/l-{purpose}",
+        index=index,
+    )
+
+
+async def test_revocation_is_permanent(revocation: RevocationWorld) -> None:
+    assert await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, None)
+    assert not await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, None)
+    with pytest.raises(RevocationIsPermanent):
+        await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", False, None)
+    assert len(revocation.published.of(StatusChanged)) == 1
+
+
+async def test_a_retried_suspension_does_not_undo_a_later_lift(revocation: RevocationWorld) -> None:
+    changes = revocation.changes
+    assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, "s1")
+    assert await changes.change(TENANT, "urn:uuid:c1", "suspension", False, "s2")
+    assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, "s1")  # the first answer
+    assert await revocation.changes.lists.get_bit("l-suspension", 9) == 0  # still lifted
+    assert len(revocation.published.of(StatusChanged)) == 2
+
+
+async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) -> None:
+    revocation.gate.open = False
+    with pytest.raises(Rebuilding):
+        await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
+    revocation.gate.open = True
+    await revocation.redis.delete("revocation:replayed")  # a wipe the gate has not seen yet
+    with pytest.raises(Rebuilding):  # the bit read refuses atomically
+        await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
+    assert revocation.published.of(StatusChanged) == []

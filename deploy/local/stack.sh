@@ -69,7 +69,9 @@ auto.create.topics.enable=false
 num.network.threads=2
 num.io.threads=4
 log.cleaner.dedupe.buffer.size=33554432
-log.retention.hours=168
+# Kafka is the system of record (Redis is rebuilt by replaying it): keep every
+# record forever unless a topic says otherwise (compacted topics still compact).
+log.retention.ms=-1
 EOF
 }
 

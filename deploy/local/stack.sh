@@ -202,9 +202,9 @@ kafka_wait() {
   log "kafka ready on $KAFKA_BOOTSTRAP (pid $pids) in $(($(now_ms) - t0)) ms"
 }
 
-# kafka_up N...: start the nodes among N... that do not run (all at once: a
-# cluster node waits for a quorum of controllers, so one after the other would
-# never get ready), then wait until they are ready.
+# kafka_up N...: start the nodes among N... that do not run, all at once (a
+# cluster node is only ready once a quorum of controllers runs, so waiting for
+# each before starting the next would wait forever), then wait until ready.
 kafka_up() {
   local t0 n pid port hint to_start=() formats
   t0=$(now_ms)
@@ -406,8 +406,9 @@ main() {
   shift || true
   case $cmd in
     kill-node | up-node)
-      (($# == 1)) && [[ " ${KAFKA_NODE_IDS[*]} " == *" $1 "* ]] \
-        || die "$cmd needs a Kafka node id: one of ${KAFKA_NODE_IDS[*]} (MICROCRED_KAFKA_NODES=$KAFKA_NODES)"
+      if (($# != 1)) || [[ " ${KAFKA_NODE_IDS[*]} " != *" $1 "* ]]; then
+        die "$cmd needs a Kafka node id: one of ${KAFKA_NODE_IDS[*]} (MICROCRED_KAFKA_NODES=$KAFKA_NODES)"
+      fi
       mkdir -p "$RUN_DIR" "$LOG_DIR"
       if [[ $cmd == kill-node ]]; then kill_node "$1"; else kafka_up "$1"; fi
       return

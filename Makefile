@@ -9,14 +9,17 @@ STAMP := $(VENV)/.installed-pyproject
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 LOCAL := deploy/local
 
-KAFKA_PORT ?= $(or $(MICROCRED_KAFKA_PORT),19092)
 REDIS_PORT ?= $(or $(MICROCRED_REDIS_PORT),16379)
+# 1 Kafka node (default) or 3 (`make up KAFKA_NODES=3`: a 3-node KRaft cluster,
+# topics with 3 replicas); every script below reads MICROCRED_KAFKA_NODES.
+KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
+export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit bench stack-up stack-down stack-status \
-	services-up services-down status
+	services-up services-down status kafka3-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 venv: $(STAMP) ## create .venv and install the project with dev extras (when pyproject changed)
 
@@ -51,7 +54,7 @@ up: stack-up services-up ## start Kafka, Redis and the four services
 	@echo "  catalog     http://127.0.0.1:$${MICROCRED_CATALOG_PORT:-8081}"
 	@echo "  issuer      http://127.0.0.1:$${MICROCRED_ISSUER_PORT:-8082}"
 	@echo "  revocation  http://127.0.0.1:$${MICROCRED_REVOCATION_PORT:-8083}"
-	@echo "  kafka       127.0.0.1:$(KAFKA_PORT)  (MICROCRED_KAFKA_BOOTSTRAP)"
+	@echo "  kafka       $$(source $(LOCAL)/common.sh && echo "$$KAFKA_BOOTSTRAP")  (MICROCRED_KAFKA_BOOTSTRAP)"
 	@echo "  redis       redis://127.0.0.1:$(REDIS_PORT)/0  (MICROCRED_REDIS_URL)"
 	@echo "  logs        var/log/   pid files var/run/   'make down' stops everything"
 
@@ -81,3 +84,6 @@ unit: venv ## unit tests only (no Kafka or Redis)
 
 test: venv lint ## lint, then every test against the real stack (started here if not running)
 	$(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests
+
+kafka3-check: venv ## 3-node Kafka: RF 3, min ISR 2, acks=all writes with one broker killed, rejoin
+	MICROCRED_KAFKA_NODES=3 $(LOCAL)/with-stack.sh $(PY) $(LOCAL)/kafka3_check.py

@@ -9,8 +9,33 @@ PY="${MICROCRED_PYTHON:-$ROOT/.venv/bin/python}"
 KAFKA_PORT="${MICROCRED_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${MICROCRED_KAFKA_CONTROLLER_PORT:-19093}"
 REDIS_PORT="${MICROCRED_REDIS_PORT:-16379}"
-KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+
+# One Kafka node (the default) or a 3-node cluster (every node broker and
+# controller). Node 1 always has the ports above; nodes 2 and 3 take the next
+# pairs (19094/19095, 19096/19097 by default) unless MICROCRED_KAFKA_PORT_<n>
+# and MICROCRED_KAFKA_CONTROLLER_PORT_<n> say otherwise.
+KAFKA_NODES="${MICROCRED_KAFKA_NODES:-1}"
+if [[ $KAFKA_NODES != 1 && $KAFKA_NODES != 3 ]]; then
+  echo "MICROCRED_KAFKA_NODES must be 1 or 3, not '$KAFKA_NODES'" >&2
+  exit 2
+fi
+KAFKA_NODE_IDS=()
+KAFKA_PORTS=()            # indexed by node id
+KAFKA_CONTROLLER_PORTS=() # indexed by node id
+KAFKA_BOOTSTRAP=""
+for ((n = 1; n <= KAFKA_NODES; n++)); do
+  port_var=MICROCRED_KAFKA_PORT controller_var=MICROCRED_KAFKA_CONTROLLER_PORT
+  if ((n > 1)); then port_var+="_$n" controller_var+="_$n"; fi
+  KAFKA_NODE_IDS+=("$n")
+  KAFKA_PORTS[n]="${!port_var:-$((KAFKA_PORT + 2 * (n - 1)))}"
+  KAFKA_CONTROLLER_PORTS[n]="${!controller_var:-$((KAFKA_CONTROLLER_PORT + 2 * (n - 1)))}"
+  KAFKA_BOOTSTRAP+="${KAFKA_BOOTSTRAP:+,}127.0.0.1:${KAFKA_PORTS[n]}"
+done
+unset n port_var controller_var
+# What the services give their topics: one replica per node (so 3 on the
+# cluster, where min.insync.replicas=2 lets acks=all survive one node down).
+KAFKA_REPLICATION_FACTOR=$KAFKA_NODES
 
 RUN_DIR="$VAR/run"
 LOG_DIR="$VAR/log"
@@ -30,6 +55,11 @@ pid_running() {
   printf '%s\n' "$pid"
 }
 
+# proc_gone PID: no such process any more (a zombie child of this shell counts as gone).
+proc_gone() {
+  [[ ! -e /proc/$1 ]] || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]
+}
+
 # stop_pid NAME PIDFILE PATTERN TIMEOUT_S: SIGTERM, wait, then SIGKILL.
 stop_pid() {
   local name=$1 pidfile=$2 pattern=$3 timeout=$4 pid i
@@ -40,17 +70,13 @@ stop_pid() {
   log "stopping $name (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   for ((i = 0; i < timeout * 10; i++)); do
-    [[ -e /proc/$pid ]] || break
-    # a zombie child of this shell counts as gone
-    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
+    proc_gone "$pid" && break
     sleep 0.1
   done
-  if [[ -e /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
+  if ! proc_gone "$pid"; then
     log "$name did not exit within ${timeout}s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    while [[ -e /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; do
-      sleep 0.1
-    done
+    until proc_gone "$pid"; do sleep 0.1; done
   fi
   rm -f "$pidfile"
 }

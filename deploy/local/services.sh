@@ -93,6 +93,8 @@ cmd_up() {
   port_busy "$KAFKA_PORT" || die "Kafka is not running on $KAFKA_BOOTSTRAP: run deploy/local/stack.sh up"
   port_busy "$REDIS_PORT" || die "Redis is not running on port $REDIS_PORT: run deploy/local/stack.sh up"
   export MICROCRED_KAFKA_BOOTSTRAP="${MICROCRED_KAFKA_BOOTSTRAP:-$KAFKA_BOOTSTRAP}"
+  # 3 on the 3-node cluster: the services create their topics with it.
+  export MICROCRED_KAFKA_REPLICATION_FACTOR="${MICROCRED_KAFKA_REPLICATION_FACTOR:-$KAFKA_REPLICATION_FACTOR}"
   export MICROCRED_REDIS_URL="${MICROCRED_REDIS_URL:-$REDIS_URL}"
   MICROCRED_MASTER_KEY="${MICROCRED_MASTER_KEY:-$(master_key)}"
   export MICROCRED_MASTER_KEY

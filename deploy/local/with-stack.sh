@@ -2,6 +2,7 @@
 # Runs a command against the local stack, starting Kafka and Redis first only
 # when they are not already running, and stopping again only what it started,
 # whatever the command's outcome. Exits with the command's status.
+# MICROCRED_KAFKA_NODES=3 uses (or starts) the 3-node Kafka cluster instead.
 #
 #   deploy/local/with-stack.sh .venv/bin/pytest -q tests
 set -euo pipefail
@@ -33,8 +34,10 @@ for part in redis kafka; do
 done
 
 export MICROCRED_KAFKA_BOOTSTRAP="${MICROCRED_KAFKA_BOOTSTRAP:-$KAFKA_BOOTSTRAP}"
+export MICROCRED_KAFKA_REPLICATION_FACTOR="${MICROCRED_KAFKA_REPLICATION_FACTOR:-$KAFKA_REPLICATION_FACTOR}"
 export MICROCRED_REDIS_URL="${MICROCRED_REDIS_URL:-$REDIS_URL}"
-log "MICROCRED_KAFKA_BOOTSTRAP=$MICROCRED_KAFKA_BOOTSTRAP MICROCRED_REDIS_URL=$MICROCRED_REDIS_URL"
+log "MICROCRED_KAFKA_BOOTSTRAP=$MICROCRED_KAFKA_BOOTSTRAP" \
+  "MICROCRED_KAFKA_REPLICATION_FACTOR=$MICROCRED_KAFKA_REPLICATION_FACTOR MICROCRED_REDIS_URL=$MICROCRED_REDIS_URL"
 rc=0
 "$@" || rc=$?
 exit "$rc"

@@ -26,8 +26,12 @@ LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 # `assessedAt` just before calling us); anything later has not happened yet.
 CLOCK_SKEW = timedelta(minutes=5)
 
-# An RFC 3339 date-time with its offset, as request bodies and events declare it.
-Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+# An RFC 3339 date-time with its offset, as request bodies declare it; the
+# range is checked after decoding (`utc_instant`), as the error needs the path.
+Timestamp = Annotated[
+    datetime,
+    msgspec.Meta(tz=True, description="RFC 3339 with an offset; 1900 to 9999 in UTC"),
+]
 
 
 class TimestampError(ValueError):

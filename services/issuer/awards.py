@@ -21,17 +21,21 @@ from services.issuer.domain.awarding import (
     award_credential,
     request_hash,
     subject_of,
+    valid_until,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.keys import ALLOCATOR, ISSUER_SETTINGS, SIGNER, STORE
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity
+from shared.durations import PeriodError
 from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
 from shared.kafka.topics import CREDENTIALS_ISSUED, topic_name
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.status_lists import PURPOSES, list_url
+from shared.timestamps import TimestampError, past_instant
+from shared.web.body import invalid_field
 from shared.web.metrics import OUTCOMES
 from shared.web.problems import Problem, problem_type
 
@@ -133,6 +137,28 @@ async def _signing_identity(
     return identity
 
 
+def _check_assessed_at(body: AwardIn, now: datetime) -> None:
+    if body.assessedAt is None:
+        return
+    try:
+        past_instant(body.assessedAt, now=now)
+    except TimestampError as error:
+        raise invalid_field("$.assessedAt", str(error)) from None
+
+
+def _check_validity(achievement: AchievementPublished, now: datetime) -> None:
+    # The catalog refuses such periods; one stored before it did must not
+    # cost status entries or a 500.
+    try:
+        valid_until(dict(achievement.achievement), now)
+    except PeriodError as error:
+        raise Problem(
+            409,
+            f"the achievement's validityPeriod is unusable: {error}",
+            title="Invalid achievement",
+        ) from None
+
+
 def _subject(body: AwardIn) -> Subject:
     try:
         return subject_of(body.recipient)
@@ -147,9 +173,13 @@ async def _issue(
     key: str | None,
     fingerprint: str | None = None,
 ) -> CredentialIssued:
+    now = datetime.now(UTC).replace(microsecond=0)
+    _check_assessed_at(body, now)
     achievement = await _achievement_for(app, tenant, body)
     identity = await _signing_identity(app, tenant, achievement)
-    subject = _subject(body)  # before any status entry is taken for it
+    # Everything that can refuse the award comes before any status entry is taken.
+    subject = _subject(body)
+    _check_validity(achievement, now)
     slots = await _slots(app, identity.did)
     credential = award_credential(
         body=body,
@@ -157,7 +187,7 @@ async def _issue(
         issuer_profile=identity.profile,
         achievement=dict(achievement.achievement),
         slots=[slot for slot, _ in slots],
-        now=datetime.now(UTC).replace(microsecond=0),
+        now=now,
     )
     assert identity.signing_key_id is not None
     signing_key = await app[SIGNER].signing_key(identity.signing_key_id, identity.did_document)

@@ -11,9 +11,21 @@ import calendar
 import re
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Annotated
+
+import msgspec
 
 # ISO 8601 §5.5.3.2 duration, restricted to calendar units (no time part).
 PERIOD_PATTERN = r"^P(?=\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?$"
+# A request member holding one: the form is checked when decoding, the length
+# by `check_period` afterwards (the 422 names the member's path).
+Period = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=PERIOD_PATTERN,
+        description="ISO 8601 years, months, days (P2Y, P18M, P1Y6M); at most 100 years",
+    ),
+]
 _PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 
 # The longest validity a credential may state, counted as

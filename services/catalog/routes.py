@@ -6,23 +6,38 @@ import uuid
 
 from aiohttp import web
 
-from services.catalog.domain import AchievementIn, achievement_document
+from services.catalog.domain import (
+    VALIDITY_PERIOD_PATH,
+    AchievementIn,
+    achievement_document,
+    check_definition,
+)
 from services.catalog.keys import CATALOG_SETTINGS, STORE
+from shared.durations import PeriodError
 from shared.events import AchievementPublished
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, topic_name
 from shared.replica_wait import wait_for_record
 from shared.service import PRODUCER
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, json_response
+from shared.web.body import decode_body, invalid_field, json_response
 from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
 
 
+async def _definition(request: web.Request) -> AchievementIn:
+    body = await decode_body(request, AchievementIn)
+    try:
+        check_definition(body)
+    except PeriodError as error:
+        raise invalid_field(VALIDITY_PERIOD_PATH, str(error)) from None
+    return body
+
+
 @routes.post("/achievements")
 async def create_achievement(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
-    body = await decode_body(request, AchievementIn)
+    body = await _definition(request)
     store = request.app[STORE]
     # A just-created issuer's profile may still be on its way through Kafka.
     owner = await wait_for_record(lambda: store.issuer_tenant(body.issuerDid))

@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.credentials.jws import sign_jws
+from shared.credentials.keys import generate_ed25519
 from shared.durations import add_period
 from shared.events import (
     AchievementPublished,
@@ -195,3 +197,28 @@ async def test_an_assessment_event_out_of_range_is_a_dead_letter(
     assert issued.credential_ldp is not None
     subject = issued.credential_ldp["credentialSubject"]
     assert isinstance(subject, dict) and subject["activityEndDate"] == "2026-11-20T09:00:00Z"
+
+
+async def test_a_presentation_jwt_with_an_absurd_iat_is_refused_not_a_500(api: Api) -> None:
+    holder = generate_ed25519()
+    did = holder.kid.partition("#")[0]  # a did:key: the verifier resolves it itself
+    claims = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiablePresentation"],
+        "holder": did,
+        "iss": did,
+        "nonce": "c-1",
+        "aud": "verifier.example",
+        "iat": -1e20,
+    }
+    status, report = await api.call(
+        "POST",
+        f"{api.stack.url('verifier')}/presentations/verify",
+        json={
+            "verifiablePresentation": sign_jws(claims, holder, "vp+jwt"),
+            "options": {"challenge": "c-1", "domain": "verifier.example"},
+        },
+    )
+    assert status == 400, report
+    assert report["verified"] is False
+    assert "iat" in str(report["problemDetails"]), report

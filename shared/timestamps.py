@@ -56,8 +56,10 @@ def past_instant(moment: datetime, *, now: datetime, skew: timedelta = CLOCK_SKE
     """`utc_instant(moment)`, also refusing a moment more than `skew` after `now`."""
     instant = utc_instant(moment)
     if instant - now > skew:  # subtraction, not now + skew: never overflows
+        minutes = f"{skew.total_seconds() / 60:g}"
         raise TimestampError(
-            f"{moment.isoformat()} is in the future (more than {skew} after the server's clock)"
+            f"{moment.isoformat()} is in the future "
+            f"(more than {minutes} minutes after the server's clock)"
         )
     return instant
 

@@ -29,6 +29,16 @@ class DomainError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extra: dict[str, object] = {}
+
+
+class InvalidField(DomainError):
+    """One request member is unusable: names its path (`$.a.b`), like a
+    schema error of the body (`shared.web.body.validation_error`)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{message} at {path}")
+        self.extra = {"errors": [{"path": path, "message": message}]}
 
 
 class NotFound(DomainError):

@@ -12,7 +12,7 @@ from shared.credentials.builders import (
     build_alignment,
     build_result_description,
 )
-from shared.durations import PERIOD_PATTERN
+from shared.durations import Period, check_period
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Threshold = Annotated[float, msgspec.Meta(gt=0, le=1)]
@@ -45,7 +45,7 @@ class MicroCredentialIn(msgspec.Struct, forbid_unknown_fields=True):
     prerequisites: str | None = None
     supervisedAssessment: bool | None = None
     identityVerified: bool | None = None
-    validityPeriod: Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN)] | None = None
+    validityPeriod: Period | None = None
     furtherInformation: str | None = None
 
 
@@ -64,6 +64,16 @@ class AchievementIn(msgspec.Struct, forbid_unknown_fields=True):
     image: str | None = None
     version: str | None = None
     microCredential: MicroCredentialIn | None = None
+
+
+VALIDITY_PERIOD_PATH = "$.microCredential.validityPeriod"
+
+
+def check_definition(body: AchievementIn) -> None:
+    """The rule the schema cannot state: `validityPeriod` at most 100 years
+    (shared.durations); PeriodError otherwise."""
+    if body.microCredential is not None and body.microCredential.validityPeriod is not None:
+        check_period(body.microCredential.validityPeriod)
 
 
 def _terms(extension: MicroCredentialIn | None) -> MicroCredentialTerms | None:

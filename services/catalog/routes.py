@@ -5,18 +5,28 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, STORE
-from services.catalog.domain import AchievementIn
+from services.catalog.domain import VALIDITY_PERIOD_PATH, AchievementIn, check_definition
+from shared.durations import PeriodError
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, idempotency_key, json_response
+from shared.web.body import decode_body, idempotency_key, invalid_field, json_response
 from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
 
 
+async def _definition(request: web.Request) -> AchievementIn:
+    body = await decode_body(request, AchievementIn)
+    try:
+        check_definition(body)
+    except PeriodError as error:
+        raise invalid_field(VALIDITY_PERIOD_PATH, str(error)) from None
+    return body
+
+
 @routes.post("/achievements")
 async def create_achievement(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
-    body = await decode_body(request, AchievementIn)
+    body = await _definition(request)
     key = idempotency_key(request)
     event, created = await request.app[ACHIEVEMENTS].define(tenant, body, key)
     return json_response(

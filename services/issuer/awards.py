@@ -20,11 +20,13 @@ from services.issuer.domain.awarding import (
     Subject,
     award_credential,
     subject_of,
+    valid_until,
 )
 from services.issuer.domain.errors import (
     AchievementNotFound,
     AchievementRetired,
     BelowThreshold,
+    InvalidAchievement,
     InvalidRecipient,
     InvalidScore,
     IssuerUnavailable,
@@ -32,12 +34,15 @@ from services.issuer.domain.errors import (
 from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
+from shared.durations import PeriodError
+from shared.errors import InvalidField
 from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 from shared.status_lists import PURPOSES, list_url
+from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
 
 _log = get_logger("issuer.awards")
@@ -126,9 +131,13 @@ class Issuance:
     async def _issue(
         self, tenant: str, body: AwardIn, key: str | None, request: str | None
     ) -> CredentialIssued:
+        now = datetime.now(UTC).replace(microsecond=0)
+        _check_assessed_at(body, now)
         achievement = await self._achievement_for(tenant, body)
         identity = await self._signing_identity(tenant, achievement)
-        subject = _subject(body)  # before any status entry is taken for it
+        # Everything that can refuse the award comes before any status entry is taken.
+        subject = _subject(body)
+        _check_validity(achievement, now)
         allocations = await self._allocate(identity.did)
         entries = [self._entry(allocation) for allocation in allocations]
         credential = award_credential(
@@ -137,7 +146,7 @@ class Issuance:
             issuer_profile=identity.profile,
             achievement=dict(achievement.achievement),
             entries=entries,
-            now=datetime.now(UTC).replace(microsecond=0),
+            now=now,
         )
         assert identity.signing_key_id is not None
         signing_key = await self.signer.signing_key(identity.signing_key_id, identity.did_document)
@@ -167,3 +176,21 @@ def _subject(body: AwardIn) -> Subject:
         return subject_of(body.recipient)
     except RecipientError as error:
         raise InvalidRecipient(str(error)) from None
+
+
+def _check_assessed_at(body: AwardIn, now: datetime) -> None:
+    if body.assessedAt is None:
+        return
+    try:
+        past_instant(body.assessedAt, now=now)
+    except TimestampError as error:
+        raise InvalidField("$.assessedAt", str(error)) from None
+
+
+def _check_validity(achievement: AchievementPublished, now: datetime) -> None:
+    # The catalog refuses such periods; one stored before it did must not
+    # cost status entries or a 500.
+    try:
+        valid_until(dict(achievement.achievement), now)
+    except PeriodError as error:
+        raise InvalidAchievement(f"the achievement's validityPeriod is unusable: {error}") from None

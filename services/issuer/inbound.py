@@ -5,7 +5,8 @@ the mastery gate, status allocation, signing, `credentials.issued`. The
 event's idempotency key (or else its id) makes a redelivered record return
 the first credential instead of a second one (invariant 6). A record that can
 never become a credential (score below the threshold, unknown achievement,
-bad recipient) goes to `issuer.assessments.dlq` with the reason, where the
+bad recipient, `assessed_at` without an offset, outside 1900-9999 UTC or in
+the future) goes to `issuer.assessments.dlq` with the reason, where the
 institution's system reads its rejections (invariant 8).
 
 Producers are authenticated by Kafka itself (SASL and ACLs in production, one
@@ -15,7 +16,6 @@ principal per tenant); the `tenant` in the event must be the producer's.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 import msgspec
 from aiokafka.structs import ConsumerRecord
@@ -26,6 +26,7 @@ from shared.errors import DomainError
 from shared.events import AssessmentPassed, Event, PoisonMessage
 from shared.kafka.consumer import Handler
 from shared.logging import get_logger
+from shared.timestamps import TimestampError, parse_timestamp
 
 _log = get_logger("issuer.inbound")
 
@@ -33,9 +34,12 @@ _log = get_logger("issuer.inbound")
 def _award_request(event: AssessmentPassed) -> AwardIn:
     try:
         recipient = msgspec.convert(event.learner, RecipientIn)
-        assessed = datetime.fromisoformat(event.assessed_at) if event.assessed_at else None
-    except (msgspec.ValidationError, ValueError) as error:
-        raise PoisonMessage(f"invalid learner or assessedAt: {error}") from None
+    except msgspec.ValidationError as error:
+        raise PoisonMessage(f"invalid learner: {error}") from None
+    try:
+        assessed = parse_timestamp(event.assessed_at) if event.assessed_at else None
+    except TimestampError as error:
+        raise PoisonMessage(f"invalid assessed_at: {error}") from None
     return AwardIn(
         achievementId=event.achievement_id,
         recipient=recipient,

@@ -32,6 +32,7 @@ OPENAPI = document(
                     "201": "Issued: {credentialId, jwt, credential}",
                     "200": "A retry with the same Idempotency-Key: the first credential",
                     "404": "No such achievement for this tenant",
+                    "409": "The achievement is retired or unusable, or its issuer cannot sign",
                     "422": "Score below the mastery threshold, invalid input, or a reused key",
                     "503": "Rebuilding state from Kafka; retry",
                 },

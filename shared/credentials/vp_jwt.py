@@ -154,11 +154,20 @@ def _check_lifetime(payload: dict[str, Any], now: datetime, skew: timedelta) -> 
             raise ProofError("presentation_not_yet_valid", f"JWT {name} is in the future", name)
 
 
+def _created(issued: float | None) -> str | None:
+    """The proof's ``created`` from ``iat``; a NumericDate no datetime holds is malformed."""
+    if issued is None:
+        return None
+    try:
+        return datetime.fromtimestamp(issued, UTC).isoformat()
+    except (OverflowError, OSError, ValueError) as exc:  # e.g. iat = -1e20
+        raise ProofError("malformed_jwt", "JWT iat is out of range", "iat") from exc
+
+
 def _jwt_proof(
     header: dict[str, Any], payload: dict[str, Any], alg: str, holder: str
 ) -> VerifiedProof:
-    issued = _numeric(payload, "iat")
-    created = datetime.fromtimestamp(issued, UTC).isoformat() if issued is not None else None
+    created = _created(_numeric(payload, "iat"))
     nonces = _string_claim(payload, "nonce")
     return VerifiedProof(
         verification_method=kid_method_id(header["kid"], holder) if "kid" in header else holder,

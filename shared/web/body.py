@@ -2,7 +2,8 @@
 
 `read_json` enforces content type (415), size (413) and syntax (400);
 `decode_body` converts the parsed value into a msgspec Struct (422 with the
-failing path). Responses are serialised with orjson.
+failing path; `invalid_field` gives the same answer for rules checked after
+decoding). Responses are serialised with orjson.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import msgspec
 import orjson
 from aiohttp import web
 
-from shared.web.problems import Problem
+from shared.errors import InvalidField
+from shared.web.problems import Problem, domain_problem
 
 T = TypeVar("T")
 JSON_TYPES = frozenset({"application/json"})
@@ -61,18 +63,17 @@ async def read_json(request: web.Request, *, limit: int | None = None) -> object
         raise Problem(400, f"The request body is not valid JSON: {exc}") from None
 
 
+def invalid_field(path: str, message: str) -> Problem:
+    """A 422 problem naming the request member at `path` (`$.a.b`) and what is wrong."""
+    return domain_problem(InvalidField(path, message))
+
+
 def validation_error(exc: msgspec.ValidationError) -> Problem:
     """A 422 problem from msgspec's message ("Expected `int`, got `str` - at `$.a`")."""
     message, sep, path = str(exc).rpartition(" - at `")
     if not sep:
         message, path = str(exc), "$`"
-    path = path.rstrip("`")
-    return Problem(
-        422,
-        f"{message} at {path}",
-        title="Unprocessable Content",
-        extra={"errors": [{"path": path, "message": message}]},
-    )
+    return invalid_field(path.rstrip("`"), message)
 
 
 def convert(value: object, type_: type[T]) -> T:

@@ -113,7 +113,9 @@ def domain_problem(error: DomainError) -> Problem:
     """The one mapping of domain errors to HTTP (the error class says how)."""
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if error.transient else None
     kind = problem_type(error.problem) if error.problem else "about:blank"
-    return Problem(error.status, error.detail, title=error.title, type=kind, headers=headers)
+    return Problem(
+        error.status, error.detail, title=error.title, type=kind, extra=error.extra, headers=headers
+    )
 
 
 def unavailable(request: web.Request) -> Problem:

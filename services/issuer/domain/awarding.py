@@ -15,6 +15,7 @@ from shared.credentials.recipients import hash_identity
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
 from shared.events import StatusEntryRef
+from shared.timestamps import Timestamp
 
 Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
@@ -32,7 +33,7 @@ class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
     recipient: RecipientIn
     score: float
     maxScore: Annotated[float, msgspec.Meta(gt=0)] = 100.0
-    assessedAt: datetime | None = None
+    assessedAt: Timestamp | None = None  # and not in the future: awards.py checks
 
 
 class RecipientError(ValueError):
@@ -68,6 +69,12 @@ def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
     return None, [dict(hash_identity(recipient.studentId, identity_type="sisSourcedId"))]
 
 
+def valid_until(achievement: dict[str, Any], start: datetime) -> datetime | None:
+    """When an award made at `start` expires (None: never); PeriodError for a
+    stored `validityPeriod` over the limit (see shared.durations)."""
+    return add_period(start, achievement.get("validityPeriod"))
+
+
 def award_credential(
     *,
     body: AwardIn,
@@ -89,7 +96,7 @@ def award_credential(
         issuer=issuer_profile,
         achievement=achievement,
         valid_from=now,
-        valid_until=add_period(now, achievement.get("validityPeriod")),
+        valid_until=valid_until(achievement, now),
         awarded_date=now,
         subject_id=subject.id,
         identifiers=subject.identifiers,

@@ -38,3 +38,10 @@ class IssuerNotFound(NotFound):
 
 class CredentialNotFound(NotFound):
     title = "Credential not found"
+
+
+class InvalidAchievement(Conflict):
+    """A stored definition the catalog refuses today (e.g. a validity period
+    over the limit, stored before the limit existed)."""
+
+    title = "Invalid achievement"

@@ -262,6 +262,14 @@ async def test_lifetime() -> None:
     assert (await _error(odd)).code == "malformed_jwt"
 
 
+@pytest.mark.parametrize("iat", [-1e20, -(10**18), -62135596801])
+async def test_an_iat_no_date_can_hold_is_malformed_not_an_overflow(iat: float) -> None:
+    holder = generate_ed25519()
+    ancient = sign_jws(_claims(holder, iat=iat), holder, "vp+jwt")
+    error = await _error(ancient)
+    assert (error.code, error.path) == ("malformed_jwt", "iat")
+
+
 async def test_malformed_payloads() -> None:
     holder = generate_ed25519()
     not_vp = sign_jws(_claims(holder, type=["VerifiableCredential"]), holder, "vp+jwt")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from services.catalog.domain import AchievementIn, achievement_document
+from services.catalog.domain import AchievementIn, achievement_document, check_definition
 from shared.credentials.jsonld import expand
 from shared.credentials.model import check_achievement
+from shared.durations import PeriodError
 
 BODY = {
     "issuerDid": "did:key:z6MkexampleIssuer",
@@ -74,3 +75,25 @@ def test_validity_periods_must_be_calendar_durations(period: str) -> None:
     body = {**BODY, "microCredential": {"validityPeriod": period}}
     with pytest.raises(msgspec.ValidationError):
         msgspec.convert(body, AchievementIn)
+
+
+@pytest.mark.parametrize("period", ["P100Y", "P1200M", "P36525D"])
+def test_a_validity_of_up_to_100_years_is_accepted(period: str) -> None:
+    body = msgspec.convert({**BODY, "microCredential": {"validityPeriod": period}}, AchievementIn)
+    check_definition(body)
+
+
+@pytest.mark.parametrize(
+    "period", ["P101Y", "P1201M", "P36526D", "P9999999Y", "P" + "9" * 30 + "Y"]
+)
+def test_a_validity_over_100_years_is_refused(period: str) -> None:
+    body = msgspec.convert({**BODY, "microCredential": {"validityPeriod": period}}, AchievementIn)
+    with pytest.raises(PeriodError, match="longer than 100 years"):
+        check_definition(body)
+
+
+def test_no_validity_period_needs_no_check() -> None:
+    check_definition(msgspec.convert({**BODY, "microCredential": {}}, AchievementIn))
+    check_definition(
+        msgspec.convert({k: v for k, v in BODY.items() if k != "microCredential"}, AchievementIn)
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
+import msgspec
 import pytest
 
 from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
@@ -13,11 +14,12 @@ from services.issuer.domain.awarding import (
     RecipientIn,
     award_credential,
     subject_of,
+    valid_until,
 )
 from shared.credentials.builders import build_profile
 from shared.credentials.model import check_credential
 from shared.credentials.recipients import matches_identity
-from shared.durations import add_period
+from shared.durations import PeriodError, add_period
 from shared.events import StatusEntryRef
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -120,3 +122,37 @@ def test_a_validity_period_sets_valid_until() -> None:
 )
 def test_validity_periods(start: datetime, period: object, expected: datetime | None) -> None:
     assert add_period(start, period) == expected
+
+
+def test_an_assessment_time_becomes_the_activity_end_in_utc() -> None:
+    body = AwardIn(
+        achievementId="https://catalog.example/achievements/1",
+        recipient=RecipientIn(id="did:example:learner"),
+        score=95,
+        assessedAt=datetime(2026, 11, 20, 10, tzinfo=timezone(timedelta(hours=1))),
+    )
+    credential = award_credential(
+        body=body,
+        subject=subject_of(body.recipient),
+        issuer_profile=ISSUER,
+        achievement=achievement(),
+        entries=ENTRIES,
+        now=NOW,
+    )
+    assert credential["credentialSubject"]["activityEndDate"] == "2026-11-20T09:00:00Z"
+
+
+@pytest.mark.parametrize("assessed_at", ["2026-11-20T10:00:00", "2026-11-20", "noon"])
+def test_an_assessment_time_needs_an_offset(assessed_at: str) -> None:
+    body = {"achievementId": "a", "recipient": {"id": "did:example:1"}, "score": 95}
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.assessedAt"):
+        msgspec.convert({**body, "assessedAt": assessed_at}, AwardIn)
+
+
+def test_a_stored_period_over_the_limit_is_an_error_not_an_overflow() -> None:
+    assert valid_until(achievement(validityPeriod="P100Y"), NOW) == datetime(
+        2126, 11, 28, 12, tzinfo=UTC
+    )
+    for period in ("P9999999Y", "P9999999999999999999Y"):
+        with pytest.raises(PeriodError):
+            valid_until(achievement(validityPeriod=period), NOW)

@@ -23,9 +23,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from openbadgeslib.ob3.ldp import OB3LdpVerifier, verify_data_integrity_proof
 
+from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity, verify_data_integrity
 from shared.credentials.dids import DidResolver
-from shared.credentials.keys import generate_ed25519
 
 
 def credential(issuer: str) -> dict[str, Any]:

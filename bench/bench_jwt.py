@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from shared.credentials.crypto_keys import b64url_decode, generate_ed25519
 from shared.credentials.dids import DidResolver, did_key_for
 from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
-from shared.credentials.keys import b64url_decode, generate_ed25519
 
 
 def sample_credential(issuer: str) -> dict[str, object]:

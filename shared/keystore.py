@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shared.credentials.keys import public_key_to_jwk
+from shared.credentials.crypto_keys import public_key_to_jwk
 from shared.events import utc_now
 from shared.settings import SettingsError, env_str, env_var
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.credentials.crypto_keys import SigningKey
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import did_key_document, did_key_for
 from shared.credentials.jwt import sign_vc_jwt
-from shared.credentials.keys import SigningKey
 from shared.keystore import KeyStore
 
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import orjson
 import redis.asyncio as redis
 
-from shared.credentials.keys import SigningKey
+from shared.credentials.crypto_keys import SigningKey
 from shared.events import IssuerProfilePublished
 from shared.keystore import KeyStore
 from shared.redis_keys import ISSUER_SLUGS, ISSUERS, redis_key

@@ -25,9 +25,9 @@ import msgspec
 import orjson
 
 from services.verifier.verification import Verifier
+from shared.credentials.crypto_keys import b64url_decode
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError, ShapeError
-from shared.credentials.keys import b64url_decode
 from shared.credentials.presentations import (
     HOLDER_BINDING,
     holder_binding_check,

@@ -35,9 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode
 from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
-from .keys import PublicKey, SigningKey, b58decode, b58encode
 
 PROOF_TYPE = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"

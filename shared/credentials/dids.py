@@ -15,8 +15,7 @@ from urllib.parse import unquote
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .errors import CredentialError, DidError
-from .keys import (
+from .crypto_keys import (
     PublicKey,
     b58decode,
     b64url_decode,
@@ -27,6 +26,7 @@ from .keys import (
     public_key_multibase,
     public_key_to_jwk,
 )
+from .errors import CredentialError, DidError
 
 FetchJson = Callable[[str], Awaitable[dict[str, Any]]]
 

@@ -37,9 +37,7 @@ from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import CompactSignature, JWSRegistry
 
-from .dids import DidResolver, split_did_url
-from .errors import CredentialError, ProofError
-from .keys import (
+from .crypto_keys import (
     PrivateKey,
     PublicKey,
     SigningKey,
@@ -49,6 +47,8 @@ from .keys import (
     public_key_from_jwk,
     public_key_to_jwk,
 )
+from .dids import DidResolver, split_did_url
+from .errors import CredentialError, ProofError
 
 ALLOWED_ALGS = frozenset({"EdDSA", "ES256", "RS256"})
 MAX_TOKEN_LENGTH = 2 * 1024 * 1024

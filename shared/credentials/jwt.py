@@ -16,10 +16,10 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from .crypto_keys import SigningKey
 from .dids import DidResolver
 from .errors import CredentialError, ProofError
 from .jws import open_jws, peek_jws, sign_jws, verify_jws_signature
-from .keys import SigningKey
 
 VC_JWT_TYP = "vc+jwt"
 # typ values seen in the wild for credentials; anything else (vp+jwt, at+jwt...) is refused.

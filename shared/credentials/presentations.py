@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from .crypto_keys import SigningKey
 from .data_integrity import (
     KeyResolver,
     proof_entries,
@@ -34,7 +35,6 @@ from .data_integrity import (
 from .dids import DidResolver
 from .errors import ProofError
 from .jsonld import ContextRegistry, JsonDoc
-from .keys import SigningKey
 from .legacy_proofs import is_legacy_proof, verify_legacy_proof
 from .report import CheckResult
 from .vp_jwt import VP_ENVELOPE_TYPE, verify_vp_jwt

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .crypto_keys import SigningKey
 from .data_integrity import VerifiedProof
 from .dids import DidResolver
 from .errors import ProofError, ShapeError
 from .jsonld import JsonDoc
 from .jws import kid_method_id, open_jws, sign_jws, verify_jws_signature
-from .keys import SigningKey
 from .vp_model import (
     PRESENTATION_PURPOSE,
     VC_V2_CONTEXT,

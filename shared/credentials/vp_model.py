@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .crypto_keys import SigningKey
 from .data_integrity import VerifiedProof
 from .errors import ProofError, ShapeError
 from .jsonld import JsonDoc
-from .keys import SigningKey
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 PRESENTATION_PURPOSE = "authentication"

@@ -15,8 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jws import sign_jws
-from shared.credentials.keys import generate_ed25519
 from shared.durations import add_period
 from shared.events import (
     AchievementPublished,

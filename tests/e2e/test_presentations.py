@@ -13,8 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.credentials.crypto_keys import SigningKey, generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity
-from shared.credentials.keys import SigningKey, generate_ed25519
 from shared.credentials.presentations import build_presentation, sign_presentation
 from shared.credentials.vp_jwt import enveloped_presentation, sign_vp_jwt
 from tests.e2e.client import Api, check, until

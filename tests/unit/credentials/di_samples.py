@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.credentials.keys import PublicKey, SigningKey, generate_ed25519
+from shared.credentials.crypto_keys import PublicKey, SigningKey, generate_ed25519
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"

@@ -13,6 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.credentials.crypto_keys import (
+    SigningKey,
+    b58decode,
+    b58encode,
+    generate_ed25519,
+    generate_p256,
+    public_key_from_multibase,
+    public_key_multibase,
+)
 from shared.credentials.data_integrity import (
     VerifiedProof,
     _verify_signature,
@@ -23,15 +32,6 @@ from shared.credentials.data_integrity import (
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import ContextError, CredentialError, DidError, ProofError
 from shared.credentials.jsonld import default_registry
-from shared.credentials.keys import (
-    SigningKey,
-    b58decode,
-    b58encode,
-    generate_ed25519,
-    generate_p256,
-    public_key_from_multibase,
-    public_key_multibase,
-)
 from tests.unit.credentials.di_samples import (
     CREATED,
     StaticResolver,

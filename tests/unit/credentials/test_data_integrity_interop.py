@@ -20,10 +20,10 @@ from openbadgeslib.ob3.credential import OpenBadgeCredential
 from openbadgeslib.ob3.ldp import OB3LdpSigner, OB3LdpVerifier, add_data_integrity_proof
 from openbadgeslib.ob3.verifier import OB3VerificationError
 
+from shared.credentials.crypto_keys import SigningKey, b58decode, b58encode, generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity, verify_data_integrity
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError
-from shared.credentials.keys import SigningKey, b58decode, b58encode, generate_ed25519
 from tests.unit.credentials.di_samples import did_of, fresh_badge, mutate
 
 CREATED = datetime(2025, 4, 2, 8, 0, tzinfo=UTC)

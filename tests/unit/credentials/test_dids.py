@@ -8,6 +8,14 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from shared.credentials.crypto_keys import (
+    b58encode,
+    b64url_encode,
+    generate_ed25519,
+    generate_p256,
+    public_key_multibase,
+    public_key_to_jwk,
+)
 from shared.credentials.dids import (
     DidResolver,
     did_jwk_document,
@@ -17,14 +25,6 @@ from shared.credentials.dids import (
     did_web_url,
 )
 from shared.credentials.errors import DidError
-from shared.credentials.keys import (
-    b58encode,
-    b64url_encode,
-    generate_ed25519,
-    generate_p256,
-    public_key_multibase,
-    public_key_to_jwk,
-)
 
 SPEC_DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp"
 

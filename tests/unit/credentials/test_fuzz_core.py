@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.credentials.builders import build_achievement, build_credential, build_profile
+from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError
 from shared.credentials.json_schema import validate_schema
 from shared.credentials.jwt import sign_vc_jwt
-from shared.credentials.keys import generate_ed25519
 from shared.credentials.model import check_credential
 from shared.credentials.presentations import verify_any_presentation
 from shared.credentials.status_list import status_entry

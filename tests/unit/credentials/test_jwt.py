@@ -14,10 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
 
-from shared.credentials.dids import DidResolver, did_jwk_for, did_key_for
-from shared.credentials.errors import ProofError
-from shared.credentials.jwt import peek_vc_jwt, sign_vc_jwt, vc_jwt_claims, verify_vc_jwt
-from shared.credentials.keys import (
+from shared.credentials.crypto_keys import (
     SigningKey,
     b64url_encode,
     generate_ed25519,
@@ -25,6 +22,9 @@ from shared.credentials.keys import (
     public_key_multibase,
     public_key_to_jwk,
 )
+from shared.credentials.dids import DidResolver, did_jwk_for, did_key_for
+from shared.credentials.errors import ProofError
+from shared.credentials.jwt import peek_vc_jwt, sign_vc_jwt, vc_jwt_claims, verify_vc_jwt
 from tests.unit.credentials.vc_samples import NOW, iso, ob3_credential
 
 

@@ -13,10 +13,10 @@ from openbadgeslib.ob3 import (
     did_key_from_pem,
 )
 
+from shared.credentials.crypto_keys import SigningKey, generate_ed25519, generate_p256
 from shared.credentials.dids import DidResolver, did_key_for
 from shared.credentials.errors import ProofError
 from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
-from shared.credentials.keys import SigningKey, generate_ed25519, generate_p256
 from tests.unit.credentials.vc_samples import NOW, ob3_credential
 
 KINDS = {"EdDSA": generate_ed25519, "ES256": generate_p256}

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.credentials.crypto_keys import SigningKey, generate_ed25519, generate_p256
 from shared.credentials.dids import DidResolver, did_key_for
 from shared.credentials.errors import ProofError
 from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
-from shared.credentials.keys import SigningKey, generate_ed25519, generate_p256
 from tests.unit.credentials.vc_samples import iso, ob3_credential
 
 KEYS = [generate_ed25519(), generate_p256()]

@@ -10,8 +10,8 @@ from typing import Any
 import didkit
 import pytest
 
+from shared.credentials.crypto_keys import b58decode, b58encode
 from shared.credentials.errors import ContextError, CredentialError, ProofError
-from shared.credentials.keys import b58decode, b58encode
 from shared.credentials.legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
 from tests.unit.credentials.di_samples import VC2, mutate
 

@@ -8,11 +8,11 @@ from typing import Any
 import didkit
 import pytest
 
+from shared.credentials.crypto_keys import SigningKey, generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity, verify_data_integrity
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import ContextError, CredentialError, ProofError, ShapeError
 from shared.credentials.jwt import sign_vc_jwt
-from shared.credentials.keys import SigningKey, generate_ed25519
 from shared.credentials.presentations import (
     build_presentation,
     sign_presentation,

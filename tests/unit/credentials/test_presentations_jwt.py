@@ -12,17 +12,17 @@ import didkit
 import jwt as pyjwt
 import pytest
 
-from shared.credentials.data_integrity import sign_data_integrity
-from shared.credentials.dids import DidResolver, did_key_document
-from shared.credentials.errors import CredentialError, ProofError, ShapeError
-from shared.credentials.jws import sign_jws
-from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
-from shared.credentials.keys import (
+from shared.credentials.crypto_keys import (
     SigningKey,
     generate_ed25519,
     generate_p256,
     public_key_to_jwk,
 )
+from shared.credentials.data_integrity import sign_data_integrity
+from shared.credentials.dids import DidResolver, did_key_document
+from shared.credentials.errors import CredentialError, ProofError, ShapeError
+from shared.credentials.jws import sign_jws
+from shared.credentials.jwt import sign_vc_jwt, verify_vc_jwt
 from shared.credentials.presentations import (
     build_presentation,
     holder_binding_check,

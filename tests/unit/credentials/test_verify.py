@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from shared.credentials.crypto_keys import SigningKey, b64url_encode, generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver, did_key_for
 from shared.credentials.jwt import sign_vc_jwt
-from shared.credentials.keys import SigningKey, b64url_encode, generate_ed25519
 from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.status_list import (
     BitstringStatusList,

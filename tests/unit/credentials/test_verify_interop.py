@@ -15,8 +15,8 @@ from openbadgeslib.ob3 import (
     status_entry,
 )
 
+from shared.credentials.crypto_keys import SigningKey, generate_ed25519
 from shared.credentials.dids import DidResolver, did_key_for
-from shared.credentials.keys import SigningKey, generate_ed25519
 from shared.credentials.report import VerificationReport
 from shared.credentials.verify import verify_credential
 

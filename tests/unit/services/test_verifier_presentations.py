@@ -17,11 +17,11 @@ from services.verifier.presentations import (
 )
 from services.verifier.replica import Replica
 from services.verifier.verification import Verifier
+from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver, did_key_document
 from shared.credentials.jws import sign_jws
 from shared.credentials.jwt import sign_vc_jwt
-from shared.credentials.keys import generate_ed25519
 from shared.credentials.presentations import build_presentation, sign_presentation
 from shared.credentials.vp_jwt import enveloped_presentation, sign_vp_jwt
 from shared.events import AchievementPublished, IssuerProfilePublished

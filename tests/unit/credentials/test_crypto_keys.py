@@ -8,8 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.credentials.errors import CredentialError
-from shared.credentials.keys import (
+from shared.credentials.crypto_keys import (
     SigningKey,
     b58decode,
     b58encode,
@@ -21,6 +20,7 @@ from shared.credentials.keys import (
     public_key_multibase,
     public_key_to_jwk,
 )
+from shared.credentials.errors import CredentialError
 
 # did:key v0.7 specification test vectors (Multikey value and the same key as JWK).
 ED25519_VECTOR = (

@@ -16,11 +16,11 @@ publishes (`still_current`), so a wipe while it signed cannot slip through.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 import redis.asyncio as redis
 
 from shared.errors import Rebuilding
+from shared.events import StatusEntryRef
 from shared.redis_keys import (
     STATUS_ALLOC,
     STATUS_ALLOC_COUNT,
@@ -30,7 +30,7 @@ from shared.redis_keys import (
     replayed_key,
 )
 from shared.redis_scripts import ADVANCE_LIST, CLAIM_STATUS_INDEX, NOT_REPLAYED, RAISE_TO
-from shared.status_lists import LIST_SIZE, list_id_for, parse_list_id
+from shared.status_lists import LIST_SIZE, PURPOSES, list_id_for, list_url, parse_list_id
 
 # Open the next list once half the entries are taken: random probing stays
 # cheap and every list keeps a large anonymity set.
@@ -38,18 +38,11 @@ FILL_LIMIT = LIST_SIZE // 2
 CANDIDATES_PER_TRY = 16
 
 
-@dataclass(frozen=True)
-class Allocation:
-    purpose: str
-    list_id: str
-    index: int
-    generation: str
-
-
 class StatusAllocator:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, status_base_url: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._base_url = status_base_url
         self._claim = client.register_script(CLAIM_STATUS_INDEX)
         self._raise_to = client.register_script(RAISE_TO)
         self._advance = client.register_script(ADVANCE_LIST)
@@ -57,24 +50,34 @@ class StatusAllocator:
     def _state_keys(self) -> list[str]:
         return [generation_key(self._prefix), replayed_key(self._prefix)]
 
-    async def allocate(self, issuer_did: str, purpose: str) -> Allocation:
-        """A free index; raises `Rebuilding` until the bitmaps are complete."""
+    async def entries(self, issuer_did: str) -> tuple[list[StatusEntryRef], str]:
+        """A free entry for each purpose (Bitstring Status List v1.0 §2.1: one
+        entry per purpose), and the state generation they were claimed in."""
+        claimed = [await self.allocate(issuer_did, purpose) for purpose in PURPOSES]
+        generations = {generation for _, generation in claimed}
+        if len(generations) != 1:  # a wipe between two claims
+            raise Rebuilding()
+        return [entry for entry, _ in claimed], generations.pop()
+
+    async def allocate(self, issuer_did: str, purpose: str) -> tuple[StatusEntryRef, str]:
+        """A free entry and its generation; `Rebuilding` until the bitmaps are complete."""
         number = await self._current_list(issuer_did, purpose)
         while True:
             list_id = list_id_for(issuer_did, purpose, number)
             claimed = await self._claim_in(list_id)
             if claimed is not None:
                 index, generation = claimed
-                return Allocation(purpose, list_id, index, generation)
+                url = list_url(self._base_url, list_id)
+                entry = StatusEntryRef(purpose=purpose, list_id=list_id, list_url=url, index=index)
+                return entry, generation
             number = await self._advance_list(issuer_did, purpose, number)
 
-    async def still_current(self, allocations: list[Allocation]) -> None:
-        """Raise `Rebuilding` unless the claims' generation is still the
-        replayed one (no wipe since they were made)."""
-        generation, replayed = await self._redis.mget(self._state_keys())
-        for allocation in allocations:
-            if generation != replayed or generation != allocation.generation.encode():
-                raise Rebuilding()
+    async def still_current(self, generation: str) -> None:
+        """Raise `Rebuilding` unless claims made in `generation` still stand:
+        it is the current, replayed one (no wipe since they were made)."""
+        current, replayed = await self._redis.mget(self._state_keys())
+        if current != replayed or current != generation.encode():
+            raise Rebuilding()
 
     async def record(self, list_id: str, index: int, issuer_did: str, purpose: str) -> None:
         """Replay: mark an index seen in `credentials.issued` as taken."""

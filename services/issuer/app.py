@@ -61,7 +61,7 @@ def create_app(
 
     def stores(app: web.Application, client: redis.Redis) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
-        app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix)
+        app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -72,7 +72,6 @@ def create_app(
             signer=signer,
             publisher=app[PRODUCER],
             topic=topic_name(common, CREDENTIALS_ISSUED),
-            status_base_url=settings.status_base_url,
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
         )

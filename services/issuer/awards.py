@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.issuer.allocation import Allocation, StatusAllocator
+from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.awarding import (
     AwardIn,
     RecipientError,
@@ -36,12 +36,11 @@ from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
 from shared.errors import InvalidField
-from shared.events import AchievementPublished, CredentialIssued, StatusEntryRef
+from shared.events import AchievementPublished, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
-from shared.status_lists import PURPOSES, list_url
 from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
 
@@ -65,7 +64,6 @@ class Issuance:
     signer: Signer
     publisher: Publisher
     topic: str  # credentials.issued, with the deployment's prefix
-    status_base_url: str
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
 
@@ -117,17 +115,6 @@ class Issuance:
             raise IssuerUnavailable("the achievement's issuer has no signing key here")
         return identity
 
-    async def _allocate(self, issuer_did: str) -> list[Allocation]:
-        return [await self.allocator.allocate(issuer_did, purpose) for purpose in PURPOSES]
-
-    def _entry(self, allocation: Allocation) -> StatusEntryRef:
-        return StatusEntryRef(
-            purpose=allocation.purpose,
-            list_id=allocation.list_id,
-            list_url=list_url(self.status_base_url, allocation.list_id),
-            index=allocation.index,
-        )
-
     async def _issue(
         self, tenant: str, body: AwardIn, key: str | None, request: str | None
     ) -> CredentialIssued:
@@ -138,8 +125,7 @@ class Issuance:
         # Everything that can refuse the award comes before any status entry is taken.
         subject = _subject(body)
         _check_validity(achievement, now)
-        allocations = await self._allocate(identity.did)
-        entries = [self._entry(allocation) for allocation in allocations]
+        entries, generation = await self.allocator.entries(identity.did)
         credential = award_credential(
             body=body,
             subject=subject,
@@ -163,7 +149,7 @@ class Issuance:
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
         )
-        await self.allocator.still_current(allocations)  # no wipe while we signed
+        await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
         await self.store.save_credential(event)
         _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)

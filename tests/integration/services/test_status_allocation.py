@@ -9,14 +9,16 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as redis
 
-from services.issuer.allocation import FILL_LIMIT, Allocation, StatusAllocator
+from services.issuer.allocation import FILL_LIMIT, StatusAllocator
 from shared.errors import Rebuilding
+from shared.events import StatusEntryRef
 from shared.kafka.offsets import RedisOffsetStore
 from shared.status_lists import list_id_for
 
 pytestmark = [pytest.mark.integration]
 
 DID = "did:key:z6MkexampleIssuer"
+BASE = "https://status.example/lists"
 
 
 @pytest.fixture
@@ -48,13 +50,17 @@ async def test_concurrent_instances_never_share_an_index(
     client: redis.Redis, prefix: str, redis_url: str
 ) -> None:
     other_instance = redis.Redis.from_url(redis_url)
-    first, second = StatusAllocator(client, prefix), StatusAllocator(other_instance, prefix)
+    first, second = (
+        StatusAllocator(client, prefix, BASE),
+        StatusAllocator(other_instance, prefix, BASE),
+    )
     await replayed(client, prefix)
     gate = asyncio.Semaphore(64)
 
-    async def claim(n: int) -> Allocation:
+    async def claim(n: int) -> StatusEntryRef:
         async with gate:
-            return await (first if n % 2 else second).allocate(DID, "revocation")
+            entry, _ = await (first if n % 2 else second).allocate(DID, "revocation")
+            return entry
 
     claims = await asyncio.gather(*(claim(n) for n in range(3000)))
     await other_instance.aclose()
@@ -68,33 +74,35 @@ async def test_concurrent_instances_never_share_an_index(
 
 
 async def test_a_wiped_redis_refuses_until_replayed(client: redis.Redis, prefix: str) -> None:
-    allocator = StatusAllocator(client, prefix)
+    allocator = StatusAllocator(client, prefix, BASE)
     await replayed(client, prefix)
-    issued = [await allocator.allocate(DID, "revocation") for _ in range(50)]
-    await allocator.still_current(issued)
+    claims = [await allocator.allocate(DID, "revocation") for _ in range(50)]
+    issued = [entry for entry, _ in claims]
+    generation = claims[0][1]
+    await allocator.still_current(generation)
     await wipe(client, prefix)
 
     with pytest.raises(Rebuilding):
         await allocator.allocate(DID, "revocation")
     with pytest.raises(Rebuilding):  # claimed before the wipe: not to be published
-        await allocator.still_current(issued[:1])
+        await allocator.still_current(generation)
 
     for claim in issued:  # what replaying credentials.issued does
         await allocator.record(claim.list_id, claim.index, DID, "revocation")
     with pytest.raises(Rebuilding):  # a new generation, not caught up yet
         await allocator.allocate(DID, "revocation")
     await replayed(client, prefix)
-    fresh = [await allocator.allocate(DID, "revocation") for _ in range(500)]
+    fresh = [(await allocator.allocate(DID, "revocation"))[0] for _ in range(500)]
     taken = {(c.list_id, c.index) for c in issued}
     assert not taken & {(c.list_id, c.index) for c in fresh}
     await wipe(client, prefix)
 
 
 async def test_a_half_full_list_moves_on_to_the_next(client: redis.Redis, prefix: str) -> None:
-    allocator = StatusAllocator(client, prefix)
+    allocator = StatusAllocator(client, prefix, BASE)
     await replayed(client, prefix)
     list_zero = list_id_for(DID, "suspension", 0)
     await client.set(f"{prefix}:status-alloc-count:{list_zero}", FILL_LIMIT)
-    claim = await allocator.allocate(DID, "suspension")
+    claim, _ = await allocator.allocate(DID, "suspension")
     assert claim.list_id == list_id_for(DID, "suspension", 1)
     await wipe(client, prefix)

@@ -136,25 +136,25 @@ def replicated_state(
     settings: CommonSettings,
     *,
     redis_factory: RedisFactory,
-    stores: Callable[[web.Application, redis.Redis], None],
+    stores: Callable[[web.Application, redis.Redis, EventProducer], None],
     replica: str,
     topics: Sequence[str],
     handler: Callable[[web.Application], Handler],
 ) -> list[CleanupContext]:
     """A service whose Redis state is rebuilt from Kafka, in start order:
-    Redis, the service's `stores` on it, the producer (and topics), and the
+    Redis, the producer (and topics), the service's `stores` on them, and the
     replica consumer of `topics`, which gates the writes (`STATE_REPLICA`).
     Its offsets are kept by generation: after a Redis wipe it replays by
     itself (`shared.kafka.offsets`)."""
 
     async def stores_ctx(app: web.Application) -> AsyncIterator[None]:
-        stores(app, app[REDIS])
+        stores(app, app[REDIS], app[PRODUCER])
         yield
 
     return [
         redis_context(settings, redis_factory),
-        stores_ctx,
         kafka_context(settings),
+        stores_ctx,
         consumer_context(settings, replica, topics, handler, gates_state=True),
     ]
 

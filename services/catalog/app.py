@@ -14,6 +14,7 @@ from services.catalog.openapi import OPENAPI
 from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
+from shared.kafka.producer import EventProducer
 from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES, topic_name
 from shared.service import (
     PRODUCER,
@@ -36,7 +37,7 @@ def create_app(
     app[CATALOG_SETTINGS] = settings
     install_api_tokens(app, ApiTokens.from_env())
 
-    def stores(app: web.Application, client: redis.Redis) -> None:
+    def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)
 
     async def application(app: web.Application) -> AsyncIterator[None]:

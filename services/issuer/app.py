@@ -24,6 +24,7 @@ from services.issuer.routes import routes
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
+from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
     CREDENTIALS_ISSUED,
@@ -59,7 +60,7 @@ def create_app(
     signer = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
 
-    def stores(app: web.Application, client: redis.Redis) -> None:
+    def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
 

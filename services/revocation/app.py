@@ -30,6 +30,7 @@ from services.revocation.signed import SignedLists
 from shared.errors import is_transient
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.consumer import ConsumerLoop
+from shared.kafka.producer import EventProducer
 from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_LISTS, topic_name
 from shared.kafka.topics import STATUS_CHANGES as STATUS_CHANGES_TOPIC
 from shared.keystore import KeyStore
@@ -63,11 +64,20 @@ def create_app(
     install_api_tokens(app, ApiTokens.from_env())
     keys = keystore or settings.keys.open()
 
-    def stores(app: web.Application, client: redis.Redis) -> None:
+    def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[LISTS] = StatusListStore(client, common.redis_prefix)
         app[SIGNED_LISTS] = SignedLists(client, common.redis_prefix)
         app[ISSUER_KEYS] = IssuerKeys(client, common.redis_prefix, keys)
         app[STATUS_IDEMPOTENCY] = IdempotencyRecords(client, common.redis_prefix, "status")
+        app[PUBLISHING] = ListPublisher(
+            lists=app[LISTS],
+            signed=app[SIGNED_LISTS],
+            issuer_keys=app[ISSUER_KEYS],
+            publisher=producer,
+            topic=topic_name(common, STATUS_LISTS),
+            status_base_url=settings.status_base_url,
+            ttl_ms=settings.list_ttl_ms,
+        )
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -82,34 +92,18 @@ def create_app(
         )
         yield
 
-    async def publishing(app: web.Application) -> AsyncIterator[None]:
-        app[PUBLISHING] = ListPublisher(
-            lists=app[LISTS],
-            signed=app[SIGNED_LISTS],
-            issuer_keys=app[ISSUER_KEYS],
-            publisher=app[PRODUCER],
-            topic=topic_name(common, STATUS_LISTS),
-            status_base_url=settings.status_base_url,
-            ttl_ms=settings.list_ttl_ms,
-        )
-        yield
-
-    contexts = replicated_state(
-        common,
-        redis_factory=redis_factory,
-        stores=stores,
-        replica=REPLICA,
-        topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES_TOPIC],
-        handler=lambda app: on_revocation_event(
-            app[PUBLISHING], app[ISSUER_KEYS], app[STATUS_IDEMPOTENCY]
-        ),
-    )
-    consumer = contexts.pop()  # the replica consumer needs the publisher
     app.cleanup_ctx.extend(
         [
-            *contexts,
-            publishing,
-            consumer,
+            *replicated_state(
+                common,
+                redis_factory=redis_factory,
+                stores=stores,
+                replica=REPLICA,
+                topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES_TOPIC],
+                handler=lambda app: on_revocation_event(
+                    app[PUBLISHING], app[ISSUER_KEYS], app[STATUS_IDEMPOTENCY]
+                ),
+            ),
             application,
             background_task(lambda app: publish_changed_lists(app[PUBLISHING], app[STATE_REPLICA])),
         ]

@@ -112,22 +112,33 @@ def check_idempotency(
     return by_key
 
 
-async def check_entries(stack: Stack, issued: list[CredentialIssued], result: FaultResult) -> None:
-    """No (status list, index) held by two credentials, and none of them free
-    in the issuer's allocator (`<prefix>:status-alloc:<list id>`, see
-    services/issuer/allocation.py), where a later award could take it again."""
+def _entries(issued: list[CredentialIssued]) -> list[tuple[str, int]]:
+    """(list id, index) of every status entry of every credential on the topic."""
     credentials = {event.credential_id: event for event in issued}  # a re-delivery is no second
-    entries = [
+    return [
         (ref.list_id, ref.index) for event in credentials.values() for ref in event.status_entries
     ]
-    shared = {entry: n for entry, n in Counter(entries).items() if n > 1}
+
+
+def check_collisions(issued: list[CredentialIssued], result: FaultResult) -> None:
+    """No (status list, index) held by two credentials."""
+    shared = {entry: n for entry, n in Counter(_entries(issued)).items() if n > 1}
     result.index_collisions = len(shared)
     if shared:
         result.problems.append(
             f"{len(shared)} status list entries held by more than one credential: "
             + _examples([f"{list_id}#{index} x{n}" for (list_id, index), n in shared.items()])
         )
-    distinct = sorted(set(entries))
+
+
+async def check_allocator(
+    stack: Stack, issued: list[CredentialIssued], result: FaultResult
+) -> None:
+    """No entry of an issued credential free in the issuer's allocator
+    (`<prefix>:status-alloc:<list id>`, see services/issuer/allocation.py),
+    where a later award could take it again: indexes are random, so a
+    collision itself shows only by chance."""
+    distinct = sorted(set(_entries(issued)))
     client = redis.Redis.from_url(stack.redis_url)
     try:
         prefix = stack.redis_prefix("issuer")
@@ -276,7 +287,8 @@ async def evaluate(
         e for e in await _events(stack, "credentials.issued") if isinstance(e, CredentialIssued)
     ]
     by_key = check_idempotency(issued, load.acked_awards, result)
-    await check_entries(stack, issued, result)
+    check_collisions(issued, result)
+    await check_allocator(stack, issued, result)
     changes = [e for e in await _events(stack, "status.changes") if isinstance(e, StatusChanged)]
     check_status_changes(changes, result)
     await check_credentials(stack, load, by_key, result)

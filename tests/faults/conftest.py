@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from tests.faults.infra import DedicatedInfra
 from tests.faults.load import LoadPlan
-from tests.faults.report import SESSION, render, write
+from tests.faults.report import REPORT_DIR, SESSION, render, write
 
 PLANS = {
     "quick": LoadPlan(awards=40, concurrency=8, revoke_every=5),
@@ -29,6 +30,7 @@ def plan() -> LoadPlan:
     if mode not in PLANS:
         pytest.fail(f"MICROCRED_FAULTS_MODE must be one of {sorted(PLANS)}, not {mode!r}")
     SESSION.mode, SESSION.plan = mode, PLANS[mode]
+    shutil.rmtree(REPORT_DIR / "logs" / mode, ignore_errors=True)  # a former run's
     return PLANS[mode]
 
 

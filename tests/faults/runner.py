@@ -43,6 +43,13 @@ async def run_fault(
     restarted_after: list[float] = []
     tasks: list[asyncio.Task[None]] = []
     recovering: list[asyncio.Task[Recovery]] = []
+    gave_up: list[float] = []  # when recovery failed: retrying longer is pointless
+
+    async def recover(since: float) -> Recovery:
+        recovery = await wait_recovered(stack, since, restart_done)
+        if recovery.problem:
+            gave_up.append(time.monotonic())
+        return recovery
 
     async def inject() -> None:
         try:
@@ -57,13 +64,15 @@ async def run_fault(
         began.append(time.monotonic())
         result.fault_at = round(began[0] - load_started, 1)
         tasks.append(asyncio.create_task(inject()))
-        recovering.append(asyncio.create_task(wait_recovered(stack, began[0], restart_done)))
+        recovering.append(asyncio.create_task(recover(began[0])))
 
     async def on_progress(acked: int) -> None:
         if acked >= trigger:
             start_fault()
 
     def deadline() -> float:
+        if gave_up:
+            return gave_up[0]
         return (began[0] if began else load_started) + RECOVERY_BOUND + LOAD_MARGIN
 
     load = Load(stack, achievement_id, plan, fault.name, deadline, on_progress)

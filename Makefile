@@ -12,7 +12,7 @@ LOCAL := deploy/local
 KAFKA_PORT ?= $(or $(MICROCRED_KAFKA_PORT),19092)
 REDIS_PORT ?= $(or $(MICROCRED_REDIS_PORT),16379)
 
-.PHONY: help venv up down wipe lint format test unit bench stack-up stack-down stack-status \
+.PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
 	services-up services-down status
 
 help: ## list the targets
@@ -75,6 +75,9 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(PY) bench/bench_jwt.py
 	$(PY) bench/bench_data_integrity.py
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_revocation_latency -n 200
+
+faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
+	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults
 
 unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit

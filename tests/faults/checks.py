@@ -42,6 +42,7 @@ class FaultResult:
     restart_done_after: float | None = None  # the fault's own restart, seconds after it began
     load_seconds: float | None = None
     retried: str = ""  # why requests were retried, with counts
+    logs: str = ""  # where the logs of a failed run were kept
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -51,6 +52,8 @@ class FaultResult:
     def failure_message(self) -> str:
         lines = [f"{self.fault}: {len(self.problems)} check(s) failed:"]
         lines += [f"  - {problem}" for problem in self.problems]
+        if self.logs:
+            lines.append(f"(logs kept in {self.logs})")
         return "\n".join(lines)
 
 

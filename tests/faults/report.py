@@ -107,6 +107,8 @@ def render(session: Session) -> str:
         timing += f"; retried: {result.retried}"
         lines.append(f"- **{result.fault}** ({'pass' if result.passed else 'FAIL'}): {timing}.")
         lines += [f"  - {problem}" for problem in result.problems]
+        if result.logs:
+            lines.append(f"  - logs kept in {result.logs}")
     return "\n".join(lines) + "\n"
 
 

@@ -32,9 +32,14 @@ async def _setup(stack: Stack) -> str:
 
 
 async def run_fault(
-    fault: Fault, stack: Stack, infra: DedicatedInfra, plan: LoadPlan, rng: random.Random
+    fault: Fault,
+    result: FaultResult,
+    stack: Stack,
+    infra: DedicatedInfra,
+    plan: LoadPlan,
+    rng: random.Random,
 ) -> FaultResult:
-    result = FaultResult(fault.name)
+    """Fill `result` (named after `fault`) from one run on the started `stack`."""
     achievement_id = await _setup(stack)
     trigger = max(1, round(plan.awards * rng.uniform(*FAULT_WINDOW)))
     restart_done = asyncio.Event()

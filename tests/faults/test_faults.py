@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.harness import Stack
+from tests.faults.checks import FaultResult
 from tests.faults.faults import FAULTS, Fault
 from tests.faults.infra import DedicatedInfra
 from tests.faults.load import LoadPlan
@@ -28,8 +29,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 @pytest.fixture
 def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    """The four services, fresh for each fault (own topics, Redis prefix, keys)
-    on the suite's Kafka and Redis, both (re)started if a fault left them down."""
+    """The four services (not started), fresh for each fault: own topics, Redis
+    prefix and keys, on the suite's Kafka and Redis, both (re)started first
+    if a fault left them down."""
     infra.up()
     fault: Fault = request.getfixturevalue("fault")
     stack = Stack(
@@ -38,7 +40,6 @@ def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[
         redis_url=infra.redis_url,
     )
     try:
-        stack.start()
         yield stack
     finally:
         stack.stop()
@@ -48,10 +49,20 @@ def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[
 async def test_fault(
     fault: Fault, services: Stack, infra: DedicatedInfra, plan: LoadPlan, seed: int
 ) -> None:
-    result = await run_fault(fault, services, infra, plan, random.Random(f"{seed}-{fault.name}"))
-    SESSION.results.append(result)
+    result = FaultResult(fault.name)
+    SESSION.results.append(result)  # a row in the table whatever happens below
+    try:
+        await asyncio.to_thread(services.start)
+        await run_fault(fault, result, services, infra, plan, random.Random(f"{seed}-{fault.name}"))
+    except Exception as error:
+        first_line = (str(error).splitlines() or [""])[0][:300]
+        result.problems.append(f"the run broke off: {type(error).__name__}: {first_line}")
+        raise
+    finally:
+        if not result.passed:
+            logs = await asyncio.to_thread(
+                keep_logs, services, infra, REPORT_DIR / "logs" / SESSION.mode / fault.name
+            )
+            result.logs = str(logs)
     if not result.passed:
-        logs = await asyncio.to_thread(
-            keep_logs, services, infra, REPORT_DIR / "logs" / SESSION.mode / fault.name
-        )
-        pytest.fail(f"{result.failure_message()}\n(logs kept in {logs})", pytrace=False)
+        pytest.fail(result.failure_message(), pytrace=False)

@@ -15,7 +15,7 @@ REDIS_PORT ?= $(or $(MICROCRED_REDIS_PORT),16379)
 KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
-.PHONY: help venv up down wipe lint format test unit bench stack-up stack-down stack-status \
+.PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
 	services-up services-down status kafka3-check
 
 help: ## list the targets
@@ -78,6 +78,9 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(PY) bench/bench_jwt.py
 	$(PY) bench/bench_data_integrity.py
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_revocation_latency -n 200
+
+faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
+	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults
 
 unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit

@@ -83,6 +83,19 @@ class ServiceProcess:
                 self.process.wait()
         self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: no shutdown code runs. `start()` starts it again."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process = None
+
+    def exit_code(self) -> int | None:
+        """The exit status once the process ended by itself, else None."""
+        return None if self.process is None else self.process.poll()
+
     def log_tail(self, lines: int = 40) -> str:
         if not self.log_path.exists():
             return "(no log)"

@@ -14,13 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.faults.faults import KAFKA_NODES
 from tests.faults.infra import DedicatedInfra
 from tests.faults.load import LoadPlan
 from tests.faults.report import REPORT_DIR, SESSION, render, write
 
 PLANS = {
     "quick": LoadPlan(awards=40, concurrency=8, revoke_every=5),
-    "full": LoadPlan(awards=150, concurrency=8, revoke_every=5),
+    "full": LoadPlan(awards=500, concurrency=8, revoke_every=5),
 }
 
 
@@ -44,7 +45,7 @@ def seed() -> int:
 def infra() -> Iterator[DedicatedInfra]:
     """A Kafka and a Redis of the suite's own (never the shared stack), removed
     afterwards with their var dir."""
-    dedicated = DedicatedInfra()
+    dedicated = DedicatedInfra(kafka_nodes=KAFKA_NODES)
     try:
         dedicated.up()
         yield dedicated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ SETTLE = 3.0  # ready must hold this long to count (a wipe is noticed with a del
 SERVICE_RESTART_DELAY = 1.0  # a supervisor's pause before it starts a crashed service
 KAFKA_DOWN = 3.0  # seconds Kafka stays dead before it is started again
 REDIS_DOWN = 2.0  # seconds Redis stays dead before it is started again
+KILLED_NODE = 1  # 3-node mode: the broker first in every bootstrap list
+# `make faults KAFKA_NODES=3`: the suite's Kafka is a 3-node cluster.
+KAFKA_NODES = int(os.environ.get("MICROCRED_KAFKA_NODES") or 1)
 
 Inject = Callable[[Stack, DedicatedInfra], Awaitable[None]]
 
@@ -46,6 +50,13 @@ async def kill_kafka(stack: Stack, infra: DedicatedInfra) -> None:
     await _crash_infra(infra, "kafka", KAFKA_DOWN)
 
 
+async def kill_kafka_node(stack: Stack, infra: DedicatedInfra) -> None:
+    """3-node mode: one broker of three dies; acks=all goes on with two in sync."""
+    await asyncio.to_thread(infra.kill_node, KILLED_NODE)
+    await asyncio.sleep(KAFKA_DOWN)
+    await asyncio.to_thread(infra.up_node, KILLED_NODE)
+
+
 async def kill_redis(stack: Stack, infra: DedicatedInfra) -> None:
     await _crash_infra(infra, "redis", REDIS_DOWN)
 
@@ -61,6 +72,13 @@ class Fault:
     inject: Inject  # returns once the fault's own restart (if any) is done
 
 
+SINGLE_KAFKA = Fault("kafka-kill9", f"kill -9 Kafka, start it {KAFKA_DOWN:g} s later", kill_kafka)
+ONE_BROKER = Fault(
+    "kafka-node-kill9",
+    f"kill -9 Kafka node {KILLED_NODE} of 3, start it {KAFKA_DOWN:g} s later",
+    kill_kafka_node,
+)
+
 FAULTS = (
     Fault(
         "issuer-kill9",
@@ -72,7 +90,7 @@ FAULTS = (
         f"kill -9 revocation, start it {SERVICE_RESTART_DELAY:g} s later",
         kill_revocation,
     ),
-    Fault("kafka-kill9", f"kill -9 Kafka, start it {KAFKA_DOWN:g} s later", kill_kafka),
+    SINGLE_KAFKA if KAFKA_NODES == 1 else ONE_BROKER,
     Fault("redis-kill9", f"kill -9 Redis, start it {REDIS_DOWN:g} s later", kill_redis),
     Fault("redis-flushall", "FLUSHALL on Redis, nothing restarted", flush_redis),
 )

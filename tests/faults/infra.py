@@ -50,16 +50,25 @@ def _gone(pid: int) -> bool:
 
 
 class DedicatedInfra:
-    """One Kafka node and one Redis server under a throw-away var dir."""
+    """Kafka (one node, or a 3-node KRaft cluster) and one Redis server under
+    a throw-away var dir."""
 
-    def __init__(self, var_dir: Path | None = None) -> None:
+    def __init__(self, var_dir: Path | None = None, *, kafka_nodes: int = 1) -> None:
         self.var_dir = var_dir or Path(tempfile.mkdtemp(prefix="microcred-faults-"))
-        self.kafka_port, self.controller_port, self.redis_port = free_ports(3)
+        self.kafka_nodes = kafka_nodes
+        ports = free_ports(1 + 2 * kafka_nodes)
+        self.redis_port = ports[0]
+        self.kafka_ports = ports[1::2]  # node n at index n - 1
+        node_ports: dict[str, str] = {}
+        for n, (port, controller) in enumerate(zip(ports[1::2], ports[2::2], strict=True), 1):
+            suffix = "" if n == 1 else f"_{n}"
+            node_ports[f"MICROCRED_KAFKA_PORT{suffix}"] = str(port)
+            node_ports[f"MICROCRED_KAFKA_CONTROLLER_PORT{suffix}"] = str(controller)
         self.env = {
             **os.environ,
             "MICROCRED_VAR_DIR": str(self.var_dir),
-            "MICROCRED_KAFKA_PORT": str(self.kafka_port),
-            "MICROCRED_KAFKA_CONTROLLER_PORT": str(self.controller_port),
+            **node_ports,
+            "MICROCRED_KAFKA_NODES": str(kafka_nodes),
             "MICROCRED_REDIS_PORT": str(self.redis_port),
             # stack.sh probes Kafka with this interpreter (a worktree has no .venv).
             "MICROCRED_PYTHON": os.environ.get("MICROCRED_PYTHON", sys.executable),
@@ -76,7 +85,7 @@ class DedicatedInfra:
 
     @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        return ",".join(f"127.0.0.1:{port}" for port in self.kafka_ports)
 
     @property
     def redis_url(self) -> str:
@@ -110,6 +119,14 @@ class DedicatedInfra:
     def down(self) -> None:
         self._stack("down", "kafka", "redis")
 
+    def kill_node(self, node: int) -> None:
+        """kill -9 one node of the Kafka cluster (stack.sh kill-node)."""
+        self._stack("kill-node", str(node))
+
+    def up_node(self, node: int) -> None:
+        """Start that node again; returns once it is back in sync (stack.sh up-node)."""
+        self._stack("up-node", str(node))
+
     # -- faults ---------------------------------------------------------------
 
     def pid(self, part: str) -> int | None:
@@ -117,7 +134,8 @@ class DedicatedInfra:
 
         Only a pid from this var dir's pid file whose command line is this
         infra's own process (its var dir for Kafka, its port for Redis)."""
-        pid_file = self.var_dir / "run" / f"{part}.pid"
+        name = part if part != "kafka" or self.kafka_nodes == 1 else "kafka-1"
+        pid_file = self.var_dir / "run" / f"{name}.pid"
         try:
             pid = int(pid_file.read_text().strip())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -160,6 +178,9 @@ class DedicatedInfra:
         for part in PARTS:
             if self.pid(part) is not None:
                 self.kill9(part)
+        for node in range(2, self.kafka_nodes + 1):
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                self.kill_node(node)
         shutil.rmtree(self.var_dir, ignore_errors=True)
 
     def log_tail(self, lines: int = 30) -> str:

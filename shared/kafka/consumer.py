@@ -164,6 +164,8 @@ class ConsumerLoop:
                     "consumer.restarting", error=repr(error)[:300], retry_in=round(delay, 2)
                 )
             finally:
+                if self._caught_up.is_set():  # it ran well before failing: retry soon
+                    delay = min(delay, RESTART_MIN_SECONDS)
                 await self._disconnect()
             if self._stop.is_set():
                 break

@@ -9,7 +9,7 @@ import pytest
 
 from shared.credentials.jwt import peek_vc_jwt
 from shared.status_lists import list_id_for
-from tests.e2e.client import Api
+from tests.e2e.client import Api, until
 from tests.e2e.harness import Stack
 
 
@@ -37,8 +37,12 @@ async def test_lists_exist_only_up_to_the_one_after_the_last_used(api: Api) -> N
     assert (await fetch(api, second)).status == 404  # no credential uses list 0 yet
 
     achievement = await api.achievement(did)
-    await api.issue(achievement)  # lands in list 0: list 1 may now exist
-    assert (await fetch(api, second)).status == 200
+    await api.issue(achievement)  # lands in list 0: list 1 may exist once revocation saw it
+
+    async def second_exists() -> bool:
+        return (await fetch(api, second)).status == 200
+
+    assert await until(second_exists, within=5)
     assert (await fetch(api, far)).status == 404
     assert (await fetch(api, list_id_for("did:example:stranger", "revocation", 0))).status == 404
 

@@ -4,6 +4,11 @@ A client that creates something in one service (an issuer, an achievement)
 and uses it in another a moment later races the Kafka replication between
 them; a short, bounded wait turns that race into a little latency instead of
 a spurious 404.
+
+The wait is for the caller's own records only: a lookup answers None for
+another tenant's record, so "someone else's" and "missing" both wait out the
+same deadline and end at the same moment (no timing side channel across
+tenants, docs/internals.md invariant 7).
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ POLL_SECONDS = 0.05
 async def wait_for_record(
     lookup: Callable[[], Awaitable[T | None]], wait_seconds: float = DEFAULT_WAIT_SECONDS
 ) -> T | None:
-    """`lookup()` until it finds something or `wait_seconds` have passed."""
+    """`lookup()` until it finds something or `wait_seconds` have passed;
+    None exactly at the deadline (not at the next poll after it)."""
     deadline = time.monotonic() + wait_seconds
     while True:
         found = await lookup()
-        if found is not None or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if found is not None or remaining <= 0:
             return found
-        await asyncio.sleep(POLL_SECONDS)
+        await asyncio.sleep(min(POLL_SECONDS, remaining))

@@ -47,14 +47,18 @@ class Achievements:
                 return event, False
             return await self._create(tenant, body, key, request), True
 
+    async def _own_issuer(self, tenant: str, did: str) -> str | None:
+        owner = await self.store.issuer_tenant(did)
+        return owner if owner == tenant else None
+
     async def _create(
         self, tenant: str, body: AchievementIn, key: str | None, request: str | None
     ) -> AchievementPublished:
-        # A just-created issuer's profile may still be on its way through Kafka.
-        owner = await wait_for_record(lambda: self.store.issuer_tenant(body.issuerDid))
+        # A just-created issuer's profile may still be on its way through Kafka;
+        # another tenant's waits the same: the same answer, in the same time (invariant 7).
+        owner = await wait_for_record(lambda: self._own_issuer(tenant, body.issuerDid))
         if owner is None:
             await self.store.state.require()  # missing only because of a rebuild: 503
-        if owner != tenant:  # unknown, or another tenant's: the same answer (invariant 7)
             raise IssuerNotFound(f"no issuer {body.issuerDid} for this tenant")
         achievement_id = f"{self.public_base_url}/achievements/{uuid.uuid4()}"
         event = AchievementPublished(

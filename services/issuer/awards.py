@@ -85,11 +85,11 @@ class Issuance:
             return await self._issue(tenant, body, key, request), True
 
     async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
-        # A just-defined achievement may still be on its way from the catalog.
-        achievement = await wait_for_record(lambda: self.store.achievement(body.achievementId))
+        # A just-defined achievement may still be on its way from the catalog;
+        # another tenant's waits the same (no timing side channel).
+        achievement = await wait_for_record(lambda: self._own_achievement(tenant, body))
         if achievement is None:
             await self.store.state.require()  # missing only because of a rebuild: 503
-        if achievement is None or achievement.tenant != tenant:
             raise AchievementNotFound(f"no achievement {body.achievementId}")
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
@@ -104,6 +104,10 @@ class Issuance:
                 f"of {achievement.mastery_threshold:.0%}"
             )
         return achievement
+
+    async def _own_achievement(self, tenant: str, body: AwardIn) -> AchievementPublished | None:
+        achievement = await self.store.achievement(body.achievementId)
+        return achievement if achievement is not None and achievement.tenant == tenant else None
 
     async def _signing_identity(
         self, tenant: str, achievement: AchievementPublished

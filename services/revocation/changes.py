@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from services.revocation.lists import ListInfo, StatusListStore
+from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
 from shared.errors import Conflict, DomainError, NotFound
 from shared.events import StatusChanged, StatusEntryRef
@@ -83,11 +83,11 @@ class StatusChanges:
         self, tenant: str, credential_id: str, purpose: str
     ) -> tuple[StatusEntryRef, ListInfo]:
         """The credential's entry for `purpose` and its list, for this tenant only."""
-        # A credential awarded a moment ago may still be on its way through Kafka.
-        record = await wait_for_record(lambda: self.lists.credential(credential_id))
+        # A credential awarded a moment ago may still be on its way through
+        # Kafka; another tenant's waits the same (invariant 7: no timing side channel).
+        record = await wait_for_record(lambda: self._own_credential(tenant, credential_id))
         if record is None:
             await self.lists.state.require()  # missing only because of a rebuild: 503
-        if record is None or record.tenant != tenant:  # invariant 7: others' look unknown
             raise CredentialNotFound("no such credential for this tenant")
         entry = record.entry_for(purpose)
         if entry is None:
@@ -95,6 +95,10 @@ class StatusChanges:
         info = await self.lists.list_info(entry.list_id)
         assert info is not None, "lists are recorded with their credentials"
         return entry, info
+
+    async def _own_credential(self, tenant: str, credential_id: str) -> CredentialRecord | None:
+        record = await self.lists.credential(credential_id)
+        return record if record is not None and record.tenant == tenant else None
 
     async def _apply(
         self,

@@ -16,7 +16,6 @@ from services.revocation.app_keys import (
     STATUS_CHANGES,
 )
 from shared.events import StatusListPublished
-from shared.replica_wait import wait_for_record
 from shared.service import STATE_REPLICA
 from shared.status_lists import parse_list_id
 from shared.web.auth import require_tenant
@@ -74,8 +73,9 @@ async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPub
     if latest is not None or name is None:
         return latest
     app[STATE_REPLICA].require_caught_up()
-    # A credential can reach a verifier before its issuer's profile reaches us.
-    issuer_did = await wait_for_record(lambda: app[ISSUER_KEYS].did_for_slug(name.slug))
+    # Unknown issuers answer 404 at once: a public GET never waits holding a
+    # Redis connection (issue 7).
+    issuer_did = await app[ISSUER_KEYS].did_for_slug(name.slug)
     if issuer_did is None:
         return None
     if name.number > await app[LISTS].highest_used(issuer_did, name.purpose) + 1:

@@ -6,8 +6,11 @@ credentials; the public verifier shows no learner data beyond what was sent.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
 
 import aiohttp
 import orjson
@@ -100,3 +103,35 @@ async def test_the_verifier_shows_no_learner_data(api: Api, ours: Json) -> None:
         api.stack.topic("credentials.issued"),
         api.stack.topic("issuer.assessments"),
     }, consumed
+
+
+async def timed(call: Awaitable[tuple[int, Any]]) -> tuple[int, float]:
+    started = time.monotonic()
+    status, _ = await call
+    return status, time.monotonic() - started
+
+
+async def test_another_tenants_record_and_a_missing_one_answer_alike_in_time(
+    api: Api, ours: Json
+) -> None:
+    """Invariant 7 / issue 7: a 404 for another tenant's record takes as long
+    as one for a record that does not exist (no existence leak by timing)."""
+    other = api.as_tenant("other-token")
+    pairs = {
+        "award": (
+            other.award(ours["achievement"]),
+            other.award(f"{ours['achievement']}-missing"),
+        ),
+        "revoke": (
+            other.set_status(ours["credentialId"]),
+            other.set_status(f"urn:uuid:{secrets.token_hex(8)}"),
+        ),
+        "achievement": (
+            other.create_achievement(ours["issuer"]),
+            other.create_achievement("did:key:z6MkmissingMissingMissing"),
+        ),
+    }
+    for name, (theirs, missing) in pairs.items():
+        (status_a, took_a), (status_b, took_b) = await asyncio.gather(timed(theirs), timed(missing))
+        assert status_a == status_b == 404, (name, status_a, status_b)
+        assert abs(took_a - took_b) < 0.05, (name, took_a, took_b)

@@ -11,6 +11,7 @@ record is always the newest state.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ from shared.credentials.status_list import BitstringStatusList, status_list_cred
 from shared.events import StatusListPublished
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
-from shared.status_lists import ListName, list_url
+from shared.status_lists import ListName, list_url, parse_list_id
 
 _log = get_logger("revocation.publishing")
 
@@ -81,6 +82,29 @@ class ListPublisher:
         )
         await self.track(info)
         return info
+
+    async def served(
+        self, list_id: str, require_caught_up: Callable[[], None]
+    ) -> StatusListPublished | None:
+        """The newest snapshot of a list, for the public GET. A known issuer's
+        list not published yet is all clear by definition (no entry was ever
+        set), so it is signed now: only up to the one after the highest in
+        use (no unbounded signing by callers). Unknown issuers answer None at
+        once: a public GET never waits holding a Redis connection."""
+        latest = await self.signed.latest(list_id)
+        name = parse_list_id(list_id)
+        if latest is not None or name is None:
+            return latest
+        require_caught_up()
+        issuer_did = await self.issuer_keys.did_for_slug(name.slug)
+        if issuer_did is None:
+            return None
+        if name.number > await self.lists.highest_used(issuer_did, name.purpose) + 1:
+            return None
+        try:
+            return await self.publish(await self.open(issuer_did, name))
+        except LookupError:  # the issuer's signing key is not known here (yet)
+            return None
 
     async def publish_dirty(self) -> int:
         """Publish every list changed since its last snapshot; the count published."""

@@ -8,16 +8,12 @@ import msgspec
 from aiohttp import web
 
 from services.revocation.app_keys import (
-    ISSUER_KEYS,
     LISTS,
     PUBLISHING,
     REVOCATION_SETTINGS,
-    SIGNED_LISTS,
     STATUS_CHANGES,
 )
-from shared.events import StatusListPublished
 from shared.service import STATE_REPLICA
-from shared.status_lists import parse_list_id
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 from shared.web.problems import Problem
@@ -65,31 +61,12 @@ async def update_status(request: web.Request) -> web.Response:
     )
 
 
-async def _latest_or_opened(app: web.Application, list_id: str) -> StatusListPublished | None:
-    """The newest snapshot; a known issuer's list not published yet is all
-    clear by definition (no entry was ever set), so it is signed now."""
-    latest = await app[SIGNED_LISTS].latest(list_id)
-    name = parse_list_id(list_id)
-    if latest is not None or name is None:
-        return latest
-    app[STATE_REPLICA].require_caught_up()
-    # Unknown issuers answer 404 at once: a public GET never waits holding a
-    # Redis connection (issue 7).
-    issuer_did = await app[ISSUER_KEYS].did_for_slug(name.slug)
-    if issuer_did is None:
-        return None
-    if name.number > await app[LISTS].highest_used(issuer_did, name.purpose) + 1:
-        return None  # lists beyond the next one cannot exist yet: no unbounded signing
-    try:
-        publishing = app[PUBLISHING]
-        return await publishing.publish(await publishing.open(issuer_did, name))
-    except LookupError:  # the issuer's signing key is not known here (yet)
-        return None
-
-
 @routes.get("/status-lists/{list_id}")
 async def get_status_list(request: web.Request) -> web.StreamResponse:
-    latest = await _latest_or_opened(request.app, request.match_info["list_id"])
+    app = request.app
+    latest = await app[PUBLISHING].served(
+        request.match_info["list_id"], app[STATE_REPLICA].require_caught_up
+    )
     if latest is None:
         await request.app[LISTS].state.require()  # missing only because of a rebuild: 503
         raise Problem(404, "no such status list", title="Status list not found")

@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "EventRegistry",
     "IssuerProfilePublished",
+    "KeyWrite",
     "PathwayPublished",
     "PoisonMessage",
     "StatusChanged",
@@ -69,6 +70,16 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: str = msgspec.field(default_factory=utc_now)
 
 
+class KeyWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """One key rotation or compromise request behind an issuer profile: its
+    Idempotency-Key, fingerprint and answer (the verification method id)."""
+
+    scope: Literal["keys", "compromise"]
+    idempotency_key: str
+    request_hash: str
+    answer: str
+
+
 class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     """An issuer's OB 3.0 Profile and DID document (topic `issuer.profiles`)."""
 
@@ -85,6 +96,13 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     # The request's Idempotency-Key and fingerprint (`shared.idempotency`).
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # Key rotation (additive): the verification method `signing_key_id` signs
+    # as (None: the document's first assertion method), a revision raised by
+    # each rotation or compromise, and every such request's idempotency record
+    # (kept on each later revision, as the topic is compacted).
+    signing_method_id: str | None = None
+    revision: NonNegative = 0
+    key_writes: list[KeyWrite] = msgspec.field(default_factory=list)
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):

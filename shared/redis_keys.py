@@ -27,6 +27,7 @@ IDEMPOTENCY_LOCK = "idempotency-lock"  # lease per tenant and key
 STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
 STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
 STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
+ISSUER_LOCK = "issuer-lock"  # lease per issuer DID while its keys change
 
 # Revocation.
 STATUS_LISTS = "status-lists"  # hash: list id -> URL, issuer, purpose

@@ -13,6 +13,7 @@ from services.issuer.app_keys import (
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
+    ROTATION,
     STORE,
 )
 from services.issuer.awards import Issuance
@@ -20,6 +21,7 @@ from services.issuer.consumers import on_issuer_event
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
 from services.issuer.openapi import OPENAPI
+from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
@@ -77,6 +79,14 @@ def create_app(
             require_caught_up=state.require_caught_up,
         )
         app[IDENTITIES] = Identities(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, ISSUER_PROFILES),
+            require_caught_up=state.require_caught_up,
+            base_url=settings.public_base_url,
+        )
+        app[ROTATION] = KeyRotation(
             store=app[STORE],
             signer=signer,
             publisher=app[PRODUCER],

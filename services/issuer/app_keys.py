@@ -7,6 +7,7 @@ from aiohttp import web
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.identities import Identities
+from services.issuer.rotation import KeyRotation
 from services.issuer.settings import Settings
 from services.issuer.store import IssuerStore
 
@@ -15,3 +16,4 @@ STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
 ALLOCATOR: web.AppKey[StatusAllocator] = web.AppKey("issuer.allocator", StatusAllocator)
 ISSUANCE: web.AppKey[Issuance] = web.AppKey("issuer.issuance", Issuance)
 IDENTITIES: web.AppKey[Identities] = web.AppKey("issuer.identities", Identities)
+ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)

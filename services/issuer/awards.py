@@ -139,7 +139,9 @@ class Issuance:
             now=now,
         )
         assert identity.signing_key_id is not None
-        signing_key = await self.signer.signing_key(identity.signing_key_id, identity.did_document)
+        signing_key = await self.signer.signing_key(
+            identity.signing_key_id, identity.did_document, identity.signing_method_id
+        )
         jwt, signed = Signer.sign(credential, signing_key)
         event = CredentialIssued(
             tenant=tenant,

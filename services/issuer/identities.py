@@ -1,4 +1,5 @@
-"""Registering an issuer identity: a new did:key, its OB 3.0 Profile, published.
+"""Registering an issuer identity: a new did:key (the default) or a
+platform-hosted did:web (`didMethod: "web"`), its OB 3.0 Profile, published.
 
 Idempotent by Idempotency-Key like every write (docs/api.md): a retry gets
 the first identity, never a second one.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -30,6 +31,8 @@ class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
     # EU 2022 Annex I: the country or region of the issuer.
     country: Annotated[str, msgspec.Meta(min_length=2, max_length=2)] | None = None
     region: Text | None = None
+    # did:key for quick starts; did:web (hosted here) for institutions: it can rotate keys.
+    didMethod: Literal["key", "web"] = "key"
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Identities:
     publisher: Publisher
     topic: str  # issuer.profiles, with the deployment's prefix
     require_caught_up: Callable[[], None]  # raises Rebuilding
+    base_url: str  # the issuer service's public base URL: the did:web host and path
 
     async def register(
         self, tenant: str, body: IssuerIn, key: str | None
@@ -48,7 +52,9 @@ class Identities:
         await self.store.state.require()
         if key is None:
             return await self._create(tenant, body, None, None), True
-        request = fingerprint(body)
+        # The default stays out of the fingerprint: retries from before the
+        # option existed still match.
+        request = fingerprint(body if body.didMethod == "web" else _without_method(body))
         async with self.store.issuer_idempotency.claim(tenant, key, request) as earlier:
             if earlier is not None:
                 identity = await self.store.issuer(earlier)
@@ -59,7 +65,11 @@ class Identities:
     async def _create(
         self, tenant: str, body: IssuerIn, key: str | None, request: str | None
     ) -> IssuerIdentity:
-        key_id, did, did_document = await self.signer.create_identity(tenant)
+        if body.didMethod == "web":
+            created = await self.signer.create_web_identity(tenant, self.base_url)
+        else:
+            created = await self.signer.create_identity(tenant)
+        key_id, did, did_document = created
         profile = build_profile(
             did,
             body.name,
@@ -81,3 +91,10 @@ class Identities:
         await self.publisher.publish(self.topic, event, key=did)
         await self.store.save_issuer(event)
         return IssuerIdentity(did, tenant, key_id, profile, did_document)
+
+
+def _without_method(body: IssuerIn) -> dict[str, object]:
+    fields = msgspec.to_builtins(body)
+    assert isinstance(fields, dict)
+    fields.pop("didMethod", None)
+    return fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.identities import IssuerIn
+from services.issuer.rotation import CompromiseIn
 from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
@@ -13,7 +14,8 @@ OPENAPI = document(
     {
         "/issuers": {
             "post": operation(
-                "Create a did:key issuer identity and publish its profile",
+                "Create an issuer identity (did:key, or did:web hosted here with "
+                '`didMethod: "web"`) and publish its profile',
                 {"201": "Created: {id, profile, didDocument}", "401": "No or unknown token"},
                 body=IssuerIn,
                 secured=True,
@@ -23,7 +25,40 @@ OPENAPI = document(
             "get": operation("The issuer's OB 3.0 Profile", {"200": "Profile", "404": "Unknown"})
         },
         "/issuers/{did}/did.json": {
-            "get": operation("The issuer's DID document", {"200": "DID document", "404": "Unknown"})
+            "get": operation(
+                "The issuer's DID document ({did} may be a did:web slug: did:web §3.2 path)",
+                {"200": "DID document", "404": "Unknown"},
+            )
+        },
+        "/issuers/{did}/keys": {
+            "post": operation(
+                "Rotate a did:web issuer's signing key (old methods stay in the document)",
+                {
+                    "201": "Rotated: {id, verificationMethod, signingMethod, didDocument}",
+                    "200": "A retry with the same Idempotency-Key: the first rotation",
+                    "404": "No such issuer for this tenant",
+                    "409": "A did:key identity cannot rotate",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
+        "/issuers/{did}/keys/{method}/compromise": {
+            "post": operation(
+                "Mark a verification method compromised since compromisedAt (rotates "
+                "first when it is the current key)",
+                {
+                    "200": "{id, verificationMethod, compromisedAt, signingMethod, didDocument}",
+                    "404": "No such issuer or method for this tenant",
+                    "409": "did:key identity, or the method is already marked compromised",
+                    "422": "compromisedAt missing, without offset, or in the future",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=CompromiseIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
         },
         "/awards": {
             "post": operation(
@@ -49,5 +84,5 @@ OPENAPI = document(
             )
         },
     },
-    bodies=(IssuerIn, AwardIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn),
 )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.issuer.app_keys import IDENTITIES, ISSUANCE, STORE
+from services.issuer.app_keys import IDENTITIES, ISSUANCE, ISSUER_SETTINGS, ROTATION, STORE
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
 from services.issuer.identities import IssuerIn
+from services.issuer.rotation import CompromiseIn, KeyChange
 from services.issuer.store import IssuerIdentity
+from shared.credentials.did_documents import web_did
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 
@@ -28,8 +30,17 @@ async def create_issuer(request: web.Request) -> web.Response:
     )
 
 
+def _did(request: web.Request) -> str:
+    """The path's issuer: a DID, or the slug of a did:web hosted here
+    (`/issuers/<slug>/did.json` is where did:web §3.2 looks for its document)."""
+    value = request.match_info["did"]
+    if value.startswith("did:"):
+        return value
+    return web_did(request.app[ISSUER_SETTINGS].public_base_url, "issuers", value)
+
+
 async def _identity(request: web.Request) -> IssuerIdentity:
-    identity = await request.app[STORE].issuer(request.match_info["did"])
+    identity = await request.app[STORE].issuer(_did(request))
     if identity is None:
         await request.app[STORE].state.require()  # missing only because of a rebuild: 503
         raise IssuerNotFound("no such issuer")
@@ -46,6 +57,37 @@ async def get_issuer(request: web.Request) -> web.Response:
 async def get_did_document(request: web.Request) -> web.Response:
     identity = await _identity(request)
     return json_response(identity.did_document, content_type="application/did+json")
+
+
+def _key_change(change: KeyChange) -> dict[str, object]:
+    answer: dict[str, object] = {
+        "id": change.did,
+        "verificationMethod": change.method_id,
+        "signingMethod": change.signing_method_id,
+        "didDocument": change.did_document,
+    }
+    if change.compromised_at is not None:
+        answer["compromisedAt"] = change.compromised_at
+    return answer
+
+
+@routes.post("/issuers/{did}/keys")
+async def rotate_key(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    key = idempotency_key(request)
+    change, created = await request.app[ROTATION].rotate(tenant, _did(request), key)
+    return json_response(_key_change(change), status=201 if created else 200)
+
+
+@routes.post("/issuers/{did}/keys/{method}/compromise")
+async def compromise_key(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    body = await decode_body(request, CompromiseIn)
+    key = idempotency_key(request)
+    change, _ = await request.app[ROTATION].compromise(
+        tenant, _did(request), request.match_info["method"], body, key
+    )
+    return json_response(_key_change(change))
 
 
 @routes.post("/awards")

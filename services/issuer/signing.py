@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from shared.credentials.crypto_keys import SigningKey
+from shared.credentials.crypto_keys import PublicKey, SigningKey
 from shared.credentials.data_integrity import sign_data_integrity
+from shared.credentials.did_documents import current_method_id, web_did, web_document
 from shared.credentials.dids import did_key_document, did_key_for
 from shared.credentials.jwt import sign_vc_jwt
 from shared.keystore import KeyStore
 
 
 class Signer:
-    """Creates did:key identities and signs with their keys (cached in memory)."""
+    """Creates did:key and platform-hosted did:web identities and signs with
+    their keys (cached in memory)."""
 
     def __init__(self, keystore: KeyStore) -> None:
         self._keystore = keystore
@@ -24,13 +27,30 @@ class Signer:
         did = did_key_for(await self._keystore.public_key(key_id))
         return key_id, did, did_key_document(did)
 
-    async def signing_key(self, key_id: str, did_document: dict[str, Any]) -> SigningKey:
+    async def create_web_identity(
+        self, tenant: str, base_url: str
+    ) -> tuple[str, str, dict[str, Any]]:
+        """A new Ed25519 key and `did:web:<host>:issuers:<slug>` (a random
+        slug), whose document the issuer service serves at
+        `<base_url>/issuers/<slug>/did.json`."""
+        key_id, public_key = await self.new_key(tenant)
+        did = web_did(base_url, "issuers", secrets.token_hex(8))
+        return key_id, did, web_document(did, public_key)
+
+    async def new_key(self, tenant: str) -> tuple[str, PublicKey]:
+        """A new Ed25519 key in the key store: its id and public key."""
+        key_id = await self._keystore.create_key(tenant, "Ed25519")
+        return key_id, await self._keystore.public_key(key_id)
+
+    async def signing_key(
+        self, key_id: str, did_document: dict[str, Any], method_id: str | None = None
+    ) -> SigningKey:
+        """The key `key_id`, signing as `method_id` (default: the document's
+        current method; did:key v0.7 §3.1 has one)."""
+        kid = method_id or current_method_id(did_document)
         key = self._keys.get(key_id)
-        if key is None:
+        if key is None or key.kid != kid:
             private_key = await self._keystore.load(key_id)
-            # did:key v0.7 §3.1: the one verification method, used for assertions.
-            method = did_document["assertionMethod"][0]
-            kid = method if isinstance(method, str) else str(method["id"])
             key = self._keys[key_id] = SigningKey(private_key, kid)
         return key
 

@@ -5,16 +5,18 @@ idempotency keys (`credentials.issued`)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
 
 from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
-from shared.idempotency import IdempotencyRecords
+from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
-from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUERS, redis_key
+from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUER_LOCK, ISSUERS, redis_key
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class IssuerIdentity:
     signing_key_id: str | None
     profile: dict[str, Any]
     did_document: dict[str, Any]
+    # The method the key signs as (None: the document's current one).
+    signing_method_id: str | None = None
 
 
 class IssuerStore:
@@ -31,6 +35,11 @@ class IssuerStore:
         self.state = ReplayedState(client, prefix)
         self.award_idempotency = IdempotencyRecords(client, prefix, "awards")
         self.issuer_idempotency = IdempotencyRecords(client, prefix, "issuers")
+        self.key_idempotency = {
+            scope: IdempotencyRecords(client, prefix, scope) for scope in ("keys", "compromise")
+        }
+        self._client = client
+        self._prefix = prefix
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
         self._achievements = EventHash(
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
@@ -38,11 +47,20 @@ class IssuerStore:
         self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
-        await self._issuers.put(event.did, event)
+        # The newest revision wins: a rotation saved by its writer is never
+        # undone by a lagging replay of the revision before it.
+        await self._issuers.put_newest(event.did, event, lambda e: e.revision)
         if event.idempotency_key and event.request_hash:
             await self.issuer_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.did
             )
+        for write in event.key_writes:
+            await self.key_idempotency[write.scope].remember(
+                event.tenant, write.idempotency_key, write.request_hash, write.answer
+            )
+
+    async def issuer_event(self, did: str) -> IssuerProfilePublished | None:
+        return await self._issuers.get(did)
 
     async def issuer(self, did: str) -> IssuerIdentity | None:
         event = await self._issuers.get(did)
@@ -54,7 +72,14 @@ class IssuerStore:
             event.signing_key_id,
             dict(event.profile),
             dict(event.did_document),
+            event.signing_method_id,
         )
+
+    @contextlib.asynccontextmanager
+    async def issuer_lease(self, did: str) -> AsyncIterator[None]:
+        """One change of an issuer's keys at a time, across issuer instances."""
+        async with lease(self._client, redis_key(self._prefix, ISSUER_LOCK, did)):
+            yield
 
     async def save_achievement(self, event: AchievementPublished) -> None:
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)

@@ -25,6 +25,8 @@ def on_revocation_event(
                 await issuer_keys.remember(event)
                 for purpose in PURPOSES:  # each issuer's first lists, before any use
                     await publishing.open(event.did, ListName(issuer_slug(event.did), purpose, 0))
+                if event.revision > 0:  # a rotated key: re-sign the lists with it
+                    await publishing.resign(event.did)
             case CredentialIssued():
                 await lists.remember_credential(
                     CredentialRecord(

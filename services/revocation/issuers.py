@@ -27,6 +27,10 @@ class IssuerKey:
 
 
 def _assertion_kid(event: IssuerProfilePublished) -> str:
+    """The method the current key signs as (rotation names it; before that,
+    the document's first assertion method)."""
+    if event.signing_method_id is not None:
+        return event.signing_method_id
     methods = event.did_document.get("assertionMethod")
     first = methods[0] if isinstance(methods, list) and methods else f"{event.did}#key-1"
     return first if isinstance(first, str) else str(first.get("id"))
@@ -38,6 +42,7 @@ class IssuerKeys:
         self._hash = redis_key(prefix, ISSUERS)
         self._slugs = redis_key(prefix, ISSUER_SLUGS)
         self._keystore = keystore
+        # By key store id: a rotation (a new id) takes effect at the next list signed.
         self._cache: dict[str, SigningKey] = {}
 
     async def remember(self, event: IssuerProfilePublished) -> None:
@@ -56,11 +61,12 @@ class IssuerKeys:
         return IssuerKey(**orjson.loads(raw)) if raw else None
 
     async def signing_key(self, did: str) -> SigningKey:
-        key = self._cache.get(did)
-        if key is None:
-            issuer = await self.issuer(did)
-            if issuer is None or issuer.key_id is None:
-                raise LookupError(f"no signing key known for {did}")
+        """The issuer's current key, as the replayed `issuer.profiles` names it."""
+        issuer = await self.issuer(did)
+        if issuer is None or issuer.key_id is None:
+            raise LookupError(f"no signing key known for {did}")
+        key = self._cache.get(issuer.key_id)
+        if key is None or key.kid != issuer.kid:
             private_key = await self._keystore.load(issuer.key_id)
-            key = self._cache[did] = SigningKey(private_key, issuer.kid)
+            key = self._cache[issuer.key_id] = SigningKey(private_key, issuer.kid)
         return key

@@ -23,7 +23,7 @@ from shared.credentials.status_list import BitstringStatusList, status_list_cred
 from shared.events import StatusListPublished
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
-from shared.status_lists import ListName, list_url, parse_list_id
+from shared.status_lists import PURPOSES, ListName, issuer_slug, list_url, parse_list_id
 
 _log = get_logger("revocation.publishing")
 
@@ -105,6 +105,18 @@ class ListPublisher:
             return await self.publish(await self.open(issuer_did, name))
         except LookupError:  # the issuer's signing key is not known here (yet)
             return None
+
+    async def resign(self, issuer_did: str) -> None:
+        """Queue every list of the issuer in use (and the next) for a new
+        snapshot, signed with its current key. Lists signed before keep
+        verifying: the old method stays in the DID document."""
+        slug = issuer_slug(issuer_did)
+        for purpose in PURPOSES:
+            for number in range(await self.lists.highest_used(issuer_did, purpose) + 2):
+                list_id = ListName(slug, purpose, number).list_id
+                if await self.lists.list_info(list_id) is not None:
+                    await self.lists.mark_dirty(list_id)
+        self.changed.set()
 
     async def publish_dirty(self) -> int:
         """Publish every list changed since its last snapshot; the count published."""

@@ -27,6 +27,7 @@ from .data_integrity import verify_data_integrity
 from .dids import DidResolver
 from .errors import CredentialError
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
+from .key_revocation import check_key_revocation
 from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
 from .model import check_credential
 from .report import CheckResult, Outcome, VerificationReport
@@ -139,11 +140,17 @@ async def verify_secured(
     now: datetime,
     opts: VerifyOptions,
 ) -> dict[str, Any]:
-    """Verify the proof of an unwrapped credential; return the verified document."""
+    """Verify the proof of an unwrapped credential; return the verified document.
+
+    A proof made with a compromised key (its method's ``revoked`` time at or
+    before the document's own time) fails with ``key_compromised``."""
     if token is not None:
-        return await verify_vc_jwt(token, resolver)
-    await _verify_embedded(doc, resolver, now, opts)
-    return doc
+        verified = await verify_vc_jwt(token, resolver)
+    else:
+        await _verify_embedded(doc, resolver, now, opts)
+        verified = doc
+    await check_key_revocation(verified, token, resolver, now)
+    return verified
 
 
 def _failure(name: str, exc: CredentialError, prefix: str = "") -> CheckResult:

@@ -45,3 +45,19 @@ class InvalidAchievement(Conflict):
     over the limit, stored before the limit existed)."""
 
     title = "Invalid achievement"
+
+
+class KeyNotFound(NotFound):
+    title = "Verification method not found"
+
+
+class KeyAlreadyCompromised(Conflict):
+    title = "Key already marked compromised"
+    problem = "key-already-compromised"
+
+
+class RotationUnsupported(Conflict):
+    """did:key identities have one key for life: their DID is the key."""
+
+    title = "Key rotation not supported for did:key"
+    problem = "rotation-unsupported"

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import msgspec
 import orjson
@@ -35,6 +36,7 @@ from shared.redis_keys import (
 )
 from shared.redis_scripts import HGET_REPLAYED, NOT_REPLAYED
 
+T = TypeVar("T")
 LEASE_SECONDS = 5.0
 WAIT_SECONDS = 30.0
 
@@ -118,3 +120,21 @@ class IdempotencyRecords:
             if earlier is not None and earlier.fingerprint != request:
                 raise IdempotencyKeyReused()
             yield None if earlier is None else earlier.answer
+
+    async def once(
+        self,
+        tenant: str,
+        key: str | None,
+        request: str,
+        create: Callable[[str | None, str | None], Awaitable[T]],
+        replay: Callable[[str], Awaitable[T]],
+    ) -> tuple[T, bool]:
+        """`create(key, request)` once per key (it records the key with its
+        event); a retry gets `replay(first answer)`. Without a key,
+        `create(None, None)`. The result and whether it was made now."""
+        if key is None:
+            return await create(None, None), True
+        async with self.claim(tenant, key, request) as earlier:
+            if earlier is not None:
+                return await replay(earlier), False
+            return await create(key, request), True

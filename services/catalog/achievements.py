@@ -37,15 +37,18 @@ class Achievements:
         """The achievement for this request and whether it was made now."""
         self.require_caught_up()
         await self.store.state.require()
-        if key is None:
-            return await self._create(tenant, body, None, None), True
-        request = fingerprint(body)
-        async with self.store.achievement_idempotency.claim(tenant, key, request) as earlier:
-            if earlier is not None:
-                event = await self.store.achievement(earlier)
-                assert event is not None, "the achievement is stored before its key"
-                return event, False
-            return await self._create(tenant, body, key, request), True
+
+        async def create(key: str | None, request: str | None) -> AchievementPublished:
+            return await self._create(tenant, body, key, request)
+
+        async def replay(achievement_id: str) -> AchievementPublished:
+            event = await self.store.achievement(achievement_id)
+            assert event is not None, "the achievement is stored before its key"
+            return event
+
+        return await self.store.achievement_idempotency.once(
+            tenant, key, fingerprint(body), create, replay
+        )
 
     async def _own_issuer(self, tenant: str, did: str) -> str | None:
         owner = await self.store.issuer_tenant(did)

@@ -73,16 +73,19 @@ class Issuance:
         """The credential for this award and whether it was made now (False: a replay)."""
         self.require_caught_up()
         await self.store.state.require()  # also sees a wipe the consumer has not yet
-        if key is None:
-            return await self._issue(tenant, body, None, None), True
-        request = fingerprint(body)
-        async with self.store.award_idempotency.claim(tenant, key, request) as earlier:
-            if earlier is not None:
-                event = await self.store.credential(earlier)
-                assert event is not None, "the credential is stored before its key"
-                self.outcomes.count("award", "replayed")
-                return event, False
-            return await self._issue(tenant, body, key, request), True
+
+        async def issue(key: str | None, request: str | None) -> CredentialIssued:
+            return await self._issue(tenant, body, key, request)
+
+        async def replay(credential_id: str) -> CredentialIssued:
+            event = await self.store.credential(credential_id)
+            assert event is not None, "the credential is stored before its key"
+            self.outcomes.count("award", "replayed")
+            return event
+
+        return await self.store.award_idempotency.once(
+            tenant, key, fingerprint(body), issue, replay
+        )
 
     async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
         # A just-defined achievement may still be on its way from the catalog;

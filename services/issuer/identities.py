@@ -50,17 +50,19 @@ class Identities:
         """The identity for this request and whether it was made now."""
         self.require_caught_up()
         await self.store.state.require()
-        if key is None:
-            return await self._create(tenant, body, None, None), True
+
+        async def create(key: str | None, request: str | None) -> IssuerIdentity:
+            return await self._create(tenant, body, key, request)
+
+        async def replay(did: str) -> IssuerIdentity:
+            identity = await self.store.issuer(did)
+            assert identity is not None, "the identity is stored before its key"
+            return identity
+
         # The default stays out of the fingerprint: retries from before the
         # option existed still match.
         request = fingerprint(body if body.didMethod == "web" else _without_method(body))
-        async with self.store.issuer_idempotency.claim(tenant, key, request) as earlier:
-            if earlier is not None:
-                identity = await self.store.issuer(earlier)
-                assert identity is not None, "the identity is stored before its key"
-                return identity, False
-            return await self._create(tenant, body, key, request), True
+        return await self.store.issuer_idempotency.once(tenant, key, request, create, replay)
 
     async def _create(
         self, tenant: str, body: IssuerIn, key: str | None, request: str | None

@@ -105,13 +105,14 @@ class KeyRotation:
     ) -> tuple[KeyChange, bool]:
         self.require_caught_up()
         await self.store.state.require()
-        if key is None:
-            return await self._apply(scope, tenant, did, None, request, change), True
-        async with self.store.key_idempotency[scope].claim(tenant, key, request) as earlier:
-            if earlier is not None:
-                event = await self._own(tenant, did)
-                return _answer(event, earlier), False
-            return await self._apply(scope, tenant, did, key, request, change), True
+
+        async def apply(key: str | None, _: str | None) -> KeyChange:
+            return await self._apply(scope, tenant, did, key, request, change)
+
+        async def replay(answer: str) -> KeyChange:
+            return _answer(await self._own(tenant, did), answer)
+
+        return await self.store.key_idempotency[scope].once(tenant, key, request, apply, replay)
 
     async def _own(self, tenant: str, did: str) -> IssuerProfilePublished:
         event = await self.store.issuer_event(did)

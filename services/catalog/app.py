@@ -24,7 +24,7 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.auth import ApiTokens, install_api_tokens, install_operator_tokens
 
 REPLICA = "catalog-replica"
 
@@ -36,6 +36,7 @@ def create_app(
     app = create_base_app(common, openapi=OPENAPI)
     app[CATALOG_SETTINGS] = settings
     install_api_tokens(app, ApiTokens.from_env())
+    install_operator_tokens(app, ApiTokens.operators_from_env())
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)

@@ -231,7 +231,11 @@ class Api:
         return status, body
 
     async def verdict(self, credential: Json | str) -> str:
-        """'valid', 'revoked', 'suspended' or 'invalid: <reasons>' from the verifier."""
+        """'valid', 'revoked', 'suspended' or 'invalid: <reasons>' from the verifier.
+
+        'valid' here means *verified* (proof, validity period, status: what
+        these callers test); whether the issuer is trusted is the report's
+        `verdict` (tests/e2e/test_trust.py)."""
         code, report = await self.verify(credential)
         if code == 200 and report["verified"]:
             return "valid"

@@ -21,6 +21,7 @@ from shared.json_object import NotAJsonObject, parse_object
 
 __all__ = [
     "DEFAULT_REGISTRY",
+    "AccreditationScope",
     "AchievementPublished",
     "AssessmentPassed",
     "CredentialIssued",
@@ -28,8 +29,12 @@ __all__ = [
     "EventRegistry",
     "IssuerProfilePublished",
     "KeyWrite",
+    "Lifecycle",
     "PathwayPublished",
     "PoisonMessage",
+    "ProviderAccreditation",
+    "ProviderPublished",
+    "ProviderWrite",
     "StatusChanged",
     "StatusEntryRef",
     "StatusListPublished",
@@ -134,6 +139,61 @@ class PathwayPublished(Event, frozen=True, kw_only=True):
     pathway: dict[str, object]
 
 
+Lifecycle = Literal["active", "suspended", "withdrawn"]
+
+
+class AccreditationScope(msgspec.Struct, frozen=True, kw_only=True):
+    """What an accreditation covers; an empty list leaves that dimension open."""
+
+    eqf_levels: list[Annotated[int, msgspec.Meta(ge=1, le=8)]] = []
+    fields_of_study: list[str] = []
+    achievement_types: list[str] = []
+
+
+class ProviderAccreditation(msgspec.Struct, frozen=True, kw_only=True):
+    """One accreditation of a provider by a quality-assurance body (operator-only)."""
+
+    accreditation_id: str  # the QA body's own id for it
+    quality_assurance_body: str
+    quality_assurance_body_url: str | None = None
+    scope: AccreditationScope
+    valid_from: str
+    valid_until: str | None = None
+    status: Lifecycle = "active"
+    recorded_by: str  # the operator
+
+
+class ProviderWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """One write to a provider under an Idempotency-Key (`shared.idempotency`):
+    kept on the record so a replay of the compacted topic rebuilds them all."""
+
+    scope: str  # the IdempotencyRecords scope (providers, provider-operator)
+    actor: str  # the tenant, or the operator
+    key: str
+    request_hash: str
+
+
+class ProviderPublished(Event, frozen=True, kw_only=True):
+    """A provider's full current record (compacted topic `catalog.providers`,
+    keyed by provider id); `revision` grows with every write."""
+
+    TYPE: ClassVar[str] = "ProviderPublished"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    provider_id: str
+    revision: NonNegative
+    legal_name: str
+    country: str
+    provider_type: str
+    web_domain: str | None = None
+    issuer_dids: list[str]
+    status: Lifecycle = "active"
+    status_reason: str | None = None
+    accreditations: list[ProviderAccreditation] = []
+    writes: list[ProviderWrite] = []
+
+
 class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):
     """Where one credential's status lives: a list and an index in it."""
 
@@ -235,6 +295,7 @@ DEFAULT_REGISTRY = EventRegistry(
         IssuerProfilePublished,
         AchievementPublished,
         PathwayPublished,
+        ProviderPublished,
         CredentialIssued,
         StatusChanged,
         StatusListPublished,

@@ -20,6 +20,9 @@ ACHIEVEMENTS = "achievements"  # achievement id -> AchievementPublished
 ISSUERS = "issuers"  # issuer DID -> IssuerProfilePublished / key record
 CREDENTIALS = "credentials"  # credential id -> CredentialIssued / entries
 ISSUER_TENANTS = "issuer-tenants"  # catalog: issuer DID -> tenant
+PROVIDERS = "providers"  # catalog: provider id -> ProviderPublished
+PROVIDER_ISSUERS = "provider-issuers"  # catalog: issuer DID -> provider id
+PROVIDER_LOCK = "provider-lock"  # catalog: lease per provider (read-modify-write)
 
 # Issuer.
 IDEMPOTENCY = "idempotency"  # hash per write kind and tenant: key -> [fingerprint, answer]

@@ -1,4 +1,4 @@
-"""The catalog service: providers' micro-credential definitions and pathways."""
+"""The catalog service: the provider registry, micro-credential definitions and pathways."""
 
 from __future__ import annotations
 
@@ -8,23 +8,31 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from services.catalog.achievements import Achievements
-from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, STORE
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE
 from services.catalog.consumers import on_catalog_event
 from services.catalog.openapi import OPENAPI
+from services.catalog.provider_routes import provider_routes
+from services.catalog.providers import Providers
 from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
 from shared.kafka.producer import EventProducer
-from shared.kafka.topics import CATALOG_ACHIEVEMENTS, ISSUER_PROFILES, topic_name
+from shared.kafka.topics import (
+    CATALOG_ACHIEVEMENTS,
+    CATALOG_PROVIDERS,
+    ISSUER_PROFILES,
+    topic_name,
+)
 from shared.service import (
     PRODUCER,
+    REDIS,
     STATE_REPLICA,
     RedisFactory,
     replicated_state,
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.auth import ApiTokens, install_api_tokens, install_operator_tokens
 
 REPLICA = "catalog-replica"
 
@@ -36,6 +44,7 @@ def create_app(
     app = create_base_app(common, openapi=OPENAPI)
     app[CATALOG_SETTINGS] = settings
     install_api_tokens(app, ApiTokens.from_env())
+    install_operator_tokens(app, ApiTokens.operators_from_env())
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)
@@ -49,6 +58,14 @@ def create_app(
             public_base_url=settings.public_base_url,
             require_caught_up=app[STATE_REPLICA].require_caught_up,
         )
+        app[PROVIDERS] = Providers(
+            store=app[STORE],
+            publisher=app[PRODUCER],
+            redis=app[REDIS],
+            topic=topic_name(common, CATALOG_PROVIDERS),
+            public_base_url=settings.public_base_url,
+            require_caught_up=app[STATE_REPLICA].require_caught_up,
+        )
         yield
 
     app.cleanup_ctx.extend(
@@ -58,13 +75,14 @@ def create_app(
                 redis_factory=redis_factory,
                 stores=stores,
                 replica=REPLICA,
-                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS],
+                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CATALOG_PROVIDERS],
                 handler=lambda app: on_catalog_event(app[STORE]),
             ),
             application,
         ]
     )
     app.add_routes(routes)
+    app.add_routes(provider_routes)
     return app
 
 

@@ -1,11 +1,11 @@
-"""Kafka handlers: the catalog's replica of issuers and its own achievements."""
+"""Kafka handlers: the catalog's replica of issuers, its own achievements and providers."""
 
 from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
 
 from services.catalog.store import CatalogStore
-from shared.events import AchievementPublished, Event, IssuerProfilePublished
+from shared.events import AchievementPublished, Event, IssuerProfilePublished, ProviderPublished
 from shared.kafka.consumer import Handler
 
 
@@ -16,6 +16,8 @@ def on_catalog_event(store: CatalogStore) -> Handler:
                 await store.remember_issuer(event.did, event.tenant)
             case AchievementPublished():
                 await store.save_achievement(event)
+            case ProviderPublished():
+                await store.save_provider(event)
             case _:
                 pass
 

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from services.catalog.domain import AchievementIn
+from services.catalog.provider_domain import (
+    AccreditationChangeIn,
+    AccreditationIn,
+    ProviderChangeIn,
+    ProviderIn,
+    ProviderStatusIn,
+)
 from shared.web.openapi import document, operation
 
 OPENAPI = document(
@@ -27,6 +34,75 @@ OPENAPI = document(
                 {"200": "The achievement (application/ld+json)", "404": "No such achievement"},
             )
         },
+        "/providers": {
+            "post": operation(
+                "Register a provider (tenant): registered, not accredited",
+                {
+                    "201": "Created: the provider record",
+                    "401": "No or unknown bearer token",
+                    "403": "An operator token",
+                    "404": "An issuer DID that is not this tenant's",
+                    "409": "An issuer DID of another provider",
+                    "422": "Invalid record",
+                },
+                body=ProviderIn,
+                secured=True,
+            )
+        },
+        "/providers/{key}": {
+            "get": operation(
+                "A provider's public record, accreditations included",
+                {"200": "The provider", "404": "No such provider"},
+            ),
+            "patch": operation(
+                "Change the provider's own identity fields (its tenant)",
+                {
+                    "200": "The provider",
+                    "403": "An operator token",
+                    "404": "No such provider for this tenant",
+                    "409": "An issuer DID of another provider",
+                    "422": "Invalid change (status and accreditations are the operator's)",
+                },
+                body=ProviderChangeIn,
+                secured=True,
+            ),
+        },
+        "/providers/{key}/accreditations": {
+            "post": operation(
+                "Record an accreditation (operator only)",
+                {
+                    "201": "The provider with the accreditation",
+                    "403": "Not an operator token",
+                    "404": "No such provider",
+                    "409": "An accreditation with this id exists",
+                },
+                body=AccreditationIn,
+                secured=True,
+            )
+        },
+        "/providers/{key}/accreditations/{accreditation}": {
+            "patch": operation(
+                "Suspend, withdraw, reinstate or re-date an accreditation (operator only)",
+                {"200": "The provider", "403": "Not an operator token", "404": "No such one"},
+                body=AccreditationChangeIn,
+                secured=True,
+            )
+        },
+        "/providers/{key}/status": {
+            "put": operation(
+                "Set the provider's status: active, suspended, withdrawn (operator only)",
+                {"200": "The provider", "403": "Not an operator token", "404": "No such provider"},
+                body=ProviderStatusIn,
+                secured=True,
+            )
+        },
     },
-    bodies=(AchievementIn,),
+    bodies=(
+        AchievementIn,
+        ProviderIn,
+        ProviderChangeIn,
+        AccreditationIn,
+        AccreditationChangeIn,
+        ProviderStatusIn,
+    ),
 )

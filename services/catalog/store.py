@@ -1,18 +1,31 @@
-"""The catalog's Redis state: issuers it learnt from Kafka and its achievements.
+"""The catalog's Redis state: issuers it learnt from Kafka, its achievements
+and its provider registry.
 
 Everything here, idempotency keys included, is rebuilt by replaying
-`issuer.profiles` and `catalog.achievements` (architecture invariant 3).
+`issuer.profiles`, `catalog.achievements` and `catalog.providers`
+(architecture invariant 3).
 """
 
 from __future__ import annotations
 
 import redis.asyncio as redis
 
-from shared.events import AchievementPublished
+from shared.events import AchievementPublished, ProviderPublished
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
-from shared.redis_keys import ACHIEVEMENTS, ISSUER_TENANTS, redis_key
+from shared.redis_keys import (
+    ACHIEVEMENTS,
+    ISSUER_TENANTS,
+    PROVIDER_ISSUERS,
+    PROVIDER_LOCK,
+    PROVIDERS,
+    redis_key,
+)
+
+# Idempotency scopes of the registry's writes: a provider's own, the operator's.
+PROVIDER_WRITES = "providers"
+OPERATOR_WRITES = "provider-operator"
 
 
 class CatalogStore:
@@ -24,6 +37,13 @@ class CatalogStore:
         self._achievements = EventHash(
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
+        self.provider_idempotency = {
+            scope: IdempotencyRecords(client, prefix, scope)
+            for scope in (PROVIDER_WRITES, OPERATOR_WRITES)
+        }
+        self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
+        self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
+        self.registry_lock = redis_key(prefix, PROVIDER_LOCK, "registry")
 
     async def remember_issuer(self, did: str, tenant: str) -> None:
         await self._redis.hset(self._issuers, did, tenant)
@@ -41,3 +61,25 @@ class CatalogStore:
 
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
         return await self._achievements.get(achievement_id)
+
+    async def save_provider(self, event: ProviderPublished) -> None:
+        """Keep the newest revision, index its issuer DIDs, remember its writes."""
+        current = await self._providers.get(event.provider_id)
+        if current is None or current.revision <= event.revision:
+            await self._providers.put(event.provider_id, event)
+            gone = set(current.issuer_dids if current else ()) - set(event.issuer_dids)
+            if gone:
+                await self._redis.hdel(self._provider_issuers, *gone)
+            for did in event.issuer_dids:
+                await self._redis.hset(self._provider_issuers, did, event.provider_id)
+        for write in event.writes:
+            await self.provider_idempotency[write.scope].remember(
+                write.actor, write.key, write.request_hash, event.provider_id
+            )
+
+    async def provider(self, provider_id: str) -> ProviderPublished | None:
+        return await self._providers.get(provider_id)
+
+    async def provider_of_issuer(self, did: str) -> str | None:
+        found = await self._redis.hget(self._provider_issuers, did)
+        return found.decode() if isinstance(found, bytes) else found

@@ -14,6 +14,7 @@ from services.verifier.verification import Verifier
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
     CATALOG_PATHWAYS,
+    CATALOG_PROVIDERS,
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
@@ -21,7 +22,13 @@ from shared.service import consumer_context, kafka_context, run_service
 from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
-REPLICA_TOPICS = [ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CATALOG_PATHWAYS, STATUS_LISTS]
+REPLICA_TOPICS = [
+    ISSUER_PROFILES,
+    CATALOG_ACHIEVEMENTS,
+    CATALOG_PATHWAYS,
+    CATALOG_PROVIDERS,
+    STATUS_LISTS,
+]
 
 
 def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web.Application:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.verifier.impostors import Named, NameIndex
 from shared.events import (
     AchievementPublished,
     Event,
     IssuerProfilePublished,
     PathwayPublished,
+    ProviderPublished,
     StatusListPublished,
 )
 
@@ -45,6 +47,10 @@ class Replica:
     status_lists: dict[str, KnownStatusList] = field(default_factory=dict)
     # DID documents of the issuers on our bus, handed by reference to the resolver.
     did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    providers: dict[str, ProviderPublished] = field(default_factory=dict)
+    provider_of_did: dict[str, str] = field(default_factory=dict)
+    # Registered names (providers' legal names, issuers' names) for look-alikes.
+    names: NameIndex = field(default_factory=NameIndex)
 
     def apply(self, event: Event) -> None:
         match event:
@@ -53,6 +59,7 @@ class Replica:
                     event.did, event.tenant, dict(event.profile), dict(event.did_document)
                 )
                 self.did_documents[event.did] = dict(event.did_document)
+                self.names.put(Named("issuer", event.did), event.profile.get("name"))
             case AchievementPublished():
                 current = self.achievements.get(event.achievement_id)
                 if current is None or current.revision <= event.revision:
@@ -61,8 +68,31 @@ class Replica:
                 self.pathways[event.pathway_id] = event
             case StatusListPublished():
                 self._apply_status_list(event)
+            case ProviderPublished():
+                self._apply_provider(event)
             case _:
                 pass  # other event types on shared topics are not ours to keep
+
+    def provider_for(self, did: str) -> ProviderPublished | None:
+        """The provider that lists `did`, when `did` really is one of its
+        tenant's issuers (on `issuer.profiles`): a record alone proves nothing."""
+        provider = self.providers.get(self.provider_of_did.get(did, ""))
+        issuer = self.issuers.get(did)
+        if provider is None or issuer is None or issuer.tenant != provider.tenant:
+            return None
+        return provider
+
+    def _apply_provider(self, event: ProviderPublished) -> None:
+        current = self.providers.get(event.provider_id)
+        if current is not None and current.revision > event.revision:
+            return
+        for did in current.issuer_dids if current else ():
+            if self.provider_of_did.get(did) == event.provider_id:
+                del self.provider_of_did[did]
+        self.providers[event.provider_id] = event
+        for did in event.issuer_dids:
+            self.provider_of_did[did] = event.provider_id
+        self.names.put(Named("provider", event.provider_id), event.legal_name)
 
     def _apply_status_list(self, event: StatusListPublished) -> None:
         current = self.status_lists.get(event.list_url)

@@ -1,37 +1,34 @@
 """One credential's verification: the credential core's checks plus ours.
 
-The core checks shape, proof, validity window and status. On top, the
-verifier knows from Kafka which issuers are on our platform and which
-achievements they defined; those trust checks inform the verdict but never
-turn a cryptographically valid credential into an invalid one.
+The core checks shape, proof, validity window and status: `verified`, as
+the W3C suites define it. On top, the verifier knows from Kafka the
+provider registry, the issuers on our platform and the achievements they
+defined: the `trust`, `achievement_known` and `impersonation` checks
+(`trust.py`) decide the verdict (`valid` only for an accredited provider)
+but never turn a cryptographically valid credential into an invalid one.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
+from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
+from shared.credentials.builders import format_datetime
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.verify import verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
-
-def _issuer_id(credential: dict[str, Any]) -> str | None:
-    issuer = credential.get("issuer")
-    value = issuer.get("id") if isinstance(issuer, dict) else issuer
-    return value if isinstance(value, str) else None
-
-
-def _achievement_id(credential: dict[str, Any]) -> str | None:
-    subject = credential.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    value = achievement.get("id") if isinstance(achievement, dict) else None
-    return value if isinstance(value, str) else None
-
-
-TRUST_CHECKS = frozenset({"issuer_known", "achievement_known"})
+TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION})
+NOTICE = (
+    "`verified` covers the proof, the validity period and the status only; "
+    "whether the issuer is trusted is the `verdict`: `valid` only for a provider "
+    "the platform operator accredited for this credential, else `untrusted` "
+    "(see the `trust` check)."
+)
 
 
 class Verifier:
@@ -51,26 +48,18 @@ class Verifier:
             credential, resolver=self._resolver, status_lists=self._status_lists
         )
         if report.credential is not None and report.check("proof") is not None:
+            claims = Claims.of(report.credential)
+            now = format_datetime(datetime.now(UTC))
+            trust = trust_check(claims, self._replica, now)
             report.advisory = TRUST_CHECKS
-            report.add(self._issuer_known(report.credential))
-            report.add(self._achievement_known(report.credential))
+            report.notice = NOTICE
+            report.add(trust)
+            report.add(self._achievement_known(claims))
+            report.add(impersonation_check(claims, self._replica, trust.code))
         return report
 
-    def _issuer_known(self, credential: dict[str, Any]) -> CheckResult:
-        did = _issuer_id(credential)
-        if did is not None and did in self._replica.issuers:
-            name = self._replica.issuers[did].profile.get("name")
-            return CheckResult("issuer_known", "ok", f"issuer {name!s} is registered here")
-        return CheckResult(
-            "issuer_known",
-            "failed",
-            "the issuer is not registered on this platform",
-            "unknown_issuer",
-        )
-
-    def _achievement_known(self, credential: dict[str, Any]) -> CheckResult:
-        achievement_id = _achievement_id(credential)
-        known = self._replica.achievements.get(achievement_id or "")
+    def _achievement_known(self, claims: Claims) -> CheckResult:
+        known = self._replica.achievements.get(claims.achievement_id or "")
         if known is None:
             return CheckResult(
                 "achievement_known",
@@ -78,7 +67,7 @@ class Verifier:
                 "the achievement is not in our catalog",
                 "unknown_achievement",
             )
-        if known.issuer_did != _issuer_id(credential):
+        if known.issuer_did != claims.issuer_did:
             return CheckResult(
                 "achievement_known",
                 "failed",

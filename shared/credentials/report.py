@@ -15,6 +15,7 @@ for outcomes the registries do not name (revoked, expired...).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,15 +53,21 @@ class CheckResult:
     reason: str | None = None
     code: str | None = None
     problem_type: str | None = None  # overrides the default mapping below
+    # Structured outcome (e.g. the trust check's provider and accreditation).
+    details: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{check, outcome, reason, code}`` as in the ``results`` array."""
-        return {
+        """``{check, outcome, reason, code}`` (and ``details`` when there are
+        some) as in the ``results`` array."""
+        result: dict[str, Any] = {
             "check": self.name,
             "outcome": self.outcome,
             "reason": self.reason,
             "code": self.code,
         }
+        if self.details is not None:
+            result["details"] = dict(self.details)
+        return result
 
 
 def _problem_type(check: CheckResult) -> tuple[str, int | None]:
@@ -106,6 +113,8 @@ class VerificationReport:
     # Trust checks (issuer registered, achievement known) inform the verdict
     # but never make a cryptographically valid credential unverified.
     advisory: frozenset[str] = frozenset()
+    # A line for the reader about what `verified` and `verdict` mean.
+    notice: str | None = None
 
     def add(self, check: CheckResult) -> None:
         """Append a check (services add theirs on top of the core checks)."""
@@ -152,7 +161,7 @@ class VerificationReport:
 
     def to_vc_api(self) -> dict[str, Any]:
         """The VC-API verify response body: ``verified``, ``problemDetails``, ``results``."""
-        return {
+        body: dict[str, Any] = {
             "verified": self.verified,
             "verdict": self.verdict,
             "problemDetails": self.problem_details,
@@ -160,3 +169,6 @@ class VerificationReport:
             "results": [c.to_dict() for c in self.checks],
             "checks": [c.name for c in self.checks if c.outcome == "ok"],
         }
+        if self.notice is not None:
+            body["notice"] = self.notice
+        return body

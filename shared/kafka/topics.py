@@ -26,6 +26,7 @@ from shared.settings import CommonSettings
 ISSUER_PROFILES = "issuer.profiles"
 CATALOG_ACHIEVEMENTS = "catalog.achievements"
 CATALOG_PATHWAYS = "catalog.pathways"
+CATALOG_PROVIDERS = "catalog.providers"
 CREDENTIALS_ISSUED = "credentials.issued"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
@@ -70,6 +71,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(ISSUER_PROFILES, compacted=True),
     TopicSpec(CATALOG_ACHIEVEMENTS, compacted=True),
     TopicSpec(CATALOG_PATHWAYS, compacted=True),
+    TopicSpec(CATALOG_PROVIDERS, compacted=True),
     TopicSpec(CREDENTIALS_ISSUED),
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),

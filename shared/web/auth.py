@@ -1,7 +1,13 @@
-"""Bearer tokens that map to tenants (institutions).
+"""Bearer tokens that map to tenants (institutions) or to operators.
 
 `MICROCRED_API_TOKENS=token1=tenantA,token2=tenantB`; without it the local
 default `dev-token=demo` is used and a warning is logged at start-up.
+
+`MICROCRED_OPERATOR_TOKENS=token=operator-name,...` (same format, no default):
+the operator runs the platform and alone accredits providers (architecture
+invariant 9). The two tables are separate: a token may not be in both, a
+tenant token is refused where the operator is required and an operator
+token where a tenant is (403).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from shared.web.problems import Problem
 
 DEFAULT_TOKENS = "dev-token=demo"
 _VAR = "API_TOKENS"
+_OPERATOR_VAR = "OPERATOR_TOKENS"
 _log = get_logger("shared.web.auth")
 
 
@@ -29,20 +36,20 @@ class ApiTokens:
     using_default: bool = False
 
     @classmethod
-    def parse(cls, value: str, *, using_default: bool = False) -> ApiTokens:
-        """Parse `token=tenant,...`; raises SettingsError naming the variable."""
+    def parse(cls, value: str, *, using_default: bool = False, variable: str = _VAR) -> ApiTokens:
+        """Parse `token=name,...`; raises SettingsError naming the variable."""
         table: dict[str, str] = {}
         for item in (part.strip() for part in value.split(",")):
             if not item:
                 continue
             token, sep, tenant = (s.strip() for s in item.partition("="))
             if not sep or not token or not tenant:
-                raise SettingsError(f"{env_var(_VAR)}: expected token=tenant pairs")
+                raise SettingsError(f"{env_var(variable)}: expected token=name pairs")
             if token in table:
-                raise SettingsError(f"{env_var(_VAR)}: a token is listed twice")
+                raise SettingsError(f"{env_var(variable)}: a token is listed twice")
             table[token] = tenant
         if not table:
-            raise SettingsError(f"{env_var(_VAR)}: no token=tenant pair given")
+            raise SettingsError(f"{env_var(variable)}: no token=name pair given")
         return cls(tokens=table, using_default=using_default)
 
     @classmethod
@@ -52,6 +59,13 @@ class ApiTokens:
         if not value:
             return cls.parse(DEFAULT_TOKENS, using_default=True)
         return cls.parse(value)
+
+    @classmethod
+    def operators_from_env(cls, environ: Mapping[str, str] | None = None) -> ApiTokens | None:
+        """Read `MICROCRED_OPERATOR_TOKENS` (token=operator-name pairs); None
+        when unset: then nobody acts as operator (no default, never)."""
+        value = env_str(_OPERATOR_VAR, "", environ)
+        return cls.parse(value, variable=_OPERATOR_VAR) if value else None
 
     def tenant_for(self, presented: str) -> str | None:
         """The tenant of `presented`, comparing in constant time against every token."""
@@ -68,6 +82,7 @@ class ApiTokens:
 
 
 API_TOKENS: web.AppKey[ApiTokens] = web.AppKey("shared.api_tokens", ApiTokens)
+OPERATOR_TOKENS: web.AppKey[ApiTokens] = web.AppKey("shared.operator_tokens", ApiTokens)
 
 
 def install_api_tokens(app: web.Application, tokens: ApiTokens) -> None:
@@ -80,6 +95,19 @@ def install_api_tokens(app: web.Application, tokens: ApiTokens) -> None:
     app[API_TOKENS] = tokens
 
 
+def install_operator_tokens(app: web.Application, operators: ApiTokens | None) -> None:
+    """Store the operator table (after `install_api_tokens`); a token listed
+    both as tenant and operator is a configuration error."""
+    if operators is None:
+        _log.info("auth.no_operator", detail=f"{env_var(_OPERATOR_VAR)} is not set")
+        return
+    if set(operators.tokens) & set(app[API_TOKENS].tokens):
+        raise SettingsError(
+            f"{env_var(_OPERATOR_VAR)}: a token is also in {env_var(_VAR)}; use separate tokens"
+        )
+    app[OPERATOR_TOKENS] = operators
+
+
 def _unauthorized(detail: str, error: str | None) -> Problem:
     # RFC 6750 §3: the challenge; `error` only when a token was presented.
     challenge = 'Bearer realm="microcred"'
@@ -88,15 +116,49 @@ def _unauthorized(detail: str, error: str | None) -> Problem:
     return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-def require_tenant(request: web.Request) -> str:
-    """The tenant of the request's bearer token, or a 401 problem."""
+def _bearer(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         raise _unauthorized("An Authorization: Bearer token is required.", None)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("Use the Bearer authorization scheme.", "invalid_request")
-    tenant = request.config_dict[API_TOKENS].tenant_for(token.strip())
-    if tenant is None:
-        raise _unauthorized("The bearer token is not valid.", "invalid_token")
-    return tenant
+    return token.strip()
+
+
+def _forbidden(detail: str) -> Problem:
+    # RFC 6750 §3.1: a valid token without the rights for this request.
+    return Problem(
+        403,
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="microcred", error="insufficient_scope"'},
+    )
+
+
+def _name_in(request: web.Request, key: web.AppKey[ApiTokens], token: str) -> str | None:
+    table = request.config_dict.get(key)
+    return None if table is None else table.tenant_for(token)
+
+
+def require_tenant(request: web.Request) -> str:
+    """The tenant of the request's bearer token; 401 for none or an unknown
+    one, 403 for an operator's token (operators act only as operators)."""
+    token = _bearer(request)
+    tenant = _name_in(request, API_TOKENS, token)
+    if tenant is not None:
+        return tenant
+    if _name_in(request, OPERATOR_TOKENS, token) is not None:
+        raise _forbidden("An operator token cannot act as a tenant.")
+    raise _unauthorized("The bearer token is not valid.", "invalid_token")
+
+
+def require_operator(request: web.Request) -> str:
+    """The operator of the request's bearer token; 401 for none or an
+    unknown one, 403 for a tenant's token (a provider never accredits)."""
+    token = _bearer(request)
+    operator = _name_in(request, OPERATOR_TOKENS, token)
+    if operator is not None:
+        return operator
+    if _name_in(request, API_TOKENS, token) is not None:
+        raise _forbidden("Only the platform operator may do this; a tenant token cannot.")
+    raise _unauthorized("The bearer token is not valid.", "invalid_token")

@@ -95,6 +95,56 @@ class Api:
         assert status == 201, body
         return str(body["id"])
 
+    @property
+    def operator(self) -> Api:
+        """The same session with the platform operator's token."""
+        return Api(self.stack, self.session, self.stack.operator_token)
+
+    async def register_provider(
+        self, issuer_dids: list[str], name: str = "Example Polytechnic", *, key: str | None = None
+    ) -> tuple[int, Any]:
+        headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
+        return await self.call(
+            "POST",
+            f"{self.stack.url('catalog')}/providers",
+            json={"legalName": name, "country": "IE", "type": "college", "issuerDids": issuer_dids},
+            headers=headers,
+        )
+
+    async def accredit(
+        self,
+        provider_id: str,
+        *,
+        accreditation_id: str = "QA-1",
+        scope: Json | None = None,
+        valid_until: str = "2099-01-01T00:00:00Z",
+        key: str | None = None,
+    ) -> tuple[int, Any]:
+        """Record an accreditation (with this Api's token: the operator's to succeed)."""
+        headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
+        return await self.call(
+            "POST",
+            f"{provider_id}/accreditations",
+            json={
+                "id": accreditation_id,
+                "qualityAssuranceBody": {"name": "Example QA Agency"},
+                "scope": scope or {},
+                "validFrom": "2020-01-01T00:00:00Z",
+                "validUntil": valid_until,
+            },
+            headers=headers,
+        )
+
+    async def accredited_issuer(self, name: str = "Example Polytechnic") -> str:
+        """A new issuer whose provider the operator accredited (open scope), so
+        its credentials can get the verdict `valid`."""
+        did = await self.create_issuer(name)
+        status, provider = await self.register_provider([did], name)
+        assert status == 201, provider
+        status, body = await self.operator.accredit(str(provider["id"]))
+        assert status == 201, body
+        return did
+
     async def create_achievement(self, issuer_did: str) -> tuple[int, Json]:
         return await self.call(
             "POST",
@@ -181,7 +231,11 @@ class Api:
         return status, body
 
     async def verdict(self, credential: Json | str) -> str:
-        """'valid', 'revoked', 'suspended' or 'invalid: <reasons>' from the verifier."""
+        """'valid', 'revoked', 'suspended' or 'invalid: <reasons>' from the verifier.
+
+        'valid' here means *verified* (proof, validity period, status: what
+        these callers test); whether the issuer is trusted is the report's
+        `verdict` (tests/e2e/test_trust.py)."""
         code, report = await self.verify(credential)
         if code == 200 and report["verified"]:
             return "valid"

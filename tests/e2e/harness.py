@@ -111,6 +111,8 @@ class Stack:
     redis_url: str
     token: str = "e2e-token"
     tenant: str = "e2e-tenant"
+    operator_token: str = "e2e-operator-token"
+    operator: str = "e2e-operator"
     namespace: str = field(default_factory=lambda: f"e2e-{secrets.token_hex(4)}")
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -125,6 +127,7 @@ class Stack:
             "MICROCRED_REDIS_URL": self.redis_url,
             "MICROCRED_TOPIC_PREFIX": f"{self.namespace}.",
             "MICROCRED_API_TOKENS": f"{self.token}={self.tenant},other-token=other-tenant",
+            "MICROCRED_OPERATOR_TOKENS": f"{self.operator_token}={self.operator}",
             "MICROCRED_MASTER_KEY": master_key,
             "MICROCRED_KEYSTORE_DIR": str(keys_dir),
             "MICROCRED_CATALOG_BASE_URL": f"http://127.0.0.1:{ports['catalog']}",

@@ -23,7 +23,7 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
 
 
 async def test_a_fresh_verifier_needs_only_kafka(stack: Stack, api: Api) -> None:
-    achievement_id = await api.achievement(await api.create_issuer())
+    achievement_id = await api.achievement(await api.accredited_issuer())
     await api.issuer_knows(achievement_id)
     valid, revoked, suspended = [await api.issue(achievement_id) for _ in range(3)]
     assert (await api.set_status(revoked["credentialId"]))[0] == 200
@@ -40,8 +40,9 @@ async def test_a_fresh_verifier_needs_only_kafka(stack: Stack, api: Api) -> None
     for form in (valid["jwt"], valid["credential"]):
         status, report = await api.verify(form)
         assert status == 200 and report["verified"], report
-        for name in ("proof", "status", "issuer_known", "achievement_known"):
+        for name in ("proof", "status", "trust", "achievement_known", "impersonation"):
             assert check(report, name)["outcome"] == "ok", report
+        assert report["verdict"] == "valid", report
     assert await api.verdict(revoked["jwt"]) == "revoked"
     assert await api.verdict(revoked["credential"]) == "revoked"
     assert await api.verdict(suspended["jwt"]) == "suspended"

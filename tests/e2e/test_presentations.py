@@ -44,7 +44,7 @@ async def test_learner_presents_a_vp_jwt(stack: Stack) -> None:
     learner = generate_ed25519()
     async with aiohttp.ClientSession() as session:
         api = Api(stack, session)
-        achievement = await api.achievement(await api.create_issuer())
+        achievement = await api.achievement(await api.accredited_issuer())
         await api.issuer_knows(achievement)
         issued = await api.issue(achievement, key="vp-award-1", recipient={"id": did_of(learner)})
         assert issued["credential"]["credentialSubject"]["id"] == did_of(learner)
@@ -58,7 +58,8 @@ async def test_learner_presents_a_vp_jwt(stack: Stack) -> None:
             trusted = status == 200 and body["results"]["credentials"][0]["verdict"] == "valid"
             return body if trusted else None
 
-        # Until the verifier's replica knows the issuer and achievement (advisory trust).
+        # Until the verifier's replica knows the accredited provider and the
+        # achievement (trust decides the verdict).
         body = await until(accepted)
         assert body and body["verified"] is True, body
         presentation = body["results"]["presentation"]

@@ -35,7 +35,7 @@ def tamper(jwt: str) -> str:
 async def test_issue_verify_offline_then_revoke(stack: Stack, api: Api) -> None:
     # Each call right after the previous one: services wait for what another
     # one just published on Kafka instead of answering 404 (read-your-writes).
-    achievement_id = await api.achievement(await api.create_issuer())
+    achievement_id = await api.achievement(await api.accredited_issuer())
 
     status, failing = await api.award(achievement_id, score=80, key="fail-1")
     assert status == 422, failing
@@ -59,14 +59,17 @@ async def test_issue_verify_offline_then_revoke(stack: Stack, api: Api) -> None:
     assert check(report, "status")["outcome"] == "ok"
 
     async def trusted_now() -> Json | None:
-        # The verifier learns a brand-new issuer from Kafka within moments;
-        # until then the credential is valid but "untrusted" (advisory).
+        # The verifier learns a brand-new provider and its accreditation from
+        # Kafka within moments; until then the credential is verified but
+        # "untrusted" (trust decides the verdict, not `verified`).
         _, report = await api.verify(jwt)
         return report if report["verdict"] == "valid" else None
 
     report = await until(trusted_now, within=5.0)
-    assert report, "the verifier never learnt the issuer from Kafka"
-    assert check(report, "issuer_known")["outcome"] == "ok"
+    assert report, "the verifier never learnt the accredited provider from Kafka"
+    assert check(report, "trust")["code"] == "accredited"
+    assert check(report, "impersonation")["outcome"] == "ok"
+    assert "verdict" in report["notice"]
 
     enveloped = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],

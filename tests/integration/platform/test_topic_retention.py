@@ -43,6 +43,7 @@ async def test_history_is_kept_forever_and_entity_state_compacted(kafka_bootstra
                 "issuer.profiles",
                 "catalog.achievements",
                 "catalog.pathways",
+                "catalog.providers",
                 "status.lists",
             }:
                 assert config["cleanup.policy"] == "compact", (name, config)

@@ -37,3 +37,15 @@ def test_a_failed_proof_is_invalid_whatever_the_trust() -> None:
 def test_advisory_names_do_not_excuse_other_checks() -> None:
     result = report(CheckResult("status", "not_checked", "list unreachable"))
     assert result.verdict == "invalid"
+
+
+def test_details_and_notice_are_rendered_only_when_given() -> None:
+    result = report(
+        CheckResult("proof", "ok"),
+        CheckResult("issuer_known", "ok", "accredited", "accredited", details={"level": "x"}),
+    )
+    body = result.to_vc_api()
+    assert "notice" not in body and "details" not in body["results"][0]
+    assert body["results"][1]["details"] == {"level": "x"}
+    result.notice = "trust is the verdict"
+    assert result.to_vc_api()["notice"] == "trust is the verdict"

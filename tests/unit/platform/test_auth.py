@@ -4,7 +4,13 @@ from aiohttp import web
 
 from shared.settings import CommonSettings, SettingsError
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens, require_tenant
+from shared.web.auth import (
+    ApiTokens,
+    install_api_tokens,
+    install_operator_tokens,
+    require_operator,
+    require_tenant,
+)
 from shared.web.body import json_response
 
 from .conftest import MakeClient
@@ -81,3 +87,65 @@ async def test_require_tenant(make_client: MakeClient) -> None:
         body = await resp.json(content_type=PROBLEM)
         assert body["status"] == 401
         assert "good" not in str(body)
+
+
+def test_operator_tokens_have_no_default() -> None:
+    assert ApiTokens.operators_from_env({}) is None
+    operators = ApiTokens.operators_from_env({"MICROCRED_OPERATOR_TOKENS": "op1=ministry"})
+    assert operators is not None and operators.tenant_for("op1") == "ministry"
+    with pytest.raises(SettingsError, match="MICROCRED_OPERATOR_TOKENS"):
+        ApiTokens.operators_from_env({"MICROCRED_OPERATOR_TOKENS": "op1"})
+
+
+def test_a_token_cannot_be_tenant_and_operator() -> None:
+    app = web.Application()
+    install_api_tokens(app, ApiTokens.parse("same=uni-a"))
+    with pytest.raises(SettingsError, match="MICROCRED_OPERATOR_TOKENS"):
+        install_operator_tokens(app, ApiTokens.parse("same=ministry"))
+
+
+async def test_tenant_and_operator_tokens_are_separate(make_client: MakeClient) -> None:
+    app = create_base_app(CommonSettings(service="t"), openapi={})
+    install_api_tokens(app, ApiTokens.parse("tenant-tok=uni-a"))
+    install_operator_tokens(app, ApiTokens.parse("op-tok=ministry"))
+
+    async def tenant(request: web.Request) -> web.Response:
+        return json_response({"tenant": require_tenant(request)})
+
+    async def operator(request: web.Request) -> web.Response:
+        return json_response({"operator": require_operator(request)})
+
+    app.router.add_get("/tenant", tenant)
+    app.router.add_get("/operator", operator)
+    client = await make_client(app)
+
+    async def get(path: str, token: str | None) -> tuple[int, object]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        resp = await client.get(path, headers=headers)
+        return resp.status, await resp.json(content_type=None)
+
+    assert await get("/tenant", "tenant-tok") == (200, {"tenant": "uni-a"})
+    assert await get("/operator", "op-tok") == (200, {"operator": "ministry"})
+    for path, token, status in [
+        ("/operator", "tenant-tok", 403),
+        ("/tenant", "op-tok", 403),
+        ("/operator", "unknown", 401),
+        ("/operator", None, 401),
+    ]:
+        got, body = await get(path, token)
+        assert got == status, (path, token, body)
+        assert isinstance(body, dict) and body["status"] == status
+
+
+async def test_without_operators_nobody_is_operator(make_client: MakeClient) -> None:
+    app = create_base_app(CommonSettings(service="t"), openapi={})
+    install_api_tokens(app, ApiTokens.parse("tenant-tok=uni-a"))
+    install_operator_tokens(app, None)
+
+    async def operator(request: web.Request) -> web.Response:
+        return json_response({"operator": require_operator(request)})
+
+    app.router.add_get("/operator", operator)
+    client = await make_client(app)
+    resp = await client.get("/operator", headers={"Authorization": "Bearer tenant-tok"})
+    assert resp.status == 403

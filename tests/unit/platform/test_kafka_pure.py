@@ -29,6 +29,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.issuer.profiles",
         "x.catalog.achievements",
         "x.catalog.pathways",
+        "x.catalog.providers",
         "x.credentials.issued",
         "x.status.changes",
         "x.status.lists",
@@ -39,6 +40,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.issuer.profiles",
         "x.catalog.achievements",
         "x.catalog.pathways",
+        "x.catalog.providers",
         "x.status.lists",
     }
 

@@ -1,0 +1,48 @@
+"""The provider registry's public view, shared by the catalog (its API) and
+the verifier (the trust details it reports): one rendering of a
+`ProviderPublished` record, in the API's camelCase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.events import AccreditationScope, ProviderAccreditation, ProviderPublished
+
+
+def scope_view(scope: AccreditationScope) -> dict[str, Any]:
+    return {
+        "eqfLevels": list(scope.eqf_levels),
+        "fieldsOfStudy": list(scope.fields_of_study),
+        "achievementTypes": list(scope.achievement_types),
+    }
+
+
+def accreditation_view(accreditation: ProviderAccreditation) -> dict[str, Any]:
+    return {
+        "id": accreditation.accreditation_id,
+        "qualityAssuranceBody": {
+            "name": accreditation.quality_assurance_body,
+            "url": accreditation.quality_assurance_body_url,
+        },
+        "scope": scope_view(accreditation.scope),
+        "validFrom": accreditation.valid_from,
+        "validUntil": accreditation.valid_until,
+        "status": accreditation.status,
+        "recordedBy": accreditation.recorded_by,
+    }
+
+
+def provider_view(provider: ProviderPublished) -> dict[str, Any]:
+    """The public record (`GET /providers/{key}`); no tenant, no idempotency keys."""
+    return {
+        "id": provider.provider_id,
+        "revision": provider.revision,
+        "legalName": provider.legal_name,
+        "country": provider.country,
+        "type": provider.provider_type,
+        "webDomain": provider.web_domain,
+        "issuerDids": list(provider.issuer_dids),
+        "status": provider.status,
+        "statusReason": provider.status_reason,
+        "accreditations": [accreditation_view(a) for a in provider.accreditations],
+    }

@@ -1,0 +1,208 @@
+"""Invariant 9: trust is earned, not claimed (issue 8).
+
+The fraud of issue 8, played with the real services: a tenant registers an
+issuer and a provider called "Harvard University" and awards itself an MBA;
+the verifier says `registered`, never `valid`, until the operator (and only
+the operator) accredits it; the accreditation's scope and withdrawal reach
+the verifier within a second; a look-alike signed by an unregistered did:key
+is named as one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shared.credentials.crypto_keys import generate_ed25519
+from shared.credentials.jwt import sign_vc_jwt
+from tests.e2e.client import Api, Json, check, until
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.e2e]
+
+HARVARD = "Harvard University"
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
+
+
+async def mba(api: Api, issuer_did: str, eqf_level: int) -> str:
+    status, body = await api.call(
+        "POST",
+        f"{api.stack.url('catalog')}/achievements",
+        json={
+            "issuerDid": issuer_did,
+            "name": "MBA",
+            "description": "Master of Business Administration",
+            "criteria": {"narrative": "Score at least 1%."},
+            "masteryThreshold": 0.01,
+            "fieldOfStudy": "Business",
+            "microCredential": {"eqfLevel": eqf_level, "ectsCredits": 120},
+        },
+        headers=api.auth,
+    )
+    assert status == 201, body
+    await api.issuer_knows(str(body["id"]))
+    return str(body["id"])
+
+
+async def trust_of(api: Api, credential: Json | str) -> tuple[str, Json]:
+    """The trust level (the `trust` check's code) and the whole report."""
+    status, report = await api.verify(credential)
+    assert status == 200 and report["verified"], report  # cryptographically fine
+    return str(check(report, "trust")["code"]), report
+
+
+async def becomes(api: Api, credential: Json | str, level: str, within: float = 5) -> Json:
+    async def now() -> Json | None:
+        found, report = await trust_of(api, credential)
+        return report if found == level else None
+
+    report = await until(now, within=within, interval=0.02)
+    assert report, f"trust never became {level}: {await trust_of(api, credential)}"
+    return report
+
+
+def provider_key(provider_id: str) -> str:
+    return provider_id.rsplit("/", 1)[-1]
+
+
+async def test_a_self_registered_harvard_is_not_trusted_until_the_operator_says_so(
+    api: Api,
+) -> None:
+    did = await api.create_issuer(HARVARD)
+    status, provider = await api.register_provider([did], HARVARD, key="harvard-1")
+    assert status == 201 and provider["accreditations"] == [], provider
+    assert provider["status"] == "active"
+    pid = str(provider["id"])
+    status, again = await api.register_provider([did], HARVARD, key="harvard-1")
+    assert (status, again["id"]) == (200, pid)
+
+    credential = await api.issue(await mba(api, did, 7), score=1)
+    report = await becomes(api, credential["jwt"], "registered")
+    assert report["verdict"] == "untrusted", report
+    assert check(report, "trust")["details"]["provider"]["id"] == pid
+    assert "trust" in {w["type"].rsplit(":", 1)[-1] for w in report["warnings"]}
+
+    # The provider cannot accredit itself, nor reach the operator's writes.
+    status, body = await api.accredit(pid)
+    assert status == 403, body
+    status, body = await api.call(
+        "PUT", f"{pid}/status", json={"status": "active"}, headers=api.auth
+    )
+    assert status == 403, body
+    status, body = await api.call(
+        "PATCH",
+        pid,
+        json={"accreditations": [{"id": "self"}], "status": "active"},
+        headers=api.auth,
+    )
+    assert status == 422, body
+
+    # The operator accredits it for EQF 7 in business: valid within a second.
+    scope = {"eqfLevels": [7], "fieldsOfStudy": ["Business"]}
+    status, accredited = await api.operator.accredit(pid, scope=scope, key="acc-1")
+    assert status == 201 and accredited["accreditations"][0]["recordedBy"] == "e2e-operator"
+    started = time.monotonic()
+    report = await becomes(api, credential["jwt"], "accredited", within=1.0)
+    assert time.monotonic() - started < 1.0
+    assert report["verdict"] == "valid", report
+    shown = check(report, "trust")["details"]["accreditation"]
+    assert (shown["id"], shown["scope"]["eqfLevels"]) == ("QA-1", [7])
+    assert shown["qualityAssuranceBody"]["name"] == "Example QA Agency"
+    status, again = await api.operator.accredit(pid, scope=scope, key="acc-1")
+    assert status == 200 and len(again["accreditations"]) == 1, again
+
+    # An EQF 8 credential from it is outside the scope: not valid.
+    doctorate = await api.issue(await mba(api, did, 8), score=1)
+    level, report = await trust_of(api, doctorate["jwt"])
+    assert (level, report["verdict"]) == ("registered", "untrusted"), report
+    assert "EQF level 8" in check(report, "trust")["reason"]
+
+    # The operator withdraws the accreditation: withdrawn within a second.
+    status, body = await api.operator.call(
+        "PATCH",
+        f"{pid}/accreditations/QA-1",
+        json={"status": "withdrawn"},
+        headers=api.operator.auth,
+    )
+    assert status == 200 and body["accreditations"][0]["status"] == "withdrawn", body
+    report = await becomes(api, credential["jwt"], "withdrawn", within=1.0)
+    assert report["verdict"] == "untrusted", report
+
+    status, public = await api.call("GET", pid)
+    assert status == 200 and public["accreditations"][0]["status"] == "withdrawn"
+
+
+def lookalike(issued: Json, name: str) -> tuple[str, str]:
+    """The credential re-signed by a fresh, unregistered did:key that copies
+    the issuer's name and the achievement id (no status entries of ours)."""
+    key = generate_ed25519()
+    did = key.kid.partition("#")[0]
+    forged: dict[str, Any] = {
+        k: v for k, v in issued["credential"].items() if k not in ("proof", "credentialStatus")
+    }
+    forged["issuer"] = {**forged["issuer"], "id": did, "name": name}
+    return sign_vc_jwt(forged, key), did
+
+
+async def test_a_lookalike_is_named_as_one(api: Api) -> None:
+    name = "Look-Alike Institute of Technology"
+    did = await api.accredited_issuer(name)
+    issued = await api.issue(await api.achievement(did))
+    await becomes(api, issued["jwt"], "accredited")
+
+    forged, fake_did = lookalike(issued, "LOOK ALIKE Institute of Technology, Inc.")
+    level, report = await trust_of(api, forged)
+    assert (level, report["verdict"]) == ("unknown", "untrusted"), report
+    impersonation = check(report, "impersonation")
+    assert (impersonation["outcome"], impersonation["code"]) == ("failed", "impersonation")
+    assert name in impersonation["reason"] and did in impersonation["reason"], impersonation
+    assert impersonation["details"]["realIssuerDids"] == [did]
+    assert fake_did in impersonation["reason"]
+
+    # Under a name of its own, the copied achievement id still gives it away.
+    forged, _ = lookalike(issued, "Quite Different Academy")
+    _, report = await trust_of(api, forged)
+    impersonation = check(report, "impersonation")
+    assert (
+        impersonation["outcome"] == "failed" and impersonation["details"]["copied"] == "achievement"
+    )
+
+
+async def test_providers_are_each_tenants_own(api: Api) -> None:
+    ours = await api.create_issuer("Tenancy College")
+    status, provider = await api.register_provider([ours], "Tenancy College")
+    assert status == 201, provider
+    other = api.as_tenant("other-token")
+
+    status, body = await other.call(
+        "PATCH", str(provider["id"]), json={"legalName": "Taken Over"}, headers=other.auth
+    )
+    assert status == 404, body
+    status, body = await other.register_provider([ours], "Tenancy College")
+    assert status == 404, body  # our issuer DID is not theirs to claim
+    status, body = await api.register_provider([ours], "Tenancy College Again")
+    assert status == 409, body  # one provider per issuer DID
+
+    # Operator and tenant tokens are separate, both ways.
+    status, body = await api.operator.register_provider([ours], "Operator College")
+    assert status == 403, body
+    status, body = await api.operator.create_achievement(ours)
+    assert status == 403, body
+    status, body = await other.accredit(str(provider["id"]))
+    assert status == 403, body
+    status, body = await api.as_tenant("").accredit(str(provider["id"]))
+    assert status == 401, body
+
+    status, body = await api.call(
+        "PATCH", str(provider["id"]), json={"legalName": "Tenancy College Dublin"}, headers=api.auth
+    )
+    assert status == 200 and body["legalName"] == "Tenancy College Dublin", body

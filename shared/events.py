@@ -28,13 +28,12 @@ __all__ = [
     "Event",
     "EventRegistry",
     "IssuerProfilePublished",
-    "KeyWrite",
+    "KeyedWrite",
     "Lifecycle",
     "PathwayPublished",
     "PoisonMessage",
     "ProviderAccreditation",
     "ProviderPublished",
-    "ProviderWrite",
     "StatusChanged",
     "StatusEntryRef",
     "StatusListPublished",
@@ -75,14 +74,16 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     occurred_at: str = msgspec.field(default_factory=utc_now)
 
 
-class KeyWrite(msgspec.Struct, frozen=True, kw_only=True):
-    """One key rotation or compromise request behind an issuer profile: its
-    Idempotency-Key, fingerprint and answer (the verification method id)."""
+class KeyedWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """One write under an Idempotency-Key (`shared.idempotency`), kept on a
+    compacted entity's record (issuer profile, provider), so a replay of the
+    topic rebuilds its idempotency records even after compaction."""
 
-    scope: Literal["keys", "compromise"]
+    scope: str  # the IdempotencyRecords scope (keys, compromise, providers, ...)
     idempotency_key: str
     request_hash: str
-    answer: str
+    answer: str = ""  # what the first request answered, when not the entity's id
+    actor: str | None = None  # who wrote it, when not the entity's tenant (the operator)
 
 
 class IssuerProfilePublished(Event, frozen=True, kw_only=True):
@@ -107,7 +108,7 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     # (kept on each later revision, as the topic is compacted).
     signing_method_id: str | None = None
     revision: NonNegative = 0
-    key_writes: list[KeyWrite] = msgspec.field(default_factory=list)
+    key_writes: list[KeyedWrite] = msgspec.field(default_factory=list)
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):
@@ -163,16 +164,6 @@ class ProviderAccreditation(msgspec.Struct, frozen=True, kw_only=True):
     recorded_by: str  # the operator
 
 
-class ProviderWrite(msgspec.Struct, frozen=True, kw_only=True):
-    """One write to a provider under an Idempotency-Key (`shared.idempotency`):
-    kept on the record so a replay of the compacted topic rebuilds them all."""
-
-    scope: str  # the IdempotencyRecords scope (providers, provider-operator)
-    actor: str  # the tenant, or the operator
-    key: str
-    request_hash: str
-
-
 class ProviderPublished(Event, frozen=True, kw_only=True):
     """A provider's full current record (compacted topic `catalog.providers`,
     keyed by provider id); `revision` grows with every write."""
@@ -191,7 +182,7 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     status: Lifecycle = "active"
     status_reason: str | None = None
     accreditations: list[ProviderAccreditation] = []
-    writes: list[ProviderWrite] = []
+    writes: list[KeyedWrite] = []
 
 
 class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,10 +17,10 @@ from shared.credentials.builders import format_datetime
 from shared.errors import Conflict, InvalidField, NotFound
 from shared.events import (
     AccreditationScope,
+    KeyedWrite,
     Lifecycle,
     ProviderAccreditation,
     ProviderPublished,
-    ProviderWrite,
 )
 from shared.timestamps import Timestamp, TimestampError, utc_instant
 
@@ -150,7 +150,7 @@ def accreditation(body: AccreditationIn, operator: str) -> ProviderAccreditation
 
 
 def registered(
-    tenant: str, provider_id: str, body: ProviderIn, write: ProviderWrite | None
+    tenant: str, provider_id: str, body: ProviderIn, write: KeyedWrite | None
 ) -> ProviderPublished:
     """A new provider: registered, not accredited."""
     return ProviderPublished(
@@ -167,14 +167,14 @@ def registered(
 
 
 def _next(
-    current: ProviderPublished, write: ProviderWrite | None, **changes: object
+    current: ProviderPublished, write: KeyedWrite | None, **changes: object
 ) -> ProviderPublished:
     writes = current.writes if write is None else [*current.writes, write][-MAX_WRITES_KEPT:]
     return msgspec.structs.replace(current, revision=current.revision + 1, writes=writes, **changes)
 
 
 def changed(
-    current: ProviderPublished, body: ProviderChangeIn, write: ProviderWrite | None
+    current: ProviderPublished, body: ProviderChangeIn, write: KeyedWrite | None
 ) -> ProviderPublished:
     dids = current.issuer_dids if body.issuerDids is None else list(dict.fromkeys(body.issuerDids))
     return _next(
@@ -189,7 +189,7 @@ def changed(
 
 
 def accredited(
-    current: ProviderPublished, new: ProviderAccreditation, write: ProviderWrite | None
+    current: ProviderPublished, new: ProviderAccreditation, write: KeyedWrite | None
 ) -> ProviderPublished:
     if any(a.accreditation_id == new.accreditation_id for a in current.accreditations):
         raise AccreditationExists(f"accreditation {new.accreditation_id} is recorded already")
@@ -200,7 +200,7 @@ def accreditation_changed(
     current: ProviderPublished,
     accreditation_id: str,
     body: AccreditationChangeIn,
-    write: ProviderWrite | None,
+    write: KeyedWrite | None,
 ) -> ProviderPublished:
     found = [a for a in current.accreditations if a.accreditation_id == accreditation_id]
     if not found:
@@ -216,6 +216,6 @@ def accreditation_changed(
 
 
 def status_set(
-    current: ProviderPublished, body: ProviderStatusIn, write: ProviderWrite | None
+    current: ProviderPublished, body: ProviderStatusIn, write: KeyedWrite | None
 ) -> ProviderPublished:
     return _next(current, write, status=body.status, status_reason=body.reason)

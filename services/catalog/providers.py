@@ -35,12 +35,12 @@ from services.catalog.provider_domain import (
     status_set,
 )
 from services.catalog.store import OPERATOR_WRITES, PROVIDER_WRITES, CatalogStore
-from shared.events import ProviderPublished, ProviderWrite
+from shared.events import KeyedWrite, ProviderPublished
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.replica_wait import wait_for_record
 
-Make = Callable[[ProviderWrite | None], Awaitable[ProviderPublished]]
+Make = Callable[[KeyedWrite | None], Awaitable[ProviderPublished]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Providers:
     ) -> tuple[ProviderPublished, bool]:
         """A new provider, registered and not accredited."""
 
-        async def make(write: ProviderWrite | None) -> ProviderPublished:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
             await self._owned(tenant, body.issuerDids)
             provider_id = self.provider_id(str(uuid.uuid4()))
             await self._unclaimed(body.issuerDids, provider_id)
@@ -73,7 +73,7 @@ class Providers:
     ) -> tuple[ProviderPublished, bool]:
         """The provider edits its own identity fields (never another's: 404)."""
 
-        async def make(write: ProviderWrite | None) -> ProviderPublished:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
             current = await self._existing(provider_id, tenant)
             if body.issuerDids is not None:
                 await self._owned(tenant, body.issuerDids)
@@ -88,7 +88,7 @@ class Providers:
     ) -> tuple[ProviderPublished, bool]:
         new = accreditation(body, operator)  # a bad window is refused before anything
 
-        async def make(write: ProviderWrite | None) -> ProviderPublished:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
             return accredited(await self._existing(provider_id), new, write)
 
         request = ["accredit", provider_id, body]
@@ -102,7 +102,7 @@ class Providers:
         body: AccreditationChangeIn,
         key: str | None,
     ) -> tuple[ProviderPublished, bool]:
-        async def make(write: ProviderWrite | None) -> ProviderPublished:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
             current = await self._existing(provider_id)
             return accreditation_changed(current, accreditation_id, body, write)
 
@@ -112,7 +112,7 @@ class Providers:
     async def set_status(
         self, operator: str, provider_id: str, body: ProviderStatusIn, key: str | None
     ) -> tuple[ProviderPublished, bool]:
-        async def make(write: ProviderWrite | None) -> ProviderPublished:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
             return status_set(await self._existing(provider_id), body, write)
 
         request = ["status", provider_id, body]
@@ -136,10 +136,10 @@ class Providers:
         async with self.store.provider_idempotency[scope].claim(actor, key, digest) as earlier:
             if earlier is not None:
                 return await self._existing(earlier), False
-            write = ProviderWrite(scope=scope, actor=actor, key=key, request_hash=digest)
+            write = KeyedWrite(scope=scope, actor=actor, idempotency_key=key, request_hash=digest)
             return await self._commit(make, write), True
 
-    async def _commit(self, make: Make, write: ProviderWrite | None) -> ProviderPublished:
+    async def _commit(self, make: Make, write: KeyedWrite | None) -> ProviderPublished:
         async with lease(self.redis, self.store.registry_lock):
             event = await make(write)
             await self.publisher.publish(self.topic, event, key=event.provider_id)

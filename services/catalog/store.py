@@ -74,7 +74,10 @@ class CatalogStore:
                 await self._redis.hset(self._provider_issuers, did, event.provider_id)
         for write in event.writes:
             await self.provider_idempotency[write.scope].remember(
-                write.actor, write.key, write.request_hash, event.provider_id
+                write.actor or event.tenant,
+                write.idempotency_key,
+                write.request_hash,
+                event.provider_id,
             )
 
     async def provider(self, provider_id: str) -> ProviderPublished | None:

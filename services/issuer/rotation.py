@@ -36,7 +36,7 @@ from shared.credentials.builders import format_datetime
 from shared.credentials.did_documents import add_method, current_method_id, revoke_method
 from shared.credentials.dids import absolute_id
 from shared.errors import InvalidField
-from shared.events import IssuerProfilePublished, KeyWrite, utc_now
+from shared.events import IssuerProfilePublished, KeyedWrite, utc_now
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
@@ -147,7 +147,9 @@ class KeyRotation:
             writes = list(event.key_writes)
             if key is not None:
                 writes.append(
-                    KeyWrite(scope=scope, idempotency_key=key, request_hash=request, answer=answer)
+                    KeyedWrite(
+                        scope=scope, idempotency_key=key, request_hash=request, answer=answer
+                    )
                 )
             published = msgspec.structs.replace(
                 event,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from shared.events import IssuerProfilePublished, KeyWrite, decode_event, encode_event
+from shared.events import IssuerProfilePublished, KeyedWrite, decode_event, encode_event
 
 
 def test_old_records_decode_with_defaults() -> None:
@@ -36,7 +36,7 @@ def test_rotation_fields_round_trip() -> None:
         signing_method_id="did:web:x:issuers:a#key-2",
         revision=2,
         key_writes=[
-            KeyWrite(scope="keys", idempotency_key="r1", request_hash="h", answer="#key-2")
+            KeyedWrite(scope="keys", idempotency_key="r1", request_hash="h", answer="#key-2")
         ],
     )
     assert decode_event(encode_event(event)) == event

@@ -220,6 +220,10 @@ class ConsumerLoop:
         if replica:
             await self._assign_all(consumer)
         else:
+            # The topics may still be being created (services start before
+            # Kafka is ready): a subscription to a missing topic would wait
+            # for the next metadata refresh (minutes), so wait for them here.
+            await topic_partitions(self._bootstrap, self._topics)
             consumer.subscribe(self._topics, listener=_Rebalance(self, consumer))
         _log.info("consumer.started", topics=list(self._topics), group_id=self._group_id)
 

@@ -10,9 +10,11 @@ but never turn a cryptographically valid credential into an invalid one.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
 from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
@@ -36,6 +38,7 @@ class Verifier:
         self._replica = replica
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
+        self._linkage = DomainLinkage(fetcher, self._resolver)
 
     @property
     def resolver(self) -> DidResolver:
@@ -50,13 +53,22 @@ class Verifier:
         if report.credential is not None and report.check("proof") is not None:
             claims = Claims.of(report.credential)
             now = format_datetime(datetime.now(UTC))
-            trust = trust_check(claims, self._replica, now)
+            trust = await self._with_linkage(trust_check(claims, self._replica, now), claims)
             report.advisory = TRUST_CHECKS
             report.notice = NOTICE
             report.add(trust)
             report.add(self._achievement_known(claims))
             report.add(impersonation_check(claims, self._replica, trust.code))
         return report
+
+    async def _with_linkage(self, trust: CheckResult, claims: Claims) -> CheckResult:
+        """The trust check with `domainLinked` and `domain` in its details when
+        the issuer's provider registered a web domain (confidence, never the verdict)."""
+        provider = self._replica.provider_for(claims.issuer_did or "")
+        if provider is None or not provider.web_domain:
+            return trust
+        linkage = await self._linkage.check(claims.issuer_did or "", provider.web_domain)
+        return dataclasses.replace(trust, details={**(trust.details or {}), **linkage.details()})
 
     def _achievement_known(self, claims: Claims) -> CheckResult:
         known = self._replica.achievements.get(claims.achievement_id or "")

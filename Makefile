@@ -47,7 +47,10 @@ status: ## show everything that runs
 	@$(LOCAL)/stack.sh status || true
 	@$(LOCAL)/services.sh status || true
 
-up: stack-up services-up ## start Kafka, Redis and the four services
+seed: ## load the demo operator, providers and achievements (idempotent; the services must run)
+	MICROCRED_OPERATOR_TOKENS="$${MICROCRED_OPERATOR_TOKENS:-dev-operator-token=local-operator}" $(VENV)/bin/python $(LOCAL)/seed.py
+
+up: stack-up services-up seed ## start Kafka, Redis and the four services, with seed data
 	@echo
 	@echo "microcred is up:"
 	@echo "  verifier    http://127.0.0.1:$${MICROCRED_VERIFIER_PORT:-8080}"

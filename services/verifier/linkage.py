@@ -45,6 +45,8 @@ class DomainLinkage:
     max_entries: int = 4096
     clock: Callable[[], float] = time.monotonic
     _cache: OrderedDict[tuple[str, str], tuple[float, Linkage]] = field(default_factory=OrderedDict)
+    # One fetch per (DID, domain) at a time: concurrent verifications share it.
+    _pending: dict[tuple[str, str], asyncio.Task[Linkage]] = field(default_factory=dict)
 
     async def check(self, did: str, domain: str) -> Linkage:
         key = (did, domain)
@@ -52,6 +54,14 @@ class DomainLinkage:
         if cached is not None and cached[0] > self.clock():
             self._cache.move_to_end(key)
             return cached[1]
+        task = self._pending.get(key)
+        if task is None:
+            task = self._pending[key] = asyncio.ensure_future(self._check_and_cache(key))
+            task.add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _check_and_cache(self, key: tuple[str, str]) -> Linkage:
+        did, domain = key
         linkage = await self._check(did, domain)
         ttl = self.ttl if linkage.linked else self.failure_ttl
         self._cache[key] = (self.clock() + ttl, linkage)

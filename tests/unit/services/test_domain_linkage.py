@@ -7,6 +7,7 @@ for another origin or signed by another DID."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -96,6 +97,14 @@ async def test_a_linked_domain_is_reported_and_cached(site: Site) -> None:
     assert result.details()["domainLinked"] is True and result.details()["domain"] == DOMAIN
     await checker.check(did_of(issuer), DOMAIN)
     assert site.hits == 1  # cached
+
+
+async def test_concurrent_checks_share_one_fetch(site: Site) -> None:
+    issuer = key()
+    site.files["config"] = configuration([linkage_jwt(did_of(issuer), DOMAIN, issuer, NOW)])
+    checker = linkage(site)
+    results = await asyncio.gather(*(checker.check(did_of(issuer), DOMAIN) for _ in range(20)))
+    assert all(r.linked for r in results) and site.hits == 1
 
 
 async def test_a_missing_configuration_is_not_a_linkage(site: Site) -> None:

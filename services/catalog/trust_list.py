@@ -4,7 +4,7 @@
 `kid`, `typ: JWT`) whose payload is the trust list; `GET /trust-list.json`
 the same payload unsigned, for reading. The signer is the catalog's own
 trust-list key (Ed25519, kept in the key store under the owner
-`trust-list`, created on first use; oldest first, so every catalog instance
+`platform:trust-list`, created on first use; oldest first, so every catalog instance
 signs with the same one), named as a did:key in `iss` and `kid`. Verifiers
 pin that DID. The payload (format `MicrocredTrustList` v1, docs/api.md)
 lists every provider with its issuer DIDs, status and accreditations; it
@@ -30,7 +30,7 @@ from shared.keystore import KeyStore
 from shared.providers import provider_view
 
 TRUST_LIST_TYPE = "MicrocredTrustList"
-KEY_OWNER = "trust-list"
+KEY_OWNER = "platform:trust-list"  # never a tenant name (tenants own issuer keys)
 
 
 @dataclass(frozen=True)

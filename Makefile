@@ -16,7 +16,7 @@ KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
-	services-up services-down status kafka3-check
+	services-up services-down status kafka3-check seed
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'

@@ -16,9 +16,13 @@ import aiohttp
 import pytest
 import trustme
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from services.verifier.app import create_app
 from services.verifier.linkage import DomainLinkage
+from services.verifier.settings import Settings
 from shared.credentials.dids import DidResolver
+from shared.settings import CommonSettings
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.e2e.client import Api, check, until
 from tests.e2e.harness import Stack
@@ -134,3 +138,45 @@ async def test_the_linkage_made_by_the_issuer_verifies_over_tls(api: Api) -> Non
     details = check(report, "trust")["details"]
     assert (details["domain"], details["domainLinked"]) == (domain, False)
     assert report["verdict"] == "untrusted" and details["level"] == "registered"
+
+
+async def test_a_verifier_reports_the_linkage_and_only_accreditation_makes_it_valid(
+    api: Api,
+) -> None:
+    """The verifier's app, in this process on the stack's Kafka, with a
+    fetcher that trusts the test CA and reaches the domain on loopback (what
+    a real domain gives a deployed verifier)."""
+    domain = f"linked-{uuid.uuid4().hex[:10]}.example"
+    did, _ = await web_issuer(api, "Verified Link College")
+    status, registered = await provider(api, did, "Verified Link College", domain)
+    assert status == 201, registered
+    runner, fetcher = await hosted(domain, await did_configuration(api, did))
+    environ = {**api.stack.services["verifier"].env, "MICROCRED_HTTP_PORT": "0"}
+    settings = Settings(
+        common=CommonSettings.from_env("verifier", 0, environ), trusted_fetch_origins=frozenset()
+    )
+    credential = await api.issue(await api.achievement(did))
+    try:
+        async with TestClient(TestServer(create_app(settings, fetcher=fetcher))) as client:
+
+            async def verified(level: str) -> dict[str, Any] | None:
+                answer = await client.post(
+                    "/credentials/verify", json={"verifiableCredential": credential["jwt"]}
+                )
+                report = await answer.json()
+                trust = next((r for r in report.get("results", []) if r["check"] == "trust"), {})
+                return report if trust.get("code") == level else None
+
+            report = await until(lambda: verified("registered"), within=20)
+            assert report, "the in-process verifier never caught up"
+            details = check(report, "trust")["details"]
+            assert (details["domain"], details["domainLinked"]) == (domain, True), details
+            assert report["verdict"] == "untrusted"  # linked, but not accredited
+
+            status, body = await api.operator.accredit(str(registered["id"]))
+            assert status == 201, body
+            report = await until(lambda: verified("accredited"), within=5)
+            assert report and report["verdict"] == "valid", report
+            assert check(report, "trust")["details"]["domainLinked"] is True
+    finally:
+        await runner.cleanup()

@@ -66,7 +66,9 @@ class Verifier:
             report.notice = NOTICE
             report.add(trust)
             report.add(self._achievement_known(claims, listed))
-            report.add(impersonation_check(claims, self._replica, trust.code))
+            # Another list's accreditation does not excuse copying one of ours.
+            level = trust.code if listed is None else None
+            report.add(impersonation_check(claims, self._replica, level))
         return report
 
     def _listed(self, trust: CheckResult, claims: Claims) -> Listed | None:

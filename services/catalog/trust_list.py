@@ -82,9 +82,11 @@ class TrustListPublisher:
             if self.keystore is None:
                 raise Unavailable("no key store configured: the trust list cannot be signed")
             keys = await self.keystore.list_keys(KEY_OWNER)
-            key_id = (
-                keys[0].key_id if keys else await self.keystore.create_key(KEY_OWNER, "Ed25519")
-            )
+            if not keys:
+                # Instances racing here each make one, then all take the oldest.
+                await self.keystore.create_key(KEY_OWNER, "Ed25519")
+                keys = await self.keystore.list_keys(KEY_OWNER)
+            key_id = keys[0].key_id
             private = await self.keystore.load(key_id)
             did = did_key_for(await self.keystore.public_key(key_id))
             self._key = SigningKey(private, f"{did}#{did.removeprefix('did:key:')}")

@@ -16,7 +16,7 @@ KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
-	services-up services-down status kafka3-check
+	services-up services-down status kafka3-check seed
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ status: ## show everything that runs
 	@$(LOCAL)/stack.sh status || true
 	@$(LOCAL)/services.sh status || true
 
-up: stack-up services-up ## start Kafka, Redis and the four services
+seed: ## load the demo operator, providers and achievements (idempotent; the services must run)
+	MICROCRED_OPERATOR_TOKENS="$${MICROCRED_OPERATOR_TOKENS:-dev-operator-token=local-operator}" $(VENV)/bin/python $(LOCAL)/seed.py
+
+up: stack-up services-up seed ## start Kafka, Redis and the four services, with seed data
 	@echo
 	@echo "microcred is up:"
 	@echo "  verifier    http://127.0.0.1:$${MICROCRED_VERIFIER_PORT:-8080}"

@@ -27,6 +27,12 @@ class EventHash(Generic[E]):
         event = decode_event(raw) if raw is not None else None
         return event if isinstance(event, self._type) else None
 
+    async def values(self) -> list[E]:
+        """Every stored event (a small registry; not for large hashes)."""
+        raw = await self._redis.hgetall(self._key)
+        found = [decode_event(value) for value in raw.values()]
+        return [event for event in found if isinstance(event, self._type)]
+
     async def put(self, entity_id: str, event: E) -> None:
         await self._redis.hset(self._key, entity_id, encode_event(event))
 

@@ -22,6 +22,7 @@ CREDENTIALS = "credentials"  # credential id -> CredentialIssued / entries
 ISSUER_TENANTS = "issuer-tenants"  # catalog: issuer DID -> tenant
 PROVIDERS = "providers"  # catalog: provider id -> ProviderPublished
 PROVIDER_ISSUERS = "provider-issuers"  # catalog: issuer DID -> provider id
+PROVIDER_DOMAINS = "provider-domains"  # catalog: web domain -> provider id; issuer: DID -> domain
 PROVIDER_LOCK = "provider-lock"  # catalog: lease per provider (read-modify-write)
 
 # Issuer.

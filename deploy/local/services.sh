@@ -98,6 +98,12 @@ cmd_up() {
   export MICROCRED_REDIS_URL="${MICROCRED_REDIS_URL:-$REDIS_URL}"
   MICROCRED_MASTER_KEY="${MICROCRED_MASTER_KEY:-$(master_key)}"
   export MICROCRED_MASTER_KEY
+  # A local operator for `make up` only (the services have no default): the
+  # seed data's accreditations need one. Never use it beyond this machine.
+  if [[ -z ${MICROCRED_OPERATOR_TOKENS:-} ]]; then
+    export MICROCRED_OPERATOR_TOKENS="dev-operator-token=local-operator"
+    log "WARNING: MICROCRED_OPERATOR_TOKENS unset: using the local default 'dev-operator-token=local-operator' (local use only)"
+  fi
   for name in "$@"; do start_service "$name"; done
   deadline=$((SECONDS + READY_TIMEOUT))
   for name in "$@"; do wait_ready "$name" "$deadline" || failed=1; done

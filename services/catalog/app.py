@@ -8,7 +8,7 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from services.catalog.achievements import Achievements
-from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE, TRUST_LIST
 from services.catalog.consumers import on_catalog_event
 from services.catalog.openapi import OPENAPI
 from services.catalog.provider_routes import provider_routes
@@ -16,6 +16,7 @@ from services.catalog.providers import Providers
 from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
+from services.catalog.trust_list import TrustListPublisher
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -23,6 +24,7 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     topic_name,
 )
+from shared.keystore import KeyStore
 from shared.service import (
     PRODUCER,
     REDIS,
@@ -38,7 +40,10 @@ REPLICA = "catalog-replica"
 
 
 def create_app(
-    settings: Settings, *, redis_factory: RedisFactory = redis.Redis.from_url
+    settings: Settings,
+    *,
+    redis_factory: RedisFactory = redis.Redis.from_url,
+    keystore: KeyStore | None = None,
 ) -> web.Application:
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
@@ -65,6 +70,12 @@ def create_app(
             topic=topic_name(common, CATALOG_PROVIDERS),
             public_base_url=settings.public_base_url,
             require_caught_up=app[STATE_REPLICA].require_caught_up,
+        )
+        app[TRUST_LIST] = TrustListPublisher(
+            store=app[STORE],
+            keystore=keystore or (settings.keys.open() if settings.keys else None),
+            publisher=f"{settings.public_base_url}/trust-list",
+            operator=settings.operator_name,
         )
         yield
 

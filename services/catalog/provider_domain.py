@@ -113,6 +113,10 @@ class IssuerClaimed(Conflict):
     title = "Issuer belongs to another provider"
 
 
+class DomainClaimed(Conflict):
+    title = "Web domain belongs to another provider"
+
+
 class AccreditationExists(Conflict):
     title = "Accreditation exists"
 

@@ -17,6 +17,7 @@ from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACHIEVEMENTS,
     ISSUER_TENANTS,
+    PROVIDER_DOMAINS,
     PROVIDER_ISSUERS,
     PROVIDER_LOCK,
     PROVIDERS,
@@ -43,6 +44,7 @@ class CatalogStore:
         }
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
+        self._provider_domains = redis_key(prefix, PROVIDER_DOMAINS)
         self.registry_lock = redis_key(prefix, PROVIDER_LOCK, "registry")
 
     async def remember_issuer(self, did: str, tenant: str) -> None:
@@ -72,6 +74,7 @@ class CatalogStore:
                 await self._redis.hdel(self._provider_issuers, *gone)
             for did in event.issuer_dids:
                 await self._redis.hset(self._provider_issuers, did, event.provider_id)
+            await self._index_domain(current, event)
         for write in event.writes:
             await self.provider_idempotency[write.scope].remember(
                 write.actor or event.tenant,
@@ -79,6 +82,24 @@ class CatalogStore:
                 write.request_hash,
                 event.provider_id,
             )
+
+    async def _index_domain(
+        self, current: ProviderPublished | None, event: ProviderPublished
+    ) -> None:
+        old = current.web_domain if current else None
+        if old and old != event.web_domain:
+            holder = await self._redis.hget(self._provider_domains, old)
+            if holder in (event.provider_id, event.provider_id.encode()):
+                await self._redis.hdel(self._provider_domains, old)
+        if event.web_domain:
+            await self._redis.hsetnx(self._provider_domains, event.web_domain, event.provider_id)
+
+    async def all_providers(self) -> list[ProviderPublished]:
+        return await self._providers.values()
+
+    async def provider_of_domain(self, domain: str) -> str | None:
+        found = await self._redis.hget(self._provider_domains, domain)
+        return found.decode() if isinstance(found, bytes) else found
 
     async def provider(self, provider_id: str) -> ProviderPublished | None:
         return await self._providers.get(provider_id)

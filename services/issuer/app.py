@@ -13,6 +13,7 @@ from services.issuer.app_keys import (
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
+    LINKAGES,
     ROTATION,
     STORE,
 )
@@ -20,6 +21,7 @@ from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
+from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
@@ -29,6 +31,7 @@ from services.issuer.store import IssuerStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
+    CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
     ISSUER_ASSESSMENTS,
     ISSUER_PROFILES,
@@ -93,6 +96,7 @@ def create_app(
             topic=topic_name(common, ISSUER_PROFILES),
             require_caught_up=state.require_caught_up,
         )
+        app[LINKAGES] = DomainLinkages(store=app[STORE], signer=signer)
         yield
 
     app.cleanup_ctx.extend(
@@ -102,7 +106,12 @@ def create_app(
                 redis_factory=redis_factory,
                 stores=stores,
                 replica=REPLICA,
-                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
+                topics=[
+                    ISSUER_PROFILES,
+                    CATALOG_ACHIEVEMENTS,
+                    CATALOG_PROVIDERS,
+                    CREDENTIALS_ISSUED,
+                ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),
             application,

@@ -6,7 +6,13 @@ from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.store import IssuerStore
-from shared.events import AchievementPublished, CredentialIssued, Event, IssuerProfilePublished
+from shared.events import (
+    AchievementPublished,
+    CredentialIssued,
+    Event,
+    IssuerProfilePublished,
+    ProviderPublished,
+)
 from shared.kafka.consumer import Handler
 
 
@@ -24,6 +30,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                         entry.list_id, entry.index, event.issuer_did, entry.purpose
                     )
                 await store.save_credential(event)
+            case ProviderPublished():
+                await store.save_provider(event)
             case _:
                 pass
 

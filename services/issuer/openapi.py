@@ -30,6 +30,18 @@ OPENAPI = document(
                 {"200": "DID document", "404": "Unknown"},
             )
         },
+        "/issuers/{did}/did-configuration.json": {
+            "get": operation(
+                "The DID Configuration Resource (DIF Well Known DID Configuration, JWT"
+                " Domain Linkage Credentials) for the web domain of the issuer's provider,"
+                " to host at https://<webDomain>/.well-known/did-configuration.json",
+                {
+                    "200": "{@context, linked_dids}",
+                    "404": "No such issuer for this tenant",
+                    "409": "No provider with a webDomain lists this issuer",
+                },
+            )
+        },
         "/issuers/{did}/keys": {
             "post": operation(
                 "Rotate a did:web issuer's signing key (old methods stay in the document)",

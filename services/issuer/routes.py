@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.issuer.app_keys import IDENTITIES, ISSUANCE, ISSUER_SETTINGS, ROTATION, STORE
+from services.issuer.app_keys import (
+    IDENTITIES,
+    ISSUANCE,
+    ISSUER_SETTINGS,
+    LINKAGES,
+    ROTATION,
+    STORE,
+)
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
@@ -57,6 +64,22 @@ async def get_issuer(request: web.Request) -> web.Response:
 async def get_did_document(request: web.Request) -> web.Response:
     identity = await _identity(request)
     return json_response(identity.did_document, content_type="application/did+json")
+
+
+@routes.get("/issuers/{did}/did-configuration.json")
+async def get_did_configuration(request: web.Request) -> web.Response:
+    """The DID Configuration Resource for the issuer's provider's web domain,
+    to host at `https://<webDomain>/.well-known/did-configuration.json`."""
+    tenant = require_tenant(request)
+    found = await request.app[LINKAGES].configuration(tenant, _did(request))
+    return json_response(
+        found["configuration"],
+        headers={
+            "Content-Disposition": 'attachment; filename="did-configuration.json"',
+            "X-Web-Domain": found["domain"],
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _key_change(change: KeyChange) -> dict[str, object]:

@@ -12,11 +12,24 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
+from shared.events import (
+    AchievementPublished,
+    CredentialIssued,
+    IssuerProfilePublished,
+    ProviderPublished,
+)
 from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
-from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUER_LOCK, ISSUERS, redis_key
+from shared.redis_keys import (
+    ACHIEVEMENTS,
+    CREDENTIALS,
+    ISSUER_LOCK,
+    ISSUERS,
+    PROVIDER_ISSUERS,
+    PROVIDERS,
+    redis_key,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,9 @@ class IssuerStore:
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
         self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
+        # The registry's records (catalog.providers): a DID's web domain for its linkage.
+        self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
+        self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         # The newest revision wins: a rotation saved by its writer is never
@@ -97,3 +113,16 @@ class IssuerStore:
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)
+
+    async def save_provider(self, event: ProviderPublished) -> None:
+        await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)
+        for did in event.issuer_dids:
+            await self._client.hset(self._provider_issuers, did, event.provider_id)
+
+    async def provider_of(self, did: str) -> ProviderPublished | None:
+        """The newest record of the provider listing `did` (None once it no longer does)."""
+        found = await self._client.hget(self._provider_issuers, did)
+        if found is None:
+            return None
+        provider = await self._providers.get(found.decode() if isinstance(found, bytes) else found)
+        return provider if provider is not None and did in provider.issuer_dids else None

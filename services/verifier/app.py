@@ -10,7 +10,9 @@ from services.verifier.openapi import OPENAPI
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
+from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
+from shared.credentials.dids import DidResolver
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
     CATALOG_PATHWAYS,
@@ -18,7 +20,7 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
-from shared.service import consumer_context, kafka_context, run_service
+from shared.service import background_task, consumer_context, kafka_context, run_service
 from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -39,10 +41,23 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     app[VERIFIER_SETTINGS] = settings
     app[REPLICA] = replica = Replica()
     policy = FetchPolicy(trusted_origins=settings.trusted_fetch_origins)
-    app[VERIFIER] = Verifier(replica, fetcher or SafeFetcher(policy))
+    fetcher = fetcher or SafeFetcher(policy)
+    trust_lists = TrustLists(
+        [Source.parse(value) for value in settings.trust_lists],
+        fetcher,
+        DidResolver(fetch_json=fetcher.fetch_json),
+        refresh_seconds=settings.trust_list_refresh_s,
+    )
+    app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+
+    async def load_trust_lists(app: web.Application) -> None:
+        if trust_lists.sources:
+            await trust_lists.run()
+
     app.cleanup_ctx.extend(
         [
             kafka_context(common),
+            background_task(load_trust_lists),
             consumer_context(
                 common, "verifier-replica", REPLICA_TOPICS, on_replica_event, durable=False
             ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.settings import CommonSettings, env_list
+from shared.settings import CommonSettings, env_int, env_list
 
 DEFAULT_PORT = 8080
 
@@ -15,6 +15,10 @@ class Settings:
     # Origins fetched without the public-address rule (e.g. the local
     # revocation service); everything else must be https on a public address.
     trusted_fetch_origins: frozenset[str]
+    # Other trust lists (URLs or files, each optionally `|<signer DID>`), most
+    # authoritative first, reloaded every `trust_list_refresh_s` seconds.
+    trust_lists: tuple[str, ...] = ()
+    trust_list_refresh_s: int = 600
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -22,4 +26,6 @@ class Settings:
         return cls(
             common=CommonSettings.from_env("verifier", DEFAULT_PORT),
             trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
+            trust_lists=env_list("TRUST_LISTS"),
+            trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
         )

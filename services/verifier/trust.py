@@ -139,16 +139,22 @@ def _accreditation_level(provider: ProviderPublished, claims: Claims, now: str) 
     return _result("registered", reason, provider=_provider(provider))
 
 
+def provider_level(provider: ProviderPublished, claims: Claims, now: str) -> CheckResult:
+    """A registry record's trust level for these claims (ours, or an entry
+    of another trust list)."""
+    if provider.status != "active":
+        why = f": {provider.status_reason}" if provider.status_reason else ""
+        reason = f"the operator has {provider.status} provider {provider.legal_name}{why}"
+        return _result(provider.status, reason, provider=_provider(provider))
+    return _accreditation_level(provider, claims, now)
+
+
 def trust_check(claims: Claims, replica: Replica, now: str) -> CheckResult:
     """The issuer's trust level; `now` in the registry's form (`...Z`, seconds)."""
     did = claims.issuer_did or ""
     provider = replica.provider_for(did)
-    if provider is not None and provider.status != "active":
-        why = f": {provider.status_reason}" if provider.status_reason else ""
-        reason = f"the operator has {provider.status} provider {provider.legal_name}{why}"
-        return _result(provider.status, reason, provider=_provider(provider))
     if provider is not None:
-        return _accreditation_level(provider, claims, now)
+        return provider_level(provider, claims, now)
     issuer = replica.issuers.get(did)
     if issuer is not None:
         reason = f"issuer {issuer.profile.get('name')!s} is registered here, not accredited"

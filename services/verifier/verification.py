@@ -10,12 +10,15 @@ but never turn a cryptographically valid credential into an invalid one.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
 from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
+from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult, VerificationReport
@@ -32,10 +35,14 @@ NOTICE = (
 
 
 class Verifier:
-    def __init__(self, replica: Replica, fetcher: SafeFetcher) -> None:
+    def __init__(
+        self, replica: Replica, fetcher: SafeFetcher, trust_lists: TrustLists | None = None
+    ) -> None:
         self._replica = replica
+        self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
+        self._linkage = DomainLinkage(fetcher, self._resolver)
 
     @property
     def resolver(self) -> DidResolver:
@@ -51,15 +58,41 @@ class Verifier:
             claims = Claims.of(report.credential)
             now = format_datetime(datetime.now(UTC))
             trust = trust_check(claims, self._replica, now)
+            listed = self._listed(trust, claims)
+            if listed is not None:
+                trust = listed_check(listed, claims, now)
+            trust = await self._with_linkage(trust, claims)
             report.advisory = TRUST_CHECKS
             report.notice = NOTICE
             report.add(trust)
-            report.add(self._achievement_known(claims))
-            report.add(impersonation_check(claims, self._replica, trust.code))
+            report.add(self._achievement_known(claims, listed))
+            # Another list's accreditation does not excuse copying one of ours.
+            level = trust.code if listed is None else None
+            report.add(impersonation_check(claims, self._replica, level))
         return report
 
-    def _achievement_known(self, claims: Claims) -> CheckResult:
+    def _listed(self, trust: CheckResult, claims: Claims) -> Listed | None:
+        """Another trust list's entry, for an issuer our registry does not know."""
+        if trust.code != "unknown" or self._trust_lists is None:
+            return None
+        return self._trust_lists.find(claims.issuer_did or "")
+
+    async def _with_linkage(self, trust: CheckResult, claims: Claims) -> CheckResult:
+        """The trust check with `domainLinked` and `domain` in its details when
+        the issuer's provider registered a web domain (confidence, never the verdict)."""
+        provider = self._replica.provider_for(claims.issuer_did or "")
+        if provider is None or not provider.web_domain:
+            return trust
+        linkage = await self._linkage.check(claims.issuer_did or "", provider.web_domain)
+        return dataclasses.replace(trust, details={**(trust.details or {}), **linkage.details()})
+
+    def _achievement_known(self, claims: Claims, listed: Listed | None) -> CheckResult:
         known = self._replica.achievements.get(claims.achievement_id or "")
+        if known is None and listed is not None:
+            reason = (
+                f"an issuer of the trust list {listed.list_name}: its own catalog's achievement"
+            )
+            return CheckResult("achievement_known", "ok", reason, "listed_issuer")
         if known is None:
             return CheckResult(
                 "achievement_known",

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +39,12 @@ class FetchPolicy:
     default_ttl: float = 300.0
     max_ttl: float = 3600.0
     cache_entries: int = 1024
+    # Tests only (set in code, never from the environment): the CA bundle of a
+    # test CA, and `host -> (address, port)` to connect to instead of DNS
+    # (like curl's --connect-to), which lets a loopback test server stand in
+    # for a public https origin. https and certificate checks still apply.
+    ssl_context: ssl.SSLContext | None = None
+    connect_to: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _origin(url: str) -> str:
@@ -52,15 +60,18 @@ def _is_public(address: str) -> bool:
 class _PinnedResolver(AbstractResolver):
     """Answers with the addresses vetted before the request, nothing else."""
 
-    def __init__(self, host: str, results: list[ResolveResult]) -> None:
+    def __init__(self, host: str, results: list[ResolveResult], *, fixed_port: bool) -> None:
         self._host = host
         self._results = results
+        self._fixed_port = fixed_port
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         if host != self._host:
             raise OSError(f"unexpected host {host}")
+        if self._fixed_port:
+            return list(self._results)
         return [{**result, "port": port} for result in self._results]
 
     async def close(self) -> None:
@@ -130,8 +141,22 @@ class SafeFetcher:
             raise FetchError(f"only https URLs may be fetched, not {url!r}")
         if parts.username or parts.password:
             raise FetchError("URLs with credentials are refused")
+        ssl_option: ssl.SSLContext | bool = self.policy.ssl_context or True
+        if host in self.policy.connect_to:
+            address, port = self.policy.connect_to[host]
+            result: ResolveResult = {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+            resolver = _PinnedResolver(host, [result], fixed_port=True)
+            return aiohttp.TCPConnector(resolver=resolver, ssl=ssl_option)
         addresses = await _vetted_addresses(host, parts.port or 443)
-        return aiohttp.TCPConnector(resolver=_PinnedResolver(host, addresses))
+        resolver = _PinnedResolver(host, addresses, fixed_port=False)
+        return aiohttp.TCPConnector(resolver=resolver, ssl=ssl_option)
 
     async def _download(self, url: str, accept: str) -> tuple[bytes, str, float]:
         connector = await self._connector(url)

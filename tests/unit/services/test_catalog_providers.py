@@ -18,6 +18,7 @@ from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationExists,
     AccreditationIn,
+    DomainClaimed,
     IssuerClaimed,
     ProviderChangeIn,
     ProviderIn,
@@ -117,6 +118,34 @@ async def test_a_provider_registers_with_its_own_issuers_only() -> None:
         await w.providers.register("uni-a", provider_in("did:key:zUnknown"), None)
     with pytest.raises(IssuerClaimed):  # one provider per issuer DID
         await w.providers.register("uni-a", provider_in("did:key:zA"), None)
+
+
+async def test_a_web_domain_belongs_to_one_provider() -> None:
+    w = await world()
+    first = provider_in("did:key:zA")
+    first.webDomain = "poly.example"
+    mine, _ = await w.providers.register("uni-a", first, None)
+    other = provider_in("did:key:zB", name="Other")
+    other.webDomain = "poly.example"
+    with pytest.raises(DomainClaimed):  # 409: the domain links to the first provider
+        await w.providers.register("uni-b", other, None)
+    other.webDomain = "other.example"
+    theirs, _ = await w.providers.register("uni-b", other, None)
+    with pytest.raises(DomainClaimed):
+        await w.providers.change(
+            "uni-b", theirs.provider_id, ProviderChangeIn(webDomain="poly.example"), None
+        )
+    # The first provider moves away: the domain is free again; its own edits pass.
+    await w.providers.change(
+        "uni-a", mine.provider_id, ProviderChangeIn(webDomain="poly.example"), None
+    )
+    await w.providers.change(
+        "uni-a", mine.provider_id, ProviderChangeIn(webDomain="new.example"), None
+    )
+    moved, _ = await w.providers.change(
+        "uni-b", theirs.provider_id, ProviderChangeIn(webDomain="poly.example"), None
+    )
+    assert moved.web_domain == "poly.example"
 
 
 async def test_a_retry_gets_the_first_answer_and_writes_nothing() -> None:

@@ -205,10 +205,6 @@ class ConsumerLoop:
         self._progress.restart()
         self._caught_up.clear()
         replica = self._group_id is None
-        if not replica:
-            # A group member that subscribes before its topics exist gets no
-            # partitions until its next metadata refresh (minutes): wait for them.
-            await topic_partitions(self._bootstrap, self._topics)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,

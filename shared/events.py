@@ -109,6 +109,11 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     signing_method_id: str | None = None
     revision: NonNegative = 0
     key_writes: list[KeyedWrite] = msgspec.field(default_factory=list)
+    # Who the identity signs for (additive): an institution's issuer, the
+    # platform operator (accreditation endorsements) or an endorser
+    # (employer endorsements of achievements). Keys of all three stay in
+    # the issuer's key store.
+    role: Literal["issuer", "operator", "endorser"] = "issuer"
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):

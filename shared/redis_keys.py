@@ -42,6 +42,8 @@ STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
+OPERATOR_IDENTITY = "operator-identity"  # issuer: the platform operator's DID
+ISSUER_PROVIDERS = "issuer-providers"  # issuer: issuer DID -> ProviderPublished
 
 
 def redis_key(prefix: str, entity: str, *parts: str | int) -> str:

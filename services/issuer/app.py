@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
     ALLOCATOR,
@@ -29,6 +30,7 @@ from services.issuer.store import IssuerStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
+    CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
     ISSUER_ASSESSMENTS,
     ISSUER_PROFILES,
@@ -69,6 +71,14 @@ def create_app(
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
         state = app[STATE_REPLICA]
+        accreditations = Accreditations(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, ISSUER_PROFILES),
+            operator_name=settings.operator_name,
+            operator_url=settings.public_base_url,
+        )
         app[ISSUANCE] = Issuance(
             store=app[STORE],
             allocator=app[ALLOCATOR],
@@ -77,6 +87,7 @@ def create_app(
             topic=topic_name(common, CREDENTIALS_ISSUED),
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
+            accreditations=accreditations,
         )
         app[IDENTITIES] = Identities(
             store=app[STORE],
@@ -102,7 +113,12 @@ def create_app(
                 redis_factory=redis_factory,
                 stores=stores,
                 replica=REPLICA,
-                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CREDENTIALS_ISSUED],
+                topics=[
+                    ISSUER_PROFILES,
+                    CATALOG_ACHIEVEMENTS,
+                    CATALOG_PROVIDERS,
+                    CREDENTIALS_ISSUED,
+                ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),
             application,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.awarding import (
     AwardIn,
@@ -66,6 +67,7 @@ class Issuance:
     topic: str  # credentials.issued, with the deployment's prefix
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
+    accreditations: Accreditations
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -136,7 +138,7 @@ class Issuance:
         credential = award_credential(
             body=body,
             subject=subject,
-            issuer_profile=identity.profile,
+            issuer_profile=await self.accreditations.profile_for(identity, now),
             achievement=dict(achievement.achievement),
             entries=entries,
             now=now,

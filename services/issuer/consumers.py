@@ -6,7 +6,13 @@ from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.store import IssuerStore
-from shared.events import AchievementPublished, CredentialIssued, Event, IssuerProfilePublished
+from shared.events import (
+    AchievementPublished,
+    CredentialIssued,
+    Event,
+    IssuerProfilePublished,
+    ProviderPublished,
+)
 from shared.kafka.consumer import Handler
 
 
@@ -17,6 +23,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_issuer(event)
             case AchievementPublished():
                 await store.save_achievement(event)
+            case ProviderPublished():
+                await store.save_provider(event)
             case CredentialIssued():
                 # Invariant 1: every index handed out before stays taken.
                 for entry in event.status_entries:

@@ -1,7 +1,9 @@
 """The issuer's Redis state, all of it rebuilt from Kafka (invariant 3):
 issuer identities and their idempotency keys (`issuer.profiles`),
 achievements (`catalog.achievements`), issued credentials and their
-idempotency keys (`credentials.issued`)."""
+idempotency keys (`credentials.issued`), the provider registry
+(`catalog.providers`: whose accreditations the issuer profile carries) and
+the platform operator's identity (on `issuer.profiles`, role `operator`)."""
 
 from __future__ import annotations
 
@@ -12,11 +14,25 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from shared.events import AchievementPublished, CredentialIssued, IssuerProfilePublished
+from shared.events import (
+    AchievementPublished,
+    CredentialIssued,
+    IssuerProfilePublished,
+    ProviderPublished,
+)
 from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
-from shared.redis_keys import ACHIEVEMENTS, CREDENTIALS, ISSUER_LOCK, ISSUERS, redis_key
+from shared.redis_keys import (
+    ACHIEVEMENTS,
+    CREDENTIALS,
+    ISSUER_LOCK,
+    ISSUER_PROVIDERS,
+    ISSUERS,
+    OPERATOR_IDENTITY,
+    PROVIDERS,
+    redis_key,
+)
 
 
 @dataclass(frozen=True)
@@ -45,11 +61,14 @@ class IssuerStore:
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
         self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
+        self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         # The newest revision wins: a rotation saved by its writer is never
         # undone by a lagging replay of the revision before it.
         await self._issuers.put_newest(event.did, event, lambda e: e.revision)
+        if event.role == "operator":
+            await self._client.set(redis_key(self._prefix, OPERATOR_IDENTITY), event.did)
         if event.idempotency_key and event.request_hash:
             await self.issuer_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.did
@@ -80,6 +99,26 @@ class IssuerStore:
         """One change of an issuer's keys at a time, across issuer instances."""
         async with lease(self._client, redis_key(self._prefix, ISSUER_LOCK, did)):
             yield
+
+    async def operator_did(self) -> str | None:
+        value = await self._client.get(redis_key(self._prefix, OPERATOR_IDENTITY))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def save_provider(self, event: ProviderPublished) -> None:
+        await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)
+        index = redis_key(self._prefix, ISSUER_PROVIDERS)
+        for did in event.issuer_dids:
+            await self._client.hset(index, did, event.provider_id)
+
+    async def provider_of(self, did: str) -> ProviderPublished | None:
+        """The provider whose current record lists `did` (a DID it dropped
+        still points at it in the index: the record decides)."""
+        provider_id = await self._client.hget(redis_key(self._prefix, ISSUER_PROVIDERS), did)
+        if provider_id is None:
+            return None
+        key = provider_id.decode() if isinstance(provider_id, bytes) else str(provider_id)
+        provider = await self._providers.get(key)
+        return provider if provider is not None and did in provider.issuer_dids else None
 
     async def save_achievement(self, event: AchievementPublished) -> None:
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)

@@ -45,6 +45,8 @@ class ApiTokens:
             token, sep, tenant = (s.strip() for s in item.partition("="))
             if not sep or not token or not tenant:
                 raise SettingsError(f"{env_var(variable)}: expected token=name pairs")
+            if tenant.startswith("@"):  # reserved: the operator's and endorsers' identities
+                raise SettingsError(f"{env_var(variable)}: a name cannot start with '@'")
             if token in table:
                 raise SettingsError(f"{env_var(variable)}: a token is listed twice")
             table[token] = tenant

@@ -28,6 +28,7 @@ class KnownIssuer:
     tenant: str
     profile: dict[str, Any]
     did_document: dict[str, Any]
+    role: str = "issuer"  # or the platform "operator", or an "endorser"
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,15 @@ class Replica:
         match event:
             case IssuerProfilePublished():
                 self.issuers[event.did] = KnownIssuer(
-                    event.did, event.tenant, dict(event.profile), dict(event.did_document)
+                    event.did,
+                    event.tenant,
+                    dict(event.profile),
+                    dict(event.did_document),
+                    event.role,
                 )
                 self.did_documents[event.did] = dict(event.did_document)
-                self.names.put(Named("issuer", event.did), event.profile.get("name"))
+                if event.role == "issuer":
+                    self.names.put(Named("issuer", event.did), event.profile.get("name"))
             case AchievementPublished():
                 current = self.achievements.get(event.achievement_id)
                 if current is None or current.revision <= event.revision:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
 from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
@@ -22,7 +23,7 @@ from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.verify import verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
-TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION})
+TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
 NOTICE = (
     "`verified` covers the proof, the validity period and the status only; "
     "whether the issuer is trusted is the `verdict`: `valid` only for a provider "
@@ -56,6 +57,11 @@ class Verifier:
             report.add(trust)
             report.add(self._achievement_known(claims))
             report.add(impersonation_check(claims, self._replica, trust.code))
+            endorsements = await endorsements_check(
+                report.credential, self._resolver, self._status_lists, self._replica
+            )
+            if endorsements is not None:
+                report.add(endorsements)
         return report
 
     def _achievement_known(self, claims: Claims) -> CheckResult:

@@ -206,3 +206,64 @@ async def test_providers_are_each_tenants_own(api: Api) -> None:
         "PATCH", str(provider["id"]), json={"legalName": "Tenancy College Dublin"}, headers=api.auth
     )
     assert status == 200 and body["legalName"] == "Tenancy College Dublin", body
+
+
+async def test_the_accreditation_travels_with_the_credential_signed(api: Api) -> None:
+    """The operator's EndorsementCredential is in the issuer profile of each
+    new credential, the verifier checks it and names the operator; after a
+    withdrawal, new credentials no longer carry it and trust says so."""
+    name = "Endorsed Polytechnic"
+    did = await api.create_issuer(name)
+    status, provider = await api.register_provider([did], name)
+    assert status == 201, provider
+    pid = str(provider["id"])
+    achievement = await api.achievement(did)
+    status, body = await api.operator.accredit(pid, accreditation_id="QA-E2E")
+    assert status == 201, body
+
+    async def endorsed() -> Json | None:
+        issued = await api.issue(achievement)
+        return issued if "endorsement" in issued["credential"]["issuer"] else None
+
+    issued = await until(endorsed, within=5, interval=0.1)
+    assert issued, "the issuer never embedded the accreditation"
+    profile = issued["credential"]["issuer"]
+    assert "IssuerAccreditationProfile" in profile["type"]
+    assert profile["accreditations"][0]["name"] == "Example QA Agency"
+    (endorsement,) = profile["endorsement"]
+    assert endorsement["credentialSubject"]["id"] == did
+    assert "QA-E2E" in endorsement["credentialSubject"]["endorsementComment"]
+
+    for form in (issued["credential"], issued["jwt"]):
+        report = await becomes(api, form, "accredited")
+        assert report["verdict"] == "valid", report
+        shown = check(report, "endorsements")
+        assert shown["outcome"] == "ok", shown
+        (one,) = shown["details"]["endorsements"]
+        assert one["endorser"]["role"] == "operator" and one["verified"], one
+        assert one["endorser"]["id"] == endorsement["issuer"]["id"]
+
+    # A tampered endorsement fails the check (and the outer proof, as it is signed over).
+    forged = {**issued["credential"], "issuer": {**profile, "endorsement": [{**endorsement}]}}
+    forged["issuer"]["endorsement"][0]["credentialSubject"] = {
+        **endorsement["credentialSubject"],
+        "endorsementComment": "Accredited for everything.",
+    }
+    _, report = await api.verify(forged)
+    assert report["verdict"] == "invalid", report
+    assert check(report, "endorsements")["outcome"] == "failed", report
+
+    status, body = await api.operator.call(
+        "PATCH",
+        f"{pid}/accreditations/QA-E2E",
+        json={"status": "withdrawn"},
+        headers=api.operator.auth,
+    )
+    assert status == 200, body
+    await becomes(api, issued["jwt"], "withdrawn", within=1.0)
+
+    async def plain() -> Json | None:
+        again = await api.issue(achievement)
+        return again if "endorsement" not in again["credential"]["issuer"] else None
+
+    assert await until(plain, within=5, interval=0.1), "still embedded after the withdrawal"

@@ -190,6 +190,24 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     writes: list[KeyedWrite] = []
 
 
+class EndorsementPublished(Event, frozen=True, kw_only=True):
+    """An endorser's signed OB 3.0 EndorsementCredential about an achievement
+    (compacted topic `issuer.endorsements`, keyed by endorsement id)."""
+
+    TYPE: ClassVar[str] = "EndorsementPublished"
+    VERSION: ClassVar[int] = 1
+
+    endorser: str  # the endorser's name (from its token)
+    endorser_did: str
+    endorsement_id: str
+    achievement_id: str
+    credential_ldp: dict[str, object]  # with its eddsa-rdfc-2022 proof
+    credential_jwt: str
+    status: Literal["active", "withdrawn"] = "active"
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
 class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):
     """Where one credential's status lives: a list and an index in it."""
 
@@ -292,6 +310,7 @@ DEFAULT_REGISTRY = EventRegistry(
         AchievementPublished,
         PathwayPublished,
         ProviderPublished,
+        EndorsementPublished,
         CredentialIssued,
         StatusChanged,
         StatusListPublished,

@@ -11,6 +11,7 @@ from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
     ALLOCATOR,
+    ENDORSING,
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
@@ -19,6 +20,7 @@ from services.issuer.app_keys import (
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
+from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
 from services.issuer.openapi import OPENAPI
@@ -33,6 +35,7 @@ from shared.kafka.topics import (
     CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
     ISSUER_ASSESSMENTS,
+    ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
     topic_name,
 )
@@ -46,7 +49,12 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.auth import (
+    ApiTokens,
+    install_api_tokens,
+    install_endorser_tokens,
+    install_operator_tokens,
+)
 from shared.web.metrics import OUTCOMES
 
 REPLICA = "issuer-replica"
@@ -63,6 +71,8 @@ def create_app(
     app[ISSUER_SETTINGS] = settings
     signer = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
+    install_operator_tokens(app, ApiTokens.operators_from_env())
+    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
@@ -97,6 +107,14 @@ def create_app(
             require_caught_up=state.require_caught_up,
             base_url=settings.public_base_url,
         )
+        app[ENDORSING] = Endorsing(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            profiles_topic=topic_name(common, ISSUER_PROFILES),
+            topic=topic_name(common, ISSUER_ENDORSEMENTS),
+            require_caught_up=state.require_caught_up,
+        )
         app[ROTATION] = KeyRotation(
             store=app[STORE],
             signer=signer,
@@ -118,6 +136,7 @@ def create_app(
                     CATALOG_ACHIEVEMENTS,
                     CATALOG_PROVIDERS,
                     CREDENTIALS_ISSUED,
+                    ISSUER_ENDORSEMENTS,
                 ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
+from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.rotation import KeyRotation
 from services.issuer.settings import Settings
@@ -17,3 +18,4 @@ ALLOCATOR: web.AppKey[StatusAllocator] = web.AppKey("issuer.allocator", StatusAl
 ISSUANCE: web.AppKey[Issuance] = web.AppKey("issuer.issuance", Issuance)
 IDENTITIES: web.AppKey[Identities] = web.AppKey("issuer.identities", Identities)
 ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
+ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)

@@ -110,6 +110,14 @@ class Issuance:
             )
         return achievement
 
+    async def _with_endorsements(self, achievement: AchievementPublished) -> dict[str, Any]:
+        """The achievement with its endorsers' signed EndorsementCredentials."""
+        document = dict(achievement.achievement)
+        endorsed = await self.store.endorsements.of_achievement(achievement.achievement_id)
+        if endorsed:
+            document["endorsement"] = [dict(e.credential_ldp) for e in endorsed]
+        return document
+
     async def _own_achievement(self, tenant: str, body: AwardIn) -> AchievementPublished | None:
         achievement = await self.store.achievement(body.achievementId)
         return achievement if achievement is not None and achievement.tenant == tenant else None
@@ -139,7 +147,7 @@ class Issuance:
             body=body,
             subject=subject,
             issuer_profile=await self.accreditations.profile_for(identity, now),
-            achievement=dict(achievement.achievement),
+            achievement=await self._with_endorsements(achievement),
             entries=entries,
             now=now,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
+from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn
 from shared.web.openapi import document, operation
@@ -76,6 +77,24 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/endorsements": {
+            "post": operation(
+                "An endorser (MICROCRED_ENDORSER_TOKENS) endorses an achievement: an OB 3.0 "
+                "EndorsementCredential signed by the endorser's DID, carried by the "
+                "achievement and every credential awarding it from now on",
+                {
+                    "201": "Endorsed: {id, achievementId, endorser, credential, jwt}",
+                    "200": "A retry with the same Idempotency-Key: the first endorsement",
+                    "401": "No or unknown token",
+                    "403": "Not an endorser's token (tenants and the operator cannot endorse)",
+                    "404": "No such active achievement",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=EndorsementIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
         "/credentials/{credential_id}": {
             "get": operation(
                 "An issued credential",
@@ -84,5 +103,5 @@ OPENAPI = document(
             )
         },
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
 )

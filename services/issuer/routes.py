@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.issuer.app_keys import IDENTITIES, ISSUANCE, ISSUER_SETTINGS, ROTATION, STORE
+from services.issuer.app_keys import (
+    ENDORSING,
+    IDENTITIES,
+    ISSUANCE,
+    ISSUER_SETTINGS,
+    ROTATION,
+    STORE,
+)
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
+from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn, KeyChange
 from services.issuer.store import IssuerIdentity
 from shared.credentials.did_documents import web_did
-from shared.web.auth import require_tenant
+from shared.web.auth import require_endorser, require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 
 routes = web.RouteTableDef()
@@ -108,3 +116,20 @@ async def get_credential(request: web.Request) -> web.Response:
     if event is None or event.tenant != tenant:
         raise CredentialNotFound("no such credential")
     return json_response(issued_response(event))
+
+
+@routes.post("/endorsements")
+async def create_endorsement(request: web.Request) -> web.Response:
+    """An endorser's signed EndorsementCredential about an achievement."""
+    endorser = require_endorser(request)
+    body = await decode_body(request, EndorsementIn)
+    key = idempotency_key(request)
+    event, created = await request.app[ENDORSING].endorse(endorser, body, key)
+    answer = {
+        "id": event.endorsement_id,
+        "achievementId": event.achievement_id,
+        "endorser": {"name": event.endorser, "id": event.endorser_did},
+        "credential": event.credential_ldp,
+        "jwt": event.credential_jwt,
+    }
+    return json_response(answer, status=201 if created else 200)

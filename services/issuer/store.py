@@ -14,9 +14,11 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from shared.endorsement_index import EndorsementIndex
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
+    EndorsementPublished,
     IssuerProfilePublished,
     ProviderPublished,
 )
@@ -26,6 +28,7 @@ from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACHIEVEMENTS,
     CREDENTIALS,
+    ENDORSER_IDENTITIES,
     ISSUER_LOCK,
     ISSUER_PROVIDERS,
     ISSUERS,
@@ -33,6 +36,11 @@ from shared.redis_keys import (
     PROVIDERS,
     redis_key,
 )
+
+
+def endorser_tenant(endorser: str) -> str:
+    """The reserved tenant of an endorser's identity (no API token names one with an "@")."""
+    return f"@endorser:{endorser}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class IssuerStore:
         self.key_idempotency = {
             scope: IdempotencyRecords(client, prefix, scope) for scope in ("keys", "compromise")
         }
+        self.endorsement_idempotency = IdempotencyRecords(client, prefix, "endorsements")
+        self.endorsements = EndorsementIndex(client, prefix)
         self._client = client
         self._prefix = prefix
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
@@ -69,6 +79,9 @@ class IssuerStore:
         await self._issuers.put_newest(event.did, event, lambda e: e.revision)
         if event.role == "operator":
             await self._client.set(redis_key(self._prefix, OPERATOR_IDENTITY), event.did)
+        elif event.role == "endorser":
+            key = redis_key(self._prefix, ENDORSER_IDENTITIES)
+            await self._client.hsetnx(key, event.tenant, event.did)
         if event.idempotency_key and event.request_hash:
             await self.issuer_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.did
@@ -104,6 +117,10 @@ class IssuerStore:
         value = await self._client.get(redis_key(self._prefix, OPERATOR_IDENTITY))
         return value.decode() if isinstance(value, bytes) else value
 
+    async def endorser_did(self, tenant: str) -> str | None:
+        value = await self._client.hget(redis_key(self._prefix, ENDORSER_IDENTITIES), tenant)
+        return value.decode() if isinstance(value, bytes) else value
+
     async def save_provider(self, event: ProviderPublished) -> None:
         await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)
         index = redis_key(self._prefix, ISSUER_PROVIDERS)
@@ -119,6 +136,17 @@ class IssuerStore:
         key = provider_id.decode() if isinstance(provider_id, bytes) else str(provider_id)
         provider = await self._providers.get(key)
         return provider if provider is not None and did in provider.issuer_dids else None
+
+    async def save_endorsement(self, event: EndorsementPublished) -> None:
+        # The endorsement first: an idempotency key never points at nothing.
+        await self.endorsements.save(event)
+        if event.idempotency_key and event.request_hash:
+            await self.endorsement_idempotency.remember(
+                endorser_tenant(event.endorser),
+                event.idempotency_key,
+                event.request_hash,
+                event.endorsement_id,
+            )
 
     async def save_achievement(self, event: AchievementPublished) -> None:
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)

@@ -10,6 +10,7 @@ from aiohttp import web
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
+    ACCREDITATIONS,
     ALLOCATOR,
     ENDORSING,
     IDENTITIES,
@@ -89,6 +90,7 @@ def create_app(
             operator_name=settings.operator_name,
             operator_url=settings.public_base_url,
         )
+        app[ACCREDITATIONS] = accreditations
         app[ISSUANCE] = Issuance(
             store=app[STORE],
             allocator=app[ALLOCATOR],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.endorsing import Endorsing
@@ -19,3 +20,4 @@ ISSUANCE: web.AppKey[Issuance] = web.AppKey("issuer.issuance", Issuance)
 IDENTITIES: web.AppKey[Identities] = web.AppKey("issuer.identities", Identities)
 ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
+ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)

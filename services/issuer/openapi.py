@@ -23,7 +23,11 @@ OPENAPI = document(
             )
         },
         "/issuers/{did}": {
-            "get": operation("The issuer's OB 3.0 Profile", {"200": "Profile", "404": "Unknown"})
+            "get": operation(
+                "The issuer's OB 3.0 Profile (with its accreditations in force and the "
+                "operator's signed EndorsementCredentials)",
+                {"200": "Profile", "404": "Unknown"},
+            )
         },
         "/issuers/{did}/did.json": {
             "get": operation(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
 from services.issuer.app_keys import (
+    ACCREDITATIONS,
     ENDORSING,
     IDENTITIES,
     ISSUANCE,
@@ -58,7 +61,9 @@ async def _identity(request: web.Request) -> IssuerIdentity:
 @routes.get("/issuers/{did}")
 async def get_issuer(request: web.Request) -> web.Response:
     identity = await _identity(request)
-    return json_response(identity.profile, content_type="application/ld+json")
+    # With the operator's signed accreditation endorsements, as credentials carry it.
+    profile = await request.app[ACCREDITATIONS].profile_for(identity, datetime.now(UTC))
+    return json_response(profile, content_type="application/ld+json")
 
 
 @routes.get("/issuers/{did}/did.json")

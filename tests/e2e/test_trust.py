@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -233,6 +234,11 @@ async def test_the_accreditation_travels_with_the_credential_signed(api: Api) ->
     (endorsement,) = profile["endorsement"]
     assert endorsement["credentialSubject"]["id"] == did
     assert "QA-E2E" in endorsement["credentialSubject"]["endorsementComment"]
+    # ... and published with the issuer's public Profile
+    status, public = await api.call(
+        "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
+    )
+    assert status == 200 and public["endorsement"] == [endorsement], public
 
     for form in (issued["credential"], issued["jwt"]):
         report = await becomes(api, form, "accredited")

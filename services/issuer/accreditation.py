@@ -63,13 +63,14 @@ def _scope_text(accreditation: ProviderAccreditation) -> str:
 
 
 def endorsement_comment(provider: ProviderPublished, accreditation: ProviderAccreditation) -> str:
+    """Only what the operator recorded: the provider edits its own name and
+    country after accreditation, so they stay out of the operator's signature."""
     until = f" until {accreditation.valid_until}" if accreditation.valid_until else ""
     return (
-        f"{provider.legal_name} ({provider.country}) is accredited by "
+        f"The provider {provider.provider_id} is accredited by "
         f"{accreditation.quality_assurance_body} (accreditation {accreditation.accreditation_id}) "
         f"for {_scope_text(accreditation)}, from {accreditation.valid_from}{until}, "
-        "as recorded in the platform operator's provider registry "
-        f"({provider.provider_id})."
+        "as recorded by the platform operator in its provider registry."
     )
 
 
@@ -89,7 +90,7 @@ def accreditation_endorsement(
         comment=endorsement_comment(provider, accreditation),
         valid_from=accreditation.valid_from,
         valid_until=accreditation.valid_until,
-        name=f"Accreditation of {provider.legal_name}",
+        name=f"Accreditation by {accreditation.quality_assurance_body}",
     )
     created = datetime.fromisoformat(accreditation.valid_from.replace("Z", "+00:00"))
     return sign_data_integrity(unsigned, key, created=created)

@@ -55,7 +55,7 @@ def _endorsement(issuer_did: str) -> tuple[dict[str, Any], str, str, bytes]:
         subject_id=issuer_did,
         comment="Accredited by QA Agency (QA-1) for EQF 5-6 in ICT.",
         valid_from="2025-01-01T00:00:00Z",
-        name="Accreditation of Example University",
+        name="Accreditation by QA Agency",
     )
     signed = sign_data_integrity(unsigned, operator, created=CREATED)
     return signed, sign_vc_jwt(unsigned, operator), operator_did, _pem(operator.public_key)

@@ -10,6 +10,7 @@ is named as one.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +18,8 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from openbadgeslib.ob3.did import resolve_did
+from openbadgeslib.ob3.ldp import verify_data_integrity_proof
 
 from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import sign_vc_jwt
@@ -239,6 +242,9 @@ async def test_the_accreditation_travels_with_the_credential_signed(api: Api) ->
         "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
     )
     assert status == 200 and public["endorsement"] == [endorsement], public
+    # An independent implementation checks it, resolving the operator's did:key itself.
+    operator_pem = resolve_did(endorsement["issuer"]["id"])
+    verify_data_integrity_proof(copy.deepcopy(endorsement), operator_pem)
 
     for form in (issued["credential"], issued["jwt"]):
         report = await becomes(api, form, "accredited")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord
+from openbadgeslib.ob3 import verify_endorsement_jwt
 
 from services.issuer.consumers import on_issuer_event
 from services.issuer.domain.errors import AchievementNotFound
@@ -54,6 +55,8 @@ async def test_endorse_once_per_key_and_one_identity(issuer: IssuerWorld) -> Non
     other, _ = await use_case.endorse("Acme Logistics", body, "k2")
     assert other.endorsement_id != first.endorsement_id
     (identity,) = _endorsers(issuer)  # created once, for both
+    checked = verify_endorsement_jwt(first.credential_jwt)  # openbadgeslib, independent
+    assert (checked["issuer"], checked["endorses"]) == (identity.did, ACHIEVEMENT_ID)
     assert identity.tenant == "@endorser:Acme Logistics"
     assert first.credential_ldp["issuer"]["id"] == identity.did  # type: ignore[index]
     subject: Any = first.credential_ldp["credentialSubject"]

@@ -19,6 +19,7 @@ from shared.credentials.report import CheckResult
 from shared.credentials.verify import StatusListSource, verify_credential
 
 ENDORSEMENTS = "endorsements"
+MAX_ENDORSEMENTS = 20  # each is a full verification: a bound on one request's work
 
 
 def _attached(credential: dict[str, Any]) -> list[tuple[str, str | None, object]]:
@@ -88,6 +89,13 @@ async def endorsements_check(
     attached = _attached(credential)
     if not attached:
         return None
+    if len(attached) > MAX_ENDORSEMENTS:
+        return CheckResult(
+            ENDORSEMENTS,
+            "failed",
+            f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
+            "too_many_endorsements",
+        )
     shown = [await _one(w, a, e, resolver, lists, replica) for w, a, e in attached]
     bad = [s for s in shown if not s["verified"]]
     details = {"endorsements": shown}

@@ -102,3 +102,11 @@ async def test_tampered_or_misplaced_endorsements_fail() -> None:
 
 async def test_no_endorsements_no_check() -> None:
     assert await _check(ob3_credential(ISSUER), Replica()) is None
+
+
+async def test_too_many_endorsements_are_not_all_checked() -> None:
+    key = generate_ed25519()
+    credential = ob3_credential(ISSUER)
+    credential["issuer"]["endorsement"] = [_signed_by(key, ISSUER, "Spam")] * 21
+    result = await _check(credential, Replica())
+    assert (result.outcome, result.code) == ("failed", "too_many_endorsements")

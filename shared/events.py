@@ -206,6 +206,9 @@ class EndorsementPublished(Event, frozen=True, kw_only=True):
     status: Literal["active", "withdrawn"] = "active"
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # Later writes' idempotency records (the withdrawal), kept on the record
+    # as the topic is compacted.
+    writes: list[KeyedWrite] = []
 
 
 class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):

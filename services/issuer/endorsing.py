@@ -23,13 +23,18 @@ from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore, endorser_tenant
 from shared.credentials.builders import build_profile, format_datetime
 from shared.credentials.endorsements import build_endorsement
-from shared.events import EndorsementPublished, IssuerProfilePublished
+from shared.errors import NotFound
+from shared.events import EndorsementPublished, IssuerProfilePublished, KeyedWrite
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
 
 _log = get_logger("issuer.endorsing")
+
+
+class EndorsementNotFound(NotFound):
+    title = "Endorsement not found"
 
 
 class EndorsementIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,6 +69,40 @@ class Endorsing:
         tenant = endorser_tenant(endorser)
         records = self.store.endorsement_idempotency
         return await records.once(tenant, key, fingerprint(body), create, replay)
+
+    async def withdraw(
+        self, endorser: str, endorsement_id: str, key: str | None
+    ) -> tuple[EndorsementPublished, bool]:
+        """The endorser withdraws its own endorsement (another's: 404): no
+        longer shown with the achievement nor put in new credentials."""
+        self.require_caught_up()
+        await self.store.state.require()
+        tenant = endorser_tenant(endorser)
+
+        async def create(key: str | None, request: str | None) -> EndorsementPublished:
+            current = await self.store.endorsements.get(endorsement_id)
+            if current is None or current.endorser != endorser:
+                raise EndorsementNotFound(f"no endorsement {endorsement_id} of yours")
+            if current.status == "withdrawn":
+                return current
+            writes = list(current.writes)
+            if key is not None and request is not None:
+                writes.append(
+                    KeyedWrite(scope="withdrawals", idempotency_key=key, request_hash=request)
+                )
+            event = msgspec.structs.replace(current, status="withdrawn", writes=writes)
+            await self.publisher.publish(self.topic, event, key=endorsement_id)
+            await self.store.save_endorsement(event)
+            return event
+
+        async def replay(answer: str) -> EndorsementPublished:
+            event = await self.store.endorsements.get(answer)
+            assert event is not None, "the endorsement is stored before its key"
+            return event
+
+        records = self.store.withdrawal_idempotency
+        request = fingerprint(["withdraw", endorsement_id])
+        return await records.once(tenant, key, request, create, replay)
 
     async def _create(
         self, endorser: str, body: EndorsementIn, key: str | None, request: str | None

@@ -99,6 +99,20 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/endorsements/{endorsement_id}": {
+            "delete": operation(
+                "The endorser withdraws its own endorsement: no longer shown with the "
+                "achievement nor put in new credentials (the verifier says `withdrawn`)",
+                {
+                    "200": "{id, status: withdrawn} (also for a repeated withdrawal)",
+                    "403": "Not an endorser's token",
+                    "404": "No such endorsement of this endorser",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
         "/credentials/{credential_id}": {
             "get": operation(
                 "An issued credential",

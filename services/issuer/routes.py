@@ -138,3 +138,13 @@ async def create_endorsement(request: web.Request) -> web.Response:
         "jwt": event.credential_jwt,
     }
     return json_response(answer, status=201 if created else 200)
+
+
+@routes.delete("/endorsements/{endorsement_id}")
+async def withdraw_endorsement(request: web.Request) -> web.Response:
+    """The endorser withdraws its own endorsement."""
+    endorser = require_endorser(request)
+    key = idempotency_key(request)
+    endorsement_id = request.match_info["endorsement_id"]
+    event, _ = await request.app[ENDORSING].withdraw(endorser, endorsement_id, key)
+    return json_response({"id": event.endorsement_id, "status": event.status})

@@ -63,6 +63,7 @@ class IssuerStore:
             scope: IdempotencyRecords(client, prefix, scope) for scope in ("keys", "compromise")
         }
         self.endorsement_idempotency = IdempotencyRecords(client, prefix, "endorsements")
+        self.withdrawal_idempotency = IdempotencyRecords(client, prefix, "withdrawals")
         self.endorsements = EndorsementIndex(client, prefix)
         self._client = client
         self._prefix = prefix
@@ -145,6 +146,13 @@ class IssuerStore:
                 endorser_tenant(event.endorser),
                 event.idempotency_key,
                 event.request_hash,
+                event.endorsement_id,
+            )
+        for write in event.writes:
+            await self.withdrawal_idempotency.remember(
+                endorser_tenant(event.endorser),
+                write.idempotency_key,
+                write.request_hash,
                 event.endorsement_id,
             )
 

@@ -3,7 +3,8 @@ the credential (the issuer profile's `endorsement`: the operator's
 accreditations; the achievement's: employers' endorsements) is verified on
 its own (proof, validity window, shape), must be about the profile or
 achievement it is attached to, and is shown with who signed it: the
-platform operator, a registered endorser, or an unknown DID.
+platform operator, a registered endorser, or an unknown DID, and whether
+its endorser has withdrawn it since.
 
 Advisory like the other trust checks: a forged or misplaced endorsement
 makes the verdict `untrusted`, never the credential unverified.
@@ -77,6 +78,8 @@ async def _one(
         "endorses": subject.get("id"),
         "comment": subject.get("endorsementComment"),
         "validUntil": document.get("validUntil"),
+        # withdrawn by its endorser since (on `issuer.endorsements`): shown, not counted on
+        "status": "withdrawn" if document.get("id") in replica.withdrawn_endorsements else "active",
         "verified": reason is None,
         "reason": reason,
     }

@@ -14,6 +14,7 @@ from typing import Any
 from services.verifier.impostors import Named, NameIndex
 from shared.events import (
     AchievementPublished,
+    EndorsementPublished,
     Event,
     IssuerProfilePublished,
     PathwayPublished,
@@ -50,6 +51,8 @@ class Replica:
     did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     providers: dict[str, ProviderPublished] = field(default_factory=dict)
     provider_of_did: dict[str, str] = field(default_factory=dict)
+    # Endorsements their endorsers withdrew (`issuer.endorsements`).
+    withdrawn_endorsements: set[str] = field(default_factory=set)
     # Registered names (providers' legal names, issuers' names) for look-alikes.
     names: NameIndex = field(default_factory=NameIndex)
 
@@ -76,6 +79,8 @@ class Replica:
                 self._apply_status_list(event)
             case ProviderPublished():
                 self._apply_provider(event)
+            case EndorsementPublished() if event.status == "withdrawn":
+                self.withdrawn_endorsements.add(event.endorsement_id)
             case _:
                 pass  # other event types on shared topics are not ours to keep
 

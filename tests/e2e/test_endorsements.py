@@ -85,3 +85,27 @@ async def test_an_employer_endorsement_travels_with_the_achievement(api: Api) ->
         assert by["endorser"]["endorser"]["name"] == api.stack.endorser
         assert by["endorser"]["comment"] == CLAIM and by["endorser"]["on"] == "achievement"
         assert by["operator"]["on"] == "issuer"  # the accreditation, as before
+
+    # The endorser (and only it) withdraws it: gone from the catalog and from
+    # new credentials; the old credential shows it as withdrawn.
+    url = f"{api.stack.url('issuer')}/endorsements/{endorsed['id']}"
+    status, body = await api.call("DELETE", url, headers=api.auth)
+    assert status == 403, body
+    endorser = {"Authorization": f"Bearer {api.stack.endorser_token}", "Idempotency-Key": "w-1"}
+    status, body = await api.call("DELETE", url, headers=endorser)
+    assert (status, body["status"]) == (200, "withdrawn"), body
+
+    async def hidden() -> bool:
+        status, body = await api.call("GET", achievement)
+        return status == 200 and "endorsement" not in body
+
+    assert await until(hidden, within=5), "the catalog still shows the withdrawn endorsement"
+
+    async def marked() -> bool:
+        _, report = await api.verify(issued["jwt"])
+        listed = check(report, "endorsements")["details"]["endorsements"]
+        return any(e["on"] == "achievement" and e["status"] == "withdrawn" for e in listed)
+
+    assert await until(marked, within=5), "the verifier never saw the withdrawal"
+    again = await api.issue(achievement)
+    assert "endorsement" not in again["credential"]["credentialSubject"]["achievement"]

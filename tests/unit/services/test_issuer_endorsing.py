@@ -12,14 +12,16 @@ from openbadgeslib.ob3 import verify_endorsement_jwt
 
 from services.issuer.consumers import on_issuer_event
 from services.issuer.domain.errors import AchievementNotFound
-from services.issuer.endorsing import EndorsementIn, Endorsing
+from services.issuer.endorsing import EndorsementIn, EndorsementNotFound, Endorsing
 from shared.events import EndorsementPublished, IssuerProfilePublished
 from tests.unit.services.test_application import (  # noqa: F401 (the fixture)
     ACHIEVEMENT_ID,
+    PREFIX,
     TENANT,
     IssuerWorld,
     award,
     issuer,
+    replayed,
 )
 from tests.unit.services.test_issuer_accreditation import _provider
 
@@ -98,3 +100,28 @@ async def test_identities_and_endorsements_rebuild_from_the_events(issuer: Issue
         endorsement.endorsement_id
     ]
     assert isinstance(endorsement, EndorsementPublished)
+
+
+async def test_only_its_endorser_withdraws_it_once_per_key(issuer: IssuerWorld) -> None:  # noqa: F811
+    use_case = endorsing(issuer)
+    body = EndorsementIn(achievementId=ACHIEVEMENT_ID, claim=CLAIM)
+    made, _ = await use_case.endorse("Acme", body, "k1")
+    with pytest.raises(EndorsementNotFound):
+        await use_case.withdraw("Other Corp", made.endorsement_id, None)
+    withdrawn, fresh = await use_case.withdraw("Acme", made.endorsement_id, "w1")
+    again, fresh_again = await use_case.withdraw("Acme", made.endorsement_id, "w1")
+    assert (withdrawn.status, fresh, fresh_again, again.status) == (
+        "withdrawn",
+        True,
+        False,
+        "withdrawn",
+    )
+    assert await issuer.issuance.store.endorsements.of_achievement(ACHIEVEMENT_ID) == []
+    event, _ = await issuer.issuance.award(TENANT, award(), None)
+    assert "endorsement" not in event.credential_ldp["credentialSubject"]["achievement"]
+    # the withdrawal's key survives a rebuild from the (compacted) record
+    await issuer.redis.flushall()
+    await issuer.issuance.store.save_endorsement(withdrawn)
+    await replayed(issuer.redis, PREFIX)
+    after, fresh = await use_case.withdraw("Acme", made.endorsement_id, "w1")
+    assert (after.endorsement_id, fresh) == (made.endorsement_id, False)

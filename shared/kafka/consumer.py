@@ -205,6 +205,11 @@ class ConsumerLoop:
         self._progress.restart()
         self._caught_up.clear()
         replica = self._group_id is None
+        if not replica:
+            # Wait until the topics exist (another service may still be
+            # creating them): a group subscribed to a missing topic gets no
+            # partitions until its next metadata refresh, minutes later.
+            await topic_partitions(self._bootstrap, self._topics)
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self._group_id,

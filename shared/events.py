@@ -109,6 +109,11 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     signing_method_id: str | None = None
     revision: NonNegative = 0
     key_writes: list[KeyedWrite] = msgspec.field(default_factory=list)
+    # Who the identity signs for (additive): an institution's issuer, the
+    # platform operator (accreditation endorsements) or an endorser
+    # (employer endorsements of achievements). Keys of all three stay in
+    # the issuer's key store.
+    role: Literal["issuer", "operator", "endorser"] = "issuer"
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):
@@ -182,6 +187,27 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     status: Lifecycle = "active"
     status_reason: str | None = None
     accreditations: list[ProviderAccreditation] = []
+    writes: list[KeyedWrite] = []
+
+
+class EndorsementPublished(Event, frozen=True, kw_only=True):
+    """An endorser's signed OB 3.0 EndorsementCredential about an achievement
+    (compacted topic `issuer.endorsements`, keyed by endorsement id)."""
+
+    TYPE: ClassVar[str] = "EndorsementPublished"
+    VERSION: ClassVar[int] = 1
+
+    endorser: str  # the endorser's name (from its token)
+    endorser_did: str
+    endorsement_id: str
+    achievement_id: str
+    credential_ldp: dict[str, object]  # with its eddsa-rdfc-2022 proof
+    credential_jwt: str
+    status: Literal["active", "withdrawn"] = "active"
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    # Later writes' idempotency records (the withdrawal), kept on the record
+    # as the topic is compacted.
     writes: list[KeyedWrite] = []
 
 
@@ -287,6 +313,7 @@ DEFAULT_REGISTRY = EventRegistry(
         AchievementPublished,
         PathwayPublished,
         ProviderPublished,
+        EndorsementPublished,
         CredentialIssued,
         StatusChanged,
         StatusListPublished,

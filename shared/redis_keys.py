@@ -43,6 +43,10 @@ STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
+OPERATOR_IDENTITY = "operator-identity"  # issuer: the platform operator's DID
+ENDORSEMENTS = "endorsements"  # endorsement id -> EndorsementPublished
+ACHIEVEMENT_ENDORSEMENTS = "achievement-endorsements"  # set per achievement: endorsement ids
+ENDORSER_IDENTITIES = "endorser-identities"  # issuer: hash endorser name -> DID
 
 
 def redis_key(prefix: str, entity: str, *parts: str | int) -> str:

@@ -21,6 +21,7 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
     CATALOG_PROVIDERS,
+    ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
     topic_name,
 )
@@ -34,7 +35,12 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens, install_operator_tokens
+from shared.web.auth import (
+    ApiTokens,
+    install_api_tokens,
+    install_endorser_tokens,
+    install_operator_tokens,
+)
 
 REPLICA = "catalog-replica"
 
@@ -50,6 +56,7 @@ def create_app(
     app[CATALOG_SETTINGS] = settings
     install_api_tokens(app, ApiTokens.from_env())
     install_operator_tokens(app, ApiTokens.operators_from_env())
+    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)
@@ -86,7 +93,12 @@ def create_app(
                 redis_factory=redis_factory,
                 stores=stores,
                 replica=REPLICA,
-                topics=[ISSUER_PROFILES, CATALOG_ACHIEVEMENTS, CATALOG_PROVIDERS],
+                topics=[
+                    ISSUER_PROFILES,
+                    CATALOG_ACHIEVEMENTS,
+                    CATALOG_PROVIDERS,
+                    ISSUER_ENDORSEMENTS,
+                ],
                 handler=lambda app: on_catalog_event(app[STORE]),
             ),
             application,

@@ -1,23 +1,32 @@
-"""Kafka handlers: the catalog's replica of issuers, its own achievements and providers."""
+"""Kafka handlers: the catalog's replica of issuers, its own achievements and
+providers, and the endorsements of its achievements."""
 
 from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
 
 from services.catalog.store import CatalogStore
-from shared.events import AchievementPublished, Event, IssuerProfilePublished, ProviderPublished
+from shared.events import (
+    AchievementPublished,
+    EndorsementPublished,
+    Event,
+    IssuerProfilePublished,
+    ProviderPublished,
+)
 from shared.kafka.consumer import Handler
 
 
 def on_catalog_event(store: CatalogStore) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
-            case IssuerProfilePublished():
+            case IssuerProfilePublished() if event.role == "issuer":
                 await store.remember_issuer(event.did, event.tenant)
             case AchievementPublished():
                 await store.save_achievement(event)
             case ProviderPublished():
                 await store.save_provider(event)
+            case EndorsementPublished():
+                await store.endorsements.save(event)
             case _:
                 pass
 

@@ -44,4 +44,9 @@ async def get_achievement(request: web.Request) -> web.Response:
     if event is None:
         await request.app[STORE].state.require()  # missing only because of a rebuild: 503
         raise Problem(404, "no such achievement", title="Achievement not found")
-    return json_response(event.achievement, content_type="application/ld+json")
+    # With its endorsements (OB 3.0 Achievement.endorsement), as awarded credentials carry them.
+    document = dict(event.achievement)
+    endorsed = await request.app[STORE].endorsements.of_achievement(achievement_id)
+    if endorsed:
+        document["endorsement"] = [e.credential_ldp for e in endorsed]
+    return json_response(document, content_type="application/ld+json")

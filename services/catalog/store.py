@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
+from shared.endorsement_index import EndorsementIndex
 from shared.events import AchievementPublished, ProviderPublished
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import ReplayedState
@@ -33,6 +34,7 @@ class CatalogStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self.state = ReplayedState(client, prefix)
+        self.endorsements = EndorsementIndex(client, prefix)
         self.achievement_idempotency = IdempotencyRecords(client, prefix, "achievements")
         self._issuers = redis_key(prefix, ISSUER_TENANTS)
         self._achievements = EventHash(

@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
+    ACCREDITATIONS,
     ALLOCATOR,
+    ENDORSING,
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
@@ -19,6 +22,7 @@ from services.issuer.app_keys import (
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
+from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
 from services.issuer.linkage import DomainLinkages
@@ -34,6 +38,7 @@ from shared.kafka.topics import (
     CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
     ISSUER_ASSESSMENTS,
+    ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
     topic_name,
 )
@@ -47,7 +52,12 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.auth import (
+    ApiTokens,
+    install_api_tokens,
+    install_endorser_tokens,
+    install_operator_tokens,
+)
 from shared.web.metrics import OUTCOMES
 
 REPLICA = "issuer-replica"
@@ -64,6 +74,8 @@ def create_app(
     app[ISSUER_SETTINGS] = settings
     signer = Signer(keystore or settings.keys.open())
     install_api_tokens(app, ApiTokens.from_env())
+    install_operator_tokens(app, ApiTokens.operators_from_env())
+    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
@@ -72,6 +84,15 @@ def create_app(
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
         state = app[STATE_REPLICA]
+        accreditations = Accreditations(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, ISSUER_PROFILES),
+            operator_name=settings.operator_name,
+            operator_url=settings.public_base_url,
+        )
+        app[ACCREDITATIONS] = accreditations
         app[ISSUANCE] = Issuance(
             store=app[STORE],
             allocator=app[ALLOCATOR],
@@ -80,6 +101,7 @@ def create_app(
             topic=topic_name(common, CREDENTIALS_ISSUED),
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
+            accreditations=accreditations,
         )
         app[IDENTITIES] = Identities(
             store=app[STORE],
@@ -88,6 +110,14 @@ def create_app(
             topic=topic_name(common, ISSUER_PROFILES),
             require_caught_up=state.require_caught_up,
             base_url=settings.public_base_url,
+        )
+        app[ENDORSING] = Endorsing(
+            store=app[STORE],
+            signer=signer,
+            publisher=app[PRODUCER],
+            profiles_topic=topic_name(common, ISSUER_PROFILES),
+            topic=topic_name(common, ISSUER_ENDORSEMENTS),
+            require_caught_up=state.require_caught_up,
         )
         app[ROTATION] = KeyRotation(
             store=app[STORE],
@@ -111,6 +141,7 @@ def create_app(
                     CATALOG_ACHIEVEMENTS,
                     CATALOG_PROVIDERS,
                     CREDENTIALS_ISSUED,
+                    ISSUER_ENDORSEMENTS,
                 ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),

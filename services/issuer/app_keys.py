@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
+from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
@@ -19,3 +21,5 @@ ISSUANCE: web.AppKey[Issuance] = web.AppKey("issuer.issuance", Issuance)
 IDENTITIES: web.AppKey[Identities] = web.AppKey("issuer.identities", Identities)
 ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 LINKAGES: web.AppKey[DomainLinkages] = web.AppKey("issuer.linkages", DomainLinkages)
+ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
+ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)

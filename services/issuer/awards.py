@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.awarding import (
     AwardIn,
@@ -66,6 +67,7 @@ class Issuance:
     topic: str  # credentials.issued, with the deployment's prefix
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
+    accreditations: Accreditations
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -108,6 +110,14 @@ class Issuance:
             )
         return achievement
 
+    async def _with_endorsements(self, achievement: AchievementPublished) -> dict[str, Any]:
+        """The achievement with its endorsers' signed EndorsementCredentials."""
+        document = dict(achievement.achievement)
+        endorsed = await self.store.endorsements.of_achievement(achievement.achievement_id)
+        if endorsed:
+            document["endorsement"] = [dict(e.credential_ldp) for e in endorsed]
+        return document
+
     async def _own_achievement(self, tenant: str, body: AwardIn) -> AchievementPublished | None:
         achievement = await self.store.achievement(body.achievementId)
         return achievement if achievement is not None and achievement.tenant == tenant else None
@@ -136,8 +146,8 @@ class Issuance:
         credential = award_credential(
             body=body,
             subject=subject,
-            issuer_profile=identity.profile,
-            achievement=dict(achievement.achievement),
+            issuer_profile=await self.accreditations.profile_for(identity, now),
+            achievement=await self._with_endorsements(achievement),
             entries=entries,
             now=now,
         )

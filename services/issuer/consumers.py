@@ -9,6 +9,7 @@ from services.issuer.store import IssuerStore
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
+    EndorsementPublished,
     Event,
     IssuerProfilePublished,
     ProviderPublished,
@@ -23,6 +24,10 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_issuer(event)
             case AchievementPublished():
                 await store.save_achievement(event)
+            case ProviderPublished():
+                await store.save_provider(event)
+            case EndorsementPublished():
+                await store.save_endorsement(event)
             case CredentialIssued():
                 # Invariant 1: every index handed out before stays taken.
                 for entry in event.status_entries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
+from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn
 from shared.web.openapi import document, operation
@@ -22,7 +23,11 @@ OPENAPI = document(
             )
         },
         "/issuers/{did}": {
-            "get": operation("The issuer's OB 3.0 Profile", {"200": "Profile", "404": "Unknown"})
+            "get": operation(
+                "The issuer's OB 3.0 Profile (with its accreditations in force and the "
+                "operator's signed EndorsementCredentials)",
+                {"200": "Profile", "404": "Unknown"},
+            )
         },
         "/issuers/{did}/did.json": {
             "get": operation(
@@ -88,6 +93,38 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/endorsements": {
+            "post": operation(
+                "An endorser (MICROCRED_ENDORSER_TOKENS) endorses an achievement: an OB 3.0 "
+                "EndorsementCredential signed by the endorser's DID, carried by the "
+                "achievement and every credential awarding it from now on",
+                {
+                    "201": "Endorsed: {id, achievementId, endorser, credential, jwt}",
+                    "200": "A retry with the same Idempotency-Key: the first endorsement",
+                    "401": "No or unknown token",
+                    "403": "Not an endorser's token (tenants and the operator cannot endorse)",
+                    "404": "No such active achievement",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=EndorsementIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
+        "/endorsements/{endorsement_id}": {
+            "delete": operation(
+                "The endorser withdraws its own endorsement: no longer shown with the "
+                "achievement nor put in new credentials (the verifier says `withdrawn`)",
+                {
+                    "200": "{id, status: withdrawn} (also for a repeated withdrawal)",
+                    "403": "Not an endorser's token",
+                    "404": "No such endorsement of this endorser",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
         "/credentials/{credential_id}": {
             "get": operation(
                 "An issued credential",
@@ -96,5 +133,5 @@ OPENAPI = document(
             )
         },
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
 )

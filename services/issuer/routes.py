@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
 from services.issuer.app_keys import (
+    ACCREDITATIONS,
+    ENDORSING,
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
@@ -15,11 +19,12 @@ from services.issuer.app_keys import (
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
+from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn, KeyChange
 from services.issuer.store import IssuerIdentity
 from shared.credentials.did_documents import web_did
-from shared.web.auth import require_tenant
+from shared.web.auth import require_endorser, require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 
 routes = web.RouteTableDef()
@@ -57,7 +62,9 @@ async def _identity(request: web.Request) -> IssuerIdentity:
 @routes.get("/issuers/{did}")
 async def get_issuer(request: web.Request) -> web.Response:
     identity = await _identity(request)
-    return json_response(identity.profile, content_type="application/ld+json")
+    # With the operator's signed accreditation endorsements, as credentials carry it.
+    profile = await request.app[ACCREDITATIONS].profile_for(identity, datetime.now(UTC))
+    return json_response(profile, content_type="application/ld+json")
 
 
 @routes.get("/issuers/{did}/did.json")
@@ -131,3 +138,30 @@ async def get_credential(request: web.Request) -> web.Response:
     if event is None or event.tenant != tenant:
         raise CredentialNotFound("no such credential")
     return json_response(issued_response(event))
+
+
+@routes.post("/endorsements")
+async def create_endorsement(request: web.Request) -> web.Response:
+    """An endorser's signed EndorsementCredential about an achievement."""
+    endorser = require_endorser(request)
+    body = await decode_body(request, EndorsementIn)
+    key = idempotency_key(request)
+    event, created = await request.app[ENDORSING].endorse(endorser, body, key)
+    answer = {
+        "id": event.endorsement_id,
+        "achievementId": event.achievement_id,
+        "endorser": {"name": event.endorser, "id": event.endorser_did},
+        "credential": event.credential_ldp,
+        "jwt": event.credential_jwt,
+    }
+    return json_response(answer, status=201 if created else 200)
+
+
+@routes.delete("/endorsements/{endorsement_id}")
+async def withdraw_endorsement(request: web.Request) -> web.Response:
+    """The endorser withdraws its own endorsement."""
+    endorser = require_endorser(request)
+    key = idempotency_key(request)
+    endorsement_id = request.match_info["endorsement_id"]
+    event, _ = await request.app[ENDORSING].withdraw(endorser, endorsement_id, key)
+    return json_response({"id": event.endorsement_id, "status": event.status})

@@ -17,6 +17,9 @@ class Settings:
     # Status list credentials are served by the revocation service under this base.
     status_base_url: str
     keys: KeyStoreSettings
+    # The name on the platform operator's Profile (the issuer of the
+    # accreditation endorsements the issuer embeds in issuer profiles).
+    operator_name: str = "microcred platform operator"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +33,5 @@ class Settings:
                 "/"
             ),
             keys=KeyStoreSettings.from_env(),
+            operator_name=env_str("OPERATOR_NAME", "microcred platform operator"),
         )

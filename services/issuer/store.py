@@ -1,7 +1,9 @@
 """The issuer's Redis state, all of it rebuilt from Kafka (invariant 3):
 issuer identities and their idempotency keys (`issuer.profiles`),
 achievements (`catalog.achievements`), issued credentials and their
-idempotency keys (`credentials.issued`)."""
+idempotency keys (`credentials.issued`), the provider registry
+(`catalog.providers`: whose accreditations the issuer profile carries) and
+the platform operator's identity (on `issuer.profiles`, role `operator`)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from shared.endorsement_index import EndorsementIndex
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
+    EndorsementPublished,
     IssuerProfilePublished,
     ProviderPublished,
 )
@@ -24,12 +28,19 @@ from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACHIEVEMENTS,
     CREDENTIALS,
+    ENDORSER_IDENTITIES,
     ISSUER_LOCK,
     ISSUERS,
+    OPERATOR_IDENTITY,
     PROVIDER_ISSUERS,
     PROVIDERS,
     redis_key,
 )
+
+
+def endorser_tenant(endorser: str) -> str:
+    """The reserved tenant of an endorser's identity (no API token names one with an "@")."""
+    return f"@endorser:{endorser}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class IssuerStore:
         self.key_idempotency = {
             scope: IdempotencyRecords(client, prefix, scope) for scope in ("keys", "compromise")
         }
+        self.endorsement_idempotency = IdempotencyRecords(client, prefix, "endorsements")
+        self.withdrawal_idempotency = IdempotencyRecords(client, prefix, "withdrawals")
+        self.endorsements = EndorsementIndex(client, prefix)
         self._client = client
         self._prefix = prefix
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
@@ -66,6 +80,11 @@ class IssuerStore:
         # The newest revision wins: a rotation saved by its writer is never
         # undone by a lagging replay of the revision before it.
         await self._issuers.put_newest(event.did, event, lambda e: e.revision)
+        if event.role == "operator":
+            await self._client.set(redis_key(self._prefix, OPERATOR_IDENTITY), event.did)
+        elif event.role == "endorser":
+            key = redis_key(self._prefix, ENDORSER_IDENTITIES)
+            await self._client.hsetnx(key, event.tenant, event.did)
         if event.idempotency_key and event.request_hash:
             await self.issuer_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.did
@@ -96,6 +115,32 @@ class IssuerStore:
         """One change of an issuer's keys at a time, across issuer instances."""
         async with lease(self._client, redis_key(self._prefix, ISSUER_LOCK, did)):
             yield
+
+    async def operator_did(self) -> str | None:
+        value = await self._client.get(redis_key(self._prefix, OPERATOR_IDENTITY))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def endorser_did(self, tenant: str) -> str | None:
+        value = await self._client.hget(redis_key(self._prefix, ENDORSER_IDENTITIES), tenant)
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def save_endorsement(self, event: EndorsementPublished) -> None:
+        # The endorsement first: an idempotency key never points at nothing.
+        await self.endorsements.save(event)
+        if event.idempotency_key and event.request_hash:
+            await self.endorsement_idempotency.remember(
+                endorser_tenant(event.endorser),
+                event.idempotency_key,
+                event.request_hash,
+                event.endorsement_id,
+            )
+        for write in event.writes:
+            await self.withdrawal_idempotency.remember(
+                endorser_tenant(event.endorser),
+                write.idempotency_key,
+                write.request_hash,
+                event.endorsement_id,
+            )
 
     async def save_achievement(self, event: AchievementPublished) -> None:
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)

@@ -21,7 +21,7 @@ def on_revocation_event(
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
-            case IssuerProfilePublished():
+            case IssuerProfilePublished() if event.role == "issuer":  # not the operator, endorsers
                 await issuer_keys.remember(event)
                 for purpose in PURPOSES:  # each issuer's first lists, before any use
                     await publishing.open(event.did, ListName(issuer_slug(event.did), purpose, 0))

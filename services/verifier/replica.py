@@ -14,6 +14,7 @@ from typing import Any
 from services.verifier.impostors import Named, NameIndex
 from shared.events import (
     AchievementPublished,
+    EndorsementPublished,
     Event,
     IssuerProfilePublished,
     PathwayPublished,
@@ -28,6 +29,7 @@ class KnownIssuer:
     tenant: str
     profile: dict[str, Any]
     did_document: dict[str, Any]
+    role: str = "issuer"  # or the platform "operator", or an "endorser"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Replica:
     did_documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     providers: dict[str, ProviderPublished] = field(default_factory=dict)
     provider_of_did: dict[str, str] = field(default_factory=dict)
+    # Endorsements their endorsers withdrew (`issuer.endorsements`).
+    withdrawn_endorsements: set[str] = field(default_factory=set)
     # Registered names (providers' legal names, issuers' names) for look-alikes.
     names: NameIndex = field(default_factory=NameIndex)
 
@@ -56,10 +60,15 @@ class Replica:
         match event:
             case IssuerProfilePublished():
                 self.issuers[event.did] = KnownIssuer(
-                    event.did, event.tenant, dict(event.profile), dict(event.did_document)
+                    event.did,
+                    event.tenant,
+                    dict(event.profile),
+                    dict(event.did_document),
+                    event.role,
                 )
                 self.did_documents[event.did] = dict(event.did_document)
-                self.names.put(Named("issuer", event.did), event.profile.get("name"))
+                if event.role == "issuer":
+                    self.names.put(Named("issuer", event.did), event.profile.get("name"))
             case AchievementPublished():
                 current = self.achievements.get(event.achievement_id)
                 if current is None or current.revision <= event.revision:
@@ -70,6 +79,8 @@ class Replica:
                 self._apply_status_list(event)
             case ProviderPublished():
                 self._apply_provider(event)
+            case EndorsementPublished() if event.status == "withdrawn":
+                self.withdrawn_endorsements.add(event.endorsement_id)
             case _:
                 pass  # other event types on shared topics are not ours to keep
 

@@ -14,6 +14,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
@@ -25,7 +26,7 @@ from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.verify import verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
-TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION})
+TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
 NOTICE = (
     "`verified` covers the proof, the validity period and the status only; "
     "whether the issuer is trusted is the `verdict`: `valid` only for a provider "
@@ -69,6 +70,11 @@ class Verifier:
             # Another list's accreditation does not excuse copying one of ours.
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))
+            endorsements = await endorsements_check(
+                report.credential, self._resolver, self._status_lists, self._replica
+            )
+            if endorsements is not None:
+                report.add(endorsements)
         return report
 
     def _listed(self, trust: CheckResult, claims: Claims) -> Listed | None:

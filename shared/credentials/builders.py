@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
+from shared.credentials.endorsements import with_context as with_accreditation_context
 from shared.credentials.vocab import (
     MICROCRED_CONTEXT,
     OB_CONTEXT,
@@ -347,7 +348,7 @@ def contexts_for(document: Mapping[str, object]) -> list[str]:
         contexts.append(OB_EXTENSIONS_CONTEXT)  # defines 1EdTechJsonSchemaValidator2019
     if uses_microcred_terms(document):
         contexts.append(MICROCRED_CONTEXT)
-    return contexts
+    return with_accreditation_context(contexts, document)
 
 
 def uses_microcred_terms(value: object) -> bool:

@@ -61,3 +61,6 @@ RESULT_STATUSES = frozenset({
 # fmt: on
 # Our extension (microcred-v1): EU 2022 Annex I "form of participation".
 PARTICIPATION_MODES = frozenset({"online", "onsite", "blended", "volunteering", "workPlacement"})
+# Open Badges Issuer Accreditation Extension 2.0 (draft; the drafts also
+# spell it with a trailing slash: both are bundled).
+ACCRED_CONTEXT = "https://purl.imsglobal.org/spec/ob-accred/v2p0/context"

@@ -27,6 +27,7 @@ ISSUER_PROFILES = "issuer.profiles"
 CATALOG_ACHIEVEMENTS = "catalog.achievements"
 CATALOG_PATHWAYS = "catalog.pathways"
 CATALOG_PROVIDERS = "catalog.providers"
+ISSUER_ENDORSEMENTS = "issuer.endorsements"
 CREDENTIALS_ISSUED = "credentials.issued"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
@@ -72,6 +73,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CATALOG_ACHIEVEMENTS, compacted=True),
     TopicSpec(CATALOG_PATHWAYS, compacted=True),
     TopicSpec(CATALOG_PROVIDERS, compacted=True),
+    TopicSpec(ISSUER_ENDORSEMENTS, compacted=True),
     TopicSpec(CREDENTIALS_ISSUED),
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),

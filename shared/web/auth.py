@@ -8,6 +8,11 @@ the operator runs the platform and alone accredits providers (architecture
 invariant 9). The two tables are separate: a token may not be in both, a
 tenant token is refused where the operator is required and an operator
 token where a tenant is (403).
+
+`MICROCRED_ENDORSER_TOKENS=token=endorser-name,...` (same format, no
+default): employers and industry bodies, who only endorse achievements; a
+third table, separate from both (a provider never endorses as an endorser,
+an endorser never acts as a tenant).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from shared.web.problems import Problem
 DEFAULT_TOKENS = "dev-token=demo"
 _VAR = "API_TOKENS"
 _OPERATOR_VAR = "OPERATOR_TOKENS"
+_ENDORSER_VAR = "ENDORSER_TOKENS"
 _log = get_logger("shared.web.auth")
 
 
@@ -45,6 +51,8 @@ class ApiTokens:
             token, sep, tenant = (s.strip() for s in item.partition("="))
             if not sep or not token or not tenant:
                 raise SettingsError(f"{env_var(variable)}: expected token=name pairs")
+            if tenant.startswith("@"):  # reserved: the operator's and endorsers' identities
+                raise SettingsError(f"{env_var(variable)}: a name cannot start with '@'")
             if token in table:
                 raise SettingsError(f"{env_var(variable)}: a token is listed twice")
             table[token] = tenant
@@ -67,6 +75,12 @@ class ApiTokens:
         value = env_str(_OPERATOR_VAR, "", environ)
         return cls.parse(value, variable=_OPERATOR_VAR) if value else None
 
+    @classmethod
+    def endorsers_from_env(cls, environ: Mapping[str, str] | None = None) -> ApiTokens | None:
+        """Read `MICROCRED_ENDORSER_TOKENS` (token=endorser-name pairs); None when unset."""
+        value = env_str(_ENDORSER_VAR, "", environ)
+        return cls.parse(value, variable=_ENDORSER_VAR) if value else None
+
     def tenant_for(self, presented: str) -> str | None:
         """The tenant of `presented`, comparing in constant time against every token."""
         found: str | None = None
@@ -83,6 +97,7 @@ class ApiTokens:
 
 API_TOKENS: web.AppKey[ApiTokens] = web.AppKey("shared.api_tokens", ApiTokens)
 OPERATOR_TOKENS: web.AppKey[ApiTokens] = web.AppKey("shared.operator_tokens", ApiTokens)
+ENDORSER_TOKENS: web.AppKey[ApiTokens] = web.AppKey("shared.endorser_tokens", ApiTokens)
 
 
 def install_api_tokens(app: web.Application, tokens: ApiTokens) -> None:
@@ -106,6 +121,18 @@ def install_operator_tokens(app: web.Application, operators: ApiTokens | None) -
             f"{env_var(_OPERATOR_VAR)}: a token is also in {env_var(_VAR)}; use separate tokens"
         )
     app[OPERATOR_TOKENS] = operators
+
+
+def install_endorser_tokens(app: web.Application, endorsers: ApiTokens | None) -> None:
+    """Store the endorser table (after `install_api_tokens`); a token also
+    listed as a tenant's is a configuration error."""
+    if endorsers is None:
+        return
+    if set(endorsers.tokens) & set(app[API_TOKENS].tokens):
+        raise SettingsError(
+            f"{env_var(_ENDORSER_VAR)}: a token is also in {env_var(_VAR)}; use separate tokens"
+        )
+    app[ENDORSER_TOKENS] = endorsers
 
 
 def _unauthorized(detail: str, error: str | None) -> Problem:
@@ -149,6 +176,8 @@ def require_tenant(request: web.Request) -> str:
         return tenant
     if _name_in(request, OPERATOR_TOKENS, token) is not None:
         raise _forbidden("An operator token cannot act as a tenant.")
+    if _name_in(request, ENDORSER_TOKENS, token) is not None:
+        raise _forbidden("An endorser token cannot act as a tenant.")
     raise _unauthorized("The bearer token is not valid.", "invalid_token")
 
 
@@ -161,4 +190,17 @@ def require_operator(request: web.Request) -> str:
         return operator
     if _name_in(request, API_TOKENS, token) is not None:
         raise _forbidden("Only the platform operator may do this; a tenant token cannot.")
+    raise _unauthorized("The bearer token is not valid.", "invalid_token")
+
+
+def require_endorser(request: web.Request) -> str:
+    """The endorser of the request's bearer token; 401 for none or an
+    unknown one, 403 for a tenant's (a provider never endorses as an
+    endorser) or the operator's."""
+    token = _bearer(request)
+    endorser = _name_in(request, ENDORSER_TOKENS, token)
+    if endorser is not None:
+        return endorser
+    if _name_in(request, API_TOKENS, token) or _name_in(request, OPERATOR_TOKENS, token):
+        raise _forbidden("Only an endorser may endorse; this token cannot.")
     raise _unauthorized("The bearer token is not valid.", "invalid_token")

@@ -10,12 +10,16 @@ is named as one.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
+from openbadgeslib.ob3.did import resolve_did
+from openbadgeslib.ob3.ldp import verify_data_integrity_proof
 
 from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import sign_vc_jwt
@@ -206,3 +210,72 @@ async def test_providers_are_each_tenants_own(api: Api) -> None:
         "PATCH", str(provider["id"]), json={"legalName": "Tenancy College Dublin"}, headers=api.auth
     )
     assert status == 200 and body["legalName"] == "Tenancy College Dublin", body
+
+
+async def test_the_accreditation_travels_with_the_credential_signed(api: Api) -> None:
+    """The operator's EndorsementCredential is in the issuer profile of each
+    new credential, the verifier checks it and names the operator; after a
+    withdrawal, new credentials no longer carry it and trust says so."""
+    name = "Endorsed Polytechnic"
+    did = await api.create_issuer(name)
+    status, provider = await api.register_provider([did], name)
+    assert status == 201, provider
+    pid = str(provider["id"])
+    achievement = await api.achievement(did)
+    status, body = await api.operator.accredit(pid, accreditation_id="QA-E2E")
+    assert status == 201, body
+
+    async def endorsed() -> Json | None:
+        issued = await api.issue(achievement)
+        return issued if "endorsement" in issued["credential"]["issuer"] else None
+
+    issued = await until(endorsed, within=5, interval=0.1)
+    assert issued, "the issuer never embedded the accreditation"
+    profile = issued["credential"]["issuer"]
+    assert "IssuerAccreditationProfile" in profile["type"]
+    assert profile["accreditations"][0]["name"] == "Example QA Agency"
+    (endorsement,) = profile["endorsement"]
+    assert endorsement["credentialSubject"]["id"] == did
+    assert "QA-E2E" in endorsement["credentialSubject"]["endorsementComment"]
+    # ... and published with the issuer's public Profile
+    status, public = await api.call(
+        "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
+    )
+    assert status == 200 and public["endorsement"] == [endorsement], public
+    # An independent implementation checks it, resolving the operator's did:key itself.
+    operator_pem = resolve_did(endorsement["issuer"]["id"])
+    verify_data_integrity_proof(copy.deepcopy(endorsement), operator_pem)
+
+    for form in (issued["credential"], issued["jwt"]):
+        report = await becomes(api, form, "accredited")
+        assert report["verdict"] == "valid", report
+        shown = check(report, "endorsements")
+        assert shown["outcome"] == "ok", shown
+        (one,) = shown["details"]["endorsements"]
+        assert one["endorser"]["role"] == "operator" and one["verified"], one
+        assert one["endorser"]["id"] == endorsement["issuer"]["id"]
+
+    # A tampered endorsement fails the check (and the outer proof, as it is signed over).
+    forged = {**issued["credential"], "issuer": {**profile, "endorsement": [{**endorsement}]}}
+    forged["issuer"]["endorsement"][0]["credentialSubject"] = {
+        **endorsement["credentialSubject"],
+        "endorsementComment": "Accredited for everything.",
+    }
+    _, report = await api.verify(forged)
+    assert report["verdict"] == "invalid", report
+    assert check(report, "endorsements")["outcome"] == "failed", report
+
+    status, body = await api.operator.call(
+        "PATCH",
+        f"{pid}/accreditations/QA-E2E",
+        json={"status": "withdrawn"},
+        headers=api.operator.auth,
+    )
+    assert status == 200, body
+    await becomes(api, issued["jwt"], "withdrawn", within=1.0)
+
+    async def plain() -> Json | None:
+        again = await api.issue(achievement)
+        return again if "endorsement" not in again["credential"]["issuer"] else None
+
+    assert await until(plain, within=5, interval=0.1), "still embedded after the withdrawal"

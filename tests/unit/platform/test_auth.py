@@ -7,7 +7,9 @@ from shared.web.app import create_base_app
 from shared.web.auth import (
     ApiTokens,
     install_api_tokens,
+    install_endorser_tokens,
     install_operator_tokens,
+    require_endorser,
     require_operator,
     require_tenant,
 )
@@ -149,3 +151,45 @@ async def test_without_operators_nobody_is_operator(make_client: MakeClient) -> 
     client = await make_client(app)
     resp = await client.get("/operator", headers={"Authorization": "Bearer tenant-tok"})
     assert resp.status == 403
+
+
+def test_names_starting_with_at_are_reserved() -> None:
+    # "@operator" and "@endorser:<name>" are the platform's own identities.
+    with pytest.raises(SettingsError, match="cannot start with '@'"):
+        ApiTokens.parse("t=@operator")
+
+
+def test_endorser_tokens_have_no_default_and_stay_separate() -> None:
+    assert ApiTokens.endorsers_from_env({}) is None
+    endorsers = ApiTokens.endorsers_from_env({"MICROCRED_ENDORSER_TOKENS": "e1=Acme"})
+    assert endorsers is not None and endorsers.tenant_for("e1") == "Acme"
+    app = web.Application()
+    install_api_tokens(app, ApiTokens.parse("same=uni-a"))
+    with pytest.raises(SettingsError, match="MICROCRED_ENDORSER_TOKENS"):
+        install_endorser_tokens(app, ApiTokens.parse("same=Acme"))
+
+
+async def test_only_endorsers_endorse(make_client: MakeClient) -> None:
+    app = create_base_app(CommonSettings(service="t"), openapi={})
+    install_api_tokens(app, ApiTokens.parse("tenant-tok=uni-a"))
+    install_operator_tokens(app, ApiTokens.parse("op-tok=ministry"))
+    install_endorser_tokens(app, ApiTokens.parse("end-tok=Acme"))
+
+    async def endorser(request: web.Request) -> web.Response:
+        return json_response({"endorser": require_endorser(request)})
+
+    async def tenant(request: web.Request) -> web.Response:
+        return json_response({"tenant": require_tenant(request)})
+
+    app.router.add_get("/endorser", endorser)
+    app.router.add_get("/tenant", tenant)
+    client = await make_client(app)
+
+    async def status(path: str, token: str) -> int:
+        return (await client.get(path, headers={"Authorization": f"Bearer {token}"})).status
+
+    assert await status("/endorser", "end-tok") == 200
+    assert await status("/endorser", "tenant-tok") == 403  # a provider never endorses as one
+    assert await status("/endorser", "op-tok") == 403
+    assert await status("/endorser", "nobody") == 401
+    assert await status("/tenant", "end-tok") == 403  # nor does an endorser act as a tenant

@@ -30,6 +30,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.catalog.achievements",
         "x.catalog.pathways",
         "x.catalog.providers",
+        "x.issuer.endorsements",
         "x.credentials.issued",
         "x.status.changes",
         "x.status.lists",
@@ -41,6 +42,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.catalog.achievements",
         "x.catalog.pathways",
         "x.catalog.providers",
+        "x.issuer.endorsements",
         "x.status.lists",
     }
 

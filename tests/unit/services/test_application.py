@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 import shared.idempotency
 from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
+from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
@@ -141,6 +142,14 @@ async def issuer(tmp_path: Path) -> AsyncIterator[IssuerWorld]:
         topic="credentials.issued",
         outcomes=Outcomes.create(CollectorRegistry()),
         require_caught_up=gate.require_caught_up,
+        accreditations=Accreditations(
+            store=store,
+            signer=signer,
+            publisher=published,
+            topic="issuer.profiles",
+            operator_name="Ministry of Skills",
+            operator_url="https://platform.example",
+        ),
     )
     yield IssuerWorld(client, issuance, published, gate, [profile, achievement])
     await client.aclose()

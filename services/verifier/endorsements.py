@@ -1,0 +1,116 @@
+"""The `endorsements` check: every OB 3.0 EndorsementCredential embedded in
+the credential (the issuer profile's `endorsement`: the operator's
+accreditations; the achievement's: employers' endorsements) is verified on
+its own (proof, validity window, shape), must be about the profile or
+achievement it is attached to, and is shown with who signed it: the
+platform operator, a registered endorser, or an unknown DID, and whether
+its endorser has withdrawn it since.
+
+Advisory like the other trust checks: a forged or misplaced endorsement
+makes the verdict `untrusted`, never the credential unverified.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.verifier.replica import Replica
+from shared.credentials.dids import DidResolver
+from shared.credentials.report import CheckResult
+from shared.credentials.verify import StatusListSource, verify_credential
+
+ENDORSEMENTS = "endorsements"
+MAX_ENDORSEMENTS = 20  # each is a full verification: a bound on one request's work
+
+
+def _attached(credential: dict[str, Any]) -> list[tuple[str, str | None, object]]:
+    """(where, the id it must be about, the embedded endorsement) triples."""
+    found: list[tuple[str, str | None, object]] = []
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        found += [("issuer", issuer.get("id"), e) for e in _list(issuer.get("endorsement"))]
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    if isinstance(achievement, dict):
+        about = achievement.get("id")
+        found += [("achievement", about, e) for e in _list(achievement.get("endorsement"))]
+    return found
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _endorser(replica: Replica, document: dict[str, Any]) -> dict[str, Any]:
+    issuer = document.get("issuer")
+    did = issuer.get("id") if isinstance(issuer, dict) else issuer
+    known = replica.issuers.get(did) if isinstance(did, str) else None
+    role = known.role if known is not None and known.role != "issuer" else "unknown"
+    name = issuer.get("name") if isinstance(issuer, dict) else None
+    return {"id": did, "name": name, "role": role}
+
+
+async def _one(
+    where: str,
+    about: str | None,
+    item: object,
+    resolver: DidResolver,
+    lists: StatusListSource,
+    replica: Replica,
+) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        return {"on": where, "verified": False, "reason": "not an embedded credential"}
+    report = await verify_credential(item, resolver=resolver, status_lists=lists)
+    document = report.credential or item
+    subject = document.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    failed = next((c for c in report.checks if c.outcome != "ok"), None)
+    reason = None if failed is None else failed.reason or failed.code
+    types = document.get("type")
+    if reason is None and not (isinstance(types, list) and "EndorsementCredential" in types):
+        reason = "not an EndorsementCredential"
+    if reason is None and subject.get("id") != about:
+        reason = f"it endorses {subject.get('id')!r}, not this {where}"
+    return {
+        "on": where,
+        "id": document.get("id"),
+        "endorser": _endorser(replica, document),
+        "endorses": subject.get("id"),
+        "comment": subject.get("endorsementComment"),
+        "validUntil": document.get("validUntil"),
+        # withdrawn by its endorser since (on `issuer.endorsements`): shown, not counted on
+        "status": "withdrawn" if document.get("id") in replica.withdrawn_endorsements else "active",
+        "verified": reason is None,
+        "reason": reason,
+    }
+
+
+async def endorsements_check(
+    credential: dict[str, Any], resolver: DidResolver, lists: StatusListSource, replica: Replica
+) -> CheckResult | None:
+    """None when the credential embeds no endorsement."""
+    attached = _attached(credential)
+    if not attached:
+        return None
+    if len(attached) > MAX_ENDORSEMENTS:
+        return CheckResult(
+            ENDORSEMENTS,
+            "failed",
+            f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
+            "too_many_endorsements",
+        )
+    shown = [await _one(w, a, e, resolver, lists, replica) for w, a, e in attached]
+    bad = [s for s in shown if not s["verified"]]
+    details = {"endorsements": shown}
+    if bad:
+        reasons = "; ".join(f"{s['on']}: {s['reason']}" for s in bad)
+        return CheckResult(ENDORSEMENTS, "failed", reasons, "endorsement_invalid", details=details)
+    by = sorted(
+        {f"{s['endorser']['name'] or s['endorser']['id']} ({s['endorser']['role']})" for s in shown}
+    )
+    return CheckResult(
+        ENDORSEMENTS,
+        "ok",
+        f"{len(shown)} endorsement(s) verified, by {', '.join(by)}",
+        details=details,
+    )

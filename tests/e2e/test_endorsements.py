@@ -1,0 +1,111 @@
+"""Employer endorsements (issue 8): an endorser, with its own token and DID,
+endorses an achievement; the catalog shows the endorsement with the
+achievement, credentials awarded from then on carry it, and the verifier
+checks its proof and names the endorser. Providers cannot endorse as an
+endorser, and an endorser's token is no tenant's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from tests.e2e.client import Api, Json, check, until
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.e2e]
+
+CLAIM = "Employers in logistics need staff who can apply GDPR to customer data."
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
+
+
+async def endorse(
+    api: Api, achievement_id: str, token: str, key: str | None = None
+) -> tuple[int, Json]:
+    headers = {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}
+    return await api.call(
+        "POST",
+        f"{api.stack.url('issuer')}/endorsements",
+        json={"achievementId": achievement_id, "claim": CLAIM},
+        headers=headers,
+    )
+
+
+async def test_an_employer_endorsement_travels_with_the_achievement(api: Api) -> None:
+    did = await api.accredited_issuer("Endorsement College")
+    achievement = await api.achievement(did)
+
+    # Tenancy: neither a provider nor the operator endorses as an endorser.
+    status, body = await endorse(api, achievement, api.stack.token)
+    assert status == 403, body
+    status, body = await endorse(api, achievement, api.stack.operator_token)
+    assert status == 403, body
+    status, body = await endorse(api, achievement, "nobody")
+    assert status == 401, body
+    status, body = await api.as_tenant(api.stack.endorser_token).create_achievement(did)
+    assert status == 403, body
+
+    status, endorsed = await endorse(api, achievement, api.stack.endorser_token, key="e-1")
+    assert status == 201, endorsed
+    assert endorsed["endorser"]["name"] == api.stack.endorser
+    credential = endorsed["credential"]
+    assert credential["credentialSubject"] == {
+        "id": achievement,
+        "type": ["EndorsementSubject"],
+        "endorsementComment": CLAIM,
+    }
+    status, again = await endorse(api, achievement, api.stack.endorser_token, key="e-1")
+    assert (status, again["id"]) == (200, endorsed["id"])
+
+    async def shown() -> bool:
+        status, body = await api.call("GET", achievement)
+        return status == 200 and [e["id"] for e in body.get("endorsement", [])] == [endorsed["id"]]
+
+    assert await until(shown, within=5), "the catalog never showed the endorsement"
+
+    async def carried() -> Json | None:
+        issued = await api.issue(achievement)
+        held = issued["credential"]["credentialSubject"]["achievement"].get("endorsement", [])
+        return issued if held else None
+
+    issued = await until(carried, within=5, interval=0.1)
+    assert issued, "awarded credentials never carried the endorsement"
+    for form in (issued["credential"], issued["jwt"]):
+        status, report = await api.verify(form)
+        assert status == 200 and report["verified"], report
+        result = check(report, "endorsements")
+        assert result["outcome"] == "ok", result
+        by = {e["endorser"]["role"]: e for e in result["details"]["endorsements"]}
+        assert by["endorser"]["endorser"]["name"] == api.stack.endorser
+        assert by["endorser"]["comment"] == CLAIM and by["endorser"]["on"] == "achievement"
+        assert by["operator"]["on"] == "issuer"  # the accreditation, as before
+
+    # The endorser (and only it) withdraws it: gone from the catalog and from
+    # new credentials; the old credential shows it as withdrawn.
+    url = f"{api.stack.url('issuer')}/endorsements/{endorsed['id']}"
+    status, body = await api.call("DELETE", url, headers=api.auth)
+    assert status == 403, body
+    endorser = {"Authorization": f"Bearer {api.stack.endorser_token}", "Idempotency-Key": "w-1"}
+    status, body = await api.call("DELETE", url, headers=endorser)
+    assert (status, body["status"]) == (200, "withdrawn"), body
+
+    async def hidden() -> bool:
+        status, body = await api.call("GET", achievement)
+        return status == 200 and "endorsement" not in body
+
+    assert await until(hidden, within=5), "the catalog still shows the withdrawn endorsement"
+
+    async def marked() -> bool:
+        _, report = await api.verify(issued["jwt"])
+        listed = check(report, "endorsements")["details"]["endorsements"]
+        return any(e["on"] == "achievement" and e["status"] == "withdrawn" for e in listed)
+
+    assert await until(marked, within=5), "the verifier never saw the withdrawal"
+    again = await api.issue(achievement)
+    assert "endorsement" not in again["credential"]["credentialSubject"]["achievement"]

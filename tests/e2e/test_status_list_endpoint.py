@@ -32,7 +32,11 @@ async def test_lists_exist_only_up_to_the_one_after_the_last_used(api: Api) -> N
     did = await api.create_issuer()
     first, second, far = (list_id_for(did, "revocation", n) for n in (0, 1, 5))
 
-    answer = await fetch(api, first)  # opened as soon as the issuer exists
+    async def first_exists() -> bool:  # opened once revocation has seen the issuer
+        return (await fetch(api, first)).status == 200
+
+    assert await until(first_exists, within=5)
+    answer = await fetch(api, first)
     assert answer.status == 200 and answer.content_type == "application/vc+jwt"
     assert (await fetch(api, second)).status == 404  # no credential uses list 0 yet
 
@@ -50,6 +54,11 @@ async def test_lists_exist_only_up_to_the_one_after_the_last_used(api: Api) -> N
 async def test_a_list_is_signed_by_its_issuer_and_revalidates_by_etag(api: Api) -> None:
     did = await api.create_issuer()
     list_id = list_id_for(did, "suspension", 0)
+
+    async def exists() -> bool:  # opened once revocation has seen the issuer
+        return (await fetch(api, list_id)).status == 200
+
+    assert await until(exists, within=5)
     async with api.session.get(f"{api.stack.url('revocation')}/status-lists/{list_id}") as answer:
         assert answer.status == 200
         etag = answer.headers["ETag"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import fakeredis
@@ -46,33 +46,14 @@ from shared.events import (
 )
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import RedisOffsetStore
-from shared.kafka.producer import Headers, Published
 from shared.keystore import FileKeyStore
 from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
 from shared.web.metrics import Outcomes
+from tests.unit.services.fakes import Recorded, replayed
 
 TENANT = "uni"
 PREFIX = "issuer"
 ACHIEVEMENT_ID = "https://catalog.example/achievements/1"
-
-
-@dataclass
-class Recorded:
-    """A Publisher that keeps what it was given (Kafka's role in these tests)."""
-
-    events: list[Event] = field(default_factory=list)
-
-    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
-        self.events.append(event)
-        return Published(topic, 0, len(self.events) - 1)
-
-    async def publish_raw(
-        self, topic: str, value: bytes | None, *, key: str | bytes | None, headers: Headers = ()
-    ) -> Published:
-        raise AssertionError("not used here")
-
-    def of(self, kind: type[Event]) -> list[Event]:
-        return [event for event in self.events if isinstance(event, kind)]
 
 
 class Gate:
@@ -84,13 +65,6 @@ class Gate:
     def require_caught_up(self) -> None:
         if not self.open:
             raise Rebuilding()
-
-
-async def replayed(client: fakeredis.FakeAsyncRedis, prefix: str) -> None:
-    """What the replica consumer does once caught up: mark its generation."""
-    store = RedisOffsetStore(client, prefix)
-    await store.open([])
-    await store.replayed()
 
 
 @dataclass

@@ -5,7 +5,7 @@ state, idempotent writes rebuilt from the published records."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -30,32 +30,11 @@ from services.catalog.provider_domain import (
 from services.catalog.providers import Providers
 from services.catalog.store import CatalogStore
 from shared.errors import IdempotencyKeyReused, InvalidField, Rebuilding
-from shared.events import Event, ProviderPublished
-from shared.kafka.offsets import RedisOffsetStore
-from shared.kafka.producer import Headers, Published
+from shared.events import ProviderPublished
+from tests.unit.services.fakes import Recorded, replayed
 
 PREFIX = "catalog"
 T = TypeVar("T")
-
-
-@dataclass
-class Recorded:
-    events: list[Event] = field(default_factory=list)
-
-    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
-        self.events.append(event)
-        return Published(topic, 0, len(self.events) - 1)
-
-    async def publish_raw(
-        self, topic: str, value: bytes | None, *, key: str | bytes | None, headers: Headers = ()
-    ) -> Published:
-        raise AssertionError("not used here")
-
-
-async def replayed(client: fakeredis.FakeAsyncRedis) -> None:
-    store = RedisOffsetStore(client, PREFIX)
-    await store.open([])
-    await store.replayed()
 
 
 @dataclass
@@ -81,7 +60,7 @@ async def world() -> World:
     store, published = CatalogStore(client, PREFIX), Recorded()
     for did, tenant in [("did:key:zA", "uni-a"), ("did:key:zA2", "uni-a"), ("did:key:zB", "uni-b")]:
         await store.remember_issuer(did, tenant)
-    await replayed(client)
+    await replayed(client, PREFIX)
     providers = Providers(
         store=store,
         publisher=published,

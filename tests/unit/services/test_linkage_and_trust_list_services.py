@@ -22,14 +22,8 @@ from shared.credentials.dids import DidResolver
 from shared.credentials.domain_linkage import check_linkage
 from shared.errors import Unavailable
 from shared.events import IssuerProfilePublished, ProviderPublished
-from shared.kafka.offsets import RedisOffsetStore
 from shared.keystore import FileKeyStore
-
-
-async def replayed(client: fakeredis.FakeAsyncRedis, prefix: str) -> None:
-    offsets = RedisOffsetStore(client, prefix)
-    await offsets.open([])
-    await offsets.replayed()
+from tests.unit.services.fakes import replayed
 
 
 def provider(did: str, domain: str | None, tenant: str = "uni") -> ProviderPublished:

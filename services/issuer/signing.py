@@ -9,7 +9,7 @@ from shared.credentials.crypto_keys import PublicKey, SigningKey
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.did_documents import current_method_id, web_did, web_document
 from shared.credentials.dids import did_key_document, did_key_for
-from shared.credentials.jwt import sign_vc_jwt
+from shared.credentials.jwt import sign_ob_jwt
 from shared.keystore import KeyStore
 
 
@@ -56,6 +56,8 @@ class Signer:
 
     @staticmethod
     def sign(credential: dict[str, Any], key: SigningKey) -> tuple[str, dict[str, Any]]:
-        """The credential as a VC-JWT and with an embedded eddsa-rdfc-2022 proof:
-        the two proof formats OB 3.0 §8 allows."""
-        return sign_vc_jwt(credential, key), sign_data_integrity(credential, key)
+        """The credential with an embedded eddsa-rdfc-2022 proof, and as a VC-JWT:
+        the two proof formats OB 3.0 §8 allows. §8.2: the Data Integrity proof
+        is made first and travels inside the JWT payload."""
+        signed = sign_data_integrity(credential, key)
+        return sign_ob_jwt(signed, key), signed

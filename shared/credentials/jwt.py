@@ -2,8 +2,14 @@
 
 Sources: VC-JOSE-COSE §3.1.1 (the JWT payload is the credential itself,
 ``typ: vc+jwt``), OB 3.0 §8.2 "JSON Web Token Proof Format" (claims ``iss``,
-``jti``, ``sub``, ``nbf``, ``exp`` mirror the credential), VC-DATA-MODEL 1.1
-§6.3.1 (the older ``vc`` claim form, dates carried by ``nbf``/``exp``).
+``jti``, ``sub``, ``nbf``, ``exp`` mirror the credential; §8.2.1: the JOSE
+header is ``alg``, ``kid`` or ``jwk``, and ``typ`` which, if present, MUST be
+``"JWT"``), VC-DATA-MODEL 1.1 §6.3.1 (the older ``vc`` claim form, dates
+carried by ``nbf``/``exp``).
+
+Open Badges (credentials and endorsements) are issued in the OB 3.0 form
+(``OB_JWT_TYP``); other credentials (status lists) in the VC-JOSE-COSE form.
+Both forms are accepted when verifying.
 
 Presence of the registered claims is not required when verifying (VC-JOSE-COSE
 makes them optional and the payload is signed either way); when present they
@@ -22,6 +28,7 @@ from .errors import CredentialError, ProofError
 from .jws import open_jws, peek_jws, sign_jws, verify_jws_signature
 
 VC_JWT_TYP = "vc+jwt"
+OB_JWT_TYP = "JWT"  # OB 3.0 §8.2.1
 # typ values seen in the wild for credentials; anything else (vp+jwt, at+jwt...) is refused.
 _ACCEPTED_TYPS = frozenset({"vc+jwt", "vc+ld+jwt", "vc-ld+jwt", "jwt"})
 _REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
@@ -71,8 +78,11 @@ def subject_id(credential: dict[str, Any]) -> str | None:
 
 
 def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
-    """The payload: the credential plus the OB 3.0 §8.2 registered claims."""
-    claims = {k: v for k, v in credential.items() if k != "proof"}
+    """The payload: the credential plus the OB 3.0 §8.2 registered claims.
+
+    An embedded proof stays in the payload: OB 3.0 §8.2 makes the Data
+    Integrity proof first when a credential carries both, inside the JWT."""
+    claims = dict(credential)
     issuer = issuer_id(credential)
     if issuer is None:
         raise ProofError("claim_mismatch", "credential has no issuer id", "/issuer")
@@ -89,9 +99,14 @@ def vc_jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
     return claims
 
 
-def sign_vc_jwt(credential: dict[str, Any], key: SigningKey) -> str:
-    """Compact JWS with header ``{alg, kid, typ: vc+jwt}`` over the credential."""
-    return sign_jws(vc_jwt_claims(credential), key, VC_JWT_TYP)
+def sign_vc_jwt(credential: dict[str, Any], key: SigningKey, typ: str = VC_JWT_TYP) -> str:
+    """Compact JWS with header ``{alg, kid, typ}`` over the credential."""
+    return sign_jws(vc_jwt_claims(credential), key, typ)
+
+
+def sign_ob_jwt(credential: dict[str, Any], key: SigningKey) -> str:
+    """An Open Badge as OB 3.0 §8.2 wants it: header ``{alg, kid, typ: JWT}``."""
+    return sign_vc_jwt(credential, key, OB_JWT_TYP)
 
 
 # --- parsing -----------------------------------------------------------------

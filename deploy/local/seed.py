@@ -234,7 +234,7 @@ def main() -> None:
             f"seed: a credential of {label}: verdict {report['verdict']}, "
             f"trust {trust['code']}, endorsements {endorsers_of(report)}"
         )
-    print(f"seed: done; the operator's trust list: {url('catalog', '/trust-list.json')}")
+    print(f"seed: done; the operator's trust list: {url('issuer', '/trust-list.json')}")
 
 
 if __name__ == "__main__":

@@ -96,9 +96,6 @@ class CatalogStore:
         if event.web_domain:
             await self._redis.hsetnx(self._provider_domains, event.web_domain, event.provider_id)
 
-    async def all_providers(self) -> list[ProviderPublished]:
-        return await self._providers.values()
-
     async def provider_of_domain(self, domain: str) -> str | None:
         found = await self._redis.hget(self._provider_domains, domain)
         return found.decode() if isinstance(found, bytes) else found

@@ -19,6 +19,7 @@ from services.issuer.app_keys import (
     LINKAGES,
     ROTATION,
     STORE,
+    TRUST_LIST,
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
@@ -32,6 +33,7 @@ from services.issuer.routes import routes
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
+from services.issuer.trust_list import TrustListPublisher
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -127,6 +129,12 @@ def create_app(
             require_caught_up=state.require_caught_up,
         )
         app[LINKAGES] = DomainLinkages(store=app[STORE], signer=signer)
+        app[TRUST_LIST] = TrustListPublisher(
+            store=app[STORE],
+            accreditations=accreditations,
+            publisher=f"{settings.public_base_url}/trust-list",
+            operator=settings.operator_name,
+        )
         yield
 
     app.cleanup_ctx.extend(

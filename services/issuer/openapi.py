@@ -132,6 +132,19 @@ OPENAPI = document(
                 secured=True,
             )
         },
+        "/trust-list": {
+            "get": operation(
+                "The registry as a trust list signed by the platform operator's DID: compact"
+                " JWS (application/jwt) over a MicrocredTrustList v1 payload; ETag, Cache-Control",
+                {"200": "The JWS", "304": "Not modified", "503": "Rebuilding"},
+            )
+        },
+        "/trust-list.json": {
+            "get": operation(
+                "The trust list's payload, unsigned, for reading; ETag, Cache-Control",
+                {"200": "MicrocredTrustList v1", "304": "Not modified"},
+            )
+        },
     },
     bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
 )

@@ -15,6 +15,7 @@ from services.issuer.app_keys import (
     LINKAGES,
     ROTATION,
     STORE,
+    TRUST_LIST,
 )
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
@@ -165,3 +166,31 @@ async def withdraw_endorsement(request: web.Request) -> web.Response:
     endorsement_id = request.match_info["endorsement_id"]
     event, _ = await request.app[ENDORSING].withdraw(endorser, endorsement_id, key)
     return json_response({"id": event.endorsement_id, "status": event.status})
+
+
+TRUST_LIST_MAX_AGE = 60
+
+
+async def _trust_list(request: web.Request, *, signed: bool) -> web.Response:
+    """The operator's trust list (`trust_list.py`): ETag, Cache-Control, 304
+    on a matching If-None-Match (RFC 9110 §13.1.2)."""
+    published, jws = await request.app[TRUST_LIST].current()
+    etag = published.etag if not signed else published.etag[:-1] + '-jwt"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={TRUST_LIST_MAX_AGE}"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    if signed:
+        return web.Response(text=jws, content_type="application/jwt", headers=headers)
+    return json_response(published.payload, headers=headers)
+
+
+@routes.get("/trust-list")
+async def get_trust_list(request: web.Request) -> web.Response:
+    """The registry as a trust list signed by the operator (compact JWS, docs/api.md)."""
+    return await _trust_list(request, signed=True)
+
+
+@routes.get("/trust-list.json")
+async def get_trust_list_json(request: web.Request) -> web.Response:
+    """The same payload, unsigned, for reading."""
+    return await _trust_list(request, signed=False)

@@ -164,6 +164,10 @@ class IssuerStore:
         for did in event.issuer_dids:
             await self._client.hset(self._provider_issuers, did, event.provider_id)
 
+    async def all_providers(self) -> list[ProviderPublished]:
+        """Every provider record (the registry is small: the trust list)."""
+        return await self._providers.values()
+
     async def provider_of(self, did: str) -> ProviderPublished | None:
         """The newest record of the provider listing `did` (None once it no longer does)."""
         found = await self._client.hget(self._provider_issuers, did)

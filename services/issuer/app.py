@@ -18,6 +18,7 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LINKAGES,
     ROTATION,
+    SELF_HOSTING,
     STORE,
     TRUST_LIST,
 )
@@ -30,6 +31,7 @@ from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
+from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
@@ -129,6 +131,7 @@ def create_app(
             require_caught_up=state.require_caught_up,
         )
         app[LINKAGES] = DomainLinkages(store=app[STORE], signer=signer)
+        app[SELF_HOSTING] = SelfHosting(store=app[STORE], signer=signer)
         app[TRUST_LIST] = TrustListPublisher(
             store=app[STORE],
             accreditations=accreditations,

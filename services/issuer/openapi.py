@@ -47,6 +47,20 @@ OPENAPI = document(
                 },
             )
         },
+        "/issuers/{did}/self-hosting": {
+            "get": operation(
+                "For a did:web on the institution's own domain (registered with webDomain):"
+                " the DID document to host at its did:web URL and the DID Configuration"
+                " Resource for https://<domain>/.well-known/did-configuration.json",
+                {
+                    "200": "{id, domain, didDocument, didDocumentUrl, didConfiguration,"
+                    " didConfigurationUrl}",
+                    "404": "Unknown, or another tenant's",
+                    "409": "Not a self-hosted identity",
+                },
+                secured=True,
+            )
+        },
         "/issuers/{did}/keys": {
             "post": operation(
                 "Rotate a did:web issuer's signing key (old methods stay in the document)",

@@ -14,6 +14,7 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LINKAGES,
     ROTATION,
+    SELF_HOSTING,
     STORE,
     TRUST_LIST,
 )
@@ -88,6 +89,15 @@ async def get_did_configuration(request: web.Request) -> web.Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@routes.get("/issuers/{did}/self-hosting")
+async def get_self_hosting(request: web.Request) -> web.Response:
+    """For a did:web on the institution's own domain: its DID document and
+    DID Configuration Resource to host there, and where (self_hosting.py)."""
+    tenant = require_tenant(request)
+    found = await request.app[SELF_HOSTING].export(tenant, _did(request))
+    return json_response(found, headers={"Cache-Control": "no-store"})
 
 
 def _key_change(change: KeyChange) -> dict[str, object]:

@@ -23,6 +23,7 @@ from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
+from services.issuer.linkage import linkage_form
 from services.issuer.rotation import CompromiseIn, KeyChange
 from services.issuer.store import IssuerIdentity
 from shared.credentials.did_documents import web_did
@@ -80,7 +81,8 @@ async def get_did_configuration(request: web.Request) -> web.Response:
     """The DID Configuration Resource for the issuer's provider's web domain,
     to host at `https://<webDomain>/.well-known/did-configuration.json`."""
     tenant = require_tenant(request)
-    found = await request.app[LINKAGES].configuration(tenant, _did(request))
+    form = linkage_form(request.query.get("format"))
+    found = await request.app[LINKAGES].configuration(tenant, _did(request), form)
     return json_response(
         found["configuration"],
         headers={
@@ -96,7 +98,8 @@ async def get_self_hosting(request: web.Request) -> web.Response:
     """For a did:web on the institution's own domain: its DID document and
     DID Configuration Resource to host there, and where (self_hosting.py)."""
     tenant = require_tenant(request)
-    found = await request.app[SELF_HOSTING].export(tenant, _did(request))
+    form = linkage_form(request.query.get("format"))
+    found = await request.app[SELF_HOSTING].export(tenant, _did(request), form)
     return json_response(found, headers={"Cache-Control": "no-store"})
 
 

@@ -22,11 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.issuer.domain.errors import IssuerNotFound
+from services.issuer.linkage import LinkageForm, linkage_entries
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.did_documents import web_did
 from shared.credentials.dids import did_web_url
-from shared.credentials.domain_linkage import configuration, configuration_url, linkage_jwt
+from shared.credentials.domain_linkage import configuration, configuration_url
 from shared.errors import Conflict
 
 
@@ -74,7 +75,7 @@ class SelfHosting:
     store: IssuerStore
     signer: Signer
 
-    async def export(self, tenant: str, did: str) -> dict[str, Any]:
+    async def export(self, tenant: str, did: str, form: LinkageForm = "jwt") -> dict[str, Any]:
         """What the institution hosts: the DID document at its did:web URL and
         the DID Configuration Resource at its well-known URL."""
         identity = await self._own(tenant, did)
@@ -89,7 +90,7 @@ class SelfHosting:
             "domain": domain,
             "didDocument": identity.did_document,
             "didDocumentUrl": did_web_url(did),
-            "didConfiguration": configuration([linkage_jwt(did, domain, key, now)]),
+            "didConfiguration": configuration(linkage_entries(did, domain, key, now, form)),
             "didConfigurationUrl": configuration_url(domain),
         }
 

@@ -154,3 +154,46 @@ async def test_a_verifier_reports_the_linkage_and_only_accreditation_makes_it_va
             assert check(report, "trust")["details"]["domainLinked"] is True
     finally:
         await runner.cleanup()
+
+
+async def test_the_linkage_in_json_ld_form_or_both_verifies_over_tls(api: Api) -> None:
+    """DIF Well Known DID Configuration allows JWT and JSON-LD entries: the
+    issuer makes either or both on request, and the verifier accepts each."""
+    domain = f"ld-{uuid.uuid4().hex[:10]}.example"
+    did, document = await web_issuer(api, "Linked Data College")
+    status, registered = await provider(api, did, "Linked Data College", domain)
+    assert status == 201, registered
+    await did_configuration(api, did)  # once the issuer saw the provider
+    url = f"{api.stack.url('issuer')}/issuers/{did.rsplit(':', 1)[-1]}/did-configuration.json"
+
+    status, ld_only = await api.call("GET", f"{url}?format=jsonld", headers=api.auth)
+    assert status == 200, ld_only
+    (entry,) = ld_only["linked_dids"]
+    assert isinstance(entry, dict) and "DomainLinkageCredential" in entry["type"]
+    assert entry["issuer"] == did and entry["credentialSubject"]["origin"] == f"https://{domain}"
+    assert entry["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    status, both = await api.call("GET", f"{url}?format=both", headers=api.auth)
+    assert status == 200 and [type(e).__name__ for e in both["linked_dids"]] == ["str", "dict"]
+    status, body = await api.call("GET", f"{url}?format=xml", headers=api.auth)
+    assert status == 422 and body["errors"][0]["path"] == "format", body
+
+    for resource in (ld_only, both):
+        runner, fetcher = await hosted(domain, {WELL_KNOWN_PATH: resource})
+        try:
+            checker = DomainLinkage(fetcher, DidResolver(known={did: document}))
+            linkage = await checker.check(did, domain)
+            assert linkage.linked, linkage.reason
+        finally:
+            await runner.cleanup()
+
+    # Signed over: a JSON-LD entry moved to another origin no longer links.
+    moved = {**entry, "credentialSubject": {"id": did, "origin": "https://evil.example"}}
+    runner, fetcher = await hosted(
+        "evil.example", {WELL_KNOWN_PATH: {**ld_only, "linked_dids": [moved]}}
+    )
+    try:
+        checker = DomainLinkage(fetcher, DidResolver(known={did: document}))
+        linkage = await checker.check(did, "evil.example")
+        assert not linkage.linked and "signature" in linkage.reason, linkage.reason
+    finally:
+        await runner.cleanup()

@@ -19,6 +19,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.verifier.app import create_app
+from services.verifier.linkage import DomainLinkage
 from services.verifier.settings import Settings
 from shared.credentials.dids import DidResolver
 from shared.credentials.domain_linkage import WELL_KNOWN_PATH, check_linkage
@@ -210,3 +211,32 @@ async def _learnt(api: Api, domain: str) -> bool:
     list lists it)."""
     status, payload = await api.call("GET", f"{api.stack.url('issuer')}/trust-list.json")
     return status == 200 and any(p.get("webDomain") == domain for p in payload["providers"])
+
+
+async def test_a_self_hosted_did_links_its_domain_in_json_ld_form(api: Api) -> None:
+    """The export in JSON-LD form, hosted with the DID document: a verifier
+    resolving the DID from the domain (TLS, test CA) finds it linked."""
+    domain = new_domain("ldself")
+    status, created = await register(api, "LD Self College", didMethod="web", webDomain=domain)
+    assert status == 201, created
+    did = str(created["id"])
+    url = f"{api.stack.url('issuer')}/issuers/{did}/self-hosting"
+    status, exported = await api.call("GET", f"{url}?format=jsonld", headers=api.auth)
+    assert status == 200, exported
+    (entry,) = exported["didConfiguration"]["linked_dids"]
+    assert isinstance(entry, dict) and entry["proof"]["verificationMethod"].startswith(did + "#")
+    status, body = await api.call("GET", f"{url}?format=pdf", headers=api.auth)
+    assert status == 422, body
+    runner, fetcher = await hosted(
+        domain,
+        {
+            "/.well-known/did.json": exported["didDocument"],
+            WELL_KNOWN_PATH: exported["didConfiguration"],
+        },
+    )
+    try:
+        checker = DomainLinkage(fetcher, DidResolver(fetch_json=fetcher.fetch_json))
+        linkage = await checker.check(did, domain)
+        assert linkage.linked, linkage.reason
+    finally:
+        await runner.cleanup()

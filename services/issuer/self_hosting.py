@@ -25,7 +25,7 @@ from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.linkage import LinkageForm, linkage_entries
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
-from shared.credentials.did_documents import web_did
+from shared.credentials.did_documents import web_did, web_did_host
 from shared.credentials.dids import did_web_url
 from shared.credentials.domain_linkage import configuration, configuration_url
 from shared.errors import Conflict
@@ -52,17 +52,17 @@ def self_hosted_did(domain: str, path: str | None) -> str:
     return web_did(f"https://{domain}", *segments)
 
 
-def domain_of(did: str) -> str:
-    """The host of a did:web (the institution's domain)."""
-    return did.removeprefix("did:web:").split(":", 1)[0]
-
-
 async def require_free(store: IssuerStore, tenant: str, did: str) -> None:
     """Refuses a DID that exists, or whose domain another tenant's provider
-    registered (one domain, one provider)."""
+    registered or another tenant's self-hosted identities use (one domain,
+    one provider)."""
     if await store.issuer(did) is not None:
         raise DidTaken(f"{did} is registered already")
-    domain = domain_of(did)
+    domain = web_did_host(did)
+    if await store.self_hosted_tenant(domain) not in (None, tenant):
+        raise DomainLinkedElsewhere(
+            f"the web domain {domain} is that of another tenant's self-hosted issuer"
+        )
     for provider in await store.all_providers():
         if provider.web_domain == domain and provider.tenant != tenant:
             raise DomainLinkedElsewhere(
@@ -79,7 +79,7 @@ class SelfHosting:
         """What the institution hosts: the DID document at its did:web URL and
         the DID Configuration Resource at its well-known URL."""
         identity = await self._own(tenant, did)
-        domain = domain_of(did)
+        domain = web_did_host(did)
         assert identity.signing_key_id is not None
         key = await self.signer.signing_key(
             identity.signing_key_id, identity.did_document, identity.signing_method_id

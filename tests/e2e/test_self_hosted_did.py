@@ -194,6 +194,42 @@ async def test_a_domain_or_did_of_another_is_refused(api: Api) -> None:
     status, body = await register(api, "Mine College", didMethod="web", webDomain=mine)
     assert status == 409 and body["type"].endswith(":did-taken"), body
 
+    # A domain with a tenant's self-hosted identity is that tenant's: another
+    # tenant can neither put an identity under it nor register it as a provider's.
+    status, body = await other.call(
+        "POST",
+        f"{api.stack.url('issuer')}/issuers",
+        json={
+            "name": "Path Squatter",
+            "url": "https://x.example",
+            "didMethod": "web",
+            "webDomain": mine,
+            "webPath": "badges",
+        },
+        headers=other.auth,
+    )
+    assert status == 409 and body["type"].endswith(":domain-linked-elsewhere"), body
+
+    async def catalog_refuses() -> Json | None:
+        fresh = await other.create_issuer("Provider Squatter")  # one provider per DID
+        status, body = await other.call(
+            "POST",
+            f"{api.stack.url('catalog')}/providers",
+            json={
+                "legalName": "Provider Squatter",
+                "country": "IE",
+                "type": "college",
+                "issuerDids": [fresh],
+                "webDomain": mine,
+            },
+            headers=other.auth,
+        )
+        assert status in (409, 201), body  # 201 only before the catalog saw our identity
+        return body if status == 409 else None
+
+    refused = await until(catalog_refuses, within=5)
+    assert refused and "self-hosted" in refused["detail"], refused
+
     # Strict input: a did:web needs didMethod web; a path needs a domain; no ".." or ports.
     for fields, path in (
         ({"webDomain": mine}, "$.webDomain"),

@@ -10,11 +10,11 @@ import pytest
 from services.issuer.self_hosting import (
     DidTaken,
     DomainLinkedElsewhere,
-    domain_of,
     require_free,
     self_hosted_did,
 )
 from services.issuer.store import IssuerStore
+from shared.credentials.did_documents import web_did_host
 from shared.credentials.dids import did_web_url
 from shared.events import IssuerProfilePublished, ProviderPublished
 from tests.unit.services.fakes import replayed
@@ -28,7 +28,7 @@ def test_the_did_and_where_it_is_hosted() -> None:
         did_web_url(self_hosted_did("poly.example", "badges"))
         == "https://poly.example/badges/did.json"
     )
-    assert domain_of("did:web:poly.example:badges:2026") == "poly.example"
+    assert web_did_host("did:web:poly.example:badges:2026") == "poly.example"
 
 
 async def test_a_domain_is_one_providers_and_a_did_one_identitys() -> None:
@@ -64,3 +64,7 @@ async def test_a_domain_is_one_providers_and_a_did_one_identitys() -> None:
     )
     with pytest.raises(DidTaken):
         await require_free(store, "squatter", "did:web:free.example")
+    # The domain is now the squatter's: another tenant cannot take a path on it.
+    await require_free(store, "squatter", "did:web:free.example:badges")
+    with pytest.raises(DomainLinkedElsewhere, match="self-hosted"):
+        await require_free(store, "owner", "did:web:free.example:badges")

@@ -47,8 +47,10 @@ status: ## show everything that runs
 	@$(LOCAL)/stack.sh status || true
 	@$(LOCAL)/services.sh status || true
 
-seed: ## load the demo operator, providers and achievements (idempotent; the services must run)
-	MICROCRED_OPERATOR_TOKENS="$${MICROCRED_OPERATOR_TOKENS:-dev-operator-token=local-operator}" $(VENV)/bin/python $(LOCAL)/seed.py
+seed: ## load the demo operator, providers, endorser and achievements (idempotent; the services must run)
+	MICROCRED_OPERATOR_TOKENS="$${MICROCRED_OPERATOR_TOKENS:-dev-operator-token=local-operator}" \
+	MICROCRED_ENDORSER_TOKENS="$${MICROCRED_ENDORSER_TOKENS:-dev-endorser-token=Local Employers Council}" \
+	$(VENV)/bin/python $(LOCAL)/seed.py
 
 up: stack-up services-up seed ## start Kafka, Redis and the four services, with seed data
 	@echo

@@ -114,6 +114,9 @@ class IssuerProfilePublished(Event, frozen=True, kw_only=True):
     # (employer endorsements of achievements). Keys of all three stay in
     # the issuer's key store.
     role: Literal["issuer", "operator", "endorser"] = "issuer"
+    # A did:web on the institution's own domain (additive): its document is
+    # hosted there, not by us, so verifiers resolve it from that domain.
+    self_hosted: bool = False
 
 
 class AchievementPublished(Event, frozen=True, kw_only=True):

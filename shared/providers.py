@@ -1,12 +1,24 @@
 """The provider registry's public view, shared by the catalog (its API) and
 the verifier (the trust details it reports): one rendering of a
-`ProviderPublished` record, in the API's camelCase."""
+`ProviderPublished` record, in the API's camelCase; and the one type of a
+web domain (a provider's, or a self-hosted did:web identity's)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from shared.events import AccreditationScope, ProviderAccreditation, ProviderPublished
+
+# A lower-case DNS name (RFC 1035 §2.3.1 labels; no port, no scheme).
+WebDomain = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        description="a lower-case DNS name, e.g. poly.example",
+    ),
+]
 
 
 def scope_view(scope: AccreditationScope) -> dict[str, Any]:

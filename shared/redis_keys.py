@@ -43,6 +43,8 @@ STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
+# issuer, catalog: web domain -> tenant of the self-hosted did:web identities on it
+SELF_HOSTED_DOMAINS = "self-hosted-domains"
 OPERATOR_IDENTITY = "operator-identity"  # issuer: the platform operator's DID
 ENDORSEMENTS = "endorsements"  # endorsement id -> EndorsementPublished
 ACHIEVEMENT_ENDORSEMENTS = "achievement-endorsements"  # set per achievement: endorsement ids

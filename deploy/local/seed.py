@@ -7,12 +7,15 @@ Loads, through the public APIs and each write with a fixed Idempotency-Key
 - two accredited providers (the operator accredits them), each with a
   did:web issuer hosted by the issuer service and a web domain;
 - one registered-only provider;
-- a few achievements, and one credential per achievement, whose
-  verification shows `valid` (accredited, in scope), `untrusted` with trust
-  `registered` (registered only, or outside the accreditation's scope).
+- one endorser (an employers' body), which endorses an achievement;
+- a few achievements, and one credential per achievement (the endorsed
+  achievement's carries the endorsement), whose verification shows `valid`
+  (accredited, in scope), `untrusted` with trust `registered` (registered
+  only, or outside the accreditation's scope).
 
-Tokens: the first of `MICROCRED_API_TOKENS` (default `dev-token`) and of
-`MICROCRED_OPERATOR_TOKENS` (services.sh sets a local default for `make up`).
+Tokens: the first of `MICROCRED_API_TOKENS` (default `dev-token`), of
+`MICROCRED_OPERATOR_TOKENS` and of `MICROCRED_ENDORSER_TOKENS` (services.sh
+sets local defaults for both for `make up`).
 Ports: `MICROCRED_CATALOG_PORT`, `MICROCRED_ISSUER_PORT`, `MICROCRED_VERIFIER_PORT`.
 """
 
@@ -28,7 +31,14 @@ import urllib.request
 from typing import Any
 
 LOCAL_OPERATOR_TOKENS = "dev-operator-token=local-operator"
+LOCAL_ENDORSER_TOKENS = "dev-endorser-token=Local Employers Council"
 PREFIX = "seed-v1"
+# Which achievement (provider slug, number) the endorser endorses, and why.
+ENDORSED = ("dias", 0)
+CLAIM = (
+    "Small firms across the region need staff who can apply data-protection "
+    "rules to customer records; we look for this credential when hiring."
+)
 
 PROVIDERS: list[dict[str, Any]] = [
     {
@@ -103,7 +113,22 @@ def call(method: str, target: str, token: str | None, body: object, key: str | N
     raise SystemExit(f"seed: {method} {target} never answered")
 
 
-def seed_provider(spec: dict[str, Any], tenant: str, operator: str) -> list[str]:
+def endorse(achievement_id: str, endorser: str) -> None:
+    """The endorser's signed EndorsementCredential about the achievement."""
+    endorsement = call(
+        "POST",
+        url("issuer", "/endorsements"),
+        endorser,
+        {"achievementId": achievement_id, "claim": CLAIM},
+        f"{PREFIX}-endorse",
+    )
+    name = endorsement["endorser"]["name"]
+    print(f"seed: endorsement {endorsement['id']} by {name} of {achievement_id}")
+
+
+def seed_provider(
+    spec: dict[str, Any], tenant: str, operator: str, endorser: str
+) -> list[tuple[str, str]]:
     slug = spec["slug"]
     issuer = call(
         "POST",
@@ -142,7 +167,7 @@ def seed_provider(spec: dict[str, Any], tenant: str, operator: str) -> list[str]
             accreditation,
             f"{PREFIX}-accredit-{slug}",
         )
-    jwts = []
+    jwts: list[tuple[str, str]] = []
     for number, (name, level) in enumerate(spec["achievements"]):
         achievement = call(
             "POST",
@@ -158,6 +183,8 @@ def seed_provider(spec: dict[str, Any], tenant: str, operator: str) -> list[str]
             },
             f"{PREFIX}-achievement-{slug}-{number}",
         )
+        if (slug, number) == ENDORSED:
+            endorse(achievement["id"], endorser)  # before the award, which then carries it
         award = call(
             "POST",
             url("issuer", "/awards"),
@@ -169,17 +196,32 @@ def seed_provider(spec: dict[str, Any], tenant: str, operator: str) -> list[str]
             },
             f"{PREFIX}-award-{slug}-{number}",
         )
-        jwts.append(award["jwt"])
+        jwts.append((f"{spec['legalName']} / {name}", award["jwt"]))
     print(f"seed: {spec['legalName']}: {did} ({record['id']})")
     return jwts
+
+
+def endorsers_of(report: dict[str, Any]) -> str:
+    """Who endorsed, as the verifier's `endorsements` check shows it."""
+    check = next((r for r in report["results"] if r["check"] == "endorsements"), None)
+    if check is None:
+        return "none"
+    shown = check.get("details", {}).get("endorsements", [])
+    roles = ", ".join(f"{e['endorser']['role']} {e['endorser']['name']}" for e in shown)
+    return f"{check['outcome']} ({roles})"
 
 
 def main() -> None:
     tenant = first_token("MICROCRED_API_TOKENS", "dev-token")
     operator = first_token("MICROCRED_OPERATOR_TOKENS", LOCAL_OPERATOR_TOKENS)
-    issued = [jwt for spec in PROVIDERS for jwt in seed_provider(spec, tenant, operator)]
+    endorser = first_token("MICROCRED_ENDORSER_TOKENS", LOCAL_ENDORSER_TOKENS)
+    issued = [
+        credential
+        for spec in PROVIDERS
+        for credential in seed_provider(spec, tenant, operator, endorser)
+    ]
     time.sleep(1.0)  # the verifier's replica takes the accreditations in well under a second
-    for jwt in issued:
+    for label, jwt in issued:
         report = call(
             "POST",
             url("verifier", "/credentials/verify"),
@@ -188,8 +230,11 @@ def main() -> None:
             None,
         )
         trust = next(r for r in report["results"] if r["check"] == "trust")
-        print(f"seed: a credential: verdict {report['verdict']}, trust {trust['code']}")
-    print(f"seed: done; the operator's trust list: {url('catalog', '/trust-list.json')}")
+        print(
+            f"seed: a credential of {label}: verdict {report['verdict']}, "
+            f"trust {trust['code']}, endorsements {endorsers_of(report)}"
+        )
+    print(f"seed: done; the operator's trust list: {url('issuer', '/trust-list.json')}")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,11 @@ cmd_up() {
     export MICROCRED_OPERATOR_TOKENS="dev-operator-token=local-operator"
     log "WARNING: MICROCRED_OPERATOR_TOKENS unset: using the local default 'dev-operator-token=local-operator' (local use only)"
   fi
+  # Likewise a local endorser, for the seed data's employer endorsement.
+  if [[ -z ${MICROCRED_ENDORSER_TOKENS:-} ]]; then
+    export MICROCRED_ENDORSER_TOKENS="dev-endorser-token=Local Employers Council"
+    log "WARNING: MICROCRED_ENDORSER_TOKENS unset: using the local default 'dev-endorser-token=Local Employers Council' (local use only)"
+  fi
   for name in "$@"; do start_service "$name"; done
   deadline=$((SECONDS + READY_TIMEOUT))
   for name in "$@"; do wait_ready "$name" "$deadline" || failed=1; done

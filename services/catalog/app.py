@@ -8,7 +8,7 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from services.catalog.achievements import Achievements
-from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE, TRUST_LIST
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE
 from services.catalog.consumers import on_catalog_event
 from services.catalog.openapi import OPENAPI
 from services.catalog.provider_routes import provider_routes
@@ -16,7 +16,6 @@ from services.catalog.providers import Providers
 from services.catalog.routes import routes
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
-from services.catalog.trust_list import TrustListPublisher
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -25,7 +24,6 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     topic_name,
 )
-from shared.keystore import KeyStore
 from shared.service import (
     PRODUCER,
     REDIS,
@@ -49,7 +47,6 @@ def create_app(
     settings: Settings,
     *,
     redis_factory: RedisFactory = redis.Redis.from_url,
-    keystore: KeyStore | None = None,
 ) -> web.Application:
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
@@ -77,12 +74,6 @@ def create_app(
             topic=topic_name(common, CATALOG_PROVIDERS),
             public_base_url=settings.public_base_url,
             require_caught_up=app[STATE_REPLICA].require_caught_up,
-        )
-        app[TRUST_LIST] = TrustListPublisher(
-            store=app[STORE],
-            keystore=keystore or (settings.keys.open() if settings.keys else None),
-            publisher=f"{settings.public_base_url}/trust-list",
-            operator=settings.operator_name,
         )
         yield
 

@@ -8,10 +8,8 @@ from services.catalog.achievements import Achievements
 from services.catalog.providers import Providers
 from services.catalog.settings import Settings
 from services.catalog.store import CatalogStore
-from services.catalog.trust_list import TrustListPublisher
 
 CATALOG_SETTINGS: web.AppKey[Settings] = web.AppKey("catalog.settings", Settings)
 STORE: web.AppKey[CatalogStore] = web.AppKey("catalog.store", CatalogStore)
 ACHIEVEMENTS: web.AppKey[Achievements] = web.AppKey("catalog.achievements", Achievements)
 PROVIDERS: web.AppKey[Providers] = web.AppKey("catalog.providers", Providers)
-TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("catalog.trust_list", TrustListPublisher)

@@ -21,6 +21,8 @@ def on_catalog_event(store: CatalogStore) -> Handler:
         match event:
             case IssuerProfilePublished() if event.role == "issuer":
                 await store.remember_issuer(event.did, event.tenant)
+                if event.self_hosted:
+                    await store.remember_self_hosted(event.did, event.tenant)
             case AchievementPublished():
                 await store.save_achievement(event)
             case ProviderPublished():

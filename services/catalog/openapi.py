@@ -96,19 +96,6 @@ OPENAPI = document(
                 secured=True,
             )
         },
-        "/trust-list": {
-            "get": operation(
-                "The registry as a signed trust list: compact JWS (application/jwt) over a"
-                " MicrocredTrustList v1 payload; ETag, Cache-Control",
-                {"200": "The JWS", "304": "Not modified", "503": "No signing key"},
-            )
-        },
-        "/trust-list.json": {
-            "get": operation(
-                "The trust list's payload, unsigned, for reading; ETag, Cache-Control",
-                {"200": "MicrocredTrustList v1", "304": "Not modified"},
-            )
-        },
     },
     bodies=(
         AchievementIn,

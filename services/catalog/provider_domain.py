@@ -22,18 +22,12 @@ from shared.events import (
     ProviderAccreditation,
     ProviderPublished,
 )
+from shared.providers import WebDomain
 from shared.timestamps import Timestamp, TimestampError, utc_instant
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
-Domain = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-        description="a lower-case DNS name, e.g. poly.example",
-    ),
-]
 Did = Annotated[str, msgspec.Meta(pattern="^did:[a-z0-9]+:.+$", max_length=2000)]
 IssuerDids = Annotated[list[Did], msgspec.Meta(min_length=1, max_length=50)]
 ProviderType = Literal[
@@ -50,7 +44,7 @@ class ProviderIn(msgspec.Struct, forbid_unknown_fields=True):
     country: Country
     type: ProviderType
     issuerDids: IssuerDids
-    webDomain: Domain | None = None
+    webDomain: WebDomain | None = None
 
 
 class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,7 +54,7 @@ class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     country: Country | None = None
     type: ProviderType | None = None
     issuerDids: IssuerDids | None = None
-    webDomain: Domain | None = None
+    webDomain: WebDomain | None = None
 
 
 class QualityAssuranceBodyIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.catalog.app_keys import PROVIDERS, TRUST_LIST
+from services.catalog.app_keys import PROVIDERS
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
@@ -90,30 +90,3 @@ async def set_provider_status(request: web.Request) -> web.Response:
         operator, _provider_id(request), body, idempotency_key(request)
     )
     return json_response(provider_view(event))
-
-
-TRUST_LIST_MAX_AGE = 60
-
-
-async def _trust_list(request: web.Request, *, signed: bool) -> web.Response:
-    published, jws = await request.app[TRUST_LIST].current(signed=signed)
-    etag = published.etag if not signed else published.etag[:-1] + '-jwt"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={TRUST_LIST_MAX_AGE}"}
-    if etag in request.headers.get("If-None-Match", ""):
-        return web.Response(status=304, headers=headers)
-    if signed:
-        assert jws is not None
-        return web.Response(text=jws, content_type="application/jwt", headers=headers)
-    return json_response(published.payload, headers=headers)
-
-
-@provider_routes.get("/trust-list")
-async def get_trust_list(request: web.Request) -> web.Response:
-    """The registry as a signed trust list (compact JWS, docs/api.md)."""
-    return await _trust_list(request, signed=True)
-
-
-@provider_routes.get("/trust-list.json")
-async def get_trust_list_json(request: web.Request) -> web.Response:
-    """The same payload, unsigned, for reading."""
-    return await _trust_list(request, signed=False)

@@ -65,7 +65,7 @@ class Providers:
             await self._owned(tenant, body.issuerDids)
             provider_id = self.provider_id(str(uuid.uuid4()))
             await self._unclaimed(body.issuerDids, provider_id)
-            await self._domain_free(body.webDomain, provider_id)
+            await self._domain_free(body.webDomain, provider_id, tenant)
             return registered(tenant, provider_id, body, write)
 
         return await self._write(PROVIDER_WRITES, tenant, key, ["register", body], make)
@@ -80,7 +80,7 @@ class Providers:
             if body.issuerDids is not None:
                 await self._owned(tenant, body.issuerDids)
                 await self._unclaimed(body.issuerDids, provider_id)
-            await self._domain_free(body.webDomain, provider_id)
+            await self._domain_free(body.webDomain, provider_id, tenant)
             return changed(current, body, write)
 
         request = ["change", provider_id, body]
@@ -174,8 +174,15 @@ class Providers:
             if holder is not None and holder != provider_id:
                 raise IssuerClaimed(f"issuer {did} belongs to another provider")
 
-    async def _domain_free(self, domain: str | None, provider_id: str) -> None:
-        """A web domain links to one provider only (its DIDs' domain linkage)."""
-        holder = None if domain is None else await self.store.provider_of_domain(domain)
+    async def _domain_free(self, domain: str | None, provider_id: str, tenant: str) -> None:
+        """A web domain links to one provider only (its DIDs' domain linkage),
+        and is not that of another tenant's self-hosted did:web identities."""
+        if domain is None:
+            return
+        holder = await self.store.provider_of_domain(domain)
         if holder is not None and holder != provider_id:
             raise DomainClaimed(f"the web domain {domain} belongs to another provider")
+        if await self.store.self_hosted_tenant(domain) not in (None, tenant):
+            raise DomainClaimed(
+                f"the web domain {domain} is that of another tenant's self-hosted issuer"
+            )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
+from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
 from shared.events import AchievementPublished, ProviderPublished
 from shared.idempotency import IdempotencyRecords
@@ -22,6 +23,7 @@ from shared.redis_keys import (
     PROVIDER_ISSUERS,
     PROVIDER_LOCK,
     PROVIDERS,
+    SELF_HOSTED_DOMAINS,
     redis_key,
 )
 
@@ -47,10 +49,19 @@ class CatalogStore:
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
         self._provider_domains = redis_key(prefix, PROVIDER_DOMAINS)
+        self._self_hosted = redis_key(prefix, SELF_HOSTED_DOMAINS)
         self.registry_lock = redis_key(prefix, PROVIDER_LOCK, "registry")
 
     async def remember_issuer(self, did: str, tenant: str) -> None:
         await self._redis.hset(self._issuers, did, tenant)
+
+    async def remember_self_hosted(self, did: str, tenant: str) -> None:
+        """A did:web on an institution's own domain: that domain is its tenant's."""
+        await self._redis.hsetnx(self._self_hosted, web_did_host(did), tenant)
+
+    async def self_hosted_tenant(self, domain: str) -> str | None:
+        tenant = await self._redis.hget(self._self_hosted, domain)
+        return tenant.decode() if isinstance(tenant, bytes) else tenant
 
     async def issuer_tenant(self, did: str) -> str | None:
         tenant = await self._redis.hget(self._issuers, did)
@@ -95,9 +106,6 @@ class CatalogStore:
                 await self._redis.hdel(self._provider_domains, old)
         if event.web_domain:
             await self._redis.hsetnx(self._provider_domains, event.web_domain, event.provider_id)
-
-    async def all_providers(self) -> list[ProviderPublished]:
-        return await self._providers.values()
 
     async def provider_of_domain(self, domain: str) -> str | None:
         found = await self._redis.hget(self._provider_domains, domain)

@@ -126,16 +126,21 @@ class Accreditations:
         current = [a for a in provider.accreditations if in_force(a, moment)]
         if not current:
             return identity.profile
-        operator = await self.operator()
-        assert operator.signing_key_id is not None
-        key = await self.signer.signing_key(
-            operator.signing_key_id, operator.did_document, operator.signing_method_id
-        )
+        operator, key = await self.operator_key()
         endorsements = [
             accreditation_endorsement(provider, a, identity.did, operator.profile, key)
             for a in current
         ]
         return accredited_profile(identity.profile, [accreditor(a) for a in current], endorsements)
+
+    async def operator_key(self) -> tuple[IssuerIdentity, SigningKey]:
+        """The operator's identity and its signing key (from the key store)."""
+        operator = await self.operator()
+        assert operator.signing_key_id is not None
+        key = await self.signer.signing_key(
+            operator.signing_key_id, operator.did_document, operator.signing_method_id
+        )
+        return operator, key
 
     async def operator(self) -> IssuerIdentity:
         """The operator's identity, created once (under a lease shared by

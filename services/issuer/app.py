@@ -18,7 +18,9 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LINKAGES,
     ROTATION,
+    SELF_HOSTING,
     STORE,
+    TRUST_LIST,
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
@@ -29,9 +31,11 @@ from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
+from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
+from services.issuer.trust_list import TrustListPublisher
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -127,6 +131,13 @@ def create_app(
             require_caught_up=state.require_caught_up,
         )
         app[LINKAGES] = DomainLinkages(store=app[STORE], signer=signer)
+        app[SELF_HOSTING] = SelfHosting(store=app[STORE], signer=signer)
+        app[TRUST_LIST] = TrustListPublisher(
+            store=app[STORE],
+            accreditations=accreditations,
+            publisher=f"{settings.public_base_url}/trust-list",
+            operator=settings.operator_name,
+        )
         yield
 
     app.cleanup_ctx.extend(

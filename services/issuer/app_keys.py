@@ -11,8 +11,10 @@ from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
+from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.store import IssuerStore
+from services.issuer.trust_list import TrustListPublisher
 
 ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
@@ -23,3 +25,5 @@ ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 LINKAGES: web.AppKey[DomainLinkages] = web.AppKey("issuer.linkages", DomainLinkages)
 ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
 ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)
+TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("issuer.trust_list", TrustListPublisher)
+SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHosting)

@@ -1,5 +1,7 @@
-"""Registering an issuer identity: a new did:key (the default) or a
-platform-hosted did:web (`didMethod: "web"`), its OB 3.0 Profile, published.
+"""Registering an issuer identity: a new did:key (the default), a
+platform-hosted did:web (`didMethod: "web"`) or a did:web on the
+institution's own domain (`webDomain`, `webPath`: `self_hosting.py`), its
+OB 3.0 Profile, published.
 
 Idempotent by Idempotency-Key like every write (docs/api.md): a retry gets
 the first identity, never a second one.
@@ -13,14 +15,26 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from services.issuer.self_hosting import require_free, self_hosted_did
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.builders import build_profile
+from shared.errors import InvalidField
 from shared.events import IssuerProfilePublished
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
+from shared.providers import WebDomain
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+# did:web path segments (did:web §3.1: `:`-joined, here `/`-joined like the
+# URL); none starts with a dot, so none is "." or "..".
+WebPath = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,62}(/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,62}){0,4}$",
+        description="up to 5 path segments, e.g. badges or credentials/2026",
+    ),
+]
 
 
 class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -33,6 +47,16 @@ class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
     region: Text | None = None
     # did:key for quick starts; did:web (hosted here) for institutions: it can rotate keys.
     didMethod: Literal["key", "web"] = "key"
+    # A did:web on the institution's own domain (`did:web:<webDomain>[:path]`),
+    # hosted by the institution; needs didMethod "web".
+    webDomain: WebDomain | None = None
+    webPath: WebPath | None = None
+
+    def check(self) -> None:
+        if self.webDomain is not None and self.didMethod != "web":
+            raise InvalidField("$.webDomain", "a self-hosted identity is a did:web: set didMethod")
+        if self.webPath is not None and self.webDomain is None:
+            raise InvalidField("$.webPath", "a path needs a webDomain")
 
 
 @dataclass(frozen=True)
@@ -48,26 +72,38 @@ class Identities:
         self, tenant: str, body: IssuerIn, key: str | None
     ) -> tuple[IssuerIdentity, bool]:
         """The identity for this request and whether it was made now."""
+        body.check()
         self.require_caught_up()
         await self.store.state.require()
 
         async def create(key: str | None, request: str | None) -> IssuerIdentity:
-            return await self._create(tenant, body, key, request)
+            if body.webDomain is None:
+                return await self._create(tenant, body, key, request)
+            did = self_hosted_did(body.webDomain, body.webPath)
+            async with self.store.issuer_lease(did):  # one registration of a DID at a time
+                await require_free(self.store, tenant, did)
+                return await self._create(tenant, body, key, request, did=did)
 
         async def replay(did: str) -> IssuerIdentity:
             identity = await self.store.issuer(did)
             assert identity is not None, "the identity is stored before its key"
             return identity
 
-        # The default stays out of the fingerprint: retries from before the
-        # option existed still match.
-        request = fingerprint(body if body.didMethod == "web" else _without_method(body))
+        request = fingerprint(_unset_omitted(body))
         return await self.store.issuer_idempotency.once(tenant, key, request, create, replay)
 
     async def _create(
-        self, tenant: str, body: IssuerIn, key: str | None, request: str | None
+        self,
+        tenant: str,
+        body: IssuerIn,
+        key: str | None,
+        request: str | None,
+        *,
+        did: str | None = None,
     ) -> IssuerIdentity:
-        if body.didMethod == "web":
+        if did is not None:
+            created = await self.signer.create_self_hosted_identity(tenant, did)
+        elif body.didMethod == "web":
             created = await self.signer.create_web_identity(tenant, self.base_url)
         else:
             created = await self.signer.create_identity(tenant)
@@ -89,14 +125,21 @@ class Identities:
             signing_key_id=key_id,
             idempotency_key=key,
             request_hash=request,
+            self_hosted=body.webDomain is not None,
         )
         await self.publisher.publish(self.topic, event, key=did)
         await self.store.save_issuer(event)
         return IssuerIdentity(did, tenant, key_id, profile, did_document)
 
 
-def _without_method(body: IssuerIn) -> dict[str, object]:
+def _unset_omitted(body: IssuerIn) -> dict[str, object]:
+    """The request without the members left at their default, so retries
+    from before an option existed still match their fingerprint."""
     fields = msgspec.to_builtins(body)
     assert isinstance(fields, dict)
-    fields.pop("didMethod", None)
+    if fields.get("didMethod") == "key":
+        fields.pop("didMethod")
+    for name in ("webDomain", "webPath"):
+        if fields.get(name) is None:
+            fields.pop(name, None)
     return fields

@@ -2,8 +2,9 @@
 
 For the provider (catalog.providers) that lists an issuer and registered a
 web domain, the DID Configuration Resource (DIF Well Known DID Configuration
-v1, JWT form) with one Domain Linkage Credential per issuer DID of that
-provider, each signed by that DID's current key. The institution serves it
+v1) with one Domain Linkage Credential per issuer DID of that provider,
+each signed by that DID's current key, in the JWT form, the JSON-LD form
+(Data Integrity proof) or both, as asked (`LinkageForm`). The institution serves it
 at `https://<webDomain>/.well-known/did-configuration.json`; the verifier
 then reports `domainLinked: true`. Signing a linkage changes no state: a
 read, not a write (no event, no Idempotency-Key).
@@ -13,13 +14,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
-from shared.credentials.domain_linkage import configuration, linkage_jwt
-from shared.errors import Conflict
+from shared.credentials.crypto_keys import SigningKey
+from shared.credentials.domain_linkage import configuration, linkage_jwt, linkage_ldp
+from shared.errors import Conflict, InvalidField
+
+# Which forms of Domain Linkage Credential a resource carries (DIF Well Known
+# DID Configuration v1 allows both in `linked_dids`).
+LinkageForm = Literal["jwt", "jsonld", "both"]
+_FORMS: tuple[LinkageForm, ...] = get_args(LinkageForm)
+
+
+def linkage_form(value: str | None) -> LinkageForm:
+    """The `format` query parameter: `jwt` (the default), `jsonld` or `both`."""
+    if value is None:
+        return "jwt"
+    for form in _FORMS:
+        if value == form:
+            return form
+    raise InvalidField("format", "expected jwt, jsonld or both")
+
+
+def linkage_entries(
+    did: str, domain: str, key: SigningKey, now: datetime, form: LinkageForm
+) -> list[str | dict[str, Any]]:
+    """`did`'s Domain Linkage Credential(s) for `domain`, in the forms asked for."""
+    entries: list[str | dict[str, Any]] = []
+    if form in ("jwt", "both"):
+        entries.append(linkage_jwt(did, domain, key, now))
+    if form in ("jsonld", "both"):
+        entries.append(linkage_ldp(did, domain, key, now))
+    return entries
 
 
 class NoWebDomain(Conflict):
@@ -32,7 +61,9 @@ class DomainLinkages:
     store: IssuerStore
     signer: Signer
 
-    async def configuration(self, tenant: str, did: str) -> dict[str, Any]:
+    async def configuration(
+        self, tenant: str, did: str, form: LinkageForm = "jwt"
+    ) -> dict[str, Any]:
         """The resource for the web domain of `did`'s provider (the tenant's own)."""
         identity = await self.store.issuer(did)
         if identity is None:
@@ -43,7 +74,7 @@ class DomainLinkages:
         if provider is None or provider.tenant != tenant or not provider.web_domain:
             raise NoWebDomain("no provider with a registered webDomain lists this issuer")
         now = datetime.now(UTC).replace(microsecond=0)
-        linked = []
+        linked: list[str | dict[str, Any]] = []
         for each in dict.fromkeys([did, *provider.issuer_dids]):
             owner = await self.store.issuer(each)
             if owner is None or owner.tenant != tenant or owner.signing_key_id is None:
@@ -51,5 +82,5 @@ class DomainLinkages:
             key = await self.signer.signing_key(
                 owner.signing_key_id, owner.did_document, owner.signing_method_id
             )
-            linked.append(linkage_jwt(each, provider.web_domain, key, now))
+            linked.extend(linkage_entries(each, provider.web_domain, key, now, form))
         return {"domain": provider.web_domain, "configuration": configuration(linked)}

@@ -47,6 +47,20 @@ OPENAPI = document(
                 },
             )
         },
+        "/issuers/{did}/self-hosting": {
+            "get": operation(
+                "For a did:web on the institution's own domain (registered with webDomain):"
+                " the DID document to host at its did:web URL and the DID Configuration"
+                " Resource for https://<domain>/.well-known/did-configuration.json",
+                {
+                    "200": "{id, domain, didDocument, didDocumentUrl, didConfiguration,"
+                    " didConfigurationUrl}",
+                    "404": "Unknown, or another tenant's",
+                    "409": "Not a self-hosted identity",
+                },
+                secured=True,
+            )
+        },
         "/issuers/{did}/keys": {
             "post": operation(
                 "Rotate a did:web issuer's signing key (old methods stay in the document)",
@@ -130,6 +144,19 @@ OPENAPI = document(
                 "An issued credential",
                 {"200": "{credentialId, jwt, credential}", "404": "Unknown"},
                 secured=True,
+            )
+        },
+        "/trust-list": {
+            "get": operation(
+                "The registry as a trust list signed by the platform operator's DID: compact"
+                " JWS (application/jwt) over a MicrocredTrustList v1 payload; ETag, Cache-Control",
+                {"200": "The JWS", "304": "Not modified", "503": "Rebuilding"},
+            )
+        },
+        "/trust-list.json": {
+            "get": operation(
+                "The trust list's payload, unsigned, for reading; ETag, Cache-Control",
+                {"200": "MicrocredTrustList v1", "304": "Not modified"},
             )
         },
     },

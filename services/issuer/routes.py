@@ -14,13 +14,16 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LINKAGES,
     ROTATION,
+    SELF_HOSTING,
     STORE,
+    TRUST_LIST,
 )
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
+from services.issuer.linkage import linkage_form
 from services.issuer.rotation import CompromiseIn, KeyChange
 from services.issuer.store import IssuerIdentity
 from shared.credentials.did_documents import web_did
@@ -78,7 +81,8 @@ async def get_did_configuration(request: web.Request) -> web.Response:
     """The DID Configuration Resource for the issuer's provider's web domain,
     to host at `https://<webDomain>/.well-known/did-configuration.json`."""
     tenant = require_tenant(request)
-    found = await request.app[LINKAGES].configuration(tenant, _did(request))
+    form = linkage_form(request.query.get("format"))
+    found = await request.app[LINKAGES].configuration(tenant, _did(request), form)
     return json_response(
         found["configuration"],
         headers={
@@ -87,6 +91,16 @@ async def get_did_configuration(request: web.Request) -> web.Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@routes.get("/issuers/{did}/self-hosting")
+async def get_self_hosting(request: web.Request) -> web.Response:
+    """For a did:web on the institution's own domain: its DID document and
+    DID Configuration Resource to host there, and where (self_hosting.py)."""
+    tenant = require_tenant(request)
+    form = linkage_form(request.query.get("format"))
+    found = await request.app[SELF_HOSTING].export(tenant, _did(request), form)
+    return json_response(found, headers={"Cache-Control": "no-store"})
 
 
 def _key_change(change: KeyChange) -> dict[str, object]:
@@ -165,3 +179,31 @@ async def withdraw_endorsement(request: web.Request) -> web.Response:
     endorsement_id = request.match_info["endorsement_id"]
     event, _ = await request.app[ENDORSING].withdraw(endorser, endorsement_id, key)
     return json_response({"id": event.endorsement_id, "status": event.status})
+
+
+TRUST_LIST_MAX_AGE = 60
+
+
+async def _trust_list(request: web.Request, *, signed: bool) -> web.Response:
+    """The operator's trust list (`trust_list.py`): ETag, Cache-Control, 304
+    on a matching If-None-Match (RFC 9110 §13.1.2)."""
+    published, jws = await request.app[TRUST_LIST].current()
+    etag = published.etag if not signed else published.etag[:-1] + '-jwt"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={TRUST_LIST_MAX_AGE}"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    if signed:
+        return web.Response(text=jws, content_type="application/jwt", headers=headers)
+    return json_response(published.payload, headers=headers)
+
+
+@routes.get("/trust-list")
+async def get_trust_list(request: web.Request) -> web.Response:
+    """The registry as a trust list signed by the operator (compact JWS, docs/api.md)."""
+    return await _trust_list(request, signed=True)
+
+
+@routes.get("/trust-list.json")
+async def get_trust_list_json(request: web.Request) -> web.Response:
+    """The same payload, unsigned, for reading."""
+    return await _trust_list(request, signed=False)

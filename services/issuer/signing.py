@@ -37,6 +37,14 @@ class Signer:
         did = web_did(base_url, "issuers", secrets.token_hex(8))
         return key_id, did, web_document(did, public_key)
 
+    async def create_self_hosted_identity(
+        self, tenant: str, did: str
+    ) -> tuple[str, str, dict[str, Any]]:
+        """A new Ed25519 key for `did` (a did:web on the institution's own
+        domain): its key store id, the DID and the document to host there."""
+        key_id, public_key = await self.new_key(tenant)
+        return key_id, did, web_document(did, public_key)
+
     async def new_key(self, tenant: str) -> tuple[str, PublicKey]:
         """A new Ed25519 key in the key store: its id and public key."""
         key_id = await self._keystore.create_key(tenant, "Ed25519")

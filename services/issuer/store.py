@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
 from shared.events import (
     AchievementPublished,
@@ -34,6 +35,7 @@ from shared.redis_keys import (
     OPERATOR_IDENTITY,
     PROVIDER_ISSUERS,
     PROVIDERS,
+    SELF_HOSTED_DOMAINS,
     redis_key,
 )
 
@@ -82,6 +84,9 @@ class IssuerStore:
         await self._issuers.put_newest(event.did, event, lambda e: e.revision)
         if event.role == "operator":
             await self._client.set(redis_key(self._prefix, OPERATOR_IDENTITY), event.did)
+        elif event.self_hosted:
+            key = redis_key(self._prefix, SELF_HOSTED_DOMAINS)
+            await self._client.hsetnx(key, web_did_host(event.did), event.tenant)
         elif event.role == "endorser":
             key = redis_key(self._prefix, ENDORSER_IDENTITIES)
             await self._client.hsetnx(key, event.tenant, event.did)
@@ -93,6 +98,11 @@ class IssuerStore:
             await self.key_idempotency[write.scope].remember(
                 event.tenant, write.idempotency_key, write.request_hash, write.answer
             )
+
+    async def self_hosted_tenant(self, domain: str) -> str | None:
+        """The tenant whose self-hosted did:web identities use `domain`."""
+        value = await self._client.hget(redis_key(self._prefix, SELF_HOSTED_DOMAINS), domain)
+        return value.decode() if isinstance(value, bytes) else value
 
     async def issuer_event(self, did: str) -> IssuerProfilePublished | None:
         return await self._issuers.get(did)
@@ -163,6 +173,10 @@ class IssuerStore:
         await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)
         for did in event.issuer_dids:
             await self._client.hset(self._provider_issuers, did, event.provider_id)
+
+    async def all_providers(self) -> list[ProviderPublished]:
+        """Every provider record (the registry is small: the trust list)."""
+        return await self._providers.values()
 
     async def provider_of(self, did: str) -> ProviderPublished | None:
         """The newest record of the provider listing `did` (None once it no longer does)."""

@@ -10,6 +10,7 @@ from services.verifier.openapi import OPENAPI
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
+from services.verifier.trust import TrustPolicy
 from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
 from shared.credentials.dids import DidResolver
@@ -50,7 +51,8 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
         DidResolver(fetch_json=fetcher.fetch_json),
         refresh_seconds=settings.trust_list_refresh_s,
     )
-    app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+    trust_policy: TrustPolicy = "registered" if settings.accept_registered else "accredited"
+    app[VERIFIER] = Verifier(replica, fetcher, trust_lists, policy=trust_policy)
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:

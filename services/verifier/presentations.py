@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from services.verifier.trust import TrustPolicy
 from services.verifier.verification import Verifier
 from shared.credentials.crypto_keys import b64url_decode
 from shared.credentials.dids import DidResolver
@@ -55,10 +56,13 @@ _TITLES = {
 
 
 class PresentationOptions(msgspec.Struct):
-    """VCALM `VerifyPresentationOptions` (other members are ignored)."""
+    """VCALM `VerifyPresentationOptions` plus ours: `trust` (`accredited` or
+    `registered`) is the trust policy for the credentials inside, as on
+    `/credentials/verify` (other members are ignored)."""
 
     challenge: str | None = None
     domain: str | None = None
+    trust: TrustPolicy | None = None
 
 
 class VerifyPresentationIn(msgspec.Struct):
@@ -133,10 +137,10 @@ def _presentation_section(
 
 
 async def _credential_report(
-    verifier: Verifier, credential: Credential, holder: str
+    verifier: Verifier, credential: Credential, holder: str, policy: TrustPolicy | None
 ) -> dict[str, Any]:
     """What `/credentials/verify` answers, plus the advisory `holder_binding` check."""
-    report = await verifier.verify(credential)
+    report = await verifier.verify(credential, policy)
     if report.credential is not None:
         binding = holder_binding_check(report.credential, holder)
         if binding is not None:
@@ -180,7 +184,10 @@ async def verify_presentation_request(
     if len(verified.credentials) > MAX_CREDENTIALS:
         raise Problem(422, f"A presentation may carry at most {MAX_CREDENTIALS} credentials.")
     reports = await asyncio.gather(
-        *(_credential_report(verifier, c, verified.holder) for c in verified.credentials)
+        *(
+            _credential_report(verifier, c, verified.holder, options.trust)
+            for c in verified.credentials
+        )
     )
     problems = [_credential_problem(i, r) for i, r in enumerate(reports) if not r["verified"]]
     section = _presentation_section(vp, options, verified.holder, None)

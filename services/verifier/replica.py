@@ -66,7 +66,12 @@ class Replica:
                     dict(event.did_document),
                     event.role,
                 )
-                self.did_documents[event.did] = dict(event.did_document)
+                if not event.self_hosted:
+                    self.did_documents[event.did] = dict(event.did_document)
+                else:
+                    # The institution hosts it (did:web §3.2): resolved from its
+                    # domain behind the SSRF guard, as any other platform's.
+                    self.did_documents.pop(event.did, None)
                 if event.role == "issuer":
                     self.names.put(Named("issuer", event.did), event.profile.get("name"))
             case AchievementPublished():

@@ -12,10 +12,19 @@ from services.verifier.presentations import (
     VerifyPresentationIn,
     verify_presentation_request,
 )
+from services.verifier.trust import TrustPolicy
 from shared.web.body import decode_body, json_response
 from shared.web.metrics import OUTCOMES
 
 routes = web.RouteTableDef()
+
+
+class VerifyCredentialOptions(msgspec.Struct):
+    """VCALM `VerifyCredentialOptions` plus ours: `trust` (`accredited` or
+    `registered`) overrides the verifier's trust policy for this request;
+    any other value is a 422. Other members are ignored."""
+
+    trust: TrustPolicy | None = None
 
 
 class VerifyCredentialIn(msgspec.Struct):
@@ -23,13 +32,13 @@ class VerifyCredentialIn(msgspec.Struct):
     JSON with an embedded proof, a compact VC-JWT, or an enveloped credential."""
 
     verifiableCredential: dict[str, Any] | str
-    options: dict[str, Any] = {}
+    options: VerifyCredentialOptions = msgspec.field(default_factory=VerifyCredentialOptions)
 
 
 @routes.post("/credentials/verify")
 async def verify_credential(request: web.Request) -> web.Response:
     body = await decode_body(request, VerifyCredentialIn)
-    report = await request.app[VERIFIER].verify(body.verifiableCredential)
+    report = await request.app[VERIFIER].verify(body.verifiableCredential, body.options.trust)
     request.app[OUTCOMES].count("credential_verification", report.verdict)
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).

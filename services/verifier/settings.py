@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.settings import CommonSettings, env_int, env_list
+from shared.settings import CommonSettings, env_bool, env_int, env_list
 
 DEFAULT_PORT = 8080
 
@@ -19,6 +19,10 @@ class Settings:
     # authoritative first, reloaded every `trust_list_refresh_s` seconds.
     trust_lists: tuple[str, ...] = ()
     trust_list_refresh_s: int = 600
+    # The trust policy when a caller asks for none: false, only accredited
+    # providers give the verdict `valid`; true, registered ones do too
+    # (`MICROCRED_VERIFIER_ACCEPT_REGISTERED`, issue 8).
+    accept_registered: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +32,5 @@ class Settings:
             trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
             trust_lists=env_list("TRUST_LISTS"),
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
+            accept_registered=env_bool("VERIFIER_ACCEPT_REGISTERED", False),
         )

@@ -9,14 +9,18 @@ with its level as `code`: `registered` (a known provider or registered
 issuer, not accredited, or an accreditation out of scope or out of date),
 `unknown`, `suspended` or `withdrawn` (the provider's status, or that of
 the accreditation that would cover the credential). The verdict is `valid`
-only for `accredited`; `verified` stays the W3C meaning (proof, validity,
-status).
+only for `accredited`, unless the caller's trust policy is `registered`
+(`MICROCRED_VERIFIER_ACCEPT_REGISTERED`, or the VC-API `options.trust`): then
+`registered` counts too, while `unknown`, `suspended` and `withdrawn` never
+do (issue 8: "a documented verifier policy may also accept registered").
+`verified` stays the W3C meaning (proof, validity, status).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from services.verifier.impostors import Named
 from services.verifier.replica import Replica
@@ -26,6 +30,10 @@ from shared.providers import accreditation_view
 
 TRUST = "trust"
 IMPERSONATION = "impersonation"
+
+# Which trust levels give the verdict `valid`: `accredited` only (the
+# default), or `registered` providers as well.
+TrustPolicy = Literal["accredited", "registered"]
 
 
 def _text(value: object) -> str | None:
@@ -160,6 +168,17 @@ def trust_check(claims: Claims, replica: Replica, now: str) -> CheckResult:
         reason = f"issuer {issuer.profile.get('name')!s} is registered here, not accredited"
         return _result("registered", reason)
     return _result("unknown", "the issuer is not registered on this platform")
+
+
+def under_policy(trust: CheckResult, policy: TrustPolicy) -> CheckResult:
+    """The trust check as the policy judges it: under `registered`, a
+    `registered` level passes (its `code` stays `registered`); every other
+    level is judged as before. The details name the policy applied."""
+    details = {**(trust.details or {}), "policy": policy}
+    if policy == "registered" and trust.code == "registered":
+        reason = f"{trust.reason} (accepted: the trust policy is `registered`)"
+        return dataclasses.replace(trust, outcome="ok", reason=reason, details=details)
+    return dataclasses.replace(trust, details=details)
 
 
 def _holder(replica: Replica, named: Named) -> tuple[str, str, list[str]] | None:

@@ -18,7 +18,15 @@ from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
-from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
+from services.verifier.trust import (
+    IMPERSONATION,
+    TRUST,
+    Claims,
+    TrustPolicy,
+    impersonation_check,
+    trust_check,
+    under_policy,
+)
 from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
 from shared.credentials.dids import DidResolver
@@ -27,19 +35,34 @@ from shared.credentials.verify import verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
 TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
-NOTICE = (
-    "`verified` covers the proof, the validity period and the status only; "
-    "whether the issuer is trusted is the `verdict`: `valid` only for a provider "
-    "the platform operator accredited for this credential, else `untrusted` "
-    "(see the `trust` check)."
-)
+NOTICES: dict[TrustPolicy, str] = {
+    "accredited": (
+        "`verified` covers the proof, the validity period and the status only; "
+        "whether the issuer is trusted is the `verdict`: `valid` only for a provider "
+        "the platform operator accredited for this credential, else `untrusted` "
+        "(see the `trust` check; trust policy `accredited`)."
+    ),
+    "registered": (
+        "`verified` covers the proof, the validity period and the status only; "
+        "whether the issuer is trusted is the `verdict`: under the trust policy "
+        "`registered` asked for here, `valid` for a provider the operator accredited "
+        "for this credential or a registered one it did not accredit, else `untrusted` "
+        "(see the `trust` check)."
+    ),
+}
 
 
 class Verifier:
     def __init__(
-        self, replica: Replica, fetcher: SafeFetcher, trust_lists: TrustLists | None = None
+        self,
+        replica: Replica,
+        fetcher: SafeFetcher,
+        trust_lists: TrustLists | None = None,
+        *,
+        policy: TrustPolicy = "accredited",
     ) -> None:
         self._replica = replica
+        self.policy = policy
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
@@ -51,7 +74,12 @@ class Verifier:
         offline, did:web through the SSRF-guarded, caching fetcher."""
         return self._resolver
 
-    async def verify(self, credential: dict[str, Any] | str) -> VerificationReport:
+    async def verify(
+        self, credential: dict[str, Any] | str, policy: TrustPolicy | None = None
+    ) -> VerificationReport:
+        """The report; `policy` (a VC-API caller's `options.trust`) overrides
+        the configured trust policy for this credential."""
+        policy = policy or self.policy
         report = await verify_credential(
             credential, resolver=self._resolver, status_lists=self._status_lists
         )
@@ -64,8 +92,9 @@ class Verifier:
                 trust = listed_check(listed, claims, now)
             trust = await self._with_linkage(trust, claims)
             report.advisory = TRUST_CHECKS
-            report.notice = NOTICE
-            report.add(trust)
+            report.notice = NOTICES[policy]
+            report.trust_policy = policy
+            report.add(under_policy(trust, policy))
             report.add(self._achievement_known(claims, listed))
             # Another list's accreditation does not excuse copying one of ours.
             level = trust.code if listed is None else None

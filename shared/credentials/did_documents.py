@@ -29,6 +29,7 @@ __all__ = [
     "method_ids",
     "revoke_method",
     "web_did",
+    "web_did_host",
     "web_document",
 ]
 
@@ -41,6 +42,12 @@ def web_did(base_url: str, *segments: str) -> str:
     host = parts.hostname + (f":{parts.port}" if parts.port else "")
     path = [p for p in parts.path.split("/") if p] + list(segments)
     return ":".join(["did:web", quote(host, safe=""), *(quote(p, safe="") for p in path)])
+
+
+def web_did_host(did: str) -> str:
+    """The host of a did:web (``did:web:poly.example:badges`` -> ``poly.example``),
+    its port, if any, still percent-encoded (did:web §3.1)."""
+    return did.removeprefix("did:web:").split(":", 1)[0]
 
 
 def _method(did: str, number: int, public_key: PublicKey) -> dict[str, Any]:

@@ -115,6 +115,9 @@ class VerificationReport:
     advisory: frozenset[str] = frozenset()
     # A line for the reader about what `verified` and `verdict` mean.
     notice: str | None = None
+    # The verifier's trust policy applied to the verdict (`accredited`,
+    # `registered`), when a service judged trust.
+    trust_policy: str | None = None
 
     def add(self, check: CheckResult) -> None:
         """Append a check (services add theirs on top of the core checks)."""
@@ -171,4 +174,6 @@ class VerificationReport:
         }
         if self.notice is not None:
             body["notice"] = self.notice
+        if self.trust_policy is not None:
+            body["trustPolicy"] = self.trust_policy
         return body

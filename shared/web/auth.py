@@ -183,13 +183,16 @@ def require_tenant(request: web.Request) -> str:
 
 def require_operator(request: web.Request) -> str:
     """The operator of the request's bearer token; 401 for none or an
-    unknown one, 403 for a tenant's token (a provider never accredits)."""
+    unknown one, 403 for a tenant's token (a provider never accredits) or an
+    endorser's."""
     token = _bearer(request)
     operator = _name_in(request, OPERATOR_TOKENS, token)
     if operator is not None:
         return operator
     if _name_in(request, API_TOKENS, token) is not None:
         raise _forbidden("Only the platform operator may do this; a tenant token cannot.")
+    if _name_in(request, ENDORSER_TOKENS, token) is not None:
+        raise _forbidden("Only the platform operator may do this; an endorser token cannot.")
     raise _unauthorized("The bearer token is not valid.", "invalid_token")
 
 

@@ -221,11 +221,13 @@ class Api:
             headers=headers,
         )
 
-    async def verify(self, credential: Json | str, verifier: str = "verifier") -> tuple[int, Json]:
+    async def verify(
+        self, credential: Json | str, verifier: str = "verifier", *, options: Json | None = None
+    ) -> tuple[int, Json]:
         status, body = await self.call(
             "POST",
             f"{self.stack.url(verifier)}/credentials/verify",
-            json={"verifiableCredential": credential, "options": {}},
+            json={"verifiableCredential": credential, "options": options or {}},
         )
         assert isinstance(body, dict), body
         return status, body

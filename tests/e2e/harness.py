@@ -115,6 +115,8 @@ class Stack:
     operator: str = "e2e-operator"
     endorser_token: str = "e2e-endorser-token"
     endorser: str = "Skills Council of Employers"
+    other_endorser_token: str = "e2e-other-endorser-token"
+    other_endorser: str = "Federation of Logistics Firms"
     namespace: str = field(default_factory=lambda: f"e2e-{secrets.token_hex(4)}")
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -130,7 +132,10 @@ class Stack:
             "MICROCRED_TOPIC_PREFIX": f"{self.namespace}.",
             "MICROCRED_API_TOKENS": f"{self.token}={self.tenant},other-token=other-tenant",
             "MICROCRED_OPERATOR_TOKENS": f"{self.operator_token}={self.operator}",
-            "MICROCRED_ENDORSER_TOKENS": f"{self.endorser_token}={self.endorser}",
+            "MICROCRED_ENDORSER_TOKENS": (
+                f"{self.endorser_token}={self.endorser},"
+                f"{self.other_endorser_token}={self.other_endorser}"
+            ),
             "MICROCRED_MASTER_KEY": master_key,
             "MICROCRED_KEYSTORE_DIR": str(keys_dir),
             "MICROCRED_CATALOG_BASE_URL": f"http://127.0.0.1:{ports['catalog']}",

@@ -7,25 +7,23 @@ one provider is refused to another (409)."""
 
 from __future__ import annotations
 
-import ssl
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import trustme
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.verifier.app import create_app
 from services.verifier.linkage import DomainLinkage
 from services.verifier.settings import Settings
 from shared.credentials.dids import DidResolver
+from shared.credentials.domain_linkage import WELL_KNOWN_PATH
 from shared.settings import CommonSettings
-from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.e2e.client import Api, check, until
 from tests.e2e.harness import Stack
+from tests.e2e.tls import hosted
 
 pytestmark = [pytest.mark.e2e]
 
@@ -75,30 +73,6 @@ async def did_configuration(api: Api, did: str) -> dict[str, Any]:
     return found
 
 
-async def hosted(domain: str, resource: dict[str, Any]) -> tuple[web.AppRunner, SafeFetcher]:
-    """`resource` at https://<domain>/.well-known/did-configuration.json, on
-    loopback with a test CA that only this fetcher trusts."""
-    ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(domain).configure_cert(server_context)
-
-    async def well_known(request: web.Request) -> web.Response:
-        return web.json_response(resource)
-
-    app = web.Application()
-    app.router.add_get("/.well-known/did-configuration.json", well_known)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
-    await site.start()
-    assert site._server is not None
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    client_context = ssl.create_default_context()
-    ca.configure_trust(client_context)
-    policy = FetchPolicy(ssl_context=client_context, connect_to={domain: ("127.0.0.1", port)})
-    return runner, SafeFetcher(policy)
-
-
 async def test_the_linkage_made_by_the_issuer_verifies_over_tls(api: Api) -> None:
     domain = f"poly-{uuid.uuid4().hex[:10]}.example"
     did, document = await web_issuer(api, "Linked Polytechnic")
@@ -113,7 +87,7 @@ async def test_the_linkage_made_by_the_issuer_verifies_over_tls(api: Api) -> Non
     resource = await did_configuration(api, did)
     assert resource["@context"] == "https://identity.foundation/.well-known/did-configuration/v1"
     assert len(resource["linked_dids"]) == 1
-    runner, fetcher = await hosted(domain, resource)
+    runner, fetcher = await hosted(domain, {WELL_KNOWN_PATH: resource})
     try:
         checker = DomainLinkage(fetcher, DidResolver(known={did: document}))
         linkage = await checker.check(did, domain)
@@ -150,7 +124,7 @@ async def test_a_verifier_reports_the_linkage_and_only_accreditation_makes_it_va
     did, _ = await web_issuer(api, "Verified Link College")
     status, registered = await provider(api, did, "Verified Link College", domain)
     assert status == 201, registered
-    runner, fetcher = await hosted(domain, await did_configuration(api, did))
+    runner, fetcher = await hosted(domain, {WELL_KNOWN_PATH: await did_configuration(api, did)})
     environ = {**api.stack.services["verifier"].env, "MICROCRED_HTTP_PORT": "0"}
     settings = Settings(
         common=CommonSettings.from_env("verifier", 0, environ), trusted_fetch_origins=frozenset()
@@ -178,5 +152,48 @@ async def test_a_verifier_reports_the_linkage_and_only_accreditation_makes_it_va
             report = await until(lambda: verified("accredited"), within=5)
             assert report and report["verdict"] == "valid", report
             assert check(report, "trust")["details"]["domainLinked"] is True
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_linkage_in_json_ld_form_or_both_verifies_over_tls(api: Api) -> None:
+    """DIF Well Known DID Configuration allows JWT and JSON-LD entries: the
+    issuer makes either or both on request, and the verifier accepts each."""
+    domain = f"ld-{uuid.uuid4().hex[:10]}.example"
+    did, document = await web_issuer(api, "Linked Data College")
+    status, registered = await provider(api, did, "Linked Data College", domain)
+    assert status == 201, registered
+    await did_configuration(api, did)  # once the issuer saw the provider
+    url = f"{api.stack.url('issuer')}/issuers/{did.rsplit(':', 1)[-1]}/did-configuration.json"
+
+    status, ld_only = await api.call("GET", f"{url}?format=jsonld", headers=api.auth)
+    assert status == 200, ld_only
+    (entry,) = ld_only["linked_dids"]
+    assert isinstance(entry, dict) and "DomainLinkageCredential" in entry["type"]
+    assert entry["issuer"] == did and entry["credentialSubject"]["origin"] == f"https://{domain}"
+    assert entry["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    status, both = await api.call("GET", f"{url}?format=both", headers=api.auth)
+    assert status == 200 and [type(e).__name__ for e in both["linked_dids"]] == ["str", "dict"]
+    status, body = await api.call("GET", f"{url}?format=xml", headers=api.auth)
+    assert status == 422 and body["errors"][0]["path"] == "format", body
+
+    for resource in (ld_only, both):
+        runner, fetcher = await hosted(domain, {WELL_KNOWN_PATH: resource})
+        try:
+            checker = DomainLinkage(fetcher, DidResolver(known={did: document}))
+            linkage = await checker.check(did, domain)
+            assert linkage.linked, linkage.reason
+        finally:
+            await runner.cleanup()
+
+    # Signed over: a JSON-LD entry moved to another origin no longer links.
+    moved = {**entry, "credentialSubject": {"id": did, "origin": "https://evil.example"}}
+    runner, fetcher = await hosted(
+        "evil.example", {WELL_KNOWN_PATH: {**ld_only, "linked_dids": [moved]}}
+    )
+    try:
+        checker = DomainLinkage(fetcher, DidResolver(known={did: document}))
+        linkage = await checker.check(did, "evil.example")
+        assert not linkage.linked and "signature" in linkage.reason, linkage.reason
     finally:
         await runner.cleanup()

@@ -109,3 +109,68 @@ async def test_an_employer_endorsement_travels_with_the_achievement(api: Api) ->
     assert await until(marked, within=5), "the verifier never saw the withdrawal"
     again = await api.issue(achievement)
     assert "endorsement" not in again["credential"]["credentialSubject"]["achievement"]
+
+
+async def test_only_endorsers_endorse_and_each_only_as_itself(api: Api) -> None:
+    """Tenancy of the endorser role (issue 8): a provider's token is a 403, an
+    endorser signs only under its own name and DID, cannot name another
+    endorser in the request, and cannot withdraw another's endorsement; an
+    endorser's token is neither a tenant's nor the operator's."""
+    did = await api.create_issuer("Endorser Tenancy College")
+    status, provider = await api.register_provider([did], "Endorser Tenancy College")
+    assert status == 201, provider
+    achievement = await api.achievement(did)
+    stack = api.stack
+
+    status, body = await endorse(api, achievement, stack.token)
+    assert status == 403 and body["status"] == 403, body
+    status, body = await endorse(api, achievement, "other-token")  # another tenant
+    assert status == 403, body
+
+    status, first = await endorse(api, achievement, stack.endorser_token)
+    assert status == 201 and first["endorser"]["name"] == stack.endorser, first
+    status, second = await endorse(api, achievement, stack.other_endorser_token)
+    assert status == 201 and second["endorser"]["name"] == stack.other_endorser, second
+    # Each signs with its own identity: two DIDs, each the credential's issuer.
+    assert first["endorser"]["id"] != second["endorser"]["id"]
+    for endorsed in (first, second):
+        assert endorsed["credential"]["issuer"]["id"] == endorsed["endorser"]["id"]
+        assert endorsed["credential"]["proof"]["verificationMethod"].startswith(
+            endorsed["endorser"]["id"]
+        )
+
+    # The request cannot name another endorser or issuer: a 422, nothing signed.
+    headers = {"Authorization": f"Bearer {stack.other_endorser_token}"}
+    for smuggled in (
+        {"endorser": stack.endorser},
+        {"issuer": first["endorser"]["id"]},
+    ):
+        status, body = await api.call(
+            "POST",
+            f"{stack.url('issuer')}/endorsements",
+            json={"achievementId": achievement, "claim": CLAIM, **smuggled},
+            headers=headers,
+        )
+        assert status == 422, body
+
+    # Nor withdraw another endorser's endorsement (404: not its own), nor
+    # can a provider; the first endorser's stays active.
+    url = f"{stack.url('issuer')}/endorsements/{first['id']}"
+    status, body = await api.call("DELETE", url, headers=headers)
+    assert status == 404, body
+    status, body = await api.call("DELETE", url, headers=api.auth)
+    assert status == 403, body
+
+    async def both_shown() -> bool:
+        status, body = await api.call("GET", achievement)
+        shown = {e["id"] for e in body.get("endorsement", [])} if status == 200 else set()
+        return shown == {first["id"], second["id"]}
+
+    assert await until(both_shown, within=5), "the catalog does not show both endorsements"
+
+    # An endorser's token is not the operator's: no accreditation by it.
+    endorser_api = api.as_tenant(stack.endorser_token)
+    status, body = await endorser_api.accredit(str(provider["id"]))
+    assert status == 403, body
+    status, body = await endorser_api.register_provider([did], "Endorser Tenancy College")
+    assert status == 403, body

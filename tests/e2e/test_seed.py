@@ -1,14 +1,18 @@
 """`make seed` (deploy/local/seed.py, run by `make up`): against the running
-services it loads two accredited providers, one registered-only provider
-and their achievements, so every trust state shows at once; a second run
-changes nothing (fixed Idempotency-Keys)."""
+services it loads an operator's accreditations, two accredited providers,
+one registered-only provider, one endorser with an endorsement, and their
+achievements, so every trust state shows at once; a second run changes
+nothing (fixed Idempotency-Keys)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +28,7 @@ def run_seed(stack: Stack) -> list[str]:
         **os.environ,
         "MICROCRED_API_TOKENS": f"{stack.token}=seed-tenant",
         "MICROCRED_OPERATOR_TOKENS": f"{stack.operator_token}=seed-operator",
+        "MICROCRED_ENDORSER_TOKENS": f"{stack.endorser_token}={stack.endorser}",
         **{
             f"MICROCRED_{name.upper()}_PORT": str(stack.services[name].port)
             for name in ("catalog", "issuer", "verifier")
@@ -36,13 +41,63 @@ def run_seed(stack: Stack) -> list[str]:
     return done.stdout.splitlines()
 
 
+def verdicts(lines: list[str]) -> dict[str, str]:
+    """`<provider> / <achievement>` -> `verdict X, trust Y, endorsements Z`."""
+    found = {}
+    for line in lines:
+        if line.startswith("seed: a credential of "):
+            label, _, outcome = line.removeprefix("seed: a credential of ").partition(": ")
+            found[label] = outcome
+    return found
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
 def test_the_seed_shows_every_trust_state_and_runs_again_unchanged(stack: Stack) -> None:
     first = run_seed(stack)
-    verdicts = [line for line in first if "verdict" in line]
-    assert len(verdicts) == 5, first
-    assert sum("verdict valid, trust accredited" in line for line in verdicts) == 3, first
-    # EQF 8 outside the scope, and the registered-only provider.
-    assert sum("verdict untrusted, trust registered" in line for line in verdicts) == 2, first
+    seen = verdicts(first)
+    dias, tda = "Dublin Institute of Applied Skills", "Tallinn Digital Academy"
+    accredited = "verdict valid, trust accredited"
+    registered = "verdict untrusted, trust registered"
+    assert seen.keys() == {
+        f"{dias} / Applied Data Protection",
+        f"{dias} / Cloud Operations Fundamentals",
+        f"{tda} / Secure Software Engineering",
+        f"{tda} / Doctoral Research Methods",
+        "Registered Only Training Ltd / Workplace First Aid",
+    }, first
+    # Two accredited providers (in scope: valid), one credential outside the
+    # scope and the registered-only provider's (trust `registered`).
+    assert seen[f"{dias} / Cloud Operations Fundamentals"].startswith(accredited), seen
+    assert seen[f"{tda} / Secure Software Engineering"].startswith(accredited), seen
+    assert seen[f"{tda} / Doctoral Research Methods"].startswith(registered), seen
+    assert seen["Registered Only Training Ltd / Workplace First Aid"].startswith(
+        registered + ", endorsements none"
+    ), seen
+    # The endorsed achievement's credential carries the endorser's signed
+    # endorsement next to the operator's accreditation, and both verify.
+    endorsed = seen[f"{dias} / Applied Data Protection"]
+    assert endorsed.startswith(accredited + ", endorsements ok ("), endorsed
+    assert f"endorser {stack.endorser}" in endorsed and "operator " in endorsed, endorsed
+
+    # The catalog shows the endorsement with the achievement.
+    (line,) = [line for line in first if line.startswith("seed: endorsement ")]
+    words = line.split()  # seed: endorsement <id> by <endorser> of <achievement id>
+    endorsement_id, achievement_id = words[2], words[-1]
+    achievement = get_json(achievement_id)
+    assert [e["id"] for e in achievement.get("endorsement", [])] == [endorsement_id], achievement
+    # The registry: two providers with an active accreditation, one with none.
+    providers = [line.rsplit("(", 1)[1].rstrip(")") for line in first if "did:web" in line]
+    states = sorted(
+        tuple(a["status"] for a in get_json(provider)["accreditations"]) for provider in providers
+    )
+    assert states == [(), ("active",), ("active",)], states
+
     again = run_seed(stack)
-    providers = [line for line in first if line.startswith("seed: ") and "did:web" in line]
-    assert providers and providers == [line for line in again if "did:web" in line]
+    assert [line for line in first if "did:web" in line or "endorsement " in line] == [
+        line for line in again if "did:web" in line or "endorsement " in line
+    ]
+    assert verdicts(again) == seen

@@ -279,3 +279,90 @@ async def test_the_accreditation_travels_with_the_credential_signed(api: Api) ->
         return again if "endorsement" not in again["credential"]["issuer"] else None
 
     assert await until(plain, within=5, interval=0.1), "still embedded after the withdrawal"
+
+
+async def test_a_caller_or_the_operator_of_a_verifier_may_accept_registered_providers(
+    api: Api,
+) -> None:
+    """Trust policy `registered` (issue 8): VC-API `options.trust` per request,
+    `MICROCRED_VERIFIER_ACCEPT_REGISTERED` per verifier; `unknown`, `suspended`
+    and `withdrawn` are never `valid`; `verified` does not move."""
+    name = "Registered Only Academy"
+    did = await api.create_issuer(name)
+    status, provider = await api.register_provider([did], name)
+    assert status == 201, provider
+    issued = await api.issue(await api.achievement(did))
+    report = await becomes(api, issued["jwt"], "registered")
+    assert (report["verdict"], report["trustPolicy"]) == ("untrusted", "accredited"), report
+
+    registered = {"trust": "registered"}
+    status, report = await api.verify(issued["jwt"], options=registered)
+    assert (status, report["verified"], report["verdict"]) == (200, True, "valid"), report
+    trust = check(report, "trust")
+    assert (trust["outcome"], trust["code"], trust["details"]["policy"]) == (
+        "ok",
+        "registered",
+        "registered",
+    )
+    assert report["trustPolicy"] == "registered" and "`registered`" in report["notice"]
+    status, report = await api.verify(issued["jwt"], options={"trust": "accredited"})
+    assert (status, report["verdict"]) == (200, "untrusted"), report
+
+    # An unknown issuer is never valid, whatever the caller asks.
+    forged, _ = lookalike(issued, "Nobody We Know Institute")
+    status, report = await api.verify(forged, options=registered)
+    assert (status, report["verified"], report["verdict"]) == (200, True, "untrusted"), report
+    assert (check(report, "trust")["outcome"], check(report, "trust")["code"]) == (
+        "failed",
+        "unknown",
+    )
+
+    # Strict options: an unknown policy is a 422 problem, on both endpoints.
+    for path, member in (
+        ("/credentials/verify", "verifiableCredential"),
+        ("/presentations/verify", "verifiablePresentation"),
+    ):
+        async with api.session.post(
+            f"{api.stack.url('verifier')}{path}",
+            json={member: issued["jwt"], "options": {"trust": "anyone"}},
+        ) as answer:
+            problem = await answer.json(content_type=None)
+            assert answer.status == 422, problem
+            assert answer.content_type == "application/problem+json"
+            assert "options.trust" in str(problem), problem
+
+    # A verifier configured to accept registered providers, and a caller who opts out.
+    open_verifier = api.stack.add_instance("verifier", "verifier-registered")
+    open_verifier.env["MICROCRED_VERIFIER_ACCEPT_REGISTERED"] = "true"
+    open_verifier.start()
+    try:
+        open_verifier.wait_ready()
+
+        async def judged() -> Json | None:
+            _, report = await api.verify(issued["jwt"], "verifier-registered")
+            return report if report.get("verdict") == "valid" else None
+
+        report = await until(judged, within=10, interval=0.1)
+        assert report and report["trustPolicy"] == "registered", report
+        _, report = await api.verify(
+            issued["jwt"], "verifier-registered", options={"trust": "accredited"}
+        )
+        assert (report["verdict"], report["trustPolicy"]) == ("untrusted", "accredited"), report
+
+        # A suspended provider is not valid under `registered` either.
+        status, body = await api.operator.call(
+            "PUT",
+            f"{provider['id']}/status",
+            json={"status": "suspended", "reason": "audit"},
+            headers=api.operator.auth,
+        )
+        assert status == 200, body
+
+        async def suspended() -> Json | None:
+            _, report = await api.verify(issued["jwt"], "verifier-registered")
+            return report if check(report, "trust")["code"] == "suspended" else None
+
+        report = await until(suspended, within=5, interval=0.05)
+        assert report and report["verdict"] == "untrusted", report
+    finally:
+        open_verifier.stop()

@@ -1,5 +1,6 @@
-"""External trust lists (issue 8): the catalog publishes the operator's
-registry as a signed trust list (ETag, cacheable); a verifier started with
+"""External trust lists (issue 8): the issuer service publishes the
+operator's registry as a trust list signed by the operator's DID (ETag,
+cacheable), also while the catalog is down; a verifier started with
 `MICROCRED_TRUST_LISTS` (here: files) vouches for issuers it does not know
 and names the list: a signed microcred list's accreditation counts, a DCC
 registry entry is `registered`."""
@@ -8,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
 import pytest
 
-from services.catalog.trust_list import trust_list
+from services.issuer.trust_list import trust_list
 from services.verifier.trust_lists import Source, parse_list
 from shared.credentials.crypto_keys import SigningKey, generate_ed25519
 from shared.credentials.dids import DidResolver
@@ -89,21 +91,44 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
         yield Api(stack, session)
 
 
-async def test_the_registry_is_published_as_a_signed_trust_list(api: Api) -> None:
+async def test_the_registry_is_published_as_a_trust_list_signed_by_the_operator(
+    api: Api,
+) -> None:
     did = await api.accredited_issuer("Trust List College")
-    url = f"{api.stack.url('catalog')}/trust-list"
+    # The operator's DID, as it signs the accreditation in the issuer profile.
+    status, profile = await api.call(
+        "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
+    )
+    assert status == 200 and profile.get("endorsement"), profile
+    operator_did = profile["endorsement"][0]["issuer"]["id"]
+
+    url = f"{api.stack.url('issuer')}/trust-list"
     async with api.session.get(url) as answer:
         assert answer.status == 200 and answer.content_type == "application/jwt"
         token, etag = await answer.text(), answer.headers["ETag"]
         assert "max-age" in answer.headers["Cache-Control"]
     async with api.session.get(url, headers={"If-None-Match": etag}) as answer:
         assert answer.status == 304
-    entries = await parse_list(token.encode(), Source(url), DidResolver())
+    # Pinned to the operator's DID: anyone else's signature would be refused.
+    entries = await parse_list(token.encode(), Source(url, operator_did), DidResolver())
     listed = entries[did]
     assert listed.provider is not None and listed.provider.accreditations[0].status == "active"
     status, payload = await api.call("GET", f"{url}.json")
     assert status == 200 and payload["type"] == "MicrocredTrustList", payload
+    assert payload["iss"] == operator_did and payload["id"] == url
     assert any(did in p["issuerDids"] for p in payload["providers"])
+    # The catalog holds no key and serves no list.
+    status, _ = await api.call("GET", f"{api.stack.url('catalog')}/trust-list")
+    assert status == 404
+
+    # Served while the catalog is down, from the issuer's replica of the registry.
+    api.stack.stop("catalog")
+    try:
+        async with api.session.get(url) as answer:
+            assert answer.status == 200 and await answer.text() == token
+            assert answer.headers["ETag"] == etag
+    finally:
+        api.stack.start("catalog")
 
 
 def external(issued: dict[str, Any], key: SigningKey, name: str) -> str:

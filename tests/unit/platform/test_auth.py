@@ -181,8 +181,12 @@ async def test_only_endorsers_endorse(make_client: MakeClient) -> None:
     async def tenant(request: web.Request) -> web.Response:
         return json_response({"tenant": require_tenant(request)})
 
+    async def operator(request: web.Request) -> web.Response:
+        return json_response({"operator": require_operator(request)})
+
     app.router.add_get("/endorser", endorser)
     app.router.add_get("/tenant", tenant)
+    app.router.add_get("/operator", operator)
     client = await make_client(app)
 
     async def status(path: str, token: str) -> int:
@@ -193,3 +197,4 @@ async def test_only_endorsers_endorse(make_client: MakeClient) -> None:
     assert await status("/endorser", "op-tok") == 403
     assert await status("/endorser", "nobody") == 401
     assert await status("/tenant", "end-tok") == 403  # nor does an endorser act as a tenant
+    assert await status("/operator", "end-tok") == 403  # nor as the operator

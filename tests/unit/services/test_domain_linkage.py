@@ -3,7 +3,8 @@ verifier does it: over real TLS against a local HTTPS server whose
 certificate comes from a test CA (`trustme`), through the SSRF guard
 (`connect_to` points the public-looking domain at the loopback server in
 this test only). Refused when the linkage credential is missing, expired,
-for another origin or signed by another DID."""
+for another origin or signed by another DID, in the JWT and in the JSON-LD
+(Data Integrity) form alike."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from shared.credentials.domain_linkage import (
     CONFIGURATION_CONTEXT,
     configuration,
     linkage_jwt,
+    linkage_ldp,
 )
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -162,3 +164,57 @@ async def test_the_configuration_resource_shape() -> None:
     issuer = key()
     resource = configuration([linkage_jwt(did_of(issuer), DOMAIN, issuer, NOW)])
     assert resource["@context"] == CONFIGURATION_CONTEXT and len(resource["linked_dids"]) == 1
+
+
+async def test_a_json_ld_linkage_is_reported(site: Site) -> None:
+    issuer, other = key(), key()
+    ldp = linkage_ldp(did_of(issuer), DOMAIN, issuer, NOW)
+    assert ldp["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert ldp["type"] == ["VerifiableCredential", "DomainLinkageCredential"]
+    # Next to a JWT entry for another DID: each DID finds its own entry.
+    site.files["config"] = configuration([linkage_jwt(did_of(other), DOMAIN, other, NOW), ldp])
+    checker = linkage(site)
+    result = await checker.check(did_of(issuer), DOMAIN)
+    assert result.linked, result.reason
+    assert (await checker.check(did_of(other), DOMAIN)).linked
+
+
+async def test_a_json_ld_linkage_expired_or_for_another_origin_is_refused(site: Site) -> None:
+    issuer = key()
+    old = linkage_ldp(did_of(issuer), DOMAIN, issuer, NOW - timedelta(days=3), timedelta(days=1))
+    site.files["config"] = configuration([old])
+    result = await linkage(site).check(did_of(issuer), DOMAIN)
+    assert not result.linked and result.reason.startswith("expired"), result.reason
+    elsewhere = linkage_ldp(did_of(issuer), "elsewhere.example", issuer, NOW)
+    site.files["config"] = configuration([elsewhere])
+    result = await linkage(site).check(did_of(issuer), "poly.example")
+    assert not result.linked and result.reason.startswith("origin_mismatch"), result.reason
+
+
+async def test_a_json_ld_linkage_tampered_or_signed_by_another_did_is_refused(site: Site) -> None:
+    issuer, forger = key(), key()
+    forged = SigningKey(forger.private_key, f"{did_of(issuer)}#{did_of(issuer)[8:]}")
+    site.files["config"] = configuration([linkage_ldp(did_of(issuer), DOMAIN, forged, NOW)])
+    result = await linkage(site).check(did_of(issuer), DOMAIN)
+    assert not result.linked and "signature" in result.reason, result.reason
+
+    genuine = linkage_ldp(did_of(issuer), DOMAIN, issuer, NOW)
+    later = {**genuine, "expirationDate": "2999-01-01T00:00:00Z"}  # signed over: refused
+    site.files["config"] = configuration([later])
+    result = await linkage(site).check(did_of(issuer), DOMAIN)
+    assert not result.linked and "signature" in result.reason, result.reason
+
+    # A key of another DID, named as such: the proof's controller is not the issuer.
+    by_other = linkage_ldp(did_of(issuer), DOMAIN, forger, NOW)
+    site.files["config"] = configuration([by_other])
+    result = await linkage(site).check(did_of(issuer), DOMAIN)
+    assert not result.linked and result.reason.startswith("controller_mismatch"), result.reason
+
+
+async def test_a_json_ld_linkage_with_an_unsupported_proof_is_refused(site: Site) -> None:
+    issuer = key()
+    genuine = linkage_ldp(did_of(issuer), DOMAIN, issuer, NOW)
+    legacy = {**genuine, "proof": {**genuine["proof"], "type": "Ed25519Signature2018"}}
+    site.files["config"] = configuration([legacy])
+    result = await linkage(site).check(did_of(issuer), DOMAIN)
+    assert not result.linked, result.reason

@@ -1,4 +1,4 @@
-"""The issuer's DID configuration and the catalog's signed trust list, on
+"""The issuer's DID configuration and the operator's signed trust list, on
 their real stores over fakeredis with a file key store."""
 
 from __future__ import annotations
@@ -8,22 +8,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import fakeredis
+import msgspec
+import orjson
 import pytest
 
-from services.catalog.store import CatalogStore
-from services.catalog.trust_list import TrustListPublisher
+from services.issuer.accreditation import Accreditations
 from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.linkage import DomainLinkages, NoWebDomain
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
-from services.verifier.trust_lists import Source, parse_list
+from services.issuer.trust_list import TrustListPublisher
+from services.verifier.trust_lists import Source, TrustListError, parse_list
 from shared.credentials.builders import build_profile
+from shared.credentials.crypto_keys import b64url_decode
 from shared.credentials.dids import DidResolver
 from shared.credentials.domain_linkage import check_linkage
-from shared.errors import Unavailable
 from shared.events import IssuerProfilePublished, ProviderPublished
 from shared.keystore import FileKeyStore
-from tests.unit.services.fakes import replayed
+from tests.unit.services.fakes import Recorded, replayed
 
 
 def provider(did: str, domain: str | None, tenant: str = "uni") -> ProviderPublished:
@@ -70,27 +72,40 @@ async def test_the_issuer_signs_the_did_configuration_of_its_providers_domain(
         await linkages.configuration("other", did)
 
 
-async def test_the_trust_list_is_signed_stable_and_needs_a_key(tmp_path: Path) -> None:
+async def test_the_trust_list_is_signed_by_the_operator_and_stable(tmp_path: Path) -> None:
+    """Built by the issuer from its replica of the registry and signed with
+    the operator's key from the issuer's key store: the same DID that signs
+    the accreditation endorsements; one registry state, one document."""
     client = fakeredis.FakeAsyncRedis()
-    await replayed(client, "catalog")
-    store = CatalogStore(client, "catalog")
+    await replayed(client, "issuer")
+    store = IssuerStore(client, "issuer")
     await store.save_provider(provider("did:key:zIssuer", "poly.example"))
-    keystore = FileKeyStore(tmp_path, os.urandom(32))
-    publisher = TrustListPublisher(
-        store, keystore, "https://catalog.example/trust-list", "Ministry"
+    published = Recorded()
+    accreditations = Accreditations(
+        store=store,
+        signer=Signer(FileKeyStore(tmp_path, os.urandom(32))),
+        publisher=published,
+        topic="issuer.profiles",
+        operator_name="Ministry",
+        operator_url="https://issuer.example",
     )
-    first, jws = await publisher.current(signed=True)
-    again, jws_again = await TrustListPublisher(
-        store, keystore, "https://catalog.example/trust-list", "Ministry"
-    ).current(signed=True)
-    assert (first.etag, jws) == (again.etag, jws_again)  # one key, one document
-    assert jws is not None
-    entries = await parse_list(jws.encode(), Source("x", first.payload["iss"]), DidResolver())
+    publisher = TrustListPublisher(store, accreditations, "https://issuer.example/trust-list", "M")
+    first, jws = await publisher.current()
+    again, jws_again = await publisher.current()
+    assert (first.etag, jws) == (again.etag, jws_again)
+    (operator,) = published.of(IssuerProfilePublished)  # created once, announced with its role
+    assert isinstance(operator, IssuerProfilePublished) and operator.role == "operator"
+    assert first.payload["iss"] == operator.did
+    header = orjson.loads(b64url_decode(jws.split(".")[0]))
+    assert header["kid"].startswith(operator.did + "#") and header["typ"] == "JWT"
+    entries = await parse_list(jws.encode(), Source("x", operator.did), DidResolver())
     assert list(entries) == ["did:key:zIssuer"]
-    unsigned = TrustListPublisher(store, None, "https://catalog.example/trust-list", "Ministry")
-    with pytest.raises(Unavailable):
-        await unsigned.current(signed=True)
-    plain, _ = await unsigned.current(signed=False)
-    assert (
-        "iss" not in plain.payload and plain.payload["providers"][0]["webDomain"] == "poly.example"
+    assert first.payload["providers"][0]["webDomain"] == "poly.example"
+    with pytest.raises(TrustListError, match="not the pinned"):
+        await parse_list(jws.encode(), Source("x", "did:key:zSomeoneElse"), DidResolver())
+
+    await store.save_provider(
+        msgspec.structs.replace(provider("did:key:zIssuer", None), revision=2, status="suspended")
     )
+    changed, _ = await publisher.current()
+    assert changed.etag != first.etag and changed.payload["providers"][0]["status"] == "suspended"

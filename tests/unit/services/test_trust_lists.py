@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from services.catalog.trust_list import etag_of, trust_list
+from services.issuer.trust_list import etag_of, trust_list
 from services.verifier.trust import Claims
 from services.verifier.trust_lists import (
     Source,
@@ -73,7 +73,9 @@ def test_the_published_list_depends_only_on_the_registry() -> None:
     assert a == b and etag_of(a) == etag_of(b)
     assert a["type"] == "MicrocredTrustList" and a["providers"][0]["issuerDids"] == [ISSUER]
     assert "revision" not in a["providers"][0] and "tenant" not in a["providers"][0]
-    changed = trust_list([provider(status="suspended")], publisher="p", operator="o", signer=None)
+    changed = trust_list(
+        [provider(status="suspended")], publisher="p", operator="o", signer="did:key:z1"
+    )
     assert etag_of(changed) != etag_of(a)
 
 
@@ -98,7 +100,8 @@ async def test_a_list_signed_by_another_than_the_pinned_signer_is_refused() -> N
     head, body, sig = token.split(".")
     with pytest.raises(TrustListError, match="signature"):
         await parse_list(f"{head}.{body}.{sig[:-6]}AAAAAA".encode(), Source("x"), DidResolver())
-    unsigned = orjson.dumps(trust_list([provider()], publisher="p", operator="o", signer=None))
+    payload = trust_list([provider()], publisher="p", operator="o", signer="did:key:z1")
+    unsigned = orjson.dumps(payload)
     with pytest.raises(TrustListError, match="unsigned"):
         await parse_list(unsigned, Source("x"), DidResolver())
 

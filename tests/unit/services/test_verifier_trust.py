@@ -9,7 +9,8 @@ import pytest
 
 from services.verifier.impostors import normalise_name
 from services.verifier.replica import Replica
-from services.verifier.trust import Claims, impersonation_check, trust_check
+from services.verifier.settings import Settings
+from services.verifier.trust import Claims, impersonation_check, trust_check, under_policy
 from shared.events import (
     AccreditationScope,
     AchievementPublished,
@@ -17,6 +18,7 @@ from shared.events import (
     ProviderAccreditation,
     ProviderPublished,
 )
+from shared.settings import SettingsError
 
 NOW = "2026-06-01T00:00:00Z"
 HARVARD = "did:key:zHarvard"
@@ -206,3 +208,44 @@ def test_a_tenants_own_issuers_are_not_impostors() -> None:
     replica.apply(issuer(FAKE, "fraud", "Harvard University"))
     flagged = impersonation_check(credential(FAKE), replica, "registered")
     assert flagged.outcome == "failed" and "Harvard University" in (flagged.reason or "")
+
+
+def judged(replica: Replica, claims: Claims, policy: Any) -> tuple[str, str | None]:
+    result = under_policy(trust_check(claims, replica, NOW), policy)
+    assert result.details is not None and result.details["policy"] == policy
+    return result.outcome, result.code
+
+
+def test_the_registered_policy_accepts_registered_and_nothing_worse() -> None:
+    registered = world(provider())
+    assert judged(registered, credential(), "accredited") == ("failed", "registered")
+    assert judged(registered, credential(), "registered") == ("ok", "registered")
+    # Out of scope is only registered: accepted under `registered` too.
+    assert judged(world(provider(accreditation())), credential(level=8), "registered") == (
+        "ok",
+        "registered",
+    )
+    assert judged(world(provider(accreditation())), credential(), "registered") == (
+        "ok",
+        "accredited",
+    )
+    assert judged(world(), credential(FAKE), "registered") == ("failed", "unknown")
+    for status in ("suspended", "withdrawn"):
+        by_provider = world(provider(accreditation(), status=status))
+        assert judged(by_provider, credential(), "registered") == ("failed", status)
+        by_accreditation = world(provider(accreditation(status=status)))
+        assert judged(by_accreditation, credential(), "registered") == ("failed", status)
+    accepted = under_policy(trust_check(credential(), registered, NOW), "registered")
+    assert "trust policy is `registered`" in (accepted.reason or "")
+
+
+def test_the_policy_setting_is_off_by_default_and_strict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MICROCRED_VERIFIER_ACCEPT_REGISTERED", raising=False)
+    assert Settings.from_env().accept_registered is False
+    monkeypatch.setenv("MICROCRED_VERIFIER_ACCEPT_REGISTERED", "true")
+    assert Settings.from_env().accept_registered is True
+    monkeypatch.setenv("MICROCRED_VERIFIER_ACCEPT_REGISTERED", "registered-please")
+    with pytest.raises(SettingsError, match="MICROCRED_VERIFIER_ACCEPT_REGISTERED"):
+        Settings.from_env()

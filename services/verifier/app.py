@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.budget import budget_middleware, spend_fetch
 from services.verifier.consumers import on_replica_event
+from services.verifier.offload import CanonPool
 from services.verifier.openapi import OPENAPI
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
@@ -39,18 +44,35 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     """No Redis: each instance keeps its replica in memory and replays the
     compacted topics at start-up, so verifiers scale out statelessly."""
     common = settings.common
-    app = create_base_app(common, openapi=OPENAPI)
+    app = create_base_app(
+        common, openapi=OPENAPI, middlewares=(budget_middleware(settings.limits),)
+    )
     app[VERIFIER_SETTINGS] = settings
     app[REPLICA] = replica = Replica()
     policy = FetchPolicy(trusted_origins=settings.trusted_fetch_origins)
     fetcher = fetcher or SafeFetcher(policy)
+    fetcher.on_fetch = spend_fetch  # each request's distinct fetches are capped
+    canon = CanonPool(
+        settings.canon_processes,
+        canon_ms=settings.limits.canon_ms,
+        inline_below=settings.canon_inline_bytes,
+    )
     trust_lists = TrustLists(
         [Source.parse(value) for value in settings.trust_lists],
         fetcher,
         DidResolver(fetch_json=fetcher.fetch_json),
         refresh_seconds=settings.trust_list_refresh_s,
     )
-    app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+    app[VERIFIER] = Verifier(
+        replica, fetcher, trust_lists, limits=settings.limits, canonicalizer=canon
+    )
+
+    async def canon_pool(app: web.Application) -> AsyncIterator[None]:
+        canon.start()
+        warming = asyncio.create_task(canon.warm_up())
+        yield
+        warming.cancel()
+        canon.stop()
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:
@@ -58,6 +80,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
 
     app.cleanup_ctx.extend(
         [
+            canon_pool,
             kafka_context(common),
             background_task(load_trust_lists),
             consumer_context(

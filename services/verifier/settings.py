@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from services.verifier.budget import Limits
+from services.verifier.offload import default_processes
 from shared.settings import CommonSettings, env_int, env_list
 
 DEFAULT_PORT = 8080
@@ -19,6 +21,11 @@ class Settings:
     # authoritative first, reloaded every `trust_list_refresh_s` seconds.
     trust_lists: tuple[str, ...] = ()
     trust_list_refresh_s: int = 600
+    # The work one request may cause (`budget.py`), and where RDFC-1.0 runs:
+    # a pool of `canon_processes` (0: inline) for JSON of `canon_inline_bytes` or more.
+    limits: Limits = field(default_factory=Limits)
+    canon_processes: int = 1
+    canon_inline_bytes: int = 16 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +35,7 @@ class Settings:
             trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
             trust_lists=env_list("TRUST_LISTS"),
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
+            limits=Limits.from_env(),
+            canon_processes=env_int("VERIFIER_CANON_PROCESSES", default_processes(), minimum=0),
+            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 16 * 1024, minimum=0),
         )

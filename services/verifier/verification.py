@@ -14,6 +14,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.budget import Limits, check_submitted
 from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
@@ -21,9 +22,10 @@ from services.verifier.sources import StatusLists
 from services.verifier.trust import IMPERSONATION, TRUST, Claims, impersonation_check, trust_check
 from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
+from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult, VerificationReport
-from shared.credentials.verify import verify_credential
+from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
 TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
@@ -37,9 +39,17 @@ NOTICE = (
 
 class Verifier:
     def __init__(
-        self, replica: Replica, fetcher: SafeFetcher, trust_lists: TrustLists | None = None
+        self,
+        replica: Replica,
+        fetcher: SafeFetcher,
+        trust_lists: TrustLists | None = None,
+        *,
+        limits: Limits | None = None,
+        canonicalizer: Canonicalizer | None = None,
     ) -> None:
         self._replica = replica
+        self._limits = limits or Limits()
+        self._options = VerifyOptions(canonicalizer=canonicalizer)
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
@@ -52,8 +62,12 @@ class Verifier:
         return self._resolver
 
     async def verify(self, credential: dict[str, Any] | str) -> VerificationReport:
+        check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
-            credential, resolver=self._resolver, status_lists=self._status_lists
+            credential,
+            resolver=self._resolver,
+            status_lists=self._status_lists,
+            options=self._options,
         )
         if report.credential is not None and report.check("proof") is not None:
             claims = Claims.of(report.credential)

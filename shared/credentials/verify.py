@@ -23,7 +23,7 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
-from .data_integrity import verify_data_integrity
+from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
 from .errors import CredentialError
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
@@ -55,6 +55,7 @@ class VerifyOptions:
     tolerate_not_checked: frozenset[str] = frozenset()
     check_shape: bool = True
     allow_network_dids: bool = False  # let didkit resolve did:web for VC 1.1 proofs
+    canonicalizer: Canonicalizer | None = None  # RDFC-1.0 elsewhere (a process pool)
 
 
 # --- input forms -----------------------------------------------------------------
@@ -126,7 +127,7 @@ async def _verify_embedded(
         for p in proofs
     }
     if kinds == {"DataIntegrityProof"}:
-        await verify_data_integrity(doc, resolver, now=now)
+        await verify_data_integrity(doc, resolver, now=now, canonicalizer=opts.canonicalizer)
     elif kinds <= LEGACY_PROOF_TYPES:
         await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
     else:

@@ -24,6 +24,7 @@ from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
 from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
+from shared.credentials.list_cache import VerifiedLists
 from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.web.safe_fetch import SafeFetcher
@@ -50,6 +51,7 @@ class Verifier:
         self._replica = replica
         self._limits = limits or Limits()
         self._options = VerifyOptions(canonicalizer=canonicalizer)
+        self._verified_lists = VerifiedLists()
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
@@ -68,6 +70,7 @@ class Verifier:
             resolver=self._resolver,
             status_lists=self._status_lists,
             options=self._options,
+            verified_lists=self._verified_lists,
         )
         if report.credential is not None and report.check("proof") is not None:
             claims = Claims.of(report.credential)

@@ -140,3 +140,17 @@ async def test_the_pool_gives_the_same_nquads_and_refuses_slow_documents() -> No
             await pool.canonize({**large, "surprise": 1}, "")
     finally:
         pool.stop()
+
+
+def test_a_verified_list_version_is_reused_until_it_ages() -> None:
+    from shared.credentials.list_cache import VerifiedLists
+
+    cache = VerifiedLists(max_age=0.05)
+    cache.put("https://s.example/1", "jwt-v1", {"id": "v1"})
+    assert cache.get("https://s.example/1", "jwt-v1") == {"id": "v1"}
+    assert cache.get("https://s.example/1", "jwt-v2") is None  # a new version
+    assert cache.get("https://s.example/2", "jwt-v1") is None
+    cache.put("https://s.example/3", {"b": 1, "a": 2}, {"id": "json"})
+    assert cache.get("https://s.example/3", {"a": 2, "b": 1}) == {"id": "json"}
+    time.sleep(0.06)
+    assert cache.get("https://s.example/1", "jwt-v1") is None

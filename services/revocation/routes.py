@@ -9,7 +9,7 @@ from aiohttp import web
 
 from services.revocation.app_keys import (
     LISTS,
-    PUBLISHING,
+    PUBLIC_LISTS,
     REVOCATION_SETTINGS,
     STATUS_CHANGES,
 )
@@ -64,7 +64,7 @@ async def update_status(request: web.Request) -> web.Response:
 @routes.get("/status-lists/{list_id}")
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     app = request.app
-    latest = await app[PUBLISHING].served(
+    latest = await app[PUBLIC_LISTS].latest(
         request.match_info["list_id"], app[STATE_REPLICA].require_caught_up
     )
     if latest is None:

@@ -12,6 +12,7 @@ from services.verifier.budget import budget_middleware, spend_fetch
 from services.verifier.consumers import on_replica_event
 from services.verifier.offload import CanonPool
 from services.verifier.openapi import OPENAPI
+from services.verifier.ratelimit import rate_limit_middleware
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
@@ -26,7 +27,7 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
-from shared.service import background_task, consumer_context, kafka_context, run_service
+from shared.service import background_task, consumer_context, kafka_context
 from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -45,7 +46,9 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     compacted topics at start-up, so verifiers scale out statelessly."""
     common = settings.common
     app = create_base_app(
-        common, openapi=OPENAPI, middlewares=(budget_middleware(settings.limits),)
+        common,
+        openapi=OPENAPI,
+        middlewares=(rate_limit_middleware(settings.rates), budget_middleware(settings.limits)),
     )
     app[VERIFIER_SETTINGS] = settings
     app[REPLICA] = replica = Replica()
@@ -90,7 +93,3 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     )
     app.add_routes(routes)
     return app
-
-
-def main() -> None:
-    run_service("verifier", Settings.from_env, create_app)

@@ -82,7 +82,7 @@ class CanonPool:
 
     def stop(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     async def canonize(self, doc: Mapping[str, Any], path: str) -> str:

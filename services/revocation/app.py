@@ -42,6 +42,7 @@ from shared.service import (
     STATE_REPLICA,
     RedisFactory,
     background_task,
+    consumer_context,
     replicated_state,
     run_service,
 )
@@ -108,6 +109,14 @@ def create_app(
                 ),
             ),
             application,
+            # the signed snapshots, in memory for the public reads (served.py)
+            consumer_context(
+                common,
+                "revocation-public-lists",
+                [STATUS_LISTS, ISSUER_PROFILES],
+                lambda app: app[PUBLIC_LISTS].handler(),
+                durable=False,
+            ),
             background_task(lambda app: publish_changed_lists(app[PUBLISHING], app[STATE_REPLICA])),
         ]
     )

@@ -24,7 +24,7 @@ import asyncio
 import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiohttp import web
@@ -92,34 +92,51 @@ class RequestTooSlow(Unavailable):
 # --- the shape of JSON -------------------------------------------------------------
 
 
+Where = tuple[object, ...] | None  # (parent, key): built cheaply, named only on failure
+
+
+def _path(where: Where, root: str) -> str:
+    keys: list[object] = []
+    while where is not None:
+        parent, key = where
+        keys.append(key)
+        where = cast(Where, parent)
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in reversed(keys))
+
+
 def check_json(value: object, limits: Limits, where: str = "$") -> None:
     """Depth, array lengths and value count of parsed JSON, without recursion."""
     count = 0
-    stack: list[tuple[object, int, str]] = [(value, 1, where)]
+    stack: list[tuple[object, int, Where]] = [(value, 1, None)]
     while stack:
-        node, depth, path = stack.pop()
+        node, depth, at = stack.pop()
         count += 1
         if count > limits.max_json_values:
             raise LimitExceeded(
                 "max_json_values", limits.max_json_values, f"{where} holds too many JSON values"
             )
         if isinstance(node, dict):
-            children: list[tuple[object, str]] = [(v, f"{path}.{k}") for k, v in node.items()]
+            if node and depth >= limits.max_json_depth:
+                raise LimitExceeded(
+                    "max_json_depth",
+                    limits.max_json_depth,
+                    f"{_path(at, where)} is nested too deeply",
+                )
+            stack.extend((v, depth + 1, (at, k)) for k, v in node.items())
         elif isinstance(node, list):
             if len(node) > limits.max_array_length:
                 raise LimitExceeded(
                     "max_array_length",
                     limits.max_array_length,
-                    f"the array at {path} has {len(node)} items",
+                    f"the array at {_path(at, where)} has {len(node)} items",
                 )
-            children = [(v, f"{path}[{i}]") for i, v in enumerate(node)]
-        else:
-            continue
-        if children and depth >= limits.max_json_depth:
-            raise LimitExceeded(
-                "max_json_depth", limits.max_json_depth, f"{path} is nested too deeply"
-            )
-        stack.extend((child, depth + 1, child_path) for child, child_path in children)
+            if node and depth >= limits.max_json_depth:
+                raise LimitExceeded(
+                    "max_json_depth",
+                    limits.max_json_depth,
+                    f"{_path(at, where)} is nested too deeply",
+                )
+            stack.extend((v, depth + 1, (at, i)) for i, v in enumerate(node))
 
 
 def _count(value: object) -> int:
@@ -147,9 +164,9 @@ def check_submitted(credential: object, limits: Limits) -> None:
         doc, token = unwrap(credential)  # type: ignore[arg-type]
     except CredentialError:
         return  # unreadable: the report says so, at no cost
+    check_credential(doc, limits)
     if token is not None:
         check_json(doc, limits, "$.verifiableCredential (JWT payload)")
-    check_credential(doc, limits)
 
 
 # --- per request: fetches and time --------------------------------------------------

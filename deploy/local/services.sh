@@ -52,6 +52,8 @@ start_service() {
   (
     cd "$ROOT"
     export MICROCRED_HTTP_PORT=$port
+    # The verifier uses every core: worker processes on one port (SO_REUSEPORT).
+    [[ $name == verifier ]] && export MICROCRED_VERIFIER_WORKERS="${MICROCRED_VERIFIER_WORKERS:-$(nproc)}"
     exec setsid "$PY" -m "services.$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null
   ) &
   printf '%s\n' "$!" >"$(pidfile "$name")"

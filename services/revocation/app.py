@@ -12,6 +12,7 @@ from aiohttp import web
 from services.revocation.app_keys import (
     ISSUER_KEYS,
     LISTS,
+    PUBLIC_LISTS,
     PUBLISHING,
     REVOCATION_SETTINGS,
     SIGNED_LISTS,
@@ -25,6 +26,7 @@ from services.revocation.lists import StatusListStore
 from services.revocation.openapi import OPENAPI
 from services.revocation.publishing import ListPublisher
 from services.revocation.routes import routes
+from services.revocation.served import PublicLists
 from services.revocation.settings import Settings
 from services.revocation.signed import SignedLists
 from shared.errors import is_transient
@@ -40,6 +42,7 @@ from shared.service import (
     STATE_REPLICA,
     RedisFactory,
     background_task,
+    consumer_context,
     replicated_state,
     run_service,
 )
@@ -78,6 +81,7 @@ def create_app(
             status_base_url=settings.status_base_url,
             ttl_ms=settings.list_ttl_ms,
         )
+        app[PUBLIC_LISTS] = PublicLists(app[PUBLISHING])
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -105,6 +109,14 @@ def create_app(
                 ),
             ),
             application,
+            # the signed snapshots, in memory for the public reads (served.py)
+            consumer_context(
+                common,
+                "revocation-public-lists",
+                [STATUS_LISTS, ISSUER_PROFILES],
+                lambda app: app[PUBLIC_LISTS].handler(),
+                durable=False,
+            ),
             background_task(lambda app: publish_changed_lists(app[PUBLISHING], app[STATE_REPLICA])),
         ]
     )

@@ -8,6 +8,7 @@ from services.revocation.changes import StatusChanges
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import StatusListStore
 from services.revocation.publishing import ListPublisher
+from services.revocation.served import PublicLists
 from services.revocation.settings import Settings
 from services.revocation.signed import SignedLists
 from shared.idempotency import IdempotencyRecords
@@ -17,6 +18,7 @@ LISTS: web.AppKey[StatusListStore] = web.AppKey("revocation.lists", StatusListSt
 SIGNED_LISTS: web.AppKey[SignedLists] = web.AppKey("revocation.signed_lists", SignedLists)
 ISSUER_KEYS: web.AppKey[IssuerKeys] = web.AppKey("revocation.issuer_keys", IssuerKeys)
 PUBLISHING: web.AppKey[ListPublisher] = web.AppKey("revocation.publishing", ListPublisher)
+PUBLIC_LISTS: web.AppKey[PublicLists] = web.AppKey("revocation.public_lists", PublicLists)
 STATUS_CHANGES: web.AppKey[StatusChanges] = web.AppKey("revocation.status_changes", StatusChanges)
 STATUS_IDEMPOTENCY: web.AppKey[IdempotencyRecords] = web.AppKey(
     "revocation.status_idempotency", IdempotencyRecords

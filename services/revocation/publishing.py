@@ -39,6 +39,8 @@ class ListPublisher:
     ttl_ms: int
     # Set when a list needs a new snapshot (the background publisher waits on it).
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Told of every snapshot signed here (the in-memory public reads, `served.py`).
+    on_signed: list[Callable[[StatusListPublished], None]] = field(default_factory=list)
 
     async def publish(self, info: ListInfo) -> StatusListPublished:
         """Sign the list's current bits and publish them; acknowledged by Kafka on return."""
@@ -64,6 +66,8 @@ class ListPublisher:
             )
             await self.publisher.publish(self.topic, event, key=info.list_url)
             await self.signed.save(event)
+            for listener in self.on_signed:
+                listener(event)
             await self.lists.clear_dirty(info.list_id)
         _log.info("status_list.published", list_id=info.list_id, sequence=snapshot.sequence)
         return event

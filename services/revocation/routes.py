@@ -8,8 +8,7 @@ import msgspec
 from aiohttp import web
 
 from services.revocation.app_keys import (
-    LISTS,
-    PUBLISHING,
+    PUBLIC_LISTS,
     REVOCATION_SETTINGS,
     STATUS_CHANGES,
 )
@@ -64,11 +63,10 @@ async def update_status(request: web.Request) -> web.Response:
 @routes.get("/status-lists/{list_id}")
 async def get_status_list(request: web.Request) -> web.StreamResponse:
     app = request.app
-    latest = await app[PUBLISHING].served(
+    latest = await app[PUBLIC_LISTS].latest(
         request.match_info["list_id"], app[STATE_REPLICA].require_caught_up
     )
-    if latest is None:
-        await request.app[LISTS].state.require()  # missing only because of a rebuild: 503
+    if latest is None:  # from memory (served.py): no Redis, whatever the caller sends
         raise Problem(404, "no such status list", title="Status list not found")
     etag = f'"{latest.sequence}"'
     max_age = request.app[REVOCATION_SETTINGS].list_ttl_ms // 1000

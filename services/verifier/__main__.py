@@ -1,3 +1,3 @@
-from services.verifier.app import main
+from services.verifier.serve import main
 
 main()

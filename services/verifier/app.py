@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.budget import budget_middleware, spend_fetch
 from services.verifier.consumers import on_replica_event
+from services.verifier.offload import CanonPool
 from services.verifier.openapi import OPENAPI
+from services.verifier.ratelimit import rate_limit_middleware
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
@@ -22,7 +28,7 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
-from shared.service import background_task, consumer_context, kafka_context, run_service
+from shared.service import background_task, consumer_context, kafka_context
 from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -40,11 +46,21 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     """No Redis: each instance keeps its replica in memory and replays the
     compacted topics at start-up, so verifiers scale out statelessly."""
     common = settings.common
-    app = create_base_app(common, openapi=OPENAPI)
+    app = create_base_app(
+        common,
+        openapi=OPENAPI,
+        middlewares=(rate_limit_middleware(settings.rates), budget_middleware(settings.limits)),
+    )
     app[VERIFIER_SETTINGS] = settings
     app[REPLICA] = replica = Replica()
     policy = FetchPolicy(trusted_origins=settings.trusted_fetch_origins)
     fetcher = fetcher or SafeFetcher(policy)
+    fetcher.on_fetch = spend_fetch  # each request's distinct fetches are capped
+    canon = CanonPool(
+        settings.canon_processes,
+        canon_ms=settings.limits.canon_ms,
+        inline_below=settings.canon_inline_bytes,
+    )
     trust_lists = TrustLists(
         [Source.parse(value) for value in settings.trust_lists],
         fetcher,
@@ -52,7 +68,21 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
         refresh_seconds=settings.trust_list_refresh_s,
     )
     trust_policy: TrustPolicy = "registered" if settings.accept_registered else "accredited"
-    app[VERIFIER] = Verifier(replica, fetcher, trust_lists, policy=trust_policy)
+    app[VERIFIER] = Verifier(
+        replica,
+        fetcher,
+        trust_lists,
+        policy=trust_policy,
+        limits=settings.limits,
+        canonicalizer=canon,
+    )
+
+    async def canon_pool(app: web.Application) -> AsyncIterator[None]:
+        canon.start()
+        warming = asyncio.create_task(canon.warm_up())
+        yield
+        warming.cancel()
+        canon.stop()
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:
@@ -60,6 +90,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
 
     app.cleanup_ctx.extend(
         [
+            canon_pool,
             kafka_context(common),
             background_task(load_trust_lists),
             consumer_context(
@@ -69,7 +100,3 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
     )
     app.add_routes(routes)
     return app
-
-
-def main() -> None:
-    run_service("verifier", Settings.from_env, create_app)

@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from services.verifier.budget import Limits
+from services.verifier.offload import default_processes
+from services.verifier.ratelimit import RatePolicy
 from shared.settings import CommonSettings, env_bool, env_int, env_list
 
 DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the verifier serves HTTP (`serve.py`): `workers` processes on one
+    port (SO_REUSEPORT); idle connections, and connections that have not sent
+    a whole request, closed after `keepalive_s`; at most
+    `connections_per_address` open connections per client address."""
+
+    workers: int = 1
+    keepalive_s: int = 15
+    connections_per_address: int = 64
+
+    @classmethod
+    def from_env(cls) -> ServerOptions:
+        return cls(
+            workers=env_int("VERIFIER_WORKERS", default_processes(), minimum=1),
+            keepalive_s=env_int("VERIFIER_KEEPALIVE_S", cls.keepalive_s, minimum=1),
+            connections_per_address=env_int(
+                "VERIFIER_CONNECTIONS_PER_ADDRESS", cls.connections_per_address, minimum=1
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -23,6 +48,13 @@ class Settings:
     # providers give the verdict `valid`; true, registered ones do too
     # (`MICROCRED_VERIFIER_ACCEPT_REGISTERED`, issue 8).
     accept_registered: bool = False
+    # The work one request may cause (`budget.py`), and where RDFC-1.0 runs:
+    # a pool of `canon_processes` (0: inline) for JSON of `canon_inline_bytes` or more.
+    limits: Limits = field(default_factory=Limits)
+    canon_processes: int = 1
+    canon_inline_bytes: int = 16 * 1024
+    rates: RatePolicy = field(default_factory=RatePolicy)
+    server: ServerOptions = field(default_factory=ServerOptions)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,4 +65,9 @@ class Settings:
             trust_lists=env_list("TRUST_LISTS"),
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
             accept_registered=env_bool("VERIFIER_ACCEPT_REGISTERED", False),
+            limits=Limits.from_env(),
+            canon_processes=env_int("VERIFIER_CANON_PROCESSES", default_processes(), minimum=0),
+            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 16 * 1024, minimum=0),
+            rates=RatePolicy.from_env(),
+            server=ServerOptions.from_env(),
         )

@@ -14,6 +14,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from services.verifier.budget import Limits, check_submitted
 from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
@@ -29,9 +30,11 @@ from services.verifier.trust import (
 )
 from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
+from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
+from shared.credentials.list_cache import VerifiedLists
 from shared.credentials.report import CheckResult, VerificationReport
-from shared.credentials.verify import verify_credential
+from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
 TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
@@ -60,9 +63,14 @@ class Verifier:
         trust_lists: TrustLists | None = None,
         *,
         policy: TrustPolicy = "accredited",
+        limits: Limits | None = None,
+        canonicalizer: Canonicalizer | None = None,
     ) -> None:
         self._replica = replica
         self.policy = policy
+        self._limits = limits or Limits()
+        self._options = VerifyOptions(canonicalizer=canonicalizer)
+        self._verified_lists = VerifiedLists()
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
@@ -80,8 +88,13 @@ class Verifier:
         """The report; `policy` (a VC-API caller's `options.trust`) overrides
         the configured trust policy for this credential."""
         policy = policy or self.policy
+        check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
-            credential, resolver=self._resolver, status_lists=self._status_lists
+            credential,
+            resolver=self._resolver,
+            status_lists=self._status_lists,
+            options=self._options,
+            verified_lists=self._verified_lists,
         )
         if report.credential is not None and report.check("proof") is not None:
             claims = Claims.of(report.credential)

@@ -16,6 +16,7 @@ verify. Proof chains (``previousProof``) are not supported.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Mapping
@@ -45,6 +46,12 @@ ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
 CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019})
 # XML Schema dateTimeStamp (VC Data Integrity §2.1: created/expires).
 _DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+class Canonicalizer(Protocol):
+    """Where RDFC-1.0 runs (e.g. a process pool, for large documents)."""
+
+    async def canonize(self, doc: Mapping[str, Any], path: str) -> str: ...
 
 
 class KeyResolver(Protocol):
@@ -328,6 +335,7 @@ async def verify_data_integrity_proofs(
     check_controller: bool = True,
     now: datetime | None = None,
     contexts: ContextRegistry | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> tuple[VerifiedProof, ...]:
     """Verify every proof of ``doc``; all must pass. ``expected_controller``
     (default: the ``issuer`` for ``assertionMethod``) must control each key,
@@ -355,15 +363,36 @@ async def verify_data_integrity_proofs(
     for item in checked:
         unsecured = _unsecured_for(doc, item.proof, item.path)
         ctx_key = repr(unsecured["@context"])
-        if ctx_key not in doc_hashes:  # canonicalise the document once per @context
-            doc_hashes[ctx_key] = _document_hash(registry, unsecured)
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}
         config["@context"] = unsecured["@context"]
-        data = _hash_data(registry, config, doc_hashes[ctx_key], item.path)
+        if canonicalizer is not None:
+            data = await _hash_data_with(canonicalizer, config, unsecured, item.path, doc_hashes)
+        else:
+            if ctx_key not in doc_hashes:  # canonicalise the document once per @context
+                doc_hashes[ctx_key] = _document_hash(registry, unsecured)
+            data = _hash_data(registry, config, doc_hashes[ctx_key], item.path)
         key = await resolver.verification_key(item.info.verification_method, expected_purpose)
         _verify_signature(item.info.cryptosuite, key, item.signature, data, item.path)
         results.append(item.info)
     return tuple(results)
+
+
+async def _hash_data_with(
+    canonicalizer: Canonicalizer,
+    config: Mapping[str, Any],
+    unsecured: Mapping[str, Any],
+    path: str,
+    doc_hashes: dict[str, bytes],
+) -> bytes:
+    """hashData (vc-di-eddsa §3.2.4) with RDFC-1.0 run by ``canonicalizer``."""
+    ctx_key = repr(unsecured["@context"])
+    if ctx_key in doc_hashes:
+        return _sha256(await canonicalizer.canonize(config, path), path) + doc_hashes[ctx_key]
+    config_nquads, canonical = await asyncio.gather(
+        canonicalizer.canonize(config, path), canonicalizer.canonize(unsecured, "")
+    )
+    doc_hashes[ctx_key] = _sha256(canonical, None)
+    return _sha256(config_nquads, path) + doc_hashes[ctx_key]
 
 
 async def verify_data_integrity(
@@ -377,6 +406,7 @@ async def verify_data_integrity(
     check_controller: bool = True,
     now: datetime | None = None,
     contexts: ContextRegistry | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> VerifiedProof:
     """Verify ``doc``'s Data Integrity proof(s); returns the first proof's details.
 
@@ -396,5 +426,6 @@ async def verify_data_integrity(
         check_controller=check_controller,
         now=now,
         contexts=contexts,
+        canonicalizer=canonicalizer,
     )
     return proofs[0]

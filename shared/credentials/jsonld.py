@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from pyld.context_resolver import ContextResolver
 from pyld.jsonld import JsonLdError
 
 from .errors import ContextError, CredentialError
-from .jsonld_safe_mode import Lru, SafeProcessor, check_contexts
+from .jsonld_safe_mode import Lru, SafeProcessor, check_contexts, check_deadline
 
 CONTEXTS_DIR = Path(__file__).with_name("contexts")
 EXAMPLE_CONTEXTS = frozenset(
@@ -42,6 +43,8 @@ EXAMPLE_CONTEXTS = frozenset(
 )
 _MAX_CANON_WORK = 20_000  # permutations + n-degree hashes (RDFC-1.0 §4.8)
 _MAX_PERMUTED_GROUP = 8  # 8! = 40,320 already exceeds the budget
+# Wall-clock cap of one expansion or canonicalisation; callers may pass less.
+DEFAULT_SECONDS = 5.0
 
 JsonDoc = dict[str, Any]
 DocumentLoader = Callable[..., dict[str, Any]]
@@ -60,16 +63,23 @@ def _load_bundle(directory: Path, allow_examples: bool) -> Mapping[str, JsonDoc]
 
 
 class _GuardedCanon(URDNA2015):  # type: ignore[misc]
-    """RDFC-1.0 with a work budget: hostile blank-node graphs cost factorial time."""
+    """RDFC-1.0 with a work budget: hostile blank-node graphs cost factorial
+    time. The budget counts steps and, through `deadline`, time."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float = math.inf) -> None:
         super().__init__()
         self._work = 0
+        self._deadline = deadline
 
     def _spend(self, units: int) -> None:
         self._work += units
         if self._work > _MAX_CANON_WORK:
             raise ContextError("canonicalization_too_complex", "blank node structure too costly")
+        check_deadline(self._deadline)
+
+    def hash_first_degree_quads(self, id_: str) -> Any:
+        check_deadline(self._deadline)
+        return super().hash_first_degree_quads(id_)
 
     def hash_n_degree_quads(self, id_: str, issuer: Any) -> Any:
         self._spend(1)
@@ -120,10 +130,11 @@ class ContextRegistry:
             "tag": "static",
         }
 
-    def _run(self, doc: Mapping[str, Any], path: str, op: str) -> Any:
+    def _run(self, doc: Mapping[str, Any], path: str, op: str, seconds: float) -> Any:
         if not isinstance(doc, Mapping) or "@context" not in doc:
             raise ContextError("missing_context", "document has no @context", path or None)
-        processor = SafeProcessor(self._memo, path)
+        deadline = time.monotonic() + seconds
+        processor = SafeProcessor(self._memo, path, deadline)
         options = {
             "documentLoader": self.load_document,
             "contextResolver": ContextResolver(self._resolved, self.load_document),
@@ -135,7 +146,7 @@ class ContextRegistry:
             if op == "expand":
                 return processor.expand(dict(doc), options)
             dataset = processor.to_rdf(dict(doc), options)
-            return _GuardedCanon().main(dataset, {"format": "application/n-quads"})
+            return _GuardedCanon(deadline).main(dataset, {"format": "application/n-quads"})
         except CredentialError:
             raise
         except JsonLdError as exc:
@@ -148,14 +159,19 @@ class ContextRegistry:
         except RecursionError as exc:
             raise ContextError("too_deep", "document is nested too deeply", path or None) from exc
 
-    def expand(self, doc: Mapping[str, Any], *, path: str = "") -> list[JsonDoc]:
+    def expand(
+        self, doc: Mapping[str, Any], *, path: str = "", seconds: float = DEFAULT_SECONDS
+    ) -> list[JsonDoc]:
         """Safe-mode JSON-LD expansion; ``path`` prefixes error paths."""
-        result: list[JsonDoc] = self._run(doc, path, "expand")
+        result: list[JsonDoc] = self._run(doc, path, "expand", seconds)
         return result
 
-    def canonize(self, doc: Mapping[str, Any], *, path: str = "") -> str:
-        """RDFC-1.0 (URDNA2015) canonical N-Quads of ``doc``, after the safe-mode checks."""
-        result: str = self._run(doc, path, "canonize")
+    def canonize(
+        self, doc: Mapping[str, Any], *, path: str = "", seconds: float = DEFAULT_SECONDS
+    ) -> str:
+        """RDFC-1.0 (URDNA2015) canonical N-Quads of ``doc``, after the safe-mode
+        checks; ``canonicalization_too_slow`` after ``seconds``."""
+        result: str = self._run(doc, path, "canonize", seconds)
         return result
 
 

@@ -23,7 +23,9 @@ contexts on every call otherwise, which is ~80% of its expansion time.
 from __future__ import annotations
 
 import itertools
+import math
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +37,12 @@ from .errors import ContextError
 _ABSOLUTE_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S*")
 # Schemes accepted as absolute IRIs in keys/types without a defining prefix.
 _IRI_SCHEMES = frozenset({"http", "https", "urn", "did", "tag", "mailto"})
+
+
+def check_deadline(deadline: float) -> None:
+    """``canonicalization_too_slow`` once ``deadline`` (``time.monotonic()``) passed."""
+    if deadline != math.inf and time.monotonic() > deadline:
+        raise ContextError("canonicalization_too_slow", "the document takes too long to process")
 
 
 class UndefinedTermError(ContextError):
@@ -114,10 +122,11 @@ def check_contexts(doc: object, allowed: Mapping[str, object], path: list[str | 
 class SafeProcessor(JsonLdProcessor):  # type: ignore[misc]
     """pyld's processor with safe-mode checks and a processed-context memo."""
 
-    def __init__(self, memo: Lru, root_path: str) -> None:
+    def __init__(self, memo: Lru, root_path: str, deadline: float = math.inf) -> None:
         super().__init__(on_property_dropped=self._dropped)
         self._memo = memo
         self._root_path = root_path
+        self._deadline = deadline
         self._stack: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     # -- context memo: processed contexts are immutable in pyld; reuse them --
@@ -204,6 +213,7 @@ class SafeProcessor(JsonLdProcessor):  # type: ignore[misc]
         type_key: Any = None,
         type_scoped_ctx: Any = None,
     ) -> Any:
+        check_deadline(self._deadline)
         self._stack.append((element, active_ctx))
         try:
             for key in element:
@@ -228,6 +238,10 @@ class SafeProcessor(JsonLdProcessor):  # type: ignore[misc]
             self._check_node(expanded_parent, type_key)
         finally:
             self._stack.pop()
+
+    def _create_node_map(self, *args: Any, **kwargs: Any) -> Any:
+        check_deadline(self._deadline)  # RDF conversion: quadratic in array lengths
+        return super()._create_node_map(*args, **kwargs)
 
     def _check_node(self, expanded: dict[str, Any], type_key: Any) -> None:
         node_id = expanded.get("@id")

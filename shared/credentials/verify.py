@@ -23,12 +23,13 @@ from urllib.parse import unquote_to_bytes
 
 import orjson
 
-from .data_integrity import verify_data_integrity
+from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
 from .errors import CredentialError
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
 from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
+from .list_cache import VerifiedLists
 from .model import check_credential
 from .report import CheckResult, Outcome, VerificationReport
 from .status_list import StatusReading, parse_status_entry, read_status
@@ -55,6 +56,7 @@ class VerifyOptions:
     tolerate_not_checked: frozenset[str] = frozenset()
     check_shape: bool = True
     allow_network_dids: bool = False  # let didkit resolve did:web for VC 1.1 proofs
+    canonicalizer: Canonicalizer | None = None  # RDFC-1.0 elsewhere (a process pool)
 
 
 # --- input forms -----------------------------------------------------------------
@@ -126,7 +128,7 @@ async def _verify_embedded(
         for p in proofs
     }
     if kinds == {"DataIntegrityProof"}:
-        await verify_data_integrity(doc, resolver, now=now)
+        await verify_data_integrity(doc, resolver, now=now, canonicalizer=opts.canonicalizer)
     elif kinds <= LEGACY_PROOF_TYPES:
         await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
     else:
@@ -190,8 +192,10 @@ class _StatusContext:
         lists: StatusListSource,
         now: datetime,
         opts: VerifyOptions,
+        cache: VerifiedLists | None = None,
     ) -> None:
         self.resolver, self.lists, self.now, self.opts = resolver, lists, now, opts
+        self.cache = cache
         self.verified: dict[str, dict[str, Any] | CheckResult] = {}
 
     async def list_credential(self, url: str) -> dict[str, Any] | CheckResult:
@@ -205,11 +209,15 @@ class _StatusContext:
         except Exception as exc:  # any fetch failure means "could not check"
             return CheckResult("status", "not_checked", f"list {url} unavailable ({exc})",
                                "status_unavailable")  # fmt: skip
-        try:
-            doc, token = unwrap(raw)
-            listed = await verify_secured(doc, token, self.resolver, self.now, self.opts)
-        except CredentialError as exc:
-            return _failure("status", exc, f"status list {url} does not verify: ")
+        listed = self.cache.get(url, raw) if self.cache is not None else None
+        if listed is None:
+            try:
+                doc, token = unwrap(raw)
+                listed = await verify_secured(doc, token, self.resolver, self.now, self.opts)
+            except CredentialError as exc:
+                return _failure("status", exc, f"status list {url} does not verify: ")
+            if self.cache is not None:
+                self.cache.put(url, raw, listed)
         window = window_check(listed, self.now, self.opts.clock_skew, "status")
         if window.outcome != "ok":
             return CheckResult("status", "not_checked", f"status list {url}: {window.reason}",
@@ -282,8 +290,10 @@ async def verify_credential(
     status_lists: StatusListSource,
     now: datetime | None = None,
     options: VerifyOptions | None = None,
+    verified_lists: VerifiedLists | None = None,
 ) -> VerificationReport:
-    """Verify one credential; never raises for a bad credential (see the report)."""
+    """Verify one credential; never raises for a bad credential (see the report).
+    ``verified_lists`` spares re-verifying a status list version seen before."""
     opts = options or VerifyOptions()
     moment = now or datetime.now(UTC)
     try:
@@ -305,7 +315,7 @@ async def verify_credential(
     checked = report.credential or doc
     report.add(window_check(checked, moment, opts.clock_skew))
     if proof_ok:
-        ctx = _StatusContext(resolver, status_lists, moment, opts)
+        ctx = _StatusContext(resolver, status_lists, moment, opts, verified_lists)
         report.add(await status_check(checked, ctx))
     else:
         report.add(CheckResult("status", "not_checked", "the proof did not verify", "no_proof"))

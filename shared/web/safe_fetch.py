@@ -5,7 +5,8 @@ the local revocation service), every resolved address must be globally
 routable, and the connection goes to exactly the addresses that were vetted
 (a resolver pinned to them), so DNS rebinding cannot swap in a private one.
 Bodies are capped, redirects are not followed, and answers are cached by URL
-for `Cache-Control: max-age` (bounded) or a default TTL.
+for `Cache-Control: max-age` (bounded) or a default TTL; one fetch per URL at
+a time, failures remembered for `failure_ttl` (`shared.web.fetch_cache`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 import ssl
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from shared.json_object import NotAJsonObject, parse_object
+from shared.web.fetch_cache import NegativeCache, SingleFlight
 
 
 class FetchError(Exception):
@@ -39,6 +41,7 @@ class FetchPolicy:
     default_ttl: float = 300.0
     max_ttl: float = 3600.0
     cache_entries: int = 1024
+    failure_ttl: float = 5.0
     # Tests only (set in code, never from the environment): the CA bundle of a
     # test CA, and `host -> (address, port)` to connect to instead of DNS
     # (like curl's --connect-to), which lets a loopback test server stand in
@@ -107,7 +110,14 @@ async def _vetted_addresses(host: str, port: int) -> list[ResolveResult]:
 @dataclass
 class SafeFetcher:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
+    # Called with every URL asked for, before the cache (e.g. a per-request budget).
+    on_fetch: Callable[[str], None] | None = None
     _cache: OrderedDict[str, tuple[float, bytes, str]] = field(default_factory=OrderedDict)
+    _flights: SingleFlight[tuple[bytes, str]] = field(default_factory=SingleFlight)
+    _failures: NegativeCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._failures = NegativeCache(self.policy.failure_ttl, self.policy.cache_entries)
 
     async def fetch_json(self, url: str) -> dict[str, Any]:
         body, _ = await self.fetch(url, accept="application/json, application/did+json")
@@ -118,11 +128,23 @@ class SafeFetcher:
 
     async def fetch(self, url: str, *, accept: str = "*/*") -> tuple[bytes, str]:
         """The body and content type of `url`, from the cache when fresh."""
+        if self.on_fetch is not None:
+            self.on_fetch(url)
         cached = self._cache.get(url)
         if cached and cached[0] > time.monotonic():
             self._cache.move_to_end(url)
             return cached[1], cached[2]
-        body, content_type, ttl = await self._download(url, accept)
+        failure = self._failures.failure(url)
+        if failure is not None:
+            raise FetchError(f"{failure} (remembered)")
+        return await self._flights.run(url, lambda: self._fetch_once(url, accept))
+
+    async def _fetch_once(self, url: str, accept: str) -> tuple[bytes, str]:
+        try:
+            body, content_type, ttl = await self._download(url, accept)
+        except FetchError as error:
+            self._failures.remember(url, str(error))
+            raise
         self._remember(url, body, content_type, ttl)
         return body, content_type
 

@@ -143,6 +143,12 @@ class Stack:
             "MICROCRED_STATUS_BASE_URL": f"http://127.0.0.1:{ports['revocation']}/status-lists",
             "MICROCRED_TRUSTED_FETCH_ORIGINS": f"http://127.0.0.1:{ports['revocation']}",
             "MICROCRED_LOG_LEVEL": "info",
+            # Tests send many requests from one address, on a shared 2-core
+            # machine: one verifier worker, a generous quota (the limits'
+            # own tests, tests/e2e/test_verifier_limits.py, set theirs).
+            "MICROCRED_VERIFIER_WORKERS": "1",
+            "MICROCRED_VERIFIER_CANON_PROCESSES": "1",
+            "MICROCRED_VERIFIER_ADDRESS_QUOTA": "1000000",
         }
         for name in SERVICES:
             env = {

@@ -1,0 +1,248 @@
+"""The work one public request may cause (architecture invariant 10).
+
+The verifier answers anyone, so every request gets a budget, checked before
+any expensive work and each cap answered with a 422 problem
+(`urn:microcred:problem:limit-exceeded`) whose `limit` member names the
+setting that refused it:
+
+- the JSON of the body and of a VC-JWT's payload: nesting depth, the length
+  of any one array, the number of values in all (pyld's node map is
+  quadratic in the length of an array: 1,000 results cost 3 s, 10,000 cost
+  47 s of canonicalisation, so the caps come first);
+- per credential: proofs and `credentialStatus` entries;
+- per request: distinct documents fetched over HTTP (status lists, did:web
+  documents, DID configurations). The count lives in a context variable set
+  by the middleware, since the fetches happen deep in the credential core;
+  a refused fetch fails the whole request, whatever the core made of it;
+- time: canonicalisation (`canon_ms`, enforced in the worker) and the whole
+  request (`request_ms`: 503, the work is abandoned).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from shared.credentials.errors import CredentialError
+from shared.credentials.verify import unwrap
+from shared.errors import DomainError, Unavailable
+from shared.settings import env_int, env_var
+from shared.web.body import is_json_content_type
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Each cap is `MICROCRED_VERIFIER_<NAME>` (defaults in docs/api.md)."""
+
+    max_json_depth: int = 32
+    max_array_length: int = 128
+    max_json_values: int = 5_000
+    max_proofs: int = 4
+    max_status_entries: int = 8
+    max_fetches: int = 8
+    canon_ms: int = 2_000
+    request_ms: int = 10_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        def read(name: str, default: int) -> int:
+            return env_int(f"VERIFIER_{name.upper()}", default, environ, minimum=1)
+
+        return cls(
+            max_json_depth=read("max_json_depth", cls.max_json_depth),
+            max_array_length=read("max_array_length", cls.max_array_length),
+            max_json_values=read("max_json_values", cls.max_json_values),
+            max_proofs=read("max_proofs", cls.max_proofs),
+            max_status_entries=read("max_status_entries", cls.max_status_entries),
+            max_fetches=read("max_fetches", cls.max_fetches),
+            canon_ms=read("canon_ms", cls.canon_ms),
+            request_ms=read("request_ms", cls.request_ms),
+        )
+
+
+def setting_name(limit: str) -> str:
+    """The environment variable of a limit, e.g. `MICROCRED_VERIFIER_MAX_PROOFS`."""
+    return env_var(f"VERIFIER_{limit.upper()}")
+
+
+class LimitExceeded(DomainError):
+    """A request over one of the verifier's work limits."""
+
+    problem = "limit-exceeded"
+    title = "Request exceeds a verifier limit"
+
+    def __init__(self, limit: str, allowed: int, detail: str) -> None:
+        super().__init__(f"{detail} (limit {allowed}, {setting_name(limit)})")
+        self.extra = {"limit": setting_name(limit), "allowed": allowed}
+
+
+class RequestTooSlow(Unavailable):
+    """The request ran past its deadline; its work was abandoned."""
+
+    problem = "deadline-exceeded"
+
+
+# --- the shape of JSON -------------------------------------------------------------
+
+
+Where = tuple[object, ...] | None  # (parent, key): built cheaply, named only on failure
+
+
+def _path(where: Where, root: str) -> str:
+    keys: list[object] = []
+    while where is not None:
+        parent, key = where
+        keys.append(key)
+        where = cast(Where, parent)
+    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in reversed(keys))
+
+
+def check_json(value: object, limits: Limits, where: str = "$") -> None:
+    """Depth, array lengths and value count of parsed JSON, without recursion."""
+    count = 0
+    stack: list[tuple[object, int, Where]] = [(value, 1, None)]
+    while stack:
+        node, depth, at = stack.pop()
+        count += 1
+        if count > limits.max_json_values:
+            raise LimitExceeded(
+                "max_json_values", limits.max_json_values, f"{where} holds too many JSON values"
+            )
+        if isinstance(node, dict):
+            if node and depth >= limits.max_json_depth:
+                raise LimitExceeded(
+                    "max_json_depth",
+                    limits.max_json_depth,
+                    f"{_path(at, where)} is nested too deeply",
+                )
+            stack.extend((v, depth + 1, (at, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            if len(node) > limits.max_array_length:
+                raise LimitExceeded(
+                    "max_array_length",
+                    limits.max_array_length,
+                    f"the array at {_path(at, where)} has {len(node)} items",
+                )
+            if node and depth >= limits.max_json_depth:
+                raise LimitExceeded(
+                    "max_json_depth",
+                    limits.max_json_depth,
+                    f"{_path(at, where)} is nested too deeply",
+                )
+            stack.extend((v, depth + 1, (at, i)) for i, v in enumerate(node))
+
+
+def _count(value: object) -> int:
+    return 0 if value is None else len(value) if isinstance(value, list) else 1
+
+
+def check_credential(doc: Mapping[str, Any], limits: Limits, where: str = "$") -> None:
+    """Per-credential caps on the (unwrapped) credential: proofs and status entries."""
+    proofs = _count(doc.get("proof"))
+    if proofs > limits.max_proofs:
+        raise LimitExceeded("max_proofs", limits.max_proofs, f"{where} carries {proofs} proofs")
+    entries = _count(doc.get("credentialStatus"))
+    if entries > limits.max_status_entries:
+        raise LimitExceeded(
+            "max_status_entries",
+            limits.max_status_entries,
+            f"{where} has {entries} credentialStatus entries",
+        )
+
+
+def check_submitted(credential: object, limits: Limits) -> None:
+    """The caps of one submitted credential: a VC-JWT's payload is JSON the
+    body check did not see; then proofs and status entries."""
+    try:
+        doc, token = unwrap(credential)  # type: ignore[arg-type]
+    except CredentialError:
+        return  # unreadable: the report says so, at no cost
+    check_credential(doc, limits)
+    if token is not None:
+        check_json(doc, limits, "$.verifiableCredential (JWT payload)")
+
+
+# --- per request: fetches and time --------------------------------------------------
+
+
+@dataclass
+class RequestBudget:
+    """What one request has spent so far (fetches are counted by distinct URL)."""
+
+    limits: Limits
+    fetched: set[str] = field(default_factory=set)
+    refused: LimitExceeded | None = None
+
+    def spend_fetch(self, url: str) -> None:
+        if url in self.fetched:
+            return
+        if len(self.fetched) >= self.limits.max_fetches:
+            self.refused = self.refused or LimitExceeded(
+                "max_fetches",
+                self.limits.max_fetches,
+                "the request needs more documents fetched (status lists, DID documents)",
+            )
+            raise self.refused
+        self.fetched.add(url)
+
+
+_CURRENT: contextvars.ContextVar[RequestBudget | None] = contextvars.ContextVar(
+    "verifier_request_budget", default=None
+)
+
+
+def spend_fetch(url: str) -> None:
+    """Count a fetch of `url` against the current request's budget (if any:
+    background work such as trust list refreshes has none)."""
+    budget = _CURRENT.get()
+    if budget is not None:
+        budget.spend_fetch(url)
+
+
+async def _checked_body(request: web.Request, limits: Limits) -> None:
+    if request.method != "POST" or not is_json_content_type(request.content_type):
+        return
+    if request.content_length is not None and request.content_length > request.client_max_size:
+        return  # the handler answers 413 without reading it
+    body = await request.read()  # aiohttp keeps it for the handler
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return  # the handler answers 400
+    check_json(parsed, limits)
+
+
+def budget_middleware(limits: Limits) -> Any:
+    """Checks the body's JSON, opens the request's budget and deadline, and
+    refuses the request when the work inside ran over a limit."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        await _checked_body(request, limits)
+        budget = RequestBudget(limits)
+        token = _CURRENT.set(budget)
+        deadline = asyncio.timeout(limits.request_ms / 1000)
+        try:
+            async with deadline:
+                response = await handler(request)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise RequestTooSlow(
+                f"the request took longer than {limits.request_ms} ms "
+                f"({setting_name('request_ms')})"
+            ) from None
+        finally:
+            _CURRENT.reset(token)
+        if budget.refused is not None:
+            raise budget.refused
+        return response
+
+    return middleware

@@ -7,6 +7,8 @@ from aiohttp import web
 from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
 from services.verifier.consumers import on_replica_event
 from services.verifier.openapi import OPENAPI
+from services.verifier.page_render import PageRenderer
+from services.verifier.pages import PAGES, page_routes
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
@@ -35,7 +37,12 @@ REPLICA_TOPICS = [
 ]
 
 
-def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    fetcher: SafeFetcher | None = None,
+    pages: PageRenderer | None = None,
+) -> web.Application:
     """No Redis: each instance keeps its replica in memory and replays the
     compacted topics at start-up, so verifiers scale out statelessly."""
     common = settings.common
@@ -51,6 +58,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
         refresh_seconds=settings.trust_list_refresh_s,
     )
     app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+    app[PAGES] = pages or PageRenderer()
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:
@@ -66,6 +74,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
         ]
     )
     app.add_routes(routes)
+    app.add_routes(page_routes)
     return app
 
 

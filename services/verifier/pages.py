@@ -9,6 +9,7 @@ without JavaScript; `static/page.js` only adds drag-and-drop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ from aiohttp import web
 from services.verifier.app_keys import VERIFIER
 from services.verifier.page_i18n import negotiate
 from services.verifier.page_render import PageRenderer, static_response
-from services.verifier.page_view import result_view
+from services.verifier.page_view import ResultView, result_view
 from shared.credentials.baking import unbake
 from shared.credentials.errors import ShapeError
 from shared.credentials.report import CheckResult, VerificationReport
@@ -156,3 +157,45 @@ async def check(request: web.Request) -> web.Response:
         return json_response(body)
     view = result_view(body, report.credential)
     return pages.response("result.html", lang, view=view, submitted=text, email=email)
+
+
+@dataclass(frozen=True)
+class SharePage:
+    """What a share link shows (the share service looks it up; this renders it)."""
+
+    share_url: str
+    credential: dict[str, Any]
+    report: dict[str, Any]  # the API's report body, with `state`
+    image_url: str | None = None
+    linkedin_url: str | None = None
+
+    @property
+    def view(self) -> ResultView:
+        return result_view(self.report, self.credential)
+
+    @property
+    def title(self) -> str | None:
+        return self.view.title
+
+    @property
+    def description(self) -> str:
+        issuer = dict(self.view.issuer).get("issuer_name")
+        parts = [self.view.title, issuer]
+        return " · ".join(p for p in parts if p)
+
+
+def share_response(request: web.Request, page: SharePage) -> web.Response:
+    """The share page: the result view, Open Graph and Twitter card tags with
+    the badge image and title, and LinkedIn's "Add to profile" button; JSON
+    (the report) when the client prefers it."""
+    if wants_json(request):
+        return json_response(page.report)
+    lang = language(request)
+    return request.app[PAGES].response(
+        "share.html",
+        lang,
+        share=page,
+        view=page.view,
+        switch_href=request.path,
+        email=None,
+    )

@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry
 from services.verifier.app_keys import VERIFIER
 from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
-from services.verifier.pages import PAGES, page_routes
+from services.verifier.pages import PAGES, SharePage, page_routes, share_response
 from services.verifier.replica import Replica
 from services.verifier.verification import Verifier
 from shared.credentials.baking import bake_png, bake_svg
@@ -69,8 +69,23 @@ async def client() -> AsyncIterator[Client]:
     app[PAGES] = PageRenderer()
     app[OUTCOMES] = Outcomes.create(CollectorRegistry())
     app.add_routes(page_routes)
+    app.router.add_post("/test-share", _share)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
+
+
+async def _share(request: web.Request) -> web.Response:
+    """A share page for what the test posts (the share service's lookup stands in)."""
+    body = await request.json()
+    report = (await request.app[VERIFIER].verify(body["jwt"])).to_vc_api()
+    page = SharePage(
+        share_url="https://verify.example/s/abc",
+        credential=body["credential"],
+        report={**report, "state": body["state"]},
+        image_url="https://verify.example/s/abc/badge.png",
+        linkedin_url="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=x",
+    )
+    return share_response(request, page)
 
 
 @pytest.fixture
@@ -230,3 +245,22 @@ def test_catalogues_have_the_same_keys_and_every_used_key() -> None:
 def test_language_negotiation(query: str | None, header: str | None, expected: str) -> None:
     assert negotiate(query, header) == expected
     assert expected in LANGUAGES
+
+
+async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issuer) -> None:
+    token, credential = issuer.jwt(), issuer.credential()
+    body = {"jwt": token, "credential": credential, "state": "revoked"}
+    answer = await client.post("/test-share?lang=fr", json=body)
+    html = (await answer.text()).replace("&#39;", "'")
+    assert answer.status == 200 and verdict_state(html) == "revoked"
+    assert '<meta property="og:title" content="Data Analysis Basics">' in html
+    assert '<meta property="og:image" content="https://verify.example/s/abc/badge.png">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert (
+        'href="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&amp;name=x"'
+        in html
+    )
+    assert "Ajouter au profil LinkedIn" in html and "Révoquée" in html
+    assert 'href="/test-share?lang=en"' in html
+    as_json = await client.post("/test-share", json=body, headers={"Accept": "application/json"})
+    assert (await as_json.json())["state"] == "revoked"

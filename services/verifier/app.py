@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp import web
 
-from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.app_keys import BATCH, INTAKE, REPLICA, VERIFIER, VERIFIER_SETTINGS
+from services.verifier.batch import BatchLimits, BatchVerification
 from services.verifier.consumers import on_replica_event
+from services.verifier.intake import Intake
 from services.verifier.openapi import OPENAPI
 from services.verifier.page_render import PageRenderer
 from services.verifier.pages import PAGES, page_routes
@@ -21,10 +25,12 @@ from shared.kafka.topics import (
     CATALOG_PROVIDERS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
+    STATUS_CHANGES,
     STATUS_LISTS,
 )
 from shared.service import background_task, consumer_context, kafka_context, run_service
 from shared.web.app import create_base_app
+from shared.web.metrics import OUTCOMES
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 REPLICA_TOPICS = [
@@ -34,6 +40,7 @@ REPLICA_TOPICS = [
     CATALOG_PROVIDERS,
     STATUS_LISTS,
     ISSUER_ENDORSEMENTS,
+    STATUS_CHANGES,  # history: when each entry was revoked or suspended
 ]
 
 
@@ -57,7 +64,26 @@ def create_app(
         DidResolver(fetch_json=fetcher.fetch_json),
         refresh_seconds=settings.trust_list_refresh_s,
     )
-    app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+    app[VERIFIER] = verifier = Verifier(replica, fetcher, trust_lists)
+    # Callers' credential URLs: the same guard without the trusted origins
+    # (a caller's URL never reaches our own services), capped like a body.
+    submissions = dataclasses.replace(
+        fetcher.policy,
+        trusted_origins=frozenset(),
+        max_bytes=common.max_body_bytes,
+        cache_entries=64,
+    )
+    app[INTAKE] = intake = Intake(SafeFetcher(submissions))
+    limits = BatchLimits(
+        settings.batch_max_items, settings.batch_max_bytes, settings.batch_concurrency
+    )
+    outcomes = app[OUTCOMES]
+    app[BATCH] = BatchVerification(
+        intake,
+        verifier,
+        limits,
+        lambda verdict: outcomes.count("credential_verification", verdict),
+    )
     app[PAGES] = pages or PageRenderer()
 
     async def load_trust_lists(app: web.Application) -> None:

@@ -19,6 +19,10 @@ class Settings:
     # authoritative first, reloaded every `trust_list_refresh_s` seconds.
     trust_lists: tuple[str, ...] = ()
     trust_list_refresh_s: int = 600
+    # `POST /credentials/verify/batch`: lines, bytes and items verified at once.
+    batch_max_items: int = 1000
+    batch_max_bytes: int = 32 * 1024 * 1024
+    batch_concurrency: int = 8
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +32,7 @@ class Settings:
             trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
             trust_lists=env_list("TRUST_LISTS"),
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
+            batch_max_items=env_int("BATCH_MAX_ITEMS", 1000, minimum=1),
+            batch_max_bytes=env_int("BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024),
+            batch_concurrency=env_int("BATCH_CONCURRENCY", 8, minimum=1, maximum=256),
         )

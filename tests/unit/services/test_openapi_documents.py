@@ -40,6 +40,9 @@ def test_request_bodies_have_schemas(service: str) -> None:
     for item in document["paths"].values():
         for op in item.values():
             body = op.get("requestBody")
-            if body:
-                ref = body["content"]["application/json"]["schema"]["$ref"]
-                assert ref.rsplit("/", 1)[1] in schemas
+            json_body = (body or {}).get("content", {}).get("application/json")
+            if json_body:
+                schema = json_body["schema"]
+                refs = [s["$ref"] for s in schema.get("oneOf", [schema]) if "$ref" in s]
+                assert refs, schema
+                assert all(ref.rsplit("/", 1)[1] in schemas for ref in refs)

@@ -270,8 +270,8 @@ class Intake:
         return Submission(_credential_object(parsed), "json")
 
     async def _multipart(self, request: web.Request) -> Submission:
-        """`file` (a badge image, a JSON or JWT file) or `credential` (text),
-        and optionally `recipient`."""
+        """`file` (a badge image, a JSON or JWT file), `credential` (text) or
+        `url` (the verification page's link field), and optionally `recipient`."""
         reader = await request.multipart()
         limit = request.client_max_size
         found: tuple[bytes, str | None] | None = None
@@ -280,7 +280,7 @@ class Intake:
             if not isinstance(part, BodyPartReader):
                 continue
             data = await _read_part(part, limit)
-            if part.name in ("file", "credential") and data.strip():
+            if part.name in ("file", "credential", "url") and data.strip():
                 found = found or (data, part.headers.get("Content-Type"))
             elif part.name == "recipient":
                 options["recipient"] = data.decode("utf-8", errors="replace")

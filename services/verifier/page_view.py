@@ -1,12 +1,12 @@
 """What the verification page shows: a verification report read for people.
 
-`result_view` turns one report (the JSON the API answers, `to_vc_api()` plus
-`state`) and the credential it checked into plain values for the templates:
-the verdict, what the credential certifies (OB 3.0 §B.1.1 Achievement and our
-EU 2022 extension terms, docs/credential-format.md), who issued and
-accredited it (the `trust` check's details), endorsements (the `endorsements`
-check's details), the learner, dates, and each check.  It only reads values:
-decoding inputs and verifying them is the verifier's job.
+`result_view` turns one report (the JSON the API answers: `state`,
+`stateDetails`, `results` and the `credential` summary) into plain values for
+the templates: the verdict, what the credential certifies, who issued and
+accredited it, endorsements, the learner, dates, and each check.  It only
+picks values out of the report: reading inputs, verifying and summarising
+them is the verifier's job (`intake.py`, `verification.py`,
+`shared.credentials.summary`).
 """
 
 from __future__ import annotations
@@ -136,16 +136,6 @@ def _checks(report: Json) -> dict[str, Json]:
     return {str(c.get("check")): c for c in map(_dict, _list(report.get("results")))}
 
 
-def _achievement(credential: Json) -> Json:
-    subject = _list(credential.get("credentialSubject"))
-    return _dict(_dict(subject[0]).get("achievement")) if subject else {}
-
-
-def _subject(credential: Json) -> Json:
-    subject = _list(credential.get("credentialSubject"))
-    return _dict(subject[0]) if subject else {}
-
-
 def _facts(achievement: Json) -> list[tuple[str, str]]:
     hours = _text(achievement.get("workloadHours"))
     ects = _text(achievement.get("ectsCredits")) or _text(achievement.get("creditsAvailable"))
@@ -162,54 +152,42 @@ def _facts(achievement: Json) -> list[tuple[str, str]]:
     return [(key, value) for key, value in pairs if value is not None]
 
 
-def _outcomes(achievement: Json) -> list[Outcome]:
+def _outcomes(alignments: object) -> list[Outcome]:
     found = []
-    for alignment in map(_dict, _list(achievement.get("alignment"))):
-        name = _text(alignment.get("targetName"))
+    for alignment in map(_dict, _list(alignments)):
+        name = _text(alignment.get("name"))
         if name is None:
             continue
         url = _text(alignment.get("targetUrl"))
         safe_url = url if url and url.startswith(("https://", "http://")) else None
-        framework = _text(alignment.get("targetFramework"))
-        found.append(Outcome(name, safe_url, framework))
+        found.append(Outcome(name, safe_url, _text(alignment.get("framework"))))
     return found
 
 
-def _thresholds(achievement: Json, subject: Json) -> list[Threshold]:
-    results = {
-        _text(r.get("resultDescription")): r for r in map(_dict, _list(subject.get("result")))
-    }
-    found = []
-    for description in map(_dict, _list(achievement.get("resultDescription"))):
-        result = _dict(results.get(_text(description.get("id"))))
-        value = _text(result.get("value")) or _text(result.get("achievedLevel"))
-        name = _text(description.get("name")) or ""
-        found.append(Threshold(name, _text(description.get("requiredValue")), value))
-    return found
+def _thresholds(achievement: Json) -> list[Threshold]:
+    threshold = _dict(achievement.get("masteryThreshold"))
+    result = _dict(achievement.get("result"))
+    value = _text(result.get("value")) or _text(result.get("achievedLevel"))
+    if not threshold and value is None:
+        return []
+    required = _text(threshold.get("requiredValue"))
+    return [Threshold(_text(threshold.get("name")) or "", required, value)]
 
 
-def _issuer(credential: Json) -> tuple[list[tuple[str, str]], str | None]:
-    raw = credential.get("issuer")
-    issuer = _dict(raw)
-    ident = _text(issuer.get("id")) or _text(raw)
-    address = _dict(issuer.get("address"))
-    country = ", ".join(
-        v for v in (_text(address.get("addressRegion")), _text(address.get("addressCountry"))) if v
-    )
+def _issuer(provider: Json) -> tuple[list[tuple[str, str]], str | None]:
     pairs = [
-        ("issuer_name", _text(issuer.get("name"))),
-        ("issuer_id", ident),
-        ("issuer_country", country or None),
+        ("issuer_name", _text(provider.get("name"))),
+        ("issuer_id", _text(provider.get("id"))),
+        ("issuer_country", _text(provider.get("country"))),
     ]
-    url = _text(issuer.get("url"))
+    url = _text(provider.get("url"))
     safe_url = url if url and url.startswith("https://") else None
     return [(key, value) for key, value in pairs if value is not None], safe_url
 
 
 def _accreditation(trust: Json) -> tuple[str | None, str | None]:
-    details = _dict(trust.get("details"))
-    accreditation = _dict(details.get("accreditation"))
-    if not accreditation or trust.get("outcome") != "ok":
+    accreditation = _dict(trust.get("accreditation"))
+    if not accreditation or trust.get("level") != "accredited":
         return None, None
     body = _text(_dict(accreditation.get("qualityAssuranceBody")).get("name"))
     until = _date(accreditation.get("validUntil"))
@@ -218,38 +196,35 @@ def _accreditation(trust: Json) -> tuple[str | None, str | None]:
     return body, label or None
 
 
-def _endorsements(check: Json) -> list[Endorsement]:
+def _endorsements(endorsements: object) -> list[Endorsement]:
     found = []
-    for item in map(_dict, _list(_dict(check.get("details")).get("endorsements"))):
-        endorser = _dict(item.get("endorser"))
-        name = _text(endorser.get("name")) or _text(endorser.get("id")) or "?"
+    for item in map(_dict, _list(endorsements)):
+        name = _text(item.get("endorser")) or _text(item.get("endorserId")) or "?"
         verified = item.get("verified") is True and item.get("status") != "withdrawn"
-        found.append(Endorsement(name, _text(item.get("comment")), verified))
+        found.append(Endorsement(name, None, verified))
     return found
 
 
-def _learner(view: ResultView, subject: Json) -> None:
-    view.learner_name = _text(subject.get("name"))
-    view.learner_id = _text(subject.get("id"))
-    identifiers = map(_dict, _list(subject.get("identifier")))
-    view.learner_hashed = any(i.get("hashed") is True for i in identifiers)
+def _learner(view: ResultView, learner: Json) -> None:
+    view.learner_name = _text(learner.get("name"))
+    view.learner_id = _text(learner.get("id"))
+    view.learner_hashed = "hashedEmail" in _list(learner.get("identifierTypes"))
 
 
-def _dates(credential: Json) -> list[tuple[str, str]]:
+def _dates(dates: Json) -> list[tuple[str, str]]:
     pairs = [
-        ("awarded_on", _date(credential.get("awardedDate"))),
-        ("valid_from", _date(credential.get("validFrom") or credential.get("issuanceDate"))),
-        ("valid_until", _date(credential.get("validUntil") or credential.get("expirationDate"))),
+        ("awarded_on", _date(dates.get("awardedDate"))),
+        ("valid_from", _date(dates.get("validFrom"))),
+        ("valid_until", _date(dates.get("validUntil"))),
     ]
     return [(key, value) for key, value in pairs if value is not None]
 
 
-def _status_details(status: Json) -> list[tuple[str, str]]:
+def _status_details(state_details: Json) -> list[tuple[str, str]]:
     """When and why it was revoked or suspended, when the report says so."""
-    details = _dict(status.get("details"))
     pairs = [
-        ("revoked_on", _date(details.get("changedAt") or details.get("since"))),
-        ("reason", _text(details.get("reason"))),
+        ("revoked_on", _date(state_details.get("since"))),
+        ("reason", _text(state_details.get("reason"))),
     ]
     return [(key, value) for key, value in pairs if value is not None]
 
@@ -263,29 +238,31 @@ def _check_lines(report: Json) -> list[CheckLine]:
     return lines
 
 
-def result_view(report: Json, credential: Json | None) -> ResultView:
-    """The page's reading of one report and the credential it checked."""
+def result_view(report: Json) -> ResultView:
+    """The page's reading of one report: its `state`, `stateDetails`, checks
+    and, when the proof verified, its `credential` summary (what the verifier
+    read from the signed document, `shared.credentials.summary`)."""
     state = str(report.get("state") or "malformed")
     view = ResultView(state if state in STATES else "malformed")
-    checks = _checks(report)
     view.checks = _check_lines(report)
-    view.status_details = _status_details(checks.get("status", {}))
-    recipient = checks.get("recipient")
+    view.status_details = _status_details(_dict(report.get("stateDetails")))
+    recipient = _checks(report).get("recipient")
     view.recipient = None if recipient is None else str(recipient.get("outcome"))
-    if credential is None:
+    summary = _dict(report.get("credential"))
+    if not summary:
         return view
-    achievement, subject = _achievement(credential), _subject(credential)
-    view.title = _text(achievement.get("name")) or _text(credential.get("name"))
+    achievement = _dict(summary.get("achievement"))
+    view.title = _text(achievement.get("name")) or _text(summary.get("name"))
     view.description = _text(achievement.get("description"))
-    view.criteria = _text(_dict(achievement.get("criteria")).get("narrative"))
+    view.criteria = _text(achievement.get("criteria"))
     view.facts = _facts(achievement)
-    view.outcomes = _outcomes(achievement)
-    view.thresholds = _thresholds(achievement, subject)
-    view.issuer, view.issuer_url = _issuer(credential)
-    trust = checks.get("trust", {})
+    view.outcomes = _outcomes(summary.get("alignments"))
+    view.thresholds = _thresholds(achievement)
+    view.issuer, view.issuer_url = _issuer(_dict(summary.get("provider")))
+    trust = _dict(summary.get("accreditation"))
     view.accredited_by, view.accreditation = _accreditation(trust)
-    view.domain_linked = _dict(trust.get("details")).get("domainLinked") is True
-    view.endorsements = _endorsements(checks.get("endorsements", {}))
-    _learner(view, subject)
-    view.dates = _dates(credential)
+    view.domain_linked = trust.get("domainLinked") is True
+    view.endorsements = _endorsements(summary.get("endorsements"))
+    _learner(view, _dict(summary.get("learner")))
+    view.dates = _dates(_dict(summary.get("dates")))
     return view

@@ -143,11 +143,11 @@ def test_keyboard_reaches_the_form(stack: Stack, browser: webdriver.Chrome) -> N
     for _ in range(8):
         keys.send_keys(Keys.TAB).perform()
         seen.append(browser.switch_to.active_element.get_attribute("id"))
-    assert [i for i in seen if i in ("credential", "file", "url", "email")] == [
+    assert [i for i in seen if i in ("credential", "file", "url", "recipient")] == [
         "credential",
         "file",
         "url",
-        "email",
+        "recipient",
     ], seen
 
 

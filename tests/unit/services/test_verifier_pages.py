@@ -19,7 +19,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
-from services.verifier.app_keys import VERIFIER
+from services.verifier.app_keys import INTAKE, VERIFIER
+from services.verifier.intake import Intake
 from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
 from services.verifier.pages import PAGES, SharePage, page_routes, share_response
@@ -66,6 +67,7 @@ class Issuer:
 async def client() -> AsyncIterator[Client]:
     app = web.Application(middlewares=[problem_middleware])
     app[VERIFIER] = Verifier(Replica(), SafeFetcher(FetchPolicy()))
+    app[INTAKE] = Intake(SafeFetcher(FetchPolicy()))
     app[PAGES] = PageRenderer()
     app[OUTCOMES] = Outcomes.create(CollectorRegistry())
     app.add_routes(page_routes)
@@ -80,7 +82,6 @@ async def _share(request: web.Request) -> web.Response:
     report = (await request.app[VERIFIER].verify(body["jwt"])).to_vc_api()
     page = SharePage(
         share_url="https://verify.example/s/abc",
-        credential=body["credential"],
         report={**report, "state": body["state"]},
         image_url="https://verify.example/s/abc/badge.png",
         linkedin_url="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=x",
@@ -93,14 +94,16 @@ def issuer() -> Issuer:
     return Issuer()
 
 
-async def post(client: Client, lang: str = "en", **fields: Any) -> tuple[int, str]:
+async def post(
+    client: Client, lang: str = "en", headers: dict[str, str] | None = None, **fields: Any
+) -> tuple[int, str]:
     form = aiohttp.FormData()
     for name, value in fields.items():
         if isinstance(value, tuple):
             form.add_field(name, value[1], filename=value[0])
         else:
-            form.add_field(name, value)
-    answer = await client.post(f"/?lang={lang}", data=form)
+            form.add_field(name, value, content_type="text/plain")  # multipart, as the page
+    answer = await client.post(f"/?lang={lang}", data=form, headers=headers)
     return answer.status, await answer.text()
 
 
@@ -117,7 +120,7 @@ async def test_the_form_is_html_with_a_strict_policy(client: Client) -> None:
     assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert '<html lang="fr">' in html and "Vérifier une micro-certification" in html
     assert 'href="/?lang=en"' in html  # the visible switch
-    for field in ("credential", "file", "url", "email"):
+    for field in ("credential", "file", "url", "recipient"):
         assert f'<label for="{field}">' in html and f'id="{field}"' in html
 
 
@@ -151,30 +154,41 @@ async def test_tampered_expired_and_future_credentials(client: Client, issuer: I
         {**issuer.credential(), "validFrom": iso(NOW + timedelta(days=3))}, issuer.key
     )
     assert verdict_state((await post(client, credential=future))[1]) == "not_yet_valid"
-    assert verdict_state((await post(client, credential="not a credential"))[1]) == "malformed"
-    assert verdict_state((await post(client, file=("x.png", b"\x89PNG junk")))[1]) == "malformed"
+    malformed = "eyJhbGciOiJub25lIn0.eyJ9.c2ln"  # shaped like a JWT, unreadable
+    assert verdict_state((await post(client, credential=malformed))[1]) == "malformed"
 
 
-async def test_nothing_sent_is_a_422(client: Client) -> None:
-    status, html = await post(client, credential="  ")
-    assert status == 422 and 'role="alert"' in html
-    answer = await client.post("/", data={}, headers={"Accept": "application/json"})
-    assert answer.status == 422
-    assert answer.content_type == "application/problem+json"
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"credential": "  "},
+        {"credential": "not a credential"},
+        {"file": ("x.png", b"\x89PNG junk")},
+    ],
+)
+async def test_unreadable_input_answers_the_form_again(
+    client: Client, fields: dict[str, Any]
+) -> None:
+    status, html = await post(client, **fields)
+    assert status == 422 and 'role="alert"' in html and 'id="credential"' in html
+    status, text = await post(client, headers={"Accept": "application/json"}, **fields)
+    problem = json.loads(text)
+    assert status == 422 and problem["status"] == 422 and problem["detail"]
 
 
 async def test_json_by_content_negotiation(client: Client, issuer: Issuer) -> None:
-    answer = await client.post(
-        "/", data={"credential": issuer.jwt()}, headers={"Accept": "application/json"}
+    status, text = await post(
+        client, headers={"Accept": "application/json"}, credential=issuer.jwt()
     )
-    body = await answer.json()
-    assert answer.status == 200 and answer.content_type == "application/json"
+    body = json.loads(text)
+    assert status == 200
     assert body["state"] == "untrusted" and body["verified"] is True
+    assert body["credential"]["achievement"]["name"] == "Data Analysis Basics"
     assert {r["check"] for r in body["results"]} >= {"proof", "validity", "trust"}
-    html = await client.post(
-        "/", data={"credential": "x"}, headers={"Accept": "application/json;q=0.5, text/html"}
+    _, html = await post(
+        client, headers={"Accept": "application/json;q=0.5, text/html"}, credential=issuer.jwt()
     )
-    assert html.content_type == "text/html"
+    assert verdict_state(html) == "untrusted"
 
 
 async def test_the_french_result(client: Client, issuer: Issuer) -> None:
@@ -197,8 +211,13 @@ async def test_a_hashed_email_offers_a_comparison(client: Client, issuer: Issuer
     credential["credentialSubject"]["identifier"] = [identity]
     token = sign_vc_jwt(credential, issuer.key)
     _, html = await post(client, credential=token)
-    assert "A hashed e-mail address: check it." in html
+    assert "A hashed e-mail address: check it." in html and 'id="recipient"' not in html
     assert 'name="credential" value="' + token in html and 'id="compare-email"' in html
+    _, html = await post(client, credential=token, recipient="Ada@example.org ")
+    assert 'data-outcome="ok"' in html and "The e-mail address matches" in html
+    _, html = await post(client, credential=token, recipient="eve@example.org")
+    assert 'data-outcome="failed"' in html and "does NOT match" in html
+    assert verdict_state(html) == "untrusted"
 
 
 class _Parser(HTMLParser):
@@ -248,8 +267,7 @@ def test_language_negotiation(query: str | None, header: str | None, expected: s
 
 
 async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issuer) -> None:
-    token, credential = issuer.jwt(), issuer.credential()
-    body = {"jwt": token, "credential": credential, "state": "revoked"}
+    body = {"jwt": issuer.jwt(), "state": "revoked"}
     answer = await client.post("/test-share?lang=fr", json=body)
     html = (await answer.text()).replace("&#39;", "'")
     assert answer.status == 200 and verdict_state(html) == "revoked"
@@ -264,3 +282,8 @@ async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issu
     assert 'href="/test-share?lang=en"' in html
     as_json = await client.post("/test-share", json=body, headers={"Accept": "application/json"})
     assert (await as_json.json())["state"] == "revoked"
+
+
+async def test_the_link_field_goes_through_the_ssrf_guard(client: Client) -> None:
+    status, html = await post(client, url="https://127.0.0.1/credential.json")
+    assert status == 422 and "was not fetched" in html

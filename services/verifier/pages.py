@@ -26,6 +26,7 @@ from shared.web.metrics import OUTCOMES
 PAGES: web.AppKey[PageRenderer] = web.AppKey("verifier.pages", PageRenderer)
 page_routes = web.RouteTableDef()
 
+
 def language(request: web.Request) -> str:
     """The page's language: `?lang=`, else `Accept-Language`, else English."""
     return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))

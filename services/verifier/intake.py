@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from shared.credentials.baking import PNG_SIGNATURE, unbake_png, unbake_svg
 from shared.credentials.errors import CredentialError
@@ -35,13 +35,15 @@ from shared.web.safe_fetch import FetchError, SafeFetcher
 Item = dict[str, Any] | str  # a credential (JSON object) or a compact JWT
 
 JWT_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "text/plain"})
+FORM_MEDIA_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 IMAGE_MEDIA_TYPES = frozenset({"image/png", "image/svg+xml"})
 # JSON credentials also come as VC 2.0's `application/vc` (VC DM 2.0 §6.3).
 JSON_MEDIA_TYPES = frozenset({"application/vc"})
 ACCEPTED = (
     "application/json, application/vc, application/vc+jwt, application/jwt, text/plain, "
-    "image/png, image/svg+xml, multipart/form-data"
+    "image/png, image/svg+xml, multipart/form-data, application/x-www-form-urlencoded"
 )
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$")
 _ENTRY_KEYS = frozenset({"credential", "verifiableCredential", "jwt", "url", "image"})
 _FETCH_ACCEPT = (
@@ -157,8 +159,8 @@ class Intake:
     async def read_submission(self, request: web.Request) -> Submission:
         """The credential a `POST /credentials/verify` request carries."""
         media_type = _mime(request.headers.get("Content-Type"))
-        if media_type == "multipart/form-data":
-            return await self._multipart(request)
+        if media_type in FORM_MEDIA_TYPES:
+            return await self._form(request)
         if is_json_content_type(media_type) or media_type in JSON_MEDIA_TYPES:
             body = await read_body(request)
             return await self._json_body(_parse_json(body, "the request body"))
@@ -196,7 +198,7 @@ class Intake:
             parsed = _parse_json(text, "the credential")
             if isinstance(parsed, str):
                 return await self.decode_item(parsed, follow_urls=follow_urls)
-        if text.lower().startswith(("https://", "http://")):
+        if _URL.match(text):  # the guard refuses all but https
             if not follow_urls:
                 raise UnreadableSubmission("a fetched document is another URL: not followed")
             return await self.fetch(text), "url"
@@ -269,37 +271,27 @@ class Intake:
             return Submission(await self.fetch(url), "url", options)
         return Submission(_credential_object(parsed), "json")
 
-    async def _multipart(self, request: web.Request) -> Submission:
-        """`file` (a badge image, a JSON or JWT file), `credential` (text) or
-        `url` (the verification page's link field), and optionally `recipient`."""
-        reader = await request.multipart()
-        limit = request.client_max_size
-        found: tuple[bytes, str | None] | None = None
+    async def _form(self, request: web.Request) -> Submission:
+        """An HTML form (multipart or urlencoded): `file` (a badge image, a
+        JSON or JWT file), `credential` (text) or `url` (the verification
+        page's link field), and optionally `recipient`.
+        aiohttp's `post()` caps the whole form at `client_max_size` (413)."""
+        form = await request.post()
         options: dict[str, Any] = {}
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                continue
-            data = await _read_part(part, limit)
-            if part.name in ("file", "credential", "url") and data.strip():
-                found = found or (data, part.headers.get("Content-Type"))
-            elif part.name == "recipient":
-                options["recipient"] = data.decode("utf-8", errors="replace")
-        if found is None:
-            raise UnreadableSubmission("the form has no `file` nor `credential` field")
-        data, media_type = found
-        item, source = await self.decode_item(data, media_type)
-        return Submission(item, source, options)
-
-
-async def _read_part(part: BodyPartReader, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await part.read_chunk():
-        size += len(chunk)
-        if size > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        recipient = form.get("recipient")
+        if isinstance(recipient, str) and recipient.strip():
+            options["recipient"] = recipient
+        for name in ("file", "credential", "url"):
+            value = form.get(name)
+            if isinstance(value, web.FileField):
+                data = value.file.read()
+                if data.strip():
+                    item, source = await self.decode_item(data, value.content_type)
+                    return Submission(item, source, options)
+            elif isinstance(value, str) and value.strip():
+                item, source = await self.decode_item(value)
+                return Submission(item, source, options)
+        raise UnreadableSubmission("the form has no `file` nor `credential` field")
 
 
 def _base64(value: object) -> bytes:

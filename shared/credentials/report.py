@@ -214,8 +214,7 @@ class VerificationReport:
         state, deciding = state_of(self)
         body["state"] = state
         body["stateDetails"] = state_details(state, deciding)
-        if self.summary is not None:
-            body["credential"] = self.summary
+        body["credential"] = self.summary
         if self.notice is not None:
             body["notice"] = self.notice
         return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import redis.asyncio as redis
 from aiohttp import web
 
 from services.verifier.app_keys import REPLICA, VERIFIER, VERIFIER_SETTINGS
@@ -10,6 +11,7 @@ from services.verifier.openapi import OPENAPI
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
+from services.verifier.shares import share_routes, shares_context
 from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
 from shared.credentials.dids import DidResolver
@@ -21,7 +23,14 @@ from shared.kafka.topics import (
     ISSUER_PROFILES,
     STATUS_LISTS,
 )
-from shared.service import background_task, consumer_context, kafka_context, run_service
+from shared.service import (
+    RedisFactory,
+    background_task,
+    consumer_context,
+    kafka_context,
+    redis_context,
+    run_service,
+)
 from shared.web.app import create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -35,9 +44,16 @@ REPLICA_TOPICS = [
 ]
 
 
-def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web.Application:
-    """No Redis: each instance keeps its replica in memory and replays the
-    compacted topics at start-up, so verifiers scale out statelessly."""
+def create_app(
+    settings: Settings,
+    *,
+    fetcher: SafeFetcher | None = None,
+    redis_factory: RedisFactory = redis.Redis.from_url,
+) -> web.Application:
+    """Each instance keeps its replica of the catalog, issuers and status
+    lists in memory and replays the compacted topics at start-up, so
+    verifiers scale out statelessly. Only share links (possibly millions)
+    live in Redis (`shares.py`); verifying needs no Redis."""
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[VERIFIER_SETTINGS] = settings
@@ -50,7 +66,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
         DidResolver(fetch_json=fetcher.fetch_json),
         refresh_seconds=settings.trust_list_refresh_s,
     )
-    app[VERIFIER] = Verifier(replica, fetcher, trust_lists)
+    app[VERIFIER] = verifier = Verifier(replica, fetcher, trust_lists)
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:
@@ -58,14 +74,17 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
 
     app.cleanup_ctx.extend(
         [
+            redis_context(common, redis_factory),
             kafka_context(common),
             background_task(load_trust_lists),
             consumer_context(
                 common, "verifier-replica", REPLICA_TOPICS, on_replica_event, durable=False
             ),
+            shares_context(common, verifier, settings.public_base_url, settings.share_cache_s),
         ]
     )
     app.add_routes(routes)
+    app.add_routes(share_routes)
     return app
 
 

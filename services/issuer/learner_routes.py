@@ -11,7 +11,7 @@ from aiohttp import web
 
 from services.issuer.app_keys import LEARNERS
 from services.issuer.learner_page import claim_page, wants_html
-from services.issuer.learners import Claimed
+from services.issuer.learners import DOWNLOADS, Claimed
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
 from shared.sharing.certificate import certificate_pdf
@@ -54,15 +54,15 @@ async def download(event: CredentialIssued, name: str) -> web.Response:
     )
 
 
-_DOWNLOAD = "{name:credential\\.json|credential\\.jwt|badge\\.png|badge\\.svg}"
+def _download_name(request: web.Request) -> str:
+    return request.path.rsplit("/", 1)[-1]
 
 
-@learner_routes.get(f"/credentials/{{credential_id}}/{_DOWNLOAD}")
 async def tenant_download(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     learners = request.app[LEARNERS]
     event = await learners.for_tenant(tenant, request.match_info["credential_id"])
-    return await download(event, request.match_info["name"])
+    return await download(event, _download_name(request))
 
 
 async def _claimed(request: web.Request) -> Claimed:
@@ -85,10 +85,14 @@ async def claim(request: web.Request) -> web.StreamResponse:
     return _private(json_response(view))
 
 
-@learner_routes.get(f"/claims/{{token}}/{_DOWNLOAD}")
 async def claim_download(request: web.Request) -> web.StreamResponse:
     claimed = await _claimed(request)
-    return _private(await download(claimed.credential, request.match_info["name"]))
+    return _private(await download(claimed.credential, _download_name(request)))
+
+
+for _name in DOWNLOADS:  # literal paths, one per download (documented one by one)
+    learner_routes.get(f"/credentials/{{credential_id}}/{_name}")(tenant_download)
+    learner_routes.get(f"/claims/{{token}}/{_name}")(claim_download)
 
 
 @learner_routes.get("/claims/{token}/certificate.pdf")

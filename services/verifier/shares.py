@@ -192,11 +192,12 @@ async def get_share(request: web.Request) -> web.StreamResponse:
     return _public(request, json_response(view.to_json()))
 
 
-@share_routes.get("/s/{share_id}/{name:badge\\.png|badge\\.svg}")
+@share_routes.get("/s/{share_id}/badge.png")
+@share_routes.get("/s/{share_id}/badge.svg")
 async def get_share_badge(request: web.Request) -> web.StreamResponse:
     event = await request.app[SHARES_APP].published(request.match_info["share_id"])
     jwt = event.credential_jwt or ""
-    kind: ImageKind = "png" if request.match_info["name"] == "badge.png" else "svg"
+    kind: ImageKind = "png" if request.path.endswith(".png") else "svg"
     body = await asyncio.to_thread(baked_badge, facts_of(jwt), kind, jwt)
     headers = {
         "X-Content-Type-Options": "nosniff",

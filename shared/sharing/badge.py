@@ -105,7 +105,7 @@ def design_png(facts: CredentialFacts) -> bytes:
             stroke_fill="#ffffff",
         )
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
+from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
 from services.issuer.settings import Settings
@@ -23,3 +24,4 @@ ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 LINKAGES: web.AppKey[DomainLinkages] = web.AppKey("issuer.linkages", DomainLinkages)
 ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
 ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)
+LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)

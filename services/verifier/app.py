@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import redis.asyncio as redis
 from aiohttp import web
 
 from services.verifier.app_keys import BATCH, INTAKE, REPLICA, VERIFIER, VERIFIER_SETTINGS
@@ -16,6 +17,7 @@ from services.verifier.pages import PAGES, page_routes
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
+from services.verifier.shares import share_routes, shares_context
 from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
 from shared.credentials.dids import DidResolver
@@ -28,7 +30,14 @@ from shared.kafka.topics import (
     STATUS_CHANGES,
     STATUS_LISTS,
 )
-from shared.service import background_task, consumer_context, kafka_context, run_service
+from shared.service import (
+    RedisFactory,
+    background_task,
+    consumer_context,
+    kafka_context,
+    redis_context,
+    run_service,
+)
 from shared.web.app import create_base_app
 from shared.web.metrics import OUTCOMES
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
@@ -49,9 +58,12 @@ def create_app(
     *,
     fetcher: SafeFetcher | None = None,
     pages: PageRenderer | None = None,
+    redis_factory: RedisFactory = redis.Redis.from_url,
 ) -> web.Application:
-    """No Redis: each instance keeps its replica in memory and replays the
-    compacted topics at start-up, so verifiers scale out statelessly."""
+    """Each instance keeps its replica of the catalog, issuers and status
+    lists in memory and replays the compacted topics at start-up, so
+    verifiers scale out statelessly. Only share links (possibly millions)
+    live in Redis (`shares.py`); verifying needs no Redis."""
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[VERIFIER_SETTINGS] = settings
@@ -92,15 +104,18 @@ def create_app(
 
     app.cleanup_ctx.extend(
         [
+            redis_context(common, redis_factory),
             kafka_context(common),
             background_task(load_trust_lists),
             consumer_context(
                 common, "verifier-replica", REPLICA_TOPICS, on_replica_event, durable=False
             ),
+            shares_context(common, verifier, settings.public_base_url, settings.share_cache_s),
         ]
     )
     app.add_routes(routes)
     app.add_routes(page_routes)
+    app.add_routes(share_routes)
     return app
 
 

@@ -102,6 +102,38 @@ OPENAPI = document(
                 body=VerifyPresentationIn,
             )
         },
+        "/s/{share_id}": {
+            "get": operation(
+                "A learner's published credential with a live verification report "
+                "(re-verified on every view)",
+                {
+                    "200": "{shareId, url, credentialId, title, provider, learner, credential, "
+                    "jwt, verification (as /credentials/verify answers), badge: {png, svg}, "
+                    "linkedin, certificate}",
+                    "404": "Unknown share link",
+                    "410": "Unpublished by the learner (share-unpublished)",
+                    "503": "The shares replica is rebuilding",
+                },
+            )
+        },
+        "/s/{share_id}/badge.png": {
+            "get": operation(
+                "The shared badge, PNG, VC-JWT baked in (OB 3.0 §5.3)",
+                {"200": "image/png", "404": "Unknown", "410": "Unpublished"},
+            )
+        },
+        "/s/{share_id}/badge.svg": {
+            "get": operation(
+                "The shared badge, SVG, VC-JWT baked in (OB 3.0 §5.3)",
+                {"200": "image/svg+xml", "404": "Unknown", "410": "Unpublished"},
+            )
+        },
+        "/s/{share_id}/certificate.pdf": {
+            "get": operation(
+                "The printable certificate with a QR code to the share link",
+                {"200": "application/pdf", "404": "Unknown", "410": "Unpublished"},
+            )
+        },
     },
     bodies=(VerifyCredentialIn, VerifyPresentationIn),
 )

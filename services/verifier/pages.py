@@ -9,8 +9,7 @@ without JavaScript; `static/page.js` only adds drag-and-drop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
@@ -18,10 +17,13 @@ from aiohttp import web
 from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.page_i18n import negotiate
 from services.verifier.page_render import PageRenderer, static_response
-from services.verifier.page_view import ResultView, result_view
+from services.verifier.page_view import result_view
 from shared.errors import DomainError
 from shared.web.body import json_response
 from shared.web.metrics import OUTCOMES
+
+if TYPE_CHECKING:
+    from services.verifier.shares import SharedCredential
 
 PAGES: web.AppKey[PageRenderer] = web.AppKey("verifier.pages", PageRenderer)
 page_routes = web.RouteTableDef()
@@ -87,42 +89,19 @@ async def check(request: web.Request) -> web.Response:
     )
 
 
-@dataclass(frozen=True)
-class SharePage:
-    """What a share link shows (the share service looks it up; this renders it)."""
-
-    share_url: str
-    report: dict[str, Any]  # the API's report body: state, results, credential summary
-    image_url: str | None = None
-    linkedin_url: str | None = None
-
-    @property
-    def view(self) -> ResultView:
-        return result_view(self.report)
-
-    @property
-    def title(self) -> str | None:
-        return self.view.title
-
-    @property
-    def description(self) -> str:
-        issuer = dict(self.view.issuer).get("issuer_name")
-        parts = [self.view.title, issuer]
-        return " · ".join(p for p in parts if p)
-
-
-def share_response(request: web.Request, page: SharePage) -> web.Response:
-    """The share page: the result view, Open Graph and Twitter card tags with
-    the badge image and title, and LinkedIn's "Add to profile" button; JSON
-    (the report) when the client prefers it."""
-    if wants_json(request):
-        return json_response(page.report)
-    lang = language(request)
+def share_page(request: web.Request, shared: SharedCredential) -> web.Response:
+    """The share page's HTML (`GET /s/{share_id}`, `shares.py`): the result
+    view with Open Graph and Twitter card tags (badge image and title, so a
+    pasted link previews), LinkedIn's "Add to profile" button and the
+    printable certificate."""
+    facts = shared.facts
     return request.app[PAGES].response(
         "share.html",
-        lang,
-        share=page,
-        view=page.view,
+        language(request),
+        share=shared,
+        description=" · ".join(p for p in (facts.title, facts.provider) if p),
+        view=result_view(shared.report.to_vc_api()),
         switch_href=request.path,
+        compare=None,
         email=None,
     )

@@ -13,10 +13,22 @@ from shared.web.openapi import merge_openapi
 SERVICES = ["catalog", "issuer", "revocation", "verifier"]
 
 
+# Route tables kept in modules of their own (module, attribute).
+MORE_ROUTES = {
+    "issuer": [("services.issuer.learner_routes", "learner_routes")],
+    "verifier": [("services.verifier.shares", "share_routes")],
+}
+
+
 def routes_of(service: str) -> set[tuple[str, str]]:
-    table: web.RouteTableDef = importlib.import_module(f"services.{service}.routes").routes
+    tables: list[web.RouteTableDef] = [importlib.import_module(f"services.{service}.routes").routes]
+    for module, name in MORE_ROUTES.get(service, []):
+        tables.append(getattr(importlib.import_module(module), name))
     return {
-        (route.path, route.method.lower()) for route in table if isinstance(route, web.RouteDef)
+        (route.path, route.method.lower())
+        for table in tables
+        for route in table
+        if isinstance(route, web.RouteDef)
     }
 
 

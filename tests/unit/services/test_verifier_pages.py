@@ -23,14 +23,16 @@ from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.intake import Intake
 from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
-from services.verifier.pages import PAGES, SharePage, page_routes, share_response
+from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
+from services.verifier.shares import SharedCredential
 from services.verifier.verification import Verifier
 from shared.credentials.baking import bake_png, bake_svg
 from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.dids import did_key_for
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.recipients import hash_identity
+from shared.sharing.facts import facts_of
 from shared.web.metrics import OUTCOMES, Outcomes
 from shared.web.problems import problem_middleware
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
@@ -77,16 +79,21 @@ async def client() -> AsyncIterator[Client]:
 
 
 async def _share(request: web.Request) -> web.Response:
-    """A share page for what the test posts (the share service's lookup stands in)."""
+    """A share page for what the test posts (the share store's lookup stands in)."""
     body = await request.json()
-    report = (await request.app[VERIFIER].verify(body["jwt"])).to_vc_api()
-    page = SharePage(
-        share_url="https://verify.example/s/abc",
-        report={**report, "state": body["state"]},
-        image_url="https://verify.example/s/abc/badge.png",
+    report = await request.app[VERIFIER].verify(body["jwt"])
+    url = "https://verify.example/s/abc"
+    shared = SharedCredential(
+        share_id="abc",
+        share_url=url,
+        credential_jwt=body["jwt"],
+        facts=facts_of(body["jwt"]),
+        report=report,
+        badge_url=f"{url}/badge.png",
         linkedin_url="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=x",
+        certificate_url=f"{url}/certificate.pdf",
     )
-    return share_response(request, page)
+    return share_page(request, shared)
 
 
 @pytest.fixture
@@ -267,21 +274,20 @@ def test_language_negotiation(query: str | None, header: str | None, expected: s
 
 
 async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issuer) -> None:
-    body = {"jwt": issuer.jwt(), "state": "revoked"}
-    answer = await client.post("/test-share?lang=fr", json=body)
+    head, _payload, signature = issuer.jwt().split(".")
+    forged = f"{head}.{issuer.jwt(name='Brain Surgery').split('.')[1]}.{signature}"
+    answer = await client.post("/test-share?lang=fr", json={"jwt": issuer.jwt()})
     html = (await answer.text()).replace("&#39;", "'")
-    assert answer.status == 200 and verdict_state(html) == "revoked"
+    assert answer.status == 200 and verdict_state(html) == "untrusted"
     assert '<meta property="og:title" content="Data Analysis Basics">' in html
     assert '<meta property="og:image" content="https://verify.example/s/abc/badge.png">' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
-    assert (
-        'href="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&amp;name=x"'
-        in html
-    )
-    assert "Ajouter au profil LinkedIn" in html and "Révoquée" in html
-    assert 'href="/test-share?lang=en"' in html
-    as_json = await client.post("/test-share", json=body, headers={"Accept": "application/json"})
-    assert (await as_json.json())["state"] == "revoked"
+    linkedin = "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&amp;name=x"
+    assert f'href="{linkedin}"' in html and "Ajouter au profil LinkedIn" in html
+    assert 'href="https://verify.example/s/abc/certificate.pdf"' in html
+    assert 'href="/test-share?lang=en"' in html and "Authentique" in html
+    answer = await client.post("/test-share", json={"jwt": forged})
+    assert verdict_state(await answer.text()) == "tampered"
 
 
 async def test_the_link_field_goes_through_the_ssrf_guard(client: Client) -> None:

@@ -20,11 +20,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
-from shared.credentials.baking import bake_png, bake_svg
 from tests.browser.conftest import assert_accessible, axe_violations, chrome, screenshot
 from tests.e2e.client import Api
 from tests.e2e.harness import Stack
-from tests.unit.credentials.test_baking import make_png
 
 pytestmark = [pytest.mark.e2e]
 
@@ -34,6 +32,7 @@ class Issued:
     valid: str
     revoked: str
     tampered: str
+    badges: dict[str, bytes]  # the issuer's baked badge.png and badge.svg of `revoked`
 
 
 def _tamper(token: str) -> str:
@@ -82,7 +81,13 @@ async def _issue(stack: Stack) -> Issued:
         assert (await api.set_status(revoked["credentialId"]))[0] == 200
         assert await api.reaches(revoked["jwt"], "revoked")
         assert await api.reaches(valid["jwt"], "valid")
-        return Issued(valid["jwt"], revoked["jwt"], _tamper(valid["jwt"]))
+        badges = {}
+        for kind in ("png", "svg"):
+            url = revoked["downloads"][f"badge.{kind}"]
+            async with session.get(url, headers=stack.auth) as answer:
+                assert answer.status == 200, await answer.text()
+                badges[kind] = await answer.read()
+        return Issued(valid["jwt"], revoked["jwt"], _tamper(valid["jwt"]), badges)
 
 
 @pytest.fixture(scope="module")
@@ -186,13 +191,8 @@ def test_a_tampered_jwt(stack: Stack, browser: webdriver.Chrome, issued: Issued)
 def test_an_uploaded_baked_badge(
     stack: Stack, browser: webdriver.Chrome, issued: Issued, tmp_path: Path, kind: str
 ) -> None:
-    if kind == "png":
-        image = bake_png(make_png(64, 64), issued.revoked)
-    else:
-        svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"/>'
-        image = bake_svg(svg, issued.revoked)
     path = tmp_path / f"badge.{kind}"
-    path.write_bytes(image)
+    path.write_bytes(issued.badges[kind])  # as the issuer baked it for the learner
     browser.get(f"{stack.url('verifier')}/")
     browser.find_element(By.ID, "file").send_keys(str(path))
     browser.find_element(By.CSS_SELECTOR, "form.check button[type=submit]").click()

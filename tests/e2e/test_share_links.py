@@ -16,7 +16,8 @@ import pytest
 from openbadgeslib.ob3.verifier import OB3Verifier
 
 from shared.credentials.baking import unbake
-from tests.e2e.client import Api, check, until
+from shared.kafka.topics import topic_partitions
+from tests.e2e.client import Api, check, produce_raw, read_topic, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -160,3 +161,46 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     await share_answer(api, withdrawn_url, 410)
     assert (await fetch(api, "GET", f"{share_url}/certificate.pdf"))[0] == 200
     stack.start(*OTHERS)
+
+
+BAD_JSON = b'{"type": "CredentialShared", "version": 1, "id": '
+WRONG_SHARE = b'{"type": "CredentialShared", "version": 1, "id": "p-1", "status": "maybe"}'
+
+
+async def test_poison_is_dead_lettered_and_a_wiped_redis_rebuilds(stack: Stack, api: Api) -> None:
+    topic = stack.topic("credentials.shares")
+    partitions = (await topic_partitions(stack.kafka_bootstrap, [topic]))[topic]
+    for partition in partitions:
+        records = [("poison-json", BAD_JSON), ("poison-schema", WRONG_SHARE)]
+        await produce_raw(stack.kafka_bootstrap, topic, records, partition=partition)
+
+    achievement_id = await api.achievement(await api.accredited_issuer("Poison Polytechnic"))
+    await api.issuer_knows(achievement_id)
+    award = await api.issue(achievement_id, recipient=LEARNER)
+    status, view = await api.call("POST", f"{award['claimUrl']}/share")
+    assert status == 201, view
+    url = view["share"]["url"]
+    assert (await share_answer(api, url, 200))["verification"]["verdict"] == "valid"
+
+    # Each poison record dead-lettered by both consumers (issuer, verifier), with its reason.
+    async def dead() -> list[Any]:
+        found = await read_topic(stack.kafka_bootstrap, topic + ".dlq")
+        return found if len(found) >= 4 * len(partitions) else []
+
+    letters = await until(dead, within=15)
+    assert len(letters) == 4 * len(partitions), letters
+    for letter in letters:
+        headers = dict(letter.headers)
+        assert headers["dlq.reason"] and headers["dlq.topic"].decode() == topic
+
+    # A wiped Redis: 503 while the verifier replays, never a wrong 404, then 200.
+    assert stack.wipe_redis("verifier") > 0
+    seen: set[int] = set()
+
+    async def back() -> bool:
+        status, _ = await api.call("GET", url)
+        seen.add(status)
+        return (status == 200 and len(seen) > 1) or (status == 200 and 503 in seen)
+
+    assert await until(back, within=20, interval=0.01), seen
+    assert seen <= {200, 503}, seen

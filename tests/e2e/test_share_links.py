@@ -129,7 +129,7 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     revoked_url = revoked_view["share"]["url"]
     assert (await share_answer(api, revoked_url, 200))["verification"]["verdict"] == "valid"
     assert (await api.set_status(revoked["credentialId"]))[0] == 200
-    report = (await api.call("GET", revoked_url))[1]["verification"]
+    report = (await api.call("GET", revoked_url, headers=AS_JSON))[1]["verification"]
     assert report["verdict"] == "invalid" and check(report, "status")["outcome"] == "failed"
 
     # Unpublished: 410, and the credential is gone from the answer.

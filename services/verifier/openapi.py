@@ -102,12 +102,38 @@ OPENAPI = document(
                 body=VerifyPresentationIn,
             )
         },
+        "/": {
+            "get": operation(
+                "The verification page (HTML): paste, upload or link a credential",
+                {"200": "text/html: the form, in English or French (Accept-Language, ?lang=)"},
+            ),
+            "post": operation(
+                "The verification page's form (multipart/form-data or urlencoded: credential, "
+                "file, url, recipient): the result page, or the report as JSON when "
+                "Accept prefers application/json",
+                {
+                    "200": "text/html: the result page; or the report as /credentials/verify "
+                    "answers it",
+                    "413": "The form is over the body limit",
+                    "422": "Nothing readable was sent, or the link was refused (the form again "
+                    "with the reason, or problem+json)",
+                },
+            ),
+        },
+        "/static/{name}": {
+            "get": operation(
+                "The page's stylesheet and drag-and-drop script",
+                {"200": "text/css or text/javascript", "404": "No such file"},
+            )
+        },
         "/s/{share_id}": {
             "get": operation(
                 "A learner's published credential with a live verification report "
-                "(re-verified on every view)",
+                "(re-verified on every view): the share page (HTML, with Open Graph and "
+                "Twitter card tags) unless Accept prefers application/json",
                 {
-                    "200": "{shareId, url, credentialId, title, provider, learner, credential, "
+                    "200": "text/html: the share page; or JSON {shareId, url, credentialId, "
+                    "title, provider, learner, credential, "
                     "jwt, verification (as /credentials/verify answers), badge: {png, svg}, "
                     "linkedin, certificate}",
                     "404": "Unknown share link",

@@ -220,10 +220,10 @@ def _dates(dates: Json) -> list[tuple[str, str]]:
     return [(key, value) for key, value in pairs if value is not None]
 
 
-def _status_details(state_details: Json) -> list[tuple[str, str]]:
+def _status_details(state: str, state_details: Json) -> list[tuple[str, str]]:
     """When and why it was revoked or suspended, when the report says so."""
     pairs = [
-        ("revoked_on", _date(state_details.get("since"))),
+        (f"{state}_on", _date(state_details.get("since"))),
         ("reason", _text(state_details.get("reason"))),
     ]
     return [(key, value) for key, value in pairs if value is not None]
@@ -245,7 +245,8 @@ def result_view(report: Json) -> ResultView:
     state = str(report.get("state") or "malformed")
     view = ResultView(state if state in STATES else "malformed")
     view.checks = _check_lines(report)
-    view.status_details = _status_details(_dict(report.get("stateDetails")))
+    if view.state in ("revoked", "suspended"):
+        view.status_details = _status_details(view.state, _dict(report.get("stateDetails")))
     recipient = _checks(report).get("recipient")
     view.recipient = None if recipient is None else str(recipient.get("outcome"))
     summary = _dict(report.get("credential"))

@@ -176,6 +176,7 @@ def test_a_pasted_valid_jwt(stack: Stack, browser: webdriver.Chrome, issued: Iss
 def test_a_revoked_jwt(stack: Stack, browser: webdriver.Chrome, issued: Issued) -> None:
     assert _paste(browser, stack.url("verifier"), issued.revoked) == "revoked"
     assert "Revoked: the issuer has withdrawn" in _verdict_text(browser)
+    assert "Revoked on" in browser.find_element(By.ID, "verdict").text  # with its date
     screenshot(browser, "result-revoked-en")
     assert_accessible(browser)
 

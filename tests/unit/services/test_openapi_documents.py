@@ -16,7 +16,10 @@ SERVICES = ["catalog", "issuer", "revocation", "verifier"]
 # Route tables kept in modules of their own (module, attribute).
 MORE_ROUTES = {
     "issuer": [("services.issuer.learner_routes", "learner_routes")],
-    "verifier": [("services.verifier.shares", "share_routes")],
+    "verifier": [
+        ("services.verifier.shares", "share_routes"),
+        ("services.verifier.pages", "page_routes"),
+    ],
 }
 
 

@@ -23,6 +23,7 @@ from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.intake import Intake
 from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
+from services.verifier.page_view import result_view
 from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
 from services.verifier.shares import SharedCredential
@@ -293,3 +294,19 @@ async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issu
 async def test_the_link_field_goes_through_the_ssrf_guard(client: Client) -> None:
     status, html = await post(client, url="https://127.0.0.1/credential.json")
     assert status == 422 and "was not fetched" in html
+
+
+@pytest.mark.parametrize("state", ["revoked", "suspended"])
+def test_the_status_date_and_public_reason(state: str) -> None:
+    report = {
+        "state": state,
+        "stateDetails": {"since": "2026-11-30T08:00:00Z", "reason": "issued in error"},
+        "results": [{"check": "status", "outcome": "failed", "code": state}],
+        "credential": None,
+    }
+    view = result_view(report)
+    assert view.status_details == [(f"{state}_on", "2026-11-30"), ("reason", "issued in error")]
+    for key, _ in view.status_details:
+        assert catalogue("en").has(key) and catalogue("fr").has(key)
+    html = PageRenderer().render("result.html", "en", view=view, compare=None, email=None)
+    assert "2026-11-30" in html and "issued in error" in html and not view.has_credential

@@ -16,7 +16,7 @@ KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
-	services-up services-down status kafka3-check seed
+	services-up services-down status kafka3-check seed browser-deps
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -83,14 +83,18 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(PY) bench/bench_jwt.py
 	$(PY) bench/bench_data_integrity.py
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_revocation_latency -n 200
+	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_shares
 
 faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
 	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults
 
+browser-deps: ## chromium, chromium-driver (apt) and axe-core (npm ci) for tests/browser, when missing
+	$(LOCAL)/browser.sh
+
 unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit
 
-test: venv lint ## lint, then every test against the real stack (started here if not running)
+test: venv lint browser-deps ## lint, then every test (tests/browser too) against the real stack (started here if not running)
 	$(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests
 
 kafka3-check: venv ## 3-node Kafka: RF 3, min ISR 2, acks=all writes with one broker killed, rejoin

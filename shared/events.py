@@ -25,6 +25,7 @@ __all__ = [
     "AchievementPublished",
     "AssessmentPassed",
     "CredentialIssued",
+    "CredentialShared",
     "Event",
     "EventRegistry",
     "IssuerProfilePublished",
@@ -244,6 +245,25 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     request_hash: str | None = None
 
 
+class CredentialShared(Event, frozen=True, kw_only=True):
+    """A learner published (or unpublished) a credential's share link
+    (compacted topic `credentials.shares`, keyed by share id). An unpublished
+    record drops the credential, so compaction leaves nothing of it behind."""
+
+    TYPE: ClassVar[str] = "CredentialShared"
+    VERSION: ClassVar[int] = 1
+
+    share_id: str
+    credential_id: str
+    tenant: str
+    status: Literal["published", "unpublished"]
+    credential_jwt: str | None = None  # None once unpublished
+
+    def moment_ms(self) -> int:
+        """When it happened, in ms: a later publish or unpublish wins on replay."""
+        return int(datetime.fromisoformat(self.occurred_at).timestamp() * 1000)
+
+
 class StatusChanged(Event, frozen=True, kw_only=True):
     """One status list entry set to `value` (topic `status.changes`)."""
 
@@ -318,6 +338,7 @@ DEFAULT_REGISTRY = EventRegistry(
         ProviderPublished,
         EndorsementPublished,
         CredentialIssued,
+        CredentialShared,
         StatusChanged,
         StatusListPublished,
         AssessmentPassed,

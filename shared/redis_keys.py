@@ -49,6 +49,8 @@ OPERATOR_IDENTITY = "operator-identity"  # issuer: the platform operator's DID
 ENDORSEMENTS = "endorsements"  # endorsement id -> EndorsementPublished
 ACHIEVEMENT_ENDORSEMENTS = "achievement-endorsements"  # set per achievement: endorsement ids
 ENDORSER_IDENTITIES = "endorser-identities"  # issuer: hash endorser name -> DID
+# Share links (`credentials.shares`): issuer by credential id, verifier by share id.
+SHARES = "shares"  # hash: id -> newest CredentialShared
 
 
 def redis_key(prefix: str, entity: str, *parts: str | int) -> str:

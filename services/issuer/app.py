@@ -16,6 +16,7 @@ from services.issuer.app_keys import (
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
+    LEARNERS,
     LINKAGES,
     ROTATION,
     SELF_HOSTING,
@@ -27,6 +28,8 @@ from services.issuer.consumers import on_issuer_event
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
+from services.issuer.learner_routes import learner_routes
+from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
 from services.issuer.rotation import KeyRotation
@@ -41,6 +44,7 @@ from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
     CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
+    CREDENTIALS_SHARES,
     ISSUER_ASSESSMENTS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
@@ -55,6 +59,7 @@ from shared.service import (
     replicated_state,
     run_service,
 )
+from shared.sharing.links import LearnerLinks
 from shared.web.app import create_base_app
 from shared.web.auth import (
     ApiTokens,
@@ -138,6 +143,15 @@ def create_app(
             publisher=f"{settings.public_base_url}/trust-list",
             operator=settings.operator_name,
         )
+        app[LEARNERS] = Learners(
+            store=app[STORE],
+            links=LearnerLinks.from_master_key(settings.keys.master_key),
+            publisher=app[PRODUCER],
+            topic=topic_name(common, CREDENTIALS_SHARES),
+            require_caught_up=state.require_caught_up,
+            public_base_url=settings.public_base_url,
+            verifier_base_url=settings.verifier_base_url,
+        )
         yield
 
     app.cleanup_ctx.extend(
@@ -153,6 +167,7 @@ def create_app(
                     CATALOG_PROVIDERS,
                     CREDENTIALS_ISSUED,
                     ISSUER_ENDORSEMENTS,
+                    CREDENTIALS_SHARES,
                 ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),
@@ -167,6 +182,7 @@ def create_app(
         ]
     )
     app.add_routes(routes)
+    app.add_routes(learner_routes)
     return app
 
 

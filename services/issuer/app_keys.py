@@ -9,6 +9,7 @@ from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
+from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
 from services.issuer.self_hosting import SelfHosting
@@ -27,3 +28,4 @@ ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
 ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)
 TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("issuer.trust_list", TrustListPublisher)
 SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHosting)
+LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)

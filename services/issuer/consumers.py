@@ -9,6 +9,7 @@ from services.issuer.store import IssuerStore
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
+    CredentialShared,
     EndorsementPublished,
     Event,
     IssuerProfilePublished,
@@ -35,8 +36,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                         entry.list_id, entry.index, event.issuer_did, entry.purpose
                     )
                 await store.save_credential(event)
-            case ProviderPublished():
-                await store.save_provider(event)
+            case CredentialShared():
+                await store.save_share(event)
             case _:
                 pass
 

@@ -10,6 +10,63 @@ from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
 
+_DOWNLOADS = {
+    "credential.json": "The credential as JSON with its Data Integrity proof (application/vc)",
+    "credential.jwt": "The credential as a VC-JWT (application/vc+jwt)",
+    "badge.png": "The badge as a PNG with the VC-JWT baked in (iTXt openbadgecredential, "
+    "OB 3.0 §5.3)",
+    "badge.svg": "The badge as an SVG with the VC-JWT baked in (openbadges:credential, "
+    "OB 3.0 §5.3)",
+}
+LEARNER_PATHS: dict[str, object] = {
+    **{
+        f"/credentials/{{credential_id}}/{name}": {
+            "get": operation(
+                f"{text}, for the owning institution", {"200": text, "404": "Unknown"}, secured=True
+            )
+        }
+        for name, text in _DOWNLOADS.items()
+    },
+    "/claims/{token}": {
+        "get": operation(
+            "The learner's page behind the private claim link (HTML for a browser, else JSON)",
+            {
+                "200": "{credentialId, title, provider, learner, validFrom, validUntil, "
+                "downloads, share: {status, control, shareId?, url?}, linkedin?}",
+                "404": "Unknown or forged claim link",
+            },
+        )
+    },
+    **{
+        f"/claims/{{token}}/{name}": {
+            "get": operation(f"{text}, for the learner", {"200": text, "404": "Unknown"})
+        }
+        for name, text in _DOWNLOADS.items()
+    },
+    "/claims/{token}/certificate.pdf": {
+        "get": operation(
+            "The printable certificate (PDF) with a QR code to the share link",
+            {"200": "application/pdf", "404": "Unknown", "409": "Not shared yet (not-shared)"},
+        )
+    },
+    "/claims/{token}/share": {
+        "post": operation(
+            "Publish the credential's public share link (stable, unguessable); a form post "
+            "with action=publish|unpublish answers 303 to the claim page",
+            {
+                "201": "Published: the claim page's data",
+                "200": "Already published",
+                "303": "From the HTML form",
+                "404": "Unknown",
+            },
+        ),
+        "delete": operation(
+            "Unpublish the share link (the verifier then answers 410)",
+            {"200": "The claim page's data", "404": "Unknown"},
+        ),
+    },
+}
+
 OPENAPI = document(
     "microcred issuer",
     {
@@ -142,7 +199,10 @@ OPENAPI = document(
         "/credentials/{credential_id}": {
             "get": operation(
                 "An issued credential",
-                {"200": "{credentialId, jwt, credential}", "404": "Unknown"},
+                {
+                    "200": "{credentialId, jwt, credential, claimUrl, downloads}",
+                    "404": "Unknown",
+                },
                 secured=True,
             )
         },
@@ -159,6 +219,7 @@ OPENAPI = document(
                 {"200": "MicrocredTrustList v1", "304": "Not modified"},
             )
         },
+        **LEARNER_PATHS,
     },
     bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
 )

@@ -12,6 +12,7 @@ from services.issuer.app_keys import (
     IDENTITIES,
     ISSUANCE,
     ISSUER_SETTINGS,
+    LEARNERS,
     LINKAGES,
     ROTATION,
     SELF_HOSTING,
@@ -20,7 +21,7 @@ from services.issuer.app_keys import (
 )
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn
-from services.issuer.domain.errors import CredentialNotFound, IssuerNotFound
+from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.linkage import linkage_form
@@ -140,18 +141,16 @@ async def create_award(request: web.Request) -> web.Response:
     body = await decode_body(request, AwardIn)
     key = idempotency_key(request)
     event, created = await request.app[ISSUANCE].award(tenant, body, key)
-    return json_response(issued_response(event), status=201 if created else 200)
+    answer = {**issued_response(event), **request.app[LEARNERS].award_links(event)}
+    return json_response(answer, status=201 if created else 200)
 
 
 @routes.get("/credentials/{credential_id}")
 async def get_credential(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
-    event = await request.app[STORE].credential(request.match_info["credential_id"])
-    if event is None:
-        await request.app[STORE].state.require()
-    if event is None or event.tenant != tenant:
-        raise CredentialNotFound("no such credential")
-    return json_response(issued_response(event))
+    learners = request.app[LEARNERS]
+    event = await learners.for_tenant(tenant, request.match_info["credential_id"])
+    return json_response({**issued_response(event), **learners.award_links(event)})
 
 
 @routes.post("/endorsements")

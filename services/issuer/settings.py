@@ -20,6 +20,8 @@ class Settings:
     # The name on the platform operator's Profile (the issuer of the
     # accreditation endorsements the issuer embeds in issuer profiles).
     operator_name: str = "microcred platform operator"
+    # The public verifier: share links are `<verifier_base_url>/s/<share id>`.
+    verifier_base_url: str = "http://127.0.0.1:8080"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,4 +36,5 @@ class Settings:
             ),
             keys=KeyStoreSettings.from_env(),
             operator_name=env_str("OPERATOR_NAME", "microcred platform operator"),
+            verifier_base_url=env_str("VERIFIER_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
         )

@@ -19,6 +19,7 @@ from shared.endorsement_index import EndorsementIndex
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
+    CredentialShared,
     EndorsementPublished,
     IssuerProfilePublished,
     ProviderPublished,
@@ -36,6 +37,7 @@ from shared.redis_keys import (
     PROVIDER_ISSUERS,
     PROVIDERS,
     SELF_HOSTED_DOMAINS,
+    SHARES,
     redis_key,
 )
 
@@ -77,6 +79,7 @@ class IssuerStore:
         # The registry's records (catalog.providers): a DID's web domain for its linkage.
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
+        self._shares = EventHash(client, redis_key(prefix, SHARES), CredentialShared)
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         # The newest revision wins: a rotation saved by its writer is never
@@ -168,6 +171,13 @@ class IssuerStore:
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)
+
+    async def save_share(self, event: CredentialShared) -> None:
+        await self._shares.put_newest(event.credential_id, event, CredentialShared.moment_ms)
+
+    async def share_of(self, credential_id: str) -> CredentialShared | None:
+        """The credential's share link as its learner last left it (None: never shared)."""
+        return await self._shares.get(credential_id)
 
     async def save_provider(self, event: ProviderPublished) -> None:
         await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)

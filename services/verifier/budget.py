@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import orjson
 from aiohttp import web
@@ -193,6 +193,8 @@ class RequestBudget:
         self.fetched.add(url)
 
 
+T = TypeVar("T")
+
 _CURRENT: contextvars.ContextVar[RequestBudget | None] = contextvars.ContextVar(
     "verifier_request_budget", default=None
 )
@@ -219,30 +221,38 @@ async def _checked_body(request: web.Request, limits: Limits) -> None:
     check_json(parsed, limits)
 
 
-def budget_middleware(limits: Limits) -> Any:
+async def within_budget(limits: Limits, work: Awaitable[T]) -> T:
+    """Run `work` under a fresh budget and the `request_ms` deadline; a
+    refused fetch fails it, whatever the core made of the refusal."""
+    budget = RequestBudget(limits)
+    token = _CURRENT.set(budget)
+    deadline = asyncio.timeout(limits.request_ms / 1000)
+    try:
+        async with deadline:
+            result = await work
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise RequestTooSlow(
+            f"the request took longer than {limits.request_ms} ms ({setting_name('request_ms')})"
+        ) from None
+    finally:
+        _CURRENT.reset(token)
+    if budget.refused is not None:
+        raise budget.refused
+    return result
+
+
+def budget_middleware(limits: Limits, per_item: frozenset[str] = frozenset()) -> Any:
     """Checks the body's JSON, opens the request's budget and deadline, and
-    refuses the request when the work inside ran over a limit."""
+    refuses the request when the work inside ran over a limit. Requests to
+    the `per_item` paths (the batch) budget each of their items instead."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in per_item:
+            return await handler(request)
         await _checked_body(request, limits)
-        budget = RequestBudget(limits)
-        token = _CURRENT.set(budget)
-        deadline = asyncio.timeout(limits.request_ms / 1000)
-        try:
-            async with deadline:
-                response = await handler(request)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            raise RequestTooSlow(
-                f"the request took longer than {limits.request_ms} ms "
-                f"({setting_name('request_ms')})"
-            ) from None
-        finally:
-            _CURRENT.reset(token)
-        if budget.refused is not None:
-            raise budget.refused
-        return response
+        return await within_budget(limits, handler(request))
 
     return middleware

@@ -19,6 +19,7 @@ from shared.events import (
     IssuerProfilePublished,
     PathwayPublished,
     ProviderPublished,
+    StatusChanged,
     StatusListPublished,
 )
 
@@ -55,6 +56,9 @@ class Replica:
     withdrawn_endorsements: set[str] = field(default_factory=set)
     # Registered names (providers' legal names, issuers' names) for look-alikes.
     names: NameIndex = field(default_factory=NameIndex)
+    # (list URL, index) -> when the entry was last set, for entries set now
+    # (from the history topic `status.changes`): a revoked report says since when.
+    status_set_at: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def apply(self, event: Event) -> None:
         match event:
@@ -84,6 +88,8 @@ class Replica:
                 self._apply_status_list(event)
             case ProviderPublished():
                 self._apply_provider(event)
+            case StatusChanged():
+                self._apply_status_change(event)
             case EndorsementPublished() if event.status == "withdrawn":
                 self.withdrawn_endorsements.add(event.endorsement_id)
             case _:
@@ -109,6 +115,19 @@ class Replica:
         for did in event.issuer_dids:
             self.provider_of_did[did] = event.provider_id
         self.names.put(Named("provider", event.provider_id), event.legal_name)
+
+    def status_since(self, list_url: str, index: int) -> str | None:
+        """When the entry was set (revoked, suspended), if it is set and we saw it."""
+        return self.status_set_at.get((list_url, index))
+
+    def _apply_status_change(self, event: StatusChanged) -> None:
+        # One partition per list (the topic's key), so changes of an entry
+        # arrive in order; a replay applies the same sequence again.
+        entry = (event.list_url, event.index)
+        if event.value:
+            self.status_set_at[entry] = event.occurred_at
+        else:
+            self.status_set_at.pop(entry, None)
 
     def _apply_status_list(self, event: StatusListPublished) -> None:
         current = self.status_lists.get(event.list_url)

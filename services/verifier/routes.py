@@ -7,13 +7,14 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.verifier.app_keys import VERIFIER
+from services.verifier.app_keys import BATCH, INTAKE, VERIFIER
+from services.verifier.batch import BATCH_PATH, read_batch
 from services.verifier.presentations import (
     VerifyPresentationIn,
     verify_presentation_request,
 )
 from services.verifier.trust import TrustPolicy
-from shared.web.body import decode_body, json_response
+from shared.web.body import decode_body, dumps, json_response
 from shared.web.metrics import OUTCOMES
 
 routes = web.RouteTableDef()
@@ -21,15 +22,19 @@ routes = web.RouteTableDef()
 
 class VerifyCredentialOptions(msgspec.Struct):
     """VCALM `VerifyCredentialOptions` plus ours: `trust` (`accredited` or
-    `registered`) overrides the verifier's trust policy for this request;
-    any other value is a 422. Other members are ignored."""
+    `registered`) overrides the verifier's trust policy for this request
+    (any other value is a 422), `recipient` (an e-mail address or identifier)
+    is compared with the credential's hashed identifier. Other members are
+    ignored. (The intake reads them: this type documents them.)"""
 
     trust: TrustPolicy | None = None
+    recipient: str | None = None
 
 
 class VerifyCredentialIn(msgspec.Struct):
     """VC-API `POST /credentials/verify` (W3C VCALM §3.4): the credential as
-    JSON with an embedded proof, a compact VC-JWT, or an enveloped credential."""
+    JSON with an embedded proof, a compact VC-JWT, or an enveloped credential.
+    (The endpoint also reads other forms: `services/verifier/intake.py`.)"""
 
     verifiableCredential: dict[str, Any] | str
     options: VerifyCredentialOptions = msgspec.field(default_factory=VerifyCredentialOptions)
@@ -37,12 +42,28 @@ class VerifyCredentialIn(msgspec.Struct):
 
 @routes.post("/credentials/verify")
 async def verify_credential(request: web.Request) -> web.Response:
-    body = await decode_body(request, VerifyCredentialIn)
-    report = await request.app[VERIFIER].verify(body.verifiableCredential, body.options.trust)
+    submission = await request.app[INTAKE].read_submission(request)
+    report = await request.app[VERIFIER].verify(
+        submission.item, submission.trust, recipient=submission.recipient
+    )
     request.app[OUTCOMES].count("credential_verification", report.verdict)
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).
     return json_response(report.to_vc_api(), status=200 if report.verified else 400)
+
+
+@routes.post(BATCH_PATH)
+async def verify_batch(request: web.Request) -> web.StreamResponse:
+    """JSON Lines in, one JSON line per item out as each completes (`batch.py`)."""
+    batch = request.app[BATCH]
+    lines = await read_batch(request, batch.limits)
+    media_type = request.headers["Content-Type"].split(";", 1)[0].strip().lower()
+    response = web.StreamResponse(headers={"Content-Type": media_type})
+    await response.prepare(request)
+    async for answer in batch.results(lines):
+        await response.write(dumps(answer) + b"\n")
+    await response.write_eof()
+    return response
 
 
 @routes.post("/presentations/verify")

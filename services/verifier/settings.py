@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from services.verifier.budget import Limits
 from services.verifier.offload import default_processes
 from services.verifier.ratelimit import RatePolicy
-from shared.settings import CommonSettings, env_bool, env_int, env_list
+from shared.settings import CommonSettings, env_bool, env_int, env_list, env_str
 
 DEFAULT_PORT = 8080
 
@@ -55,12 +55,21 @@ class Settings:
     canon_inline_bytes: int = 16 * 1024
     rates: RatePolicy = field(default_factory=RatePolicy)
     server: ServerOptions = field(default_factory=ServerOptions)
+    # `POST /credentials/verify/batch`: lines, bytes and items verified at once.
+    batch_max_items: int = 1000
+    batch_max_bytes: int = 32 * 1024 * 1024
+    batch_concurrency: int = 8
+    # Share links are `<public_base_url>/s/<id>`; a CDN may cache share
+    # pages `share_cache_s` seconds (s-maxage; 0: every view re-verified).
+    public_base_url: str = "http://127.0.0.1:8080"
+    share_cache_s: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
         origins = env_list("TRUSTED_FETCH_ORIGINS", ("http://127.0.0.1:8083",))
+        common = CommonSettings.from_env("verifier", DEFAULT_PORT)
         return cls(
-            common=CommonSettings.from_env("verifier", DEFAULT_PORT),
+            common=common,
             trusted_fetch_origins=frozenset(o.rstrip("/").lower() for o in origins),
             trust_lists=env_list("TRUST_LISTS"),
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
@@ -70,4 +79,11 @@ class Settings:
             canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 16 * 1024, minimum=0),
             rates=RatePolicy.from_env(),
             server=ServerOptions.from_env(),
+            batch_max_items=env_int("BATCH_MAX_ITEMS", 1000, minimum=1),
+            batch_max_bytes=env_int("BATCH_MAX_BYTES", 32 * 1024 * 1024, minimum=1024),
+            batch_concurrency=env_int("BATCH_CONCURRENCY", 8, minimum=1, maximum=256),
+            public_base_url=env_str(
+                "VERIFIER_BASE_URL", f"http://127.0.0.1:{common.http_port}"
+            ).rstrip("/"),
+            share_cache_s=env_int("SHARE_CACHE_S", 0),
         )

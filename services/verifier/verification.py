@@ -32,8 +32,12 @@ from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
 from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
+from shared.credentials.errors import CredentialError
 from shared.credentials.list_cache import VerifiedLists
+from shared.credentials.recipients import RECIPIENT, recipient_check
 from shared.credentials.report import CheckResult, VerificationReport
+from shared.credentials.status_list import parse_status_entry
+from shared.credentials.summary import summarise
 from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
@@ -83,10 +87,17 @@ class Verifier:
         return self._resolver
 
     async def verify(
-        self, credential: dict[str, Any] | str, policy: TrustPolicy | None = None
+        self,
+        credential: dict[str, Any] | str,
+        policy: TrustPolicy | None = None,
+        *,
+        recipient: str | None = None,
     ) -> VerificationReport:
-        """The report; `policy` (a VC-API caller's `options.trust`) overrides
-        the configured trust policy for this credential."""
+        """The report with its state, its credential summary and, when
+        `recipient` (an e-mail address or identifier) is given, the
+        `recipient` check (advisory, like trust: a mismatch is `untrusted`).
+        `policy` (a VC-API caller's `options.trust`) overrides the configured
+        trust policy for this credential."""
         policy = policy or self.policy
         check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
@@ -117,7 +128,34 @@ class Verifier:
             )
             if endorsements is not None:
                 report.add(endorsements)
+        proof = report.check("proof")
+        if report.credential is not None and proof is not None and proof.outcome == "ok":
+            self._date_status(report, report.credential)
+            subject = report.credential.get("credentialSubject")
+            matched = recipient_check(subject, recipient)
+            if matched is not None:
+                report.advisory = report.advisory | {RECIPIENT}
+                report.add(matched)
+            report.summary = _summary(report)
         return report
+
+    def _date_status(self, report: VerificationReport, credential: dict[str, Any]) -> None:
+        """A revoked or suspended status check says since when (our issuers'
+        lists, from `status.changes`) and the public reason (none yet: null)."""
+        status = report.check("status")
+        if status is None or status.code not in ("revoked", "suspended"):
+            return
+        raw = credential.get("credentialStatus")
+        since = None
+        for item in raw if isinstance(raw, list) else [raw]:
+            try:
+                entry = parse_status_entry(item, "/credentialStatus")
+            except CredentialError:
+                continue
+            if entry.purpose == ("revocation" if status.code == "revoked" else "suspension"):
+                since = since or self._replica.status_since(entry.list_url, entry.index)
+        details = {**(status.details or {}), "since": since, "reason": None}
+        report.checks[report.checks.index(status)] = dataclasses.replace(status, details=details)
 
     def _listed(self, trust: CheckResult, claims: Claims) -> Listed | None:
         """Another trust list's entry, for an issuer our registry does not know."""
@@ -156,3 +194,16 @@ class Verifier:
                 "achievement_issuer_mismatch",
             )
         return CheckResult("achievement_known", "ok", f"revision {known.revision} in the catalog")
+
+
+def _summary(report: VerificationReport) -> dict[str, Any]:
+    """The credential summary, with the trust and endorsements checks' details."""
+    assert report.credential is not None
+    trust = report.check(TRUST)
+    endorsed = report.check(ENDORSEMENTS)
+    listed = (endorsed.details or {}).get("endorsements") if endorsed is not None else None
+    return summarise(
+        report.credential,
+        trust=trust.details if trust is not None else None,
+        endorsements=listed if isinstance(listed, list) else None,
+    )

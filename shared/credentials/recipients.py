@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 
 from shared.credentials.errors import ShapeError
+from shared.credentials.report import CheckResult
 
 EMAIL = "emailAddress"
 SALT_BYTES = 16
@@ -108,3 +109,50 @@ def _any_equal(expected: bytes, candidates: Iterable[bytes]) -> bool:
     for candidate in candidates:
         found |= hmac.compare_digest(expected, candidate)
     return found
+
+
+RECIPIENT = "recipient"
+
+
+def recipient_check(subject: object, value: str | None) -> CheckResult | None:
+    """Does the credential name ``value`` (an e-mail address, a DID, a student
+    id) as its learner? OB 3.0 §9.1 step "recipient": compared with every
+    ``IdentityObject`` of ``credentialSubject.identifier`` (salted hash or
+    plain) and with ``credentialSubject.id``. None when no value was given;
+    ``not_checked`` when the credential names no identifier to compare.
+    """
+    if not value:
+        return None
+    found = subject if isinstance(subject, Mapping) else {}
+    raw = found.get("identifier")
+    identities = [i for i in (raw if isinstance(raw, list) else [raw]) if isinstance(i, Mapping)]
+    subject_id = found.get("id") if isinstance(found.get("id"), str) else None
+    kinds = sorted({str(i.get("identityType", EMAIL)) for i in identities})
+    details = {"identityTypes": kinds, "subjectId": subject_id is not None}
+    if not identities and subject_id is None:
+        return CheckResult(
+            RECIPIENT,
+            "not_checked",
+            "the credential names no learner identifier to compare with",
+            "no_identifier",
+            details=details,
+        )
+    matched = subject_id is not None and hmac.compare_digest(
+        subject_id.encode("utf-8"), value.strip().encode("utf-8")
+    )
+    for identity in identities:
+        try:
+            matched |= matches_identity(identity, value)
+        except ShapeError:
+            continue  # an unusable IdentityObject matches nothing
+    if matched:
+        return CheckResult(
+            RECIPIENT, "ok", "the credential was issued to this recipient", details=details
+        )
+    return CheckResult(
+        RECIPIENT,
+        "failed",
+        "the credential names another learner than the one given",
+        "recipient_mismatch",
+        details=details,
+    )

@@ -21,6 +21,17 @@ from typing import Any, Literal
 
 Outcome = Literal["ok", "failed", "not_checked"]
 Verdict = Literal["valid", "invalid", "untrusted"]
+State = Literal[
+    "valid",
+    "untrusted",
+    "revoked",
+    "suspended",
+    "expired",
+    "not_yet_valid",
+    "tampered",
+    "unchecked",
+    "malformed",
+]
 
 VC_PROBLEMS = "https://www.w3.org/TR/vc-data-model#"
 STATUS_PROBLEMS = "https://www.w3.org/ns/credentials/status-list#"
@@ -42,6 +53,30 @@ _TITLES = {
 }
 _OWN_CODES = {"revoked", "suspended", "expired", "not_yet_valid"}
 _PARSE_CODES = {"malformed_jwt", "malformed_input", "unsupported_envelope"}
+# Proof failures that say "not a signed credential we can read" rather than
+# "the signature does not match", and those that say "we cannot check this kind".
+_MALFORMED_PROOF_CODES = _PARSE_CODES | {"missing_proof", "bad_proof", "bad_proof_value"}
+_UNSUPPORTED_PROOF_CODES = {
+    "unsupported_proof",
+    "unsupported_cryptosuite",
+    "context_not_bundled",
+    "network_resolution_refused",
+}
+
+# What a reader should do about each state (the HTML page words its own).
+STATE_ADVICE: dict[State, str] = {
+    "valid": "Genuine, in force, from a provider the platform operator accredited.",
+    "untrusted": "Genuine and in force, but not vouched for: see `warnings` "
+    "(issuer not accredited, an endorsement that fails, or a recipient that does not match).",
+    "revoked": "The issuer revoked it: do not accept it.",
+    "suspended": "The issuer suspended it (it may be reinstated): do not accept it now.",
+    "expired": "Its validity period has ended: ask the holder for a current one.",
+    "not_yet_valid": "Its validity period has not started yet.",
+    "tampered": "Its proof does not match its content or its issuer's keys: do not accept it.",
+    "unchecked": "Something needed to check it (the issuer's DID document, a status list) "
+    "could not be read: try again later and do not accept it meanwhile.",
+    "malformed": "Not a credential we can read: ask the holder for the original file or link.",
+}
 
 
 @dataclass(frozen=True)
@@ -118,6 +153,8 @@ class VerificationReport:
     # The verifier's trust policy applied to the verdict (`accredited`,
     # `registered`), when a service judged trust.
     trust_policy: str | None = None
+    # What the credential certifies, for indexing (`shared.credentials.summary`).
+    summary: dict[str, Any] | None = None
 
     def add(self, check: CheckResult) -> None:
         """Append a check (services add theirs on top of the core checks)."""
@@ -140,6 +177,11 @@ class VerificationReport:
             return "invalid"
         trusted = all(c.outcome == "ok" for c in self.checks if c.name in self.advisory)
         return "valid" if trusted else "untrusted"
+
+    @property
+    def state(self) -> State:
+        """One word for the whole report (see :func:`state_of`)."""
+        return state_of(self)[0]
 
     @property
     def verified(self) -> bool:
@@ -172,8 +214,83 @@ class VerificationReport:
             "results": [c.to_dict() for c in self.checks],
             "checks": [c.name for c in self.checks if c.outcome == "ok"],
         }
+        state, deciding = state_of(self)
+        body["state"] = state
+        body["stateDetails"] = state_details(state, deciding)
+        body["credential"] = self.summary
         if self.notice is not None:
             body["notice"] = self.notice
         if self.trust_policy is not None:
             body["trustPolicy"] = self.trust_policy
         return body
+
+
+def _blocking(report: VerificationReport) -> CheckResult | None:
+    """The first check that keeps the report from being verified."""
+    advisory = report.advisory
+    return next(
+        (c for c in report.checks if c.name not in advisory and not report._acceptable(c)), None
+    )
+
+
+def state_of(report: VerificationReport) -> tuple[State, CheckResult | None]:
+    """The report's state and the check that decided it: the one place where
+    the precedence lives (documented in docs/api.md, "States").
+
+    From first to last: ``malformed`` (unreadable), ``tampered`` (the proof
+    fails), ``unchecked`` (the proof could not be checked), ``malformed``
+    (readable but outside the data model), ``revoked``, ``suspended``,
+    ``expired``, ``not_yet_valid``, ``unchecked`` (any other blocking check
+    not ok, e.g. a status list unreachable), ``untrusted`` (verified, an
+    advisory check not ok), ``valid``. A credential that is revoked and
+    expired reads ``revoked``: the issuer's act says more than the calendar.
+    """
+    fmt = report.check("format")
+    if not report.checks or (fmt is not None and fmt.outcome != "ok"):
+        return "malformed", fmt
+    proof = report.check("proof")
+    if proof is not None and proof.outcome == "failed":
+        if proof.code in _MALFORMED_PROOF_CODES:
+            return "malformed", proof
+        if proof.code in _UNSUPPORTED_PROOF_CODES:
+            return "unchecked", proof
+        return "tampered", proof
+    if proof is not None and proof.outcome == "not_checked":
+        return "unchecked", proof
+    shape = report.check("shape")
+    if shape is not None and shape.outcome == "failed":
+        return "malformed", shape
+    status = report.check("status")
+    if status is not None and status.outcome == "failed":
+        if status.code == "revoked":
+            return "revoked", status
+        if status.code == "suspended":
+            return "suspended", status
+    validity = report.check("validity")
+    if validity is not None and validity.outcome == "failed":
+        if validity.code == "expired":
+            return "expired", validity
+        if validity.code == "not_yet_valid":
+            return "not_yet_valid", validity
+        return "malformed", validity  # unreadable dates
+    blocking = _blocking(report)
+    if blocking is not None:
+        return "unchecked", blocking
+    warned = next((c for c in report.checks if c.outcome != "ok"), None)
+    if warned is not None:
+        return "untrusted", warned
+    return "valid", None
+
+
+def state_details(state: State, deciding: CheckResult | None) -> dict[str, Any]:
+    """``{check, code, message, advice}`` for the state; revoked and suspended
+    add ``since`` (when the issuer changed the status, if known) and
+    ``reason`` (a public reason: none is published yet, so null)."""
+    details: dict[str, Any] = {"advice": STATE_ADVICE[state]}
+    if deciding is not None:
+        details.update(check=deciding.name, code=deciding.code, message=deciding.reason)
+    if state in ("revoked", "suspended"):
+        extra = dict(deciding.details or {}) if deciding is not None else {}
+        details["since"] = extra.get("since")
+        details["reason"] = extra.get("reason")
+    return details

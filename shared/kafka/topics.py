@@ -29,6 +29,7 @@ CATALOG_PATHWAYS = "catalog.pathways"
 CATALOG_PROVIDERS = "catalog.providers"
 ISSUER_ENDORSEMENTS = "issuer.endorsements"
 CREDENTIALS_ISSUED = "credentials.issued"
+CREDENTIALS_SHARES = "credentials.shares"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
 ISSUER_ASSESSMENTS = "issuer.assessments"
@@ -75,6 +76,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CATALOG_PROVIDERS, compacted=True),
     TopicSpec(ISSUER_ENDORSEMENTS, compacted=True),
     TopicSpec(CREDENTIALS_ISSUED),
+    TopicSpec(CREDENTIALS_SHARES, compacted=True),
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),
     TopicSpec(ISSUER_ASSESSMENTS),

@@ -140,6 +140,7 @@ class Stack:
             "MICROCRED_KEYSTORE_DIR": str(keys_dir),
             "MICROCRED_CATALOG_BASE_URL": f"http://127.0.0.1:{ports['catalog']}",
             "MICROCRED_ISSUER_BASE_URL": f"http://127.0.0.1:{ports['issuer']}",
+            "MICROCRED_VERIFIER_BASE_URL": f"http://127.0.0.1:{ports['verifier']}",
             "MICROCRED_STATUS_BASE_URL": f"http://127.0.0.1:{ports['revocation']}/status-lists",
             "MICROCRED_TRUSTED_FETCH_ORIGINS": f"http://127.0.0.1:{ports['revocation']}",
             "MICROCRED_LOG_LEVEL": "info",

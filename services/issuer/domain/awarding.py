@@ -11,7 +11,7 @@ import msgspec
 
 from services.issuer.domain.gate import score_fraction
 from shared.credentials.builders import build_credential, build_result
-from shared.credentials.recipients import hash_identity
+from shared.credentials.recipients import hash_identity, plain_identity
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
 from shared.events import StatusEntryRef
@@ -21,11 +21,13 @@ Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 
 class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
-    """The learner: a DID or URI, or an email / student number stored hashed."""
+    """The learner: a DID or URI, or an email / student number stored hashed;
+    optionally their name, in clear (shown on the badge page and certificate)."""
 
     id: Bounded | None = None
     email: Bounded | None = None
     studentId: Bounded | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
 class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,6 +53,9 @@ class Subject:
 def subject_of(recipient: RecipientIn) -> Subject:
     """Validate the recipient (before anything is allocated for it)."""
     subject_id, identifiers = _subject(recipient)
+    if recipient.name is not None and recipient.name.strip():
+        # OB 3.0 §B.1.12: an IdentityObject of identityType `name`, not hashed.
+        identifiers = [*identifiers, plain_identity(" ".join(recipient.name.split()), "name")]
     return Subject(subject_id, identifiers)
 
 

@@ -61,3 +61,10 @@ class RotationUnsupported(Conflict):
 
     title = "Key rotation not supported for did:key"
     problem = "rotation-unsupported"
+
+
+class NotShared(Conflict):
+    """What needs the public share link (the certificate's QR code) before it exists."""
+
+    title = "Share link not published"
+    problem = "not-shared"

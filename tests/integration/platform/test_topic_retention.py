@@ -46,6 +46,7 @@ async def test_history_is_kept_forever_and_entity_state_compacted(kafka_bootstra
                 "catalog.providers",
                 "status.lists",
                 "issuer.endorsements",
+                "credentials.shares",
             }:
                 assert config["cleanup.policy"] == "compact", (name, config)
             else:  # history, and every dead-letter topic

@@ -32,6 +32,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.catalog.providers",
         "x.issuer.endorsements",
         "x.credentials.issued",
+        "x.credentials.shares",
         "x.status.changes",
         "x.status.lists",
         "x.issuer.assessments",
@@ -43,6 +44,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.catalog.pathways",
         "x.catalog.providers",
         "x.issuer.endorsements",
+        "x.credentials.shares",
         "x.status.lists",
     }
 

@@ -1,0 +1,82 @@
+"""The learner's page behind a claim link: plain server-rendered HTML (no
+JavaScript), the same data as the JSON answer (`Learners.claim_view`)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aiohttp import web
+
+LABELS = {
+    "credential.json": "Credential (JSON, with its Data Integrity proof)",
+    "credential.jwt": "Credential (VC-JWT)",
+    "badge.png": "Badge image (PNG, the credential baked in)",
+    "badge.svg": "Badge image (SVG, the credential baked in)",
+    "certificate.pdf": "Printable certificate (PDF, with a QR code to your share link)",
+}
+
+
+def wants_html(request: web.Request) -> bool:
+    """True when the client prefers HTML to JSON (a browser), by `Accept` order and q."""
+    best_html, best_json = 0.0, 0.0
+    for item in request.headers.get("Accept", "").split(","):
+        media, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.strip().lower()
+        if media in ("text/html", "application/xhtml+xml"):
+            best_html = max(best_html, quality)
+        elif media in ("application/json", "application/*"):
+            best_json = max(best_json, quality)
+    return best_html > best_json
+
+
+def _share_section(view: dict[str, Any]) -> str:
+    share = view["share"]
+    action = escape(share["control"])
+    if share["status"] != "published":
+        return (
+            "<p>Your credential is private. Publish a public link to show it on a CV, "
+            "a profile or LinkedIn; anyone with the link can check it.</p>"
+            f'<form method="post" action="{action}">'
+            '<input type="hidden" name="action" value="publish">'
+            '<button type="submit">Publish a share link</button></form>'
+        )
+    url = escape(share["url"])
+    return (
+        f'<p>Public link: <a href="{url}">{url}</a></p>'
+        f'<p><a href="{escape(view["linkedin"])}">Add to LinkedIn profile</a></p>'
+        f'<form method="post" action="{action}">'
+        '<input type="hidden" name="action" value="unpublish">'
+        '<button type="submit">Unpublish the share link</button></form>'
+    )
+
+
+def claim_page(view: dict[str, Any]) -> str:
+    title = escape(view["title"])
+    downloads = "".join(
+        f'<li><a href="{escape(url)}">{escape(LABELS[name])}</a></li>'
+        for name, url in view["downloads"].items()
+    )
+    issued = f" by {escape(view['provider'])}" if view.get("provider") else ""
+    learner = f"<p>Awarded to {escape(view['learner'])}</p>" if view.get("learner") else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{title}: your credential</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
+        "padding:0 1rem;color:#1a1a1a;line-height:1.5}a{color:#0b4f8a}"
+        "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><main>"
+        f"<h1>{title}</h1><p>Issued{issued}</p>{learner}"
+        f"<h2>Download</h2><ul>{downloads}</ul>"
+        f"<h2>Share</h2>{_share_section(view)}"
+        "</main></body></html>"
+    )

@@ -1,0 +1,155 @@
+"""Batch verification for job boards: JSON Lines in, JSON Lines out, streamed.
+
+`POST /credentials/verify/batch` takes up to `batch_max_items` lines
+(`application/x-ndjson` or `application/jsonl`; docs/api.md, "Batch"), each
+read by the intake (a credential, a JWT or URL string, `{"image": base64}`,
+optionally wrapped as `{"id", "options", ...}`), and answers one line per
+item as soon as it completes: `{"index", "id"?, "report"}`, or `{"index",
+"id"?, "error": problem}` for a line that holds no credential. The whole
+batch fails only before streaming starts (415 media type, 413 too large or
+too many lines, 422 no lines); after that every item gets a line, never a 500.
+At most `batch_concurrency` items are verified at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from services.verifier.budget import Limits, within_budget
+from services.verifier.intake import Intake, UnreadableSubmission
+from services.verifier.verification import Verifier
+from shared.errors import DomainError
+from shared.logging import get_logger
+from shared.web.problems import Problem, domain_problem
+
+BATCH_PATH = "/credentials/verify/batch"
+BATCH_MEDIA_TYPES = frozenset({"application/x-ndjson", "application/jsonl"})
+_log = get_logger("verifier.batch")
+
+
+class BatchTooLarge(DomainError):
+    """More bytes or lines than the verifier takes in one batch."""
+
+    status = 413
+    title = "Content Too Large"
+    problem = "batch-too-large"
+
+
+class EmptyBatch(DomainError):
+    title = "Empty batch"
+    problem = "empty-batch"
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    max_items: int = 1000
+    max_bytes: int = 32 * 1024 * 1024
+    concurrency: int = 8
+
+
+def split_lines(body: bytes, limits: BatchLimits) -> list[bytes]:
+    """The non-blank lines (JSON Lines: one value per `\\n`-terminated line)."""
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    if not lines:
+        raise EmptyBatch("the batch has no lines: send one credential, JWT, URL or image per line")
+    if len(lines) > limits.max_items:
+        raise BatchTooLarge(
+            f"the batch has {len(lines)} lines; at most {limits.max_items} are taken at once"
+        )
+    return lines
+
+
+async def read_batch(request: web.Request, limits: BatchLimits) -> list[bytes]:
+    """The batch's lines: 415 for another media type, 413 over `max_bytes`
+    (declared or read) or `max_items`, 422 for none."""
+    media_type = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if media_type not in BATCH_MEDIA_TYPES:
+        raise Problem(
+            415,
+            "send the batch as JSON Lines: application/x-ndjson or application/jsonl",
+            headers={"Accept-Post": ", ".join(sorted(BATCH_MEDIA_TYPES))},
+        )
+    too_large = BatchTooLarge(f"the batch is over {limits.max_bytes} bytes")
+    if request.content_length is not None and request.content_length > limits.max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limits.max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return split_lines(b"".join(chunks), limits)
+
+
+def _correlation(value: object) -> object:
+    if isinstance(value, dict) and "@context" not in value:
+        return value.get("id")
+    return None
+
+
+class BatchVerification:
+    """Verifies a batch's lines with bounded concurrency, yielding each
+    item's answer line as it completes."""
+
+    def __init__(
+        self,
+        intake: Intake,
+        verifier: Verifier,
+        limits: BatchLimits,
+        count: Callable[[str], None] = lambda verdict: None,
+        budget: Limits | None = None,
+    ) -> None:
+        self._intake = intake
+        self._verifier = verifier
+        self.limits = limits
+        self._budget = budget or Limits()  # each item's, as for one request
+        self._count = count
+
+    async def results(self, lines: list[bytes]) -> AsyncIterator[dict[str, Any]]:
+        gate = asyncio.Semaphore(self.limits.concurrency)
+
+        async def bounded(index: int, line: bytes) -> dict[str, Any]:
+            async with gate:
+                return await self.one(index, line)
+
+        tasks = [asyncio.create_task(bounded(i, line)) for i, line in enumerate(lines)]
+        try:
+            for done in asyncio.as_completed(tasks):
+                yield await done
+        finally:
+            for task in tasks:  # the client went away: stop the rest
+                task.cancel()
+
+    async def one(self, index: int, line: bytes) -> dict[str, Any]:
+        """The answer line for one item (never raises for a bad item)."""
+        answer: dict[str, Any] = {"index": index}
+        try:
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                raise UnreadableSubmission(f"line {index} is not JSON: {error}") from None
+            correlation = _correlation(value)
+            if correlation is not None:
+                answer["id"] = correlation
+            entry = await self._intake.decode_entry(value)
+            report = await within_budget(
+                self._budget,
+                self._verifier.verify(entry.item, entry.trust, recipient=entry.recipient),
+            )
+        except DomainError as error:
+            answer["error"] = domain_problem(error).body()
+            return answer
+        except Exception:  # one item's bug must not take the batch down
+            _log.exception("batch.item_failed", index=index)
+            answer["error"] = Problem(500, "this item could not be verified").body()
+            return answer
+        self._count(report.verdict)
+        answer["report"] = report.to_vc_api()
+        return answer

@@ -1,0 +1,107 @@
+"""The employer's verification page at the verifier's `/` (issue 10).
+
+`GET /` is a form (paste a credential or a JWT, upload a file or a baked
+badge image, or give a link); `POST /` verifies what was sent and answers the
+result page, or the same result as JSON when the client prefers
+`application/json` (RFC 9110 §12.5.1 content negotiation).  Everything works
+without JavaScript; `static/page.js` only adds drag-and-drop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+from aiohttp import web
+
+from services.verifier.app_keys import INTAKE, VERIFIER
+from services.verifier.page_i18n import negotiate
+from services.verifier.page_render import PageRenderer, static_response
+from services.verifier.page_view import result_view
+from shared.errors import DomainError
+from shared.web.body import json_response
+from shared.web.metrics import OUTCOMES
+
+if TYPE_CHECKING:
+    from services.verifier.shares import SharedCredential
+
+PAGES: web.AppKey[PageRenderer] = web.AppKey("verifier.pages", PageRenderer)
+page_routes = web.RouteTableDef()
+
+
+def language(request: web.Request) -> str:
+    """The page's language: `?lang=`, else `Accept-Language`, else English."""
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
+def wants_json(request: web.Request) -> bool:
+    """True when `Accept` ranks application/json above text/html."""
+    best: tuple[float, str] = (0.0, "text/html")
+    for item in request.headers.get("Accept", "").split(","):
+        kind, *params = item.split(";")
+        kind = kind.strip().lower()
+        q = 1.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if kind in ("application/json", "text/html") and q > best[0]:
+            best = (q, kind)
+    return best[1] == "application/json"
+
+
+@page_routes.get("/")
+async def index(request: web.Request) -> web.Response:
+    lang = language(request)
+    return request.app[PAGES].response("index.html", lang, error=None)
+
+
+@page_routes.get("/static/{name}")
+async def static(request: web.Request) -> web.Response:
+    return static_response(request.match_info["name"])
+
+
+@page_routes.post("/")
+async def check(request: web.Request) -> web.Response:
+    """Verify what the form sent (`intake.py` reads it: `credential`, `file`,
+    `url` and `recipient`); unreadable input answers the form again with why
+    (422), or a problem document to a JSON client."""
+    lang = language(request)
+    pages = request.app[PAGES]
+    try:
+        submission = await request.app[INTAKE].read_submission(request)
+    except DomainError as error:
+        if wants_json(request):
+            raise
+        return pages.response("index.html", lang, status=error.status, error=error.detail)
+    item = submission.item
+    report = await request.app[VERIFIER].verify(item, recipient=submission.recipient)
+    request.app[OUTCOMES].count("page_verification", report.verdict)
+    body = report.to_vc_api()
+    if wants_json(request):
+        return json_response(body)
+    compare = item if isinstance(item, str) else orjson.dumps(item).decode()
+    return pages.response(
+        "result.html", lang, view=result_view(body), compare=compare, email=submission.recipient
+    )
+
+
+def share_page(request: web.Request, shared: SharedCredential) -> web.Response:
+    """The share page's HTML (`GET /s/{share_id}`, `shares.py`): the result
+    view with Open Graph and Twitter card tags (badge image and title, so a
+    pasted link previews), LinkedIn's "Add to profile" button and the
+    printable certificate."""
+    facts = shared.facts
+    return request.app[PAGES].response(
+        "share.html",
+        language(request),
+        share=shared,
+        description=" · ".join(p for p in (facts.title, facts.provider) if p),
+        view=result_view(shared.report.to_vc_api()),
+        switch_href=request.path,
+        compare=None,
+        email=None,
+    )

@@ -1,0 +1,83 @@
+"""A printable certificate (PDF, A4 landscape) with a QR code to the share link.
+
+reportlab draws the page (the long-standing PDF library for Python, pure
+Python apart from optional accelerators, no system libraries) and segno makes
+the QR code (pure Python, no dependencies, ISO/IEC 18004 with error
+correction level M here). The QR code is embedded as a PNG image with one
+pixel per module, scaled up by the PDF, so it stays sharp in print.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import segno
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from shared.sharing.facts import CredentialFacts
+
+QR_BORDER = 4  # quiet zone, in modules (ISO/IEC 18004 §7.3.8)
+_TITLE_SIZE = 30
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of `url` as a PNG, one pixel per module, with its quiet zone."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", scale=1, border=QR_BORDER)
+    return out.getvalue()
+
+
+def _day(value: datetime | None) -> str | None:
+    return value.strftime("%d %B %Y") if value is not None else None
+
+
+def _fit(pdf: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
+    """The largest font size up to `size` at which `text` fits `width`."""
+    while size > 10 and pdf.stringWidth(text, font, size) > width:
+        size -= 1
+    return size
+
+
+def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
+    out = io.BytesIO()
+    width, height = landscape(A4)
+    pdf = canvas.Canvas(out, pagesize=(width, height), pageCompression=1)
+    pdf.setTitle(f"{facts.title}: certificate")
+    pdf.setAuthor(facts.provider or "microcred")
+    pdf.setSubject(share_url)
+    pdf.setStrokeColorRGB(0.12, 0.23, 0.37)
+    pdf.setLineWidth(3)
+    pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
+    centre, text_width = width / 2, width - 70 * mm
+    lines: list[tuple[str, str, float]] = [("Helvetica", "This certifies that", 16)]
+    lines.append(("Helvetica-Bold", facts.learner or "the holder of this credential", 26))
+    lines.append(("Helvetica", "has been awarded the micro-credential", 16))
+    lines.append(("Helvetica-Bold", facts.title, _TITLE_SIZE))
+    details = [facts.level, f"issued by {facts.provider}" if facts.provider else None]
+    lines.append(("Helvetica", ", ".join(d for d in details if d), 16))
+    dates = [f"on {_day(facts.valid_from)}" if facts.valid_from else None]
+    if facts.valid_until is not None:
+        dates.append(f"valid until {_day(facts.valid_until)}")
+    lines.append(("Helvetica", ", ".join(d for d in dates if d), 14))
+    y = height - 45 * mm
+    for font, text, size in lines:
+        if not text:
+            continue
+        size = _fit(pdf, text, font, size, text_width)
+        pdf.setFont(font, size)
+        pdf.drawCentredString(centre, y, text)
+        y -= size * 1.9
+    qr_size = 42 * mm
+    pdf.drawImage(ImageReader(io.BytesIO(qr_png(share_url))), 22 * mm, 20 * mm, qr_size, qr_size)
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 + 4, "Check it online:")
+    pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 10, share_url)
+    if facts.credential_id:
+        pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 24, facts.credential_id)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()

@@ -132,6 +132,9 @@ class AchievementPublished(Event, frozen=True, kw_only=True):
     # The request's Idempotency-Key and fingerprint (`shared.idempotency`).
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # A later revision's write (an update or the retirement) under its
+    # Idempotency-Key (additive; the topic keeps every revision).
+    writes: list[KeyedWrite] = msgspec.field(default_factory=list)
 
 
 class PathwayPublished(Event, frozen=True, kw_only=True):
@@ -188,6 +191,8 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     status_reason: str | None = None
     accreditations: list[ProviderAccreditation] = []
     writes: list[KeyedWrite] = []
+    # The rule set its achievements and awards must meet (shared.policy_profiles).
+    policy_profile: str = "badge"
 
 
 class EndorsementPublished(Event, frozen=True, kw_only=True):

@@ -22,6 +22,7 @@ from shared.events import (
     ProviderAccreditation,
     ProviderPublished,
 )
+from shared.policy_profiles import DEFAULT_PROFILE, PolicyProfile
 from shared.timestamps import Timestamp, TimestampError, utc_instant
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -51,6 +52,7 @@ class ProviderIn(msgspec.Struct, forbid_unknown_fields=True):
     type: ProviderType
     issuerDids: IssuerDids
     webDomain: Domain | None = None
+    policyProfile: PolicyProfile = DEFAULT_PROFILE
 
 
 class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,6 +63,7 @@ class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     type: ProviderType | None = None
     issuerDids: IssuerDids | None = None
     webDomain: Domain | None = None
+    policyProfile: PolicyProfile | None = None
 
 
 class QualityAssuranceBodyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -167,6 +170,7 @@ def registered(
         web_domain=body.webDomain,
         issuer_dids=list(dict.fromkeys(body.issuerDids)),
         writes=[] if write is None else [write],
+        policy_profile=body.policyProfile,
     )
 
 
@@ -189,6 +193,7 @@ def changed(
         provider_type=body.type or current.provider_type,
         web_domain=body.webDomain or current.web_domain,
         issuer_dids=dids,
+        policy_profile=body.policyProfile or current.policy_profile,
     )
 
 

@@ -291,6 +291,9 @@ class AssessmentPassed(Event, frozen=True, kw_only=True):
     max_score: float = 100
     assessed_at: str | None = None
     idempotency_key: str | None = None
+    # Evidence passed with the result (additive): OB 3.0 Evidence members
+    # as in `POST /awards` (`id`, `name`, `description`, `narrative`, `genre`).
+    evidence: list[dict[str, str]] = msgspec.field(default_factory=list)
 
 
 class EventRegistry:

@@ -152,6 +152,17 @@ def alignment_rules(c: Checker, alignment: object, path: str) -> None:
         c.string(alignment, key, path)
 
 
+def evidence_rules(c: Checker, evidence: object, path: str) -> None:
+    """§B.1.10 Evidence: type [1] including 'Evidence'; id, a URI, when given."""
+    if not isinstance(evidence, Mapping):
+        c.fail("wrong_type", "an Evidence must be an object", path)
+        return
+    c.uri(evidence, "id", path)
+    c.types(evidence, "type", path, "Evidence")
+    for key in ("narrative", "name", "description", "genre", "audience"):
+        c.string(evidence, key, path)
+
+
 def identifier_entry_rules(c: Checker, entry: object, path: str) -> None:
     """§B.1.11 IdentifierEntry: type, identifier, identifierType [1]."""
     if not isinstance(entry, Mapping):

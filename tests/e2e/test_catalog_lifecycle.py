@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from shared.credentials.jwt import peek_vc_jwt
-from tests.e2e.client import Api, Json, until
+from tests.e2e.client import Api, Json, check, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -106,6 +106,17 @@ async def test_revisions_and_retirement_keep_old_credentials_valid(api: Api) -> 
     assert await api.verdict(old["jwt"]) == "valid"
     assert await api.verdict(new["credential"]) == "valid"
     assert revision_in(old) == 1 and revision_in(new) == 2
+
+    # The report shows the revision each was issued under, and the catalog's now.
+    async def seen_retired() -> Json | None:
+        _, report = await api.verify(old["jwt"])
+        known = check(report, "achievement_known")
+        return known if (known.get("details") or {}).get("current") == 3 else None
+
+    known = await until(seen_retired)
+    assert known is not None, "the verifier never saw revision 3"
+    assert known["outcome"] == "ok" and "issued under revision 1" in known["reason"], known
+    assert known["details"] == {"issuedUnder": 1, "current": 3, "status": "retired"}
 
     # Another tenant can neither change nor see it in a listing.
     other = api.as_tenant("other-token")

@@ -244,6 +244,8 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     # Fingerprint of the request behind `idempotency_key`, to spot a reuse
     # of the key with a different request.
     request_hash: str | None = None
+    # The catalog revision of the achievement it was issued under (additive).
+    achievement_revision: int | None = None
 
 
 class StatusChanged(Event, frozen=True, kw_only=True):

@@ -197,6 +197,7 @@ class Issuance:
             credential_id=credential["id"],
             issuer_did=identity.did,
             achievement_id=achievement.achievement_id,
+            achievement_revision=achievement.revision,
             credential_jwt=jwt,
             status_entries=entries,
             idempotency_key=key,

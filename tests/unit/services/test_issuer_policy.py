@@ -116,6 +116,7 @@ async def test_trusted_credential_awards_need_evidence(issuer: IssuerWorld) -> N
     event, _ = await issuer.issuance.award(TENANT, award_with(evidence=EVIDENCE), None)
     credential = event.credential_ldp
     assert credential is not None and check_credential(credential) == []
+    assert event.achievement_revision == 1
     assert credential["issuer"]["accreditations"]  # type: ignore[index]
 
 

@@ -174,7 +174,7 @@ DEFINITION_RULES: Mapping[str, Sequence[tuple[str, str, Rule]]] = {
         ("criteria", "$.criteria", _criteria),
         (
             "assessment details (Assessment Extension 2.0)",
-            "$.resultDescription",
+            "$.resultDescription[0].evaluationMethod",
             lambda a, _: any(
                 "AssessmentResultDescription" in _types(rd)
                 for rd in _objects(a, "resultDescription")

@@ -116,12 +116,15 @@ _TOP = re.compile(r"^\$\.([A-Za-z]+)")
 def request_path(document_path: str) -> str:
     """Where in the request a member of the built Achievement came from:
     `$.image.id` is `$.image`, our terms sit under `$.microCredential`, the
-    mastery `resultDescription` is `$.masteryThreshold` (or `$.assessment`)."""
+    mastery `resultDescription` is `$.masteryThreshold` (or `$.assessment`),
+    the awarding body (`$.issuer...`, its provider record) is `$.issuerDid`."""
     match = _TOP.match(document_path)
     member = match.group(1) if match else ""
     rest = document_path[match.end() :] if match else ""
     if member == "image":
         return "$.image"
+    if member == "issuer":  # the awarding body: the issuer's provider record
+        return "$.issuerDid"
     if member in MICROCRED_TERMS or member in CATALOG_TERMS - {"revision", "resultDate"}:
         return f"$.microCredential.{member}{rest}"
     if member == "resultDescription":

@@ -23,6 +23,7 @@ def _query(name: str, description: str, kind: str = "string") -> dict[str, objec
     }
 
 
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
 LIST_PARAMETERS = [
     _query("provider", "A provider's id (or its key): its issuers' achievements"),
     _query("issuer", "An issuer DID"),
@@ -52,6 +53,7 @@ OPENAPI = document(
                 },
                 body=AchievementIn,
                 secured=True,
+                parameters=[IDEMPOTENCY_KEY],
             ),
             "get": operation(
                 "List and search the tenant's achievements (current revisions)",
@@ -82,6 +84,7 @@ OPENAPI = document(
                 },
                 body=AchievementIn,
                 secured=True,
+                parameters=[IDEMPOTENCY_KEY],
             ),
         },
         "/achievements/{key}/retire": {
@@ -92,6 +95,7 @@ OPENAPI = document(
                     "404": "No such achievement for this tenant",
                 },
                 secured=True,
+                parameters=[IDEMPOTENCY_KEY],
             )
         },
         "/achievements/{key}/revisions": {

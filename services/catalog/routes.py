@@ -84,7 +84,7 @@ async def list_achievements(request: web.Request) -> web.Response:
             provider_id = f"{request.app[ACHIEVEMENTS].public_base_url}/providers/{provider_id}"
         provider = await store.provider(provider_id)
         dids = frozenset(provider.issuer_dids) if provider is not None else frozenset()
-    return json_response(page(await store.all_achievements(), tenant, query, dids))
+    return json_response(page(await store.achievements_of(tenant), tenant, query, dids))
 
 
 async def _public(request: web.Request) -> AchievementPublished:

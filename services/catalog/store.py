@@ -24,6 +24,7 @@ from shared.redis_keys import (
     PROVIDER_ISSUERS,
     PROVIDER_LOCK,
     PROVIDERS,
+    TENANT_ACHIEVEMENTS,
     redis_key,
 )
 
@@ -73,6 +74,9 @@ class CatalogStore:
         """Keep the newest revision as current and every revision in its history."""
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)
         await self._revisions(event.achievement_id).put(str(event.revision), event)
+        await self._redis.sadd(
+            redis_key(self._prefix, TENANT_ACHIEVEMENTS, event.tenant), event.achievement_id
+        )
         if event.idempotency_key and event.request_hash:
             await self.achievement_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.achievement_id
@@ -95,9 +99,11 @@ class CatalogStore:
         found = await self._revisions(achievement_id).values()
         return sorted(found, key=lambda e: e.revision)
 
-    async def all_achievements(self) -> list[AchievementPublished]:
-        """The current revision of every achievement (listing filters these)."""
-        return await self._achievements.values()
+    async def achievements_of(self, tenant: str) -> list[AchievementPublished]:
+        """The current revision of every achievement of `tenant` (listing filters these)."""
+        members = await self._redis.smembers(redis_key(self._prefix, TENANT_ACHIEVEMENTS, tenant))
+        ids = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return await self._achievements.get_many(ids)
 
     async def save_provider(self, event: ProviderPublished) -> None:
         """Keep the newest revision, index its issuer DIDs, remember its writes."""

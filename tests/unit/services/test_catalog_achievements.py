@@ -116,7 +116,8 @@ async def test_another_tenant_can_neither_change_nor_list_it(world: World) -> No
         await world.achievements.revise("uni-b", made.achievement_id, body("did:key:zB"), None)
     with pytest.raises(AchievementNotFound):
         await world.achievements.retire("uni-b", made.achievement_id, None)
-    everything = await world.store.all_achievements()
+    assert await world.store.achievements_of("uni-b") == []
+    everything = await world.store.achievements_of("uni-a")
     assert page(everything, "uni-b", ListQuery(), None)["items"] == []
     assert page(everything, "uni-a", ListQuery(), None)["total"] == 1
 

@@ -146,6 +146,7 @@ def test_a_validity_period_over_the_limit_is_one_invalid_field() -> None:
         ("$.resultDescription[0].evaluationMethod", "$.assessment.evaluationMethod"),
         ("$.tag[2]", "$.tag[2]"),
         ("$.id", "$"),
+        ("$.issuer.accreditations", "$.issuerDid"),
     ],
 )
 def test_document_paths_name_request_members(document_path: str, request_member: str) -> None:

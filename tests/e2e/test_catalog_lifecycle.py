@@ -246,3 +246,69 @@ async def test_a_providers_policy_profile_gates_its_definitions(api: Api) -> Non
     )
     status, body = await write(api, "POST", catalog(api), complete)
     assert status == 201, body
+
+
+async def test_trusted_credential_awards_need_evidence_and_verify(api: Api) -> None:
+    """The TrustEd Credential profile end to end: the definition needs an
+    alignment by URI and Assessment Extension details, the provider an
+    accreditation; each award needs evidence, and then verifies `valid`."""
+    issuer = await api.create_issuer("Trusted Polytechnic")
+    status, provider = await api.register_provider([issuer], "Trusted Polytechnic")
+    assert status == 201, provider
+    pid = provider["id"]
+    status, body = await write(api, "PATCH", pid, {"policyProfile": "trusted-credential"})
+    assert status == 200, body
+
+    complete = definition(
+        issuer,
+        alignment=[{"targetName": "data protection", "targetUrl": f"{ESCO}gdpr-3"}],
+        assessment={"evaluationMethod": "Proctored exam", "hasGroupEvaluation": False},
+        microCredential={"assessmentType": "supervised online exam"},
+    )
+    status, problem = await write(api, "POST", catalog(api), complete)
+    assert status == 422, problem  # not accredited yet: no accreditors
+    assert [e["path"] for e in problem["errors"]] == ["$.issuerDid"], problem
+    status, body = await api.operator.accredit(pid)
+    assert status == 201, body
+
+    async def accepted() -> Json | None:
+        status, body = await write(api, "POST", catalog(api), complete)
+        return body if status == 201 else None
+
+    made = await until(accepted)
+    assert made is not None, "the catalog kept refusing a complete definition"
+    achievement_id = made["id"]
+    rd = made["achievement"]["resultDescription"][0]
+    assert "AssessmentResultDescription" in rd["type"] and rd["evaluationMethod"]
+
+    # The issuer knows the accreditation (so the provider's profile) once its
+    # public Profile carries it.
+    async def accredited() -> bool:
+        status, profile = await api.call("GET", f"{api.stack.url('issuer')}/issuers/{issuer}")
+        return status == 200 and bool(profile.get("accreditations"))
+
+    assert await until(accredited)
+    await api.issuer_knows(achievement_id)
+    status, problem = await api.award(achievement_id)
+    assert status == 422, problem
+    assert problem["type"] == "urn:microcred:problem:profile-requirements-unmet"
+    assert [e["path"] for e in problem["errors"]] == ["$.evidence"]
+
+    status, issued = await api.call(
+        "POST",
+        f"{api.stack.url('issuer')}/awards",
+        json={
+            "achievementId": achievement_id,
+            "recipient": {"id": "did:example:learner-9"},
+            "score": 97,
+            "evidence": [{"id": "https://lms.example/portfolio/9", "name": "Portfolio"}],
+        },
+        headers=api.auth,
+    )
+    assert status == 201, issued
+    credential = issued["credential"]
+    assert credential["evidence"][0]["id"] == "https://lms.example/portfolio/9"
+    assert credential["credentialSubject"]["result"][0]["resultDate"]
+    for form in (credential, issued["jwt"]):
+        code, report = await api.verify(form)
+        assert code == 200 and report["verdict"] == "valid", report

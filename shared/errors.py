@@ -41,6 +41,16 @@ class InvalidField(DomainError):
         self.extra = {"errors": [{"path": path, "message": message}]}
 
 
+class InvalidFields(DomainError):
+    """Several request members are unusable: every one named, with its path
+    and what is wrong (the same `errors` member as `InvalidField`)."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        listed = "; ".join(f"{message} at {path}" for path, message in errors)
+        super().__init__(listed or "the request is invalid")
+        self.extra = {"errors": [{"path": path, "message": message} for path, message in errors]}
+
+
 class NotFound(DomainError):
     """Unknown, or another tenant's (the same answer: invariant 7)."""
 

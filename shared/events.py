@@ -136,6 +136,9 @@ class AchievementPublished(Event, frozen=True, kw_only=True):
     # The request's Idempotency-Key and fingerprint (`shared.idempotency`).
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # A later revision's write (an update or the retirement) under its
+    # Idempotency-Key (additive; the topic keeps every revision).
+    writes: list[KeyedWrite] = msgspec.field(default_factory=list)
 
 
 class PathwayPublished(Event, frozen=True, kw_only=True):
@@ -192,6 +195,8 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     status_reason: str | None = None
     accreditations: list[ProviderAccreditation] = []
     writes: list[KeyedWrite] = []
+    # The rule set its achievements and awards must meet (shared.policy_profiles).
+    policy_profile: str = "badge"
 
 
 class EndorsementPublished(Event, frozen=True, kw_only=True):
@@ -243,6 +248,8 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     # Fingerprint of the request behind `idempotency_key`, to spot a reuse
     # of the key with a different request.
     request_hash: str | None = None
+    # The catalog revision of the achievement it was issued under (additive).
+    achievement_revision: int | None = None
 
 
 class CredentialShared(Event, frozen=True, kw_only=True):
@@ -309,6 +316,9 @@ class AssessmentPassed(Event, frozen=True, kw_only=True):
     max_score: float = 100
     assessed_at: str | None = None
     idempotency_key: str | None = None
+    # Evidence passed with the result (additive): OB 3.0 Evidence members
+    # as in `POST /awards` (`id`, `name`, `description`, `narrative`, `genre`).
+    evidence: list[dict[str, str]] = msgspec.field(default_factory=list)
 
 
 class EventRegistry:

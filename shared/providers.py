@@ -57,4 +57,5 @@ def provider_view(provider: ProviderPublished) -> dict[str, Any]:
         "status": provider.status,
         "statusReason": provider.status_reason,
         "accreditations": [accreditation_view(a) for a in provider.accreditations],
+        "policyProfile": provider.policy_profile,
     }

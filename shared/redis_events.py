@@ -33,6 +33,14 @@ class EventHash(Generic[E]):
         found = [decode_event(value) for value in raw.values()]
         return [event for event in found if isinstance(event, self._type)]
 
+    async def get_many(self, entity_ids: list[str]) -> list[E]:
+        """The stored events of these ids (missing ones left out)."""
+        if not entity_ids:
+            return []
+        raw = await self._redis.hmget(self._key, entity_ids)
+        found = [decode_event(value) for value in raw if value is not None]
+        return [event for event in found if isinstance(event, self._type)]
+
     async def put(self, entity_id: str, event: E) -> None:
         await self._redis.hset(self._key, entity_id, encode_event(event))
 

@@ -24,6 +24,9 @@ PROVIDERS = "providers"  # catalog: provider id -> ProviderPublished
 PROVIDER_ISSUERS = "provider-issuers"  # catalog: issuer DID -> provider id
 PROVIDER_DOMAINS = "provider-domains"  # catalog: web domain -> provider id; issuer: DID -> domain
 PROVIDER_LOCK = "provider-lock"  # catalog: lease per provider (read-modify-write)
+ACHIEVEMENT_REVISIONS = "achievement-revisions"  # catalog: hash per achievement: revision -> event
+ACHIEVEMENT_LOCK = "achievement-lock"  # catalog: lease per achievement while it changes
+TENANT_ACHIEVEMENTS = "tenant-achievements"  # catalog: set per tenant: its achievement ids
 
 # Issuer.
 IDEMPOTENCY = "idempotency"  # hash per write kind and tenant: key -> [fingerprint, answer]

@@ -63,6 +63,7 @@ def create_app(
         app[ACHIEVEMENTS] = Achievements(
             store=app[STORE],
             publisher=app[PRODUCER],
+            redis=app[REDIS],
             topic=topic_name(common, CATALOG_ACHIEVEMENTS),
             public_base_url=settings.public_base_url,
             require_caught_up=app[STATE_REPLICA].require_caught_up,

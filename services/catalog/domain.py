@@ -1,18 +1,24 @@
-"""Micro-credential definitions: a request body to an OB 3.0 `Achievement`."""
+"""Micro-credential definitions: a request body to an OB 3.0 `Achievement`,
+checked with the signed format's own rules (`shared.credentials.definitions`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import msgspec
 
 from shared.credentials.builders import (
+    CATALOG_TERMS,
+    MICROCRED_TERMS,
     MicroCredentialTerms,
     build_achievement,
     build_alignment,
     build_result_description,
 )
-from shared.durations import Period, check_period
+from shared.credentials.definitions import definition_errors
+from shared.durations import Period, PeriodError, check_period
+from shared.errors import InvalidField, InvalidFields
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
 Threshold = Annotated[float, msgspec.Meta(gt=0, le=1)]
@@ -47,6 +53,18 @@ class MicroCredentialIn(msgspec.Struct, forbid_unknown_fields=True):
     identityVerified: bool | None = None
     validityPeriod: Period | None = None
     furtherInformation: str | None = None
+    durationWeeks: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    assessmentPurpose: str | None = None  # summative, formative
+
+
+class AssessmentIn(msgspec.Struct, forbid_unknown_fields=True):
+    """How the mastery assessment is run: Open Badges Assessment Extension 2.0
+    terms, written on the mastery `AssessmentResultDescription`."""
+
+    evaluationMethod: NonEmpty | None = None
+    assessmentOutput: NonEmpty | None = None
+    hasGroupEvaluation: bool | None = None
+    hasGroupParticipation: bool | None = None
 
 
 class AchievementIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -63,6 +81,8 @@ class AchievementIn(msgspec.Struct, forbid_unknown_fields=True):
     tag: list[str] = []
     image: str | None = None
     version: str | None = None
+    achievementType: str = "MicroCredential"
+    assessment: AssessmentIn | None = None
     microCredential: MicroCredentialIn | None = None
 
 
@@ -74,6 +94,45 @@ def check_definition(body: AchievementIn) -> None:
     (shared.durations); PeriodError otherwise."""
     if body.microCredential is not None and body.microCredential.validityPeriod is not None:
         check_period(body.microCredential.validityPeriod)
+
+
+def valid_document(body: AchievementIn, achievement_id: str, revision: int) -> dict[str, object]:
+    """The Achievement for `body`, or `InvalidFields` naming every request
+    member the credential builder, signer or verifier would refuse."""
+    try:
+        check_definition(body)
+    except PeriodError as error:
+        raise InvalidField(VALIDITY_PERIOD_PATH, str(error)) from None
+    document = achievement_document(body, achievement_id, revision)
+    errors = definition_errors(document)
+    if errors:
+        raise InvalidFields([(request_path(e.path or "$"), e.detail) for e in errors])
+    return document
+
+
+_TOP = re.compile(r"^\$\.([A-Za-z]+)")
+
+
+def request_path(document_path: str) -> str:
+    """Where in the request a member of the built Achievement came from:
+    `$.image.id` is `$.image`, our terms sit under `$.microCredential`, the
+    mastery `resultDescription` is `$.masteryThreshold` (or `$.assessment`),
+    the awarding body (`$.issuer...`, its provider record) is `$.issuerDid`."""
+    match = _TOP.match(document_path)
+    member = match.group(1) if match else ""
+    rest = document_path[match.end() :] if match else ""
+    if member == "image":
+        return "$.image"
+    if member == "issuer":  # the awarding body: the issuer's provider record
+        return "$.issuerDid"
+    if member in MICROCRED_TERMS or member in CATALOG_TERMS - {"revision", "resultDate"}:
+        return f"$.microCredential.{member}{rest}"
+    if member == "resultDescription":
+        assessment = rest.split(".")[-1] in AssessmentIn.__struct_fields__
+        return f"$.assessment.{rest.split('.')[-1]}" if assessment else "$.masteryThreshold"
+    if member in ("id", "type", "revision", ""):
+        return "$"
+    return document_path
 
 
 def _terms(extension: MicroCredentialIn | None) -> MicroCredentialTerms | None:
@@ -92,6 +151,8 @@ def _terms(extension: MicroCredentialIn | None) -> MicroCredentialTerms | None:
         identity_verified=extension.identityVerified,
         validity_period=extension.validityPeriod,
         further_information=extension.furtherInformation,
+        duration_weeks=extension.durationWeeks,
+        assessment_purpose=extension.assessmentPurpose,
     )
 
 
@@ -99,10 +160,14 @@ def mastery_result_id(achievement_id: str) -> str:
     return f"{achievement_id}#mastery"
 
 
-def achievement_document(body: AchievementIn, achievement_id: str) -> dict[str, object]:
+def achievement_document(
+    body: AchievementIn, achievement_id: str, revision: int = 1
+) -> dict[str, object]:
     """The OB 3.0 Achievement (§B.1.1) with its mastery threshold as a
-    `ResultDescription` (§B.1.13: `requiredValue` of a `Percent` result)."""
+    `ResultDescription` (§B.1.13: `requiredValue` of a `Percent` result) and
+    the catalog's `revision` (microcred/catalog/v1), which credentials carry."""
     percent = round(body.masteryThreshold * 100, 4)
+    assessment = msgspec.to_builtins(body.assessment) if body.assessment else None
     mastery = build_result_description(
         mastery_result_id(achievement_id),
         "Summative assessment",
@@ -110,9 +175,11 @@ def achievement_document(body: AchievementIn, achievement_id: str) -> dict[str, 
         required_value=f"{percent:g}",
         value_min="0",
         value_max="100",
+        assessment=assessment,
     )
-    return build_achievement(
+    document = build_achievement(
         id=achievement_id,
+        achievement_type=body.achievementType,
         name=body.name,
         description=body.description,
         criteria_narrative=body.criteria.narrative,
@@ -138,3 +205,4 @@ def achievement_document(body: AchievementIn, achievement_id: str) -> dict[str, 
         version=body.version,
         microcred=_terms(body.microCredential),
     )
+    return {**document, "revision": revision}

@@ -12,26 +12,99 @@ from services.catalog.provider_domain import (
 )
 from shared.web.openapi import document, operation
 
+
+def _query(name: str, description: str, kind: str = "string") -> dict[str, object]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": kind},
+    }
+
+
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
+LIST_PARAMETERS = [
+    _query("provider", "A provider's id (or its key): its issuers' achievements"),
+    _query("issuer", "An issuer DID"),
+    _query("type", "achievementType, e.g. MicroCredential"),
+    _query("level", "EQF level (1-8)", "integer"),
+    _query("status", "active or retired"),
+    _query("q", "Full text: every word in the name, description, tags or field of study"),
+    _query("skill", "An alignment targetUrl, or its start (e.g. an ESCO skill URI)"),
+    _query("language", "BCP 47 tag; `en` matches `en-GB`"),
+    _query("limit", "Page size, 1-100 (default 20)", "integer"),
+    _query("cursor", "Where the page starts: the previous page's `next`", "integer"),
+]
+
 OPENAPI = document(
     "microcred catalog",
     {
         "/achievements": {
             "post": operation(
-                "Define a micro-credential (an OB 3.0 Achievement)",
+                "Define a micro-credential (an OB 3.0 Achievement), revision 1",
                 {
-                    "201": "Created: {id, revision, achievement}",
+                    "201": "Created: {id, revision, status, achievement}",
                     "401": "No or unknown bearer token",
                     "404": "No such issuer for this tenant",
-                    "422": "Invalid definition",
+                    "422": "Invalid definition: `errors` names every member the credential"
+                    " format refuses, or the provider's policy profile requires"
+                    " (profile-requirements-unmet)",
                 },
                 body=AchievementIn,
                 secured=True,
-            )
+                parameters=[IDEMPOTENCY_KEY],
+            ),
+            "get": operation(
+                "List and search the tenant's achievements (current revisions)",
+                {
+                    "200": "{items: [{id, revision, status, issuerDid, updatedAt, achievement}],"
+                    " total, next}",
+                    "401": "No or unknown bearer token",
+                    "422": "A bad query parameter",
+                },
+                secured=True,
+                parameters=LIST_PARAMETERS,
+            ),
         },
         "/achievements/{key}": {
             "get": operation(
-                "The public OB 3.0 Achievement",
+                "The public OB 3.0 Achievement (its newest revision, or `?revision=N`);"
+                " X-Achievement-Revision and X-Achievement-Status headers",
                 {"200": "The achievement (application/ld+json)", "404": "No such achievement"},
+                parameters=[_query("revision", "An older revision", "integer")],
+            ),
+            "put": operation(
+                "Revise: the whole definition again, published as the next revision",
+                {
+                    "200": "{id, revision, status, achievement}",
+                    "404": "No such achievement for this tenant",
+                    "409": "The achievement is retired",
+                    "422": "Invalid definition, or another issuerDid",
+                },
+                body=AchievementIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            ),
+        },
+        "/achievements/{key}/retire": {
+            "post": operation(
+                "Retire: no new awards; credentials already issued stay valid",
+                {
+                    "200": "{id, revision, status: retired, achievement}",
+                    "404": "No such achievement for this tenant",
+                },
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
+        "/achievements/{key}/revisions": {
+            "get": operation(
+                "Every revision of the achievement, oldest first",
+                {
+                    "200": "{id, revisions: [{revision, status, publishedAt, achievement}]}",
+                    "404": "No such achievement",
+                },
             )
         },
         "/providers": {

@@ -22,6 +22,7 @@ from shared.events import (
     ProviderAccreditation,
     ProviderPublished,
 )
+from shared.policy_profiles import DEFAULT_PROFILE, PolicyProfile
 from shared.providers import WebDomain
 from shared.timestamps import Timestamp, TimestampError, utc_instant
 
@@ -45,6 +46,7 @@ class ProviderIn(msgspec.Struct, forbid_unknown_fields=True):
     type: ProviderType
     issuerDids: IssuerDids
     webDomain: WebDomain | None = None
+    policyProfile: PolicyProfile = DEFAULT_PROFILE
 
 
 class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +57,7 @@ class ProviderChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     type: ProviderType | None = None
     issuerDids: IssuerDids | None = None
     webDomain: WebDomain | None = None
+    policyProfile: PolicyProfile | None = None
 
 
 class QualityAssuranceBodyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -161,6 +164,7 @@ def registered(
         web_domain=body.webDomain,
         issuer_dids=list(dict.fromkeys(body.issuerDids)),
         writes=[] if write is None else [write],
+        policy_profile=body.policyProfile,
     )
 
 
@@ -183,6 +187,7 @@ def changed(
         provider_type=body.type or current.provider_type,
         web_domain=body.webDomain or current.web_domain,
         issuer_dids=dids,
+        policy_profile=body.policyProfile or current.policy_profile,
     )
 
 

@@ -1,52 +1,139 @@
-"""Catalog HTTP routes: define micro-credentials, serve their public pages."""
+"""Catalog HTTP routes: define, revise, retire, list and search
+micro-credentials; serve their public pages and history."""
 
 from __future__ import annotations
 
+import msgspec
 from aiohttp import web
 
-from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, STORE
-from services.catalog.domain import VALIDITY_PERIOD_PATH, AchievementIn, check_definition
-from shared.durations import PeriodError
+from services.catalog.achievements import AchievementNotFound
+from services.catalog.app_keys import ACHIEVEMENTS, STORE
+from services.catalog.domain import AchievementIn
+from services.catalog.listing import ListQuery, page
+from shared.events import AchievementPublished
 from shared.web.auth import require_tenant
-from shared.web.body import decode_body, idempotency_key, invalid_field, json_response
-from shared.web.problems import Problem
+from shared.web.body import (
+    decode_body,
+    idempotency_key,
+    invalid_field,
+    json_response,
+    validation_error,
+)
 
 routes = web.RouteTableDef()
 
 
-async def _definition(request: web.Request) -> AchievementIn:
-    body = await decode_body(request, AchievementIn)
-    try:
-        check_definition(body)
-    except PeriodError as error:
-        raise invalid_field(VALIDITY_PERIOD_PATH, str(error)) from None
-    return body
-
-
-@routes.post("/achievements")
-async def create_achievement(request: web.Request) -> web.Response:
-    tenant = require_tenant(request)
-    body = await _definition(request)
-    key = idempotency_key(request)
-    event, created = await request.app[ACHIEVEMENTS].define(tenant, body, key)
+def _answer(event: AchievementPublished, created: bool) -> web.Response:
     return json_response(
-        {"id": event.achievement_id, "revision": event.revision, "achievement": event.achievement},
+        {
+            "id": event.achievement_id,
+            "revision": event.revision,
+            "status": event.status,
+            "achievement": event.achievement,
+        },
         status=201 if created else 200,
         headers={"Location": event.achievement_id},
     )
 
 
+def _achievement_id(request: web.Request) -> str:
+    return request.app[ACHIEVEMENTS].achievement_id(request.match_info["key"])
+
+
+@routes.post("/achievements")
+async def create_achievement(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    body = await decode_body(request, AchievementIn)
+    event, created = await request.app[ACHIEVEMENTS].define(tenant, body, idempotency_key(request))
+    return _answer(event, created)
+
+
+@routes.put("/achievements/{key}")
+async def revise_achievement(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    body = await decode_body(request, AchievementIn)
+    event, _ = await request.app[ACHIEVEMENTS].revise(
+        tenant, _achievement_id(request), body, idempotency_key(request)
+    )
+    return _answer(event, False)
+
+
+@routes.post("/achievements/{key}/retire")
+async def retire_achievement(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    event, _ = await request.app[ACHIEVEMENTS].retire(
+        tenant, _achievement_id(request), idempotency_key(request)
+    )
+    return _answer(event, False)
+
+
+@routes.get("/achievements")
+async def list_achievements(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    try:
+        query = msgspec.convert(dict(request.query), ListQuery, strict=False)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    request.app[ACHIEVEMENTS].require_caught_up()
+    store = request.app[STORE]
+    await store.state.require()
+    dids = None
+    if query.provider is not None:
+        provider_id = query.provider
+        if "/" not in provider_id:
+            provider_id = f"{request.app[ACHIEVEMENTS].public_base_url}/providers/{provider_id}"
+        provider = await store.provider(provider_id)
+        dids = frozenset(provider.issuer_dids) if provider is not None else frozenset()
+    return json_response(page(await store.achievements_of(tenant), tenant, query, dids))
+
+
+async def _public(request: web.Request) -> AchievementPublished:
+    """The achievement, or the revision `?revision=N` of it (public)."""
+    store = request.app[STORE]
+    achievement_id = _achievement_id(request)
+    wanted = request.query.get("revision")
+    if wanted is None:
+        event = await store.achievement(achievement_id)
+    elif wanted.isdigit() and len(wanted) < 10:
+        event = await store.achievement_revision(achievement_id, int(wanted))
+    else:
+        raise invalid_field("$.revision", "the query's revision must be a revision number")
+    if event is None:
+        await store.state.require()  # missing only because of a rebuild: 503
+        raise AchievementNotFound("no such achievement or revision")
+    return event
+
+
 @routes.get("/achievements/{key}")
 async def get_achievement(request: web.Request) -> web.Response:
-    settings = request.app[CATALOG_SETTINGS]
-    achievement_id = f"{settings.public_base_url}/achievements/{request.match_info['key']}"
-    event = await request.app[STORE].achievement(achievement_id)
-    if event is None:
-        await request.app[STORE].state.require()  # missing only because of a rebuild: 503
-        raise Problem(404, "no such achievement", title="Achievement not found")
+    event = await _public(request)
     # With its endorsements (OB 3.0 Achievement.endorsement), as awarded credentials carry them.
     document = dict(event.achievement)
-    endorsed = await request.app[STORE].endorsements.of_achievement(achievement_id)
+    endorsed = await request.app[STORE].endorsements.of_achievement(event.achievement_id)
     if endorsed:
         document["endorsement"] = [e.credential_ldp for e in endorsed]
-    return json_response(document, content_type="application/ld+json")
+    headers = {"X-Achievement-Revision": str(event.revision), "X-Achievement-Status": event.status}
+    return json_response(document, content_type="application/ld+json", headers=headers)
+
+
+@routes.get("/achievements/{key}/revisions")
+async def achievement_history(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    history = await store.achievement_history(_achievement_id(request))
+    if not history:
+        await store.state.require()
+        raise AchievementNotFound("no such achievement")
+    return json_response(
+        {
+            "id": history[0].achievement_id,
+            "revisions": [
+                {
+                    "revision": e.revision,
+                    "status": e.status,
+                    "publishedAt": e.occurred_at,
+                    "achievement": e.achievement,
+                }
+                for e in history
+            ],
+        }
+    )

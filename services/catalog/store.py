@@ -17,6 +17,8 @@ from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
 from shared.redis_keys import (
+    ACHIEVEMENT_LOCK,
+    ACHIEVEMENT_REVISIONS,
     ACHIEVEMENTS,
     ISSUER_TENANTS,
     PROVIDER_DOMAINS,
@@ -24,12 +26,15 @@ from shared.redis_keys import (
     PROVIDER_LOCK,
     PROVIDERS,
     SELF_HOSTED_DOMAINS,
+    TENANT_ACHIEVEMENTS,
     redis_key,
 )
 
 # Idempotency scopes of the registry's writes: a provider's own, the operator's.
 PROVIDER_WRITES = "providers"
 OPERATOR_WRITES = "provider-operator"
+# Idempotency scope of an achievement's later revisions (update, retire).
+ACHIEVEMENT_CHANGES = "achievement-changes"
 
 
 class CatalogStore:
@@ -38,6 +43,8 @@ class CatalogStore:
         self.state = ReplayedState(client, prefix)
         self.endorsements = EndorsementIndex(client, prefix)
         self.achievement_idempotency = IdempotencyRecords(client, prefix, "achievements")
+        self.change_idempotency = IdempotencyRecords(client, prefix, ACHIEVEMENT_CHANGES)
+        self._prefix = prefix
         self._issuers = redis_key(prefix, ISSUER_TENANTS)
         self._achievements = EventHash(
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
@@ -67,15 +74,47 @@ class CatalogStore:
         tenant = await self._redis.hget(self._issuers, did)
         return tenant.decode() if isinstance(tenant, bytes) else tenant
 
+    def _revisions(self, achievement_id: str) -> EventHash[AchievementPublished]:
+        key = redis_key(self._prefix, ACHIEVEMENT_REVISIONS, achievement_id)
+        return EventHash(self._redis, key, AchievementPublished)
+
+    def achievement_lock(self, achievement_id: str) -> str:
+        return redis_key(self._prefix, ACHIEVEMENT_LOCK, achievement_id)
+
     async def save_achievement(self, event: AchievementPublished) -> None:
+        """Keep the newest revision as current and every revision in its history."""
         await self._achievements.put_newest(event.achievement_id, event, lambda e: e.revision)
+        await self._revisions(event.achievement_id).put(str(event.revision), event)
+        await self._redis.sadd(
+            redis_key(self._prefix, TENANT_ACHIEVEMENTS, event.tenant), event.achievement_id
+        )
         if event.idempotency_key and event.request_hash:
             await self.achievement_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.achievement_id
             )
+        for write in event.writes:
+            await self.change_idempotency.remember(
+                event.tenant, write.idempotency_key, write.request_hash, write.answer
+            )
 
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
         return await self._achievements.get(achievement_id)
+
+    async def achievement_revision(
+        self, achievement_id: str, revision: int
+    ) -> AchievementPublished | None:
+        return await self._revisions(achievement_id).get(str(revision))
+
+    async def achievement_history(self, achievement_id: str) -> list[AchievementPublished]:
+        """Every revision, oldest first."""
+        found = await self._revisions(achievement_id).values()
+        return sorted(found, key=lambda e: e.revision)
+
+    async def achievements_of(self, tenant: str) -> list[AchievementPublished]:
+        """The current revision of every achievement of `tenant` (listing filters these)."""
+        members = await self._redis.smembers(redis_key(self._prefix, TENANT_ACHIEVEMENTS, tenant))
+        ids = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+        return await self._achievements.get_many(ids)
 
     async def save_provider(self, event: ProviderPublished) -> None:
         """Keep the newest revision, index its issuer DIDs, remember its writes."""

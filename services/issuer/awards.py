@@ -17,9 +17,11 @@ from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.awarding import (
     AwardIn,
+    EvidenceError,
     RecipientError,
     Subject,
     award_credential,
+    evidence_of,
     subject_of,
     valid_until,
 )
@@ -31,6 +33,7 @@ from services.issuer.domain.errors import (
     InvalidRecipient,
     InvalidScore,
     IssuerUnavailable,
+    ProfileRequirementsUnmet,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.signing import Signer
@@ -41,6 +44,7 @@ from shared.events import AchievementPublished, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
+from shared.policy_profiles import DEFAULT_PROFILE, award_gaps
 from shared.replica_wait import wait_for_record
 from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
@@ -118,6 +122,34 @@ class Issuance:
             document["endorsement"] = [dict(e.credential_ldp) for e in endorsed]
         return document
 
+    async def _meets_policy(
+        self,
+        identity: IssuerIdentity,
+        body: AwardIn,
+        subject: Subject,
+        issuer_profile: dict[str, Any],
+        achievement: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """The award-time rules of the provider's policy profile
+        (shared.policy_profiles), on the credential as it would be built."""
+        provider = await self.store.provider_of(identity.did)
+        profile = provider.policy_profile if provider is not None else DEFAULT_PROFILE
+        draft = award_credential(
+            body=body,
+            subject=subject,
+            issuer_profile=issuer_profile,
+            achievement=achievement,
+            entries=[],
+            now=now,
+        )
+        gaps = award_gaps(profile, draft)
+        if gaps:
+            self.outcomes.count("award", "profile_unmet")
+            raise ProfileRequirementsUnmet(
+                [(_AWARD_PATHS.get(g.path, "$"), f"{profile} requires {g.element}") for g in gaps]
+            )
+
     async def _own_achievement(self, tenant: str, body: AwardIn) -> AchievementPublished | None:
         achievement = await self.store.achievement(body.achievementId)
         return achievement if achievement is not None and achievement.tenant == tenant else None
@@ -141,13 +173,17 @@ class Issuance:
         identity = await self._signing_identity(tenant, achievement)
         # Everything that can refuse the award comes before any status entry is taken.
         subject = _subject(body)
+        _check_evidence(body)
         _check_validity(achievement, now)
+        issuer_profile = await self.accreditations.profile_for(identity, now)
+        document = await self._with_endorsements(achievement)
+        await self._meets_policy(identity, body, subject, issuer_profile, document, now)
         entries, generation = await self.allocator.entries(identity.did)
         credential = award_credential(
             body=body,
             subject=subject,
-            issuer_profile=await self.accreditations.profile_for(identity, now),
-            achievement=await self._with_endorsements(achievement),
+            issuer_profile=issuer_profile,
+            achievement=document,
             entries=entries,
             now=now,
         )
@@ -161,6 +197,7 @@ class Issuance:
             credential_id=credential["id"],
             issuer_did=identity.did,
             achievement_id=achievement.achievement_id,
+            achievement_revision=achievement.revision,
             credential_jwt=jwt,
             status_entries=entries,
             idempotency_key=key,
@@ -181,6 +218,17 @@ def _subject(body: AwardIn) -> Subject:
         return subject_of(body.recipient)
     except RecipientError as error:
         raise InvalidRecipient(str(error)) from None
+
+
+# Where a missing award-time element comes from in the request.
+_AWARD_PATHS = {"$.evidence": "$.evidence", "$.credentialSubject": "$.recipient"}
+
+
+def _check_evidence(body: AwardIn) -> None:
+    try:
+        evidence_of(body)
+    except EvidenceError as error:
+        raise InvalidField(error.path, str(error)) from None
 
 
 def _check_assessed_at(body: AwardIn, now: datetime) -> None:

@@ -21,7 +21,7 @@ import msgspec
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.awards import Issuance
-from services.issuer.domain.awarding import AwardIn, RecipientIn
+from services.issuer.domain.awarding import AwardIn, EvidenceIn, RecipientIn
 from shared.errors import DomainError
 from shared.events import AssessmentPassed, Event, PoisonMessage
 from shared.kafka.consumer import Handler
@@ -37,6 +37,10 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     except msgspec.ValidationError as error:
         raise PoisonMessage(f"invalid learner: {error}") from None
     try:
+        evidence = msgspec.convert(event.evidence, list[EvidenceIn])
+    except msgspec.ValidationError as error:
+        raise PoisonMessage(f"invalid evidence: {error}") from None
+    try:
         assessed = parse_timestamp(event.assessed_at) if event.assessed_at else None
     except TimestampError as error:
         raise PoisonMessage(f"invalid assessed_at: {error}") from None
@@ -46,6 +50,7 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
         score=event.score,
         maxScore=event.max_score,
         assessedAt=assessed,
+        evidence=evidence,
     )
 
 

@@ -156,7 +156,9 @@ OPENAPI = document(
                     "200": "A retry with the same Idempotency-Key: the first credential",
                     "404": "No such achievement for this tenant",
                     "409": "The achievement is retired or unusable, or its issuer cannot sign",
-                    "422": "Score below the mastery threshold, invalid input, or a reused key",
+                    "422": "Score below the mastery threshold, invalid input (evidence too),"
+                    " a reused key, or what the provider's policy profile needs at award"
+                    " time (profile-requirements-unmet, e.g. evidence)",
                     "503": "Rebuilding state from Kafka; retry",
                 },
                 body=AwardIn,

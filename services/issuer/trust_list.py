@@ -47,6 +47,7 @@ def trust_list(
     for provider in ordered:
         view = provider_view(provider)
         view.pop("revision", None)
+        view.pop("policyProfile", None)  # the provider's own rule set, not a trust claim
         entries.append(view)
     updated = max((p.occurred_at for p in ordered), default=None)
     return {

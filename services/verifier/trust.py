@@ -58,6 +58,7 @@ class Claims:
     eqf_level: int | None
     field_of_study: str | None
     achievement_type: str | None
+    achievement_revision: int | None = None  # the catalog revision it was issued under
 
     @classmethod
     def of(cls, credential: dict[str, Any]) -> Claims:
@@ -73,6 +74,7 @@ class Claims:
             eqf_level=_level(achievement.get("eqfLevel")),
             field_of_study=_text(achievement.get("fieldOfStudy")),
             achievement_type=_text(achievement.get("achievementType")),
+            achievement_revision=_level(achievement.get("revision")),
         )
 
 

@@ -39,6 +39,7 @@ from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.status_list import parse_status_entry
 from shared.credentials.summary import summarise
 from shared.credentials.verify import VerifyOptions, verify_credential
+from shared.events import AchievementPublished
 from shared.web.safe_fetch import SafeFetcher
 
 TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
@@ -193,7 +194,22 @@ class Verifier:
                 "the achievement belongs to another issuer",
                 "achievement_issuer_mismatch",
             )
-        return CheckResult("achievement_known", "ok", f"revision {known.revision} in the catalog")
+        return _known(claims, known)
+
+
+def _known(claims: Claims, known: AchievementPublished) -> CheckResult:
+    """Known: the revision the credential was issued under, and the catalog's
+    own now (an update or a retirement leaves issued credentials valid)."""
+    issued = claims.achievement_revision
+    retired = " (retired: no new awards)" if known.status == "retired" else ""
+    if issued is None or issued == known.revision:
+        reason = f"revision {known.revision} in the catalog{retired}"
+    else:
+        reason = (
+            f"issued under revision {issued}; the catalog has revision {known.revision}{retired}"
+        )
+    details = {"issuedUnder": issued, "current": known.revision, "status": known.status}
+    return CheckResult("achievement_known", "ok", reason, details=details)
 
 
 def _summary(report: VerificationReport) -> dict[str, Any]:

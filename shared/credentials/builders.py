@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 
 from shared.credentials.endorsements import with_context as with_accreditation_context
 from shared.credentials.vocab import (
+    ASSESSMENT_CONTEXT,
+    ASSESSMENT_RESULT_DESCRIPTION,
+    MICROCRED_CATALOG_CONTEXT,
     MICROCRED_CONTEXT,
     OB_CONTEXT,
     OB_EXTENSIONS_CONTEXT,
@@ -42,6 +45,12 @@ _TERMS = {
     "further_information": "furtherInformation",
 }
 MICROCRED_TERMS = frozenset(_TERMS.values())
+# field name -> term of contexts/microcred-catalog-v1.jsonld
+_CATALOG_TERMS = {
+    "duration_weeks": "durationWeeks",
+    "assessment_purpose": "assessmentPurpose",
+}
+CATALOG_TERMS = frozenset({*_CATALOG_TERMS.values(), "revision", "resultDate"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class MicroCredentialTerms:
     stackable_into: tuple[str, ...] = ()
     validity_period: str | None = None
     further_information: str | None = None
+    duration_weeks: float | None = None  # learning time in weeks (Ontario: at most 12)
+    assessment_purpose: str | None = None  # summative or formative
 
     def to_json(self) -> Json:
         out: Json = {}
@@ -73,7 +84,8 @@ class MicroCredentialTerms:
             value = getattr(self, field.name)
             if value is None or value == ():
                 continue
-            out[_TERMS[field.name]] = list(value) if isinstance(value, tuple) else value
+            term = _TERMS.get(field.name) or _CATALOG_TERMS[field.name]
+            out[term] = list(value) if isinstance(value, tuple) else value
         return out
 
 
@@ -159,12 +171,16 @@ def build_result_description(
     allowed_values: Sequence[str] = (),
     value_min: str | None = None,
     value_max: str | None = None,
+    assessment: Mapping[str, object] | None = None,
 ) -> Json:
-    """§B.1.17 ResultDescription (values are strings in OB 3.0)."""
-    return _compact(
+    """§B.1.17 ResultDescription (values are strings in OB 3.0); with
+    `assessment` details (Open Badges Assessment Extension 2.0 terms such as
+    `evaluationMethod`) it is also an `AssessmentResultDescription`."""
+    types = ["ResultDescription", ASSESSMENT_RESULT_DESCRIPTION] if assessment else None
+    described = _compact(
         [
             ("id", id),
-            ("type", ["ResultDescription"]),
+            ("type", types or ["ResultDescription"]),
             ("name", name),
             ("resultType", result_type),
             ("allowedValue", list(allowed_values)),
@@ -173,6 +189,7 @@ def build_result_description(
             ("valueMax", value_max),
         ]
     )
+    return {**described, **_compact((assessment or {}).items())}
 
 
 def build_result(
@@ -181,8 +198,11 @@ def build_result(
     value: str | None = None,
     status: str | None = "Completed",
     achieved_level: str | None = None,
+    result_date: datetime | None = None,
 ) -> Json:
-    """§B.1.16 Result; ``result_description`` is the id of one of the achievement's."""
+    """§B.1.16 Result; ``result_description`` is the id of one of the achievement's.
+    ``result_date`` (`resultDate`, microcred/catalog/v1: the TrustEd Credential
+    profile asks for it; OB 3.0 has no term) is when the result was reached."""
     return _compact(
         [
             ("type", ["Result"]),
@@ -190,6 +210,28 @@ def build_result(
             ("value", value),
             ("status", status),
             ("achievedLevel", achieved_level),
+            ("resultDate", _maybe_datetime(result_date)),
+        ]
+    )
+
+
+def build_evidence(
+    *,
+    id: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    narrative: str | None = None,
+    genre: str | None = None,
+) -> Json:
+    """§B.1.10 Evidence: a link (`id`, a URL) and/or a description."""
+    return _compact(
+        [
+            ("id", id),
+            ("type", ["Evidence"]),
+            ("name", name),
+            ("description", description),
+            ("narrative", narrative),
+            ("genre", genre),
         ]
     )
 
@@ -277,6 +319,7 @@ def build_credential(
     activity_end: datetime | None = None,
     credential_status: Json | None = None,
     credential_schema: bool = True,
+    evidence: Sequence[Json] = (),
 ) -> Json:
     """An unsigned ``OpenBadgeCredential`` (§B.1.2) awarding ``achievement``.
 
@@ -309,6 +352,7 @@ def build_credential(
             ("credentialSubject", subject),
             ("credentialStatus", credential_status),
             ("credentialSchema", [_schema_entry()] if credential_schema else None),
+            ("evidence", list(evidence)),
         ]
     )
     return {"@context": contexts_for(credential), **credential}
@@ -348,15 +392,31 @@ def contexts_for(document: Mapping[str, object]) -> list[str]:
         contexts.append(OB_EXTENSIONS_CONTEXT)  # defines 1EdTechJsonSchemaValidator2019
     if uses_microcred_terms(document):
         contexts.append(MICROCRED_CONTEXT)
+    if uses_microcred_terms(document, CATALOG_TERMS):
+        contexts.append(MICROCRED_CATALOG_CONTEXT)
+    if _has_type(document, ASSESSMENT_RESULT_DESCRIPTION):
+        contexts.append(ASSESSMENT_CONTEXT)
     return with_accreditation_context(contexts, document)
 
 
-def uses_microcred_terms(value: object) -> bool:
-    """True when a microcred-v1 term is a key anywhere in ``value``."""
+def uses_microcred_terms(value: object, terms: frozenset[str] = MICROCRED_TERMS) -> bool:
+    """True when one of ``terms`` (default: microcred-v1's) is a key anywhere in ``value``."""
     if isinstance(value, Mapping):
-        return any(k in MICROCRED_TERMS or uses_microcred_terms(v) for k, v in value.items())
+        return any(k in terms or uses_microcred_terms(v, terms) for k, v in value.items())
     if isinstance(value, list):
-        return any(uses_microcred_terms(v) for v in value)
+        return any(uses_microcred_terms(v, terms) for v in value)
+    return False
+
+
+def _has_type(value: object, name: str) -> bool:
+    """True when an object anywhere in ``value`` has type ``name``."""
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if kind == name or (isinstance(kind, list) and name in kind):
+            return True
+        return any(_has_type(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_type(v, name) for v in value)
     return False
 
 

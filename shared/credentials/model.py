@@ -90,6 +90,13 @@ def check_alignment(alignment: object, path: str = "alignment") -> list[ShapeErr
     return c.errors
 
 
+def check_evidence(evidence: object, path: str = "evidence") -> list[ShapeError]:
+    """§B.1.10 Evidence."""
+    c = Checker()
+    shapes.evidence_rules(c, evidence, path)
+    return c.errors
+
+
 def check_identity_object(identity: object, path: str = "identifier") -> list[ShapeError]:
     """§B.1.12 IdentityObject."""
     c = Checker()
@@ -175,7 +182,9 @@ def _credential_extras(c: Checker, doc: Doc, version: str, kind: str) -> None:
         if entry is not None:
             c.uri(entry, "id", p)  # §B.1.22
             c.string(entry, "type", p, required=True)
-    for name in ("evidence", "termsOfUse", "refreshService"):
+    for p, item in c.items(doc, "evidence", ""):
+        shapes.evidence_rules(c, item, p)
+    for name in ("termsOfUse", "refreshService"):
         for p, item in c.items(doc, name, ""):
             c.require_type_member(item, p)
     for p, endorsement in c.items(doc, "endorsement", ""):

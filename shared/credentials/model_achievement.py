@@ -12,6 +12,7 @@ from shared.credentials.shape_rules import Checker, is_bool, join
 from shared.credentials.vocab import (
     ACHIEVEMENT_TYPES,
     ALIGNMENT_TARGET_TYPES,
+    ASSESSMENT_PURPOSES,
     IDENTIFIER_TYPES,
     PARTICIPATION_MODES,
     RESULT_STATUSES,
@@ -131,6 +132,7 @@ def result_rules(
             f"{path}.resultDescription",
         )
     c.enum(result, "status", path, RESULT_STATUSES, extensible=False)
+    c.datetime(result, "resultDate", path, stamp=True)  # microcred/catalog/v1
     c.string(result, "value", path)
     c.uri(result, "achievedLevel", path)
     for p, alignment in c.items(result, "alignment", path):
@@ -148,6 +150,17 @@ def alignment_rules(c: Checker, alignment: object, path: str) -> None:
     c.enum(alignment, "targetType", path, ALIGNMENT_TARGET_TYPES)
     for key in ("targetCode", "targetDescription", "targetFramework"):
         c.string(alignment, key, path)
+
+
+def evidence_rules(c: Checker, evidence: object, path: str) -> None:
+    """§B.1.10 Evidence: type [1] including 'Evidence'; id, a URI, when given."""
+    if not isinstance(evidence, Mapping):
+        c.fail("wrong_type", "an Evidence must be an object", path)
+        return
+    c.uri(evidence, "id", path)
+    c.types(evidence, "type", path, "Evidence")
+    for key in ("narrative", "name", "description", "genre", "audience"):
+        c.string(evidence, key, path)
 
 
 def identifier_entry_rules(c: Checker, entry: object, path: str) -> None:
@@ -264,3 +277,11 @@ def _microcred_terms(c: Checker, achievement: Doc, path: str) -> None:
             c.fail("wrong_type", f"{key} must be a boolean", f"{path}.{key}")
     c.strings(achievement, "stackableInto", path, uris=True)
     c.duration(achievement, "validityPeriod", path)
+    # microcred/catalog/v1: the catalog's revision, learning weeks, assessment purpose.
+    revision = achievement.get("revision")
+    if revision is not None and (
+        not isinstance(revision, int) or is_bool(revision) or revision < 1
+    ):
+        c.fail("wrong_type", "revision is an integer from 1", f"{path}.revision")
+    c.number(achievement, "durationWeeks", path, minimum=0)
+    c.enum(achievement, "assessmentPurpose", path, ASSESSMENT_PURPOSES, extensible=False)

@@ -18,6 +18,13 @@ OB_CONTEXTS = frozenset(
 )
 OB_EXTENSIONS_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 MICROCRED_CONTEXT = "https://w3id.org/microcred/v1"
+# Terms of the catalog's lifecycle and policy profiles (a context of its own,
+# as microcred/v1 is pinned): `revision`, `durationWeeks`, `assessmentPurpose`,
+# `resultDate`.
+MICROCRED_CATALOG_CONTEXT = "https://w3id.org/microcred/catalog/v1"
+# Open Badges Assessment Extension 2.0 (draft): an AssessmentResultDescription.
+ASSESSMENT_CONTEXT = "https://purl.imsglobal.org/spec/ob-assessment/v2p0/context"
+ASSESSMENT_RESULT_DESCRIPTION = "AssessmentResultDescription"
 OB_SCHEMA_ID = (
     "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json"
 )
@@ -61,6 +68,9 @@ RESULT_STATUSES = frozenset({
 # fmt: on
 # Our extension (microcred-v1): EU 2022 Annex I "form of participation".
 PARTICIPATION_MODES = frozenset({"online", "onsite", "blended", "volunteering", "workPlacement"})
+# Ours (microcred/catalog/v1): what the assessment is for (Ontario's
+# micro-credential principles ask for a summative one).
+ASSESSMENT_PURPOSES = frozenset({"summative", "formative"})
 # Open Badges Issuer Accreditation Extension 2.0 (draft; the drafts also
 # spell it with a trailing slash: both are bundled).
 ACCRED_CONTEXT = "https://purl.imsglobal.org/spec/ob-accred/v2p0/context"

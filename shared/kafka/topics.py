@@ -71,7 +71,8 @@ class TopicSpec:
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(ISSUER_PROFILES, compacted=True),
-    TopicSpec(CATALOG_ACHIEVEMENTS, compacted=True),
+    # Every revision of every achievement, forever (issue 9): a history topic.
+    TopicSpec(CATALOG_ACHIEVEMENTS),
     TopicSpec(CATALOG_PATHWAYS, compacted=True),
     TopicSpec(CATALOG_PROVIDERS, compacted=True),
     TopicSpec(ISSUER_ENDORSEMENTS, compacted=True),

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import msgspec
 
 from services.issuer.domain.gate import score_fraction
-from shared.credentials.builders import build_credential, build_result
+from shared.credentials.builders import build_credential, build_evidence, build_result
+from shared.credentials.model import check_evidence
 from shared.credentials.recipients import hash_identity, plain_identity
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
@@ -30,12 +31,55 @@ class RecipientIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class EvidenceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """OB 3.0 §B.1.10 Evidence passed with the assessment result: a link
+    (`id`, a URL) and/or a description."""
+
+    id: Bounded | None = None
+    name: Text | None = None
+    description: Text | None = None
+    narrative: Text | None = None
+    genre: Bounded | None = None
+
+
 class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
     achievementId: Bounded
     recipient: RecipientIn
     score: float
     maxScore: Annotated[float, msgspec.Meta(gt=0)] = 100.0
     assessedAt: Timestamp | None = None  # and not in the future: awards.py checks
+    evidence: Annotated[list[EvidenceIn], msgspec.Meta(max_length=20)] = []
+
+
+class EvidenceError(ValueError):
+    """An evidence item the signed format refuses: its path and why."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def evidence_of(body: AwardIn) -> list[dict[str, Any]]:
+    """The award's Evidence objects, checked with the verifier's rules."""
+    built: list[dict[str, Any]] = []
+    for i, item in enumerate(body.evidence):
+        path = f"$.evidence[{i}]"
+        if not (item.id or item.narrative or item.description):
+            raise EvidenceError(path, "evidence needs an id (a URL), a narrative or a description")
+        evidence = build_evidence(
+            id=item.id,
+            name=item.name,
+            description=item.description,
+            narrative=item.narrative,
+            genre=item.genre,
+        )
+        for error in check_evidence(evidence, path):
+            raise EvidenceError(error.path or path, error.detail)
+        built.append(evidence)
+    return built
 
 
 class RecipientError(ValueError):
@@ -96,6 +140,7 @@ def award_credential(
         result_description=mastery.get("id"),
         value=f"{percent.normalize():f}",
         status="Completed",
+        result_date=body.assessedAt or now,
     )
     credential = build_credential(
         issuer=issuer_profile,
@@ -108,6 +153,7 @@ def award_credential(
         results=[result],
         credits_earned=achievement.get("creditsAvailable"),
         activity_end=body.assessedAt,
+        evidence=evidence_of(body),
     )
     # Bitstring Status List v1.0 §2.1: one entry per purpose (revocation, suspension).
     credential["credentialStatus"] = [

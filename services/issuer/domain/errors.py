@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, DomainError, NotFound
+from shared.errors import Conflict, DomainError, InvalidFields, NotFound
 
 
 class BelowThreshold(DomainError):
@@ -10,6 +10,14 @@ class BelowThreshold(DomainError):
 
     title = "Assessment below the mastery threshold"
     problem = "assessment-below-threshold"
+
+
+class ProfileRequirementsUnmet(InvalidFields):
+    """The provider's policy profile needs what this award lacks (e.g. the
+    TrustEd Credential profile's evidence): every element named."""
+
+    title = "Policy profile requirements unmet"
+    problem = "profile-requirements-unmet"
 
 
 class InvalidScore(DomainError):

@@ -40,7 +40,6 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
     compacted = {name for name, s in specs.items() if s.compacted}
     assert compacted == {
         "x.issuer.profiles",
-        "x.catalog.achievements",
         "x.catalog.pathways",
         "x.catalog.providers",
         "x.issuer.endorsements",

@@ -5,10 +5,18 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from services.catalog.domain import AchievementIn, achievement_document, check_definition
+from services.catalog.domain import (
+    AchievementIn,
+    achievement_document,
+    check_definition,
+    request_path,
+    valid_document,
+)
+from shared.credentials.builders import contexts_for
 from shared.credentials.jsonld import expand
 from shared.credentials.model import check_achievement
 from shared.durations import PeriodError
+from shared.errors import InvalidField, InvalidFields
 
 BODY = {
     "issuerDid": "did:key:z6MkexampleIssuer",
@@ -45,15 +53,104 @@ def test_a_definition_becomes_a_micro_credential_achievement() -> None:
     assert (mastery["resultType"], mastery["requiredValue"]) == ("Percent", "90")
     assert document["eqfLevel"] == 6 and document["validityPeriod"] == "P3Y"
     # Every term is defined by a bundled context (safe mode raises otherwise).
-    credential_like = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-            "https://w3id.org/microcred/v1",
-        ],
-        **document,
+    assert contexts_for(document) == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://w3id.org/microcred/v1",
+        "https://w3id.org/microcred/catalog/v1",
+    ]
+    assert expand({"@context": contexts_for(document), **document})
+    assert document["revision"] == 1
+
+
+def _refusal(body: dict[str, object]) -> dict[str, str]:
+    """The request paths and messages a refused definition names."""
+    with pytest.raises(InvalidFields) as caught:
+        valid_document(msgspec.convert(body, AchievementIn), ID, 1)
+    errors = caught.value.extra["errors"]
+    assert isinstance(errors, list)
+    return {e["path"]: e["message"] for e in errors}
+
+
+def test_what_made_awards_fail_is_refused_with_every_field_named() -> None:
+    """Issue 9: `image: "logo"` and `criteria.id: "crit"` made every award
+    500 (`relative_iri`); the other three were signed, then failed verification."""
+    body = {
+        **BODY,
+        "image": "logo",
+        "criteria": {"narrative": "Pass.", "id": "crit"},
+        "inLanguage": "english!!",
+        "alignment": [{"targetName": "x", "targetUrl": "not a url"}],
+        "microCredential": {"participationMode": "by carrier pigeon"},
     }
-    assert expand(credential_like)
+    errors = _refusal(body)
+    assert set(errors) == {
+        "$.image",
+        "$.criteria.id",
+        "$.inLanguage",
+        "$.alignment[0].targetUrl",
+        "$.microCredential.participationMode",
+    }
+    assert "BCP 47" in errors["$.inLanguage"]
+    assert "by carrier pigeon" in errors["$.microCredential.participationMode"]
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"inLanguage": "english!!"}, "$.inLanguage"),
+        (
+            {"microCredential": {"participationMode": "by carrier pigeon"}},
+            "$.microCredential.participationMode",
+        ),
+        (
+            {"alignment": [{"targetName": "x", "targetUrl": "not a url"}]},
+            "$.alignment[0].targetUrl",
+        ),
+        ({"image": "logo"}, "$.image"),
+        ({"criteria": {"narrative": "n", "id": "crit"}}, "$.criteria.id"),
+        ({"achievementType": "NotAType"}, "$.achievementType"),
+        (
+            {
+                "alignment": [
+                    {"targetName": "x", "targetUrl": "https://a.example", "targetType": "Skill"}
+                ]
+            },
+            "$.alignment[0].targetType",
+        ),
+        ({"microCredential": {"assessmentPurpose": "fun"}}, "$.microCredential.assessmentPurpose"),
+    ],
+)
+def test_each_input_the_verifier_refuses_is_refused_at_its_path(
+    change: dict[str, object], path: str
+) -> None:
+    assert list(_refusal({**BODY, **change})) == [path]
+
+
+def test_a_validity_period_over_the_limit_is_one_invalid_field() -> None:
+    body = msgspec.convert({**BODY, "microCredential": {"validityPeriod": "P101Y"}}, AchievementIn)
+    with pytest.raises(InvalidField) as caught:
+        valid_document(body, ID, 1)
+    [error] = caught.value.extra["errors"]  # type: ignore[misc]
+    assert error["path"] == "$.microCredential.validityPeriod"
+    assert "longer than 100 years" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("document_path", "request_member"),
+    [
+        ("$.image.id", "$.image"),
+        ("$.eqfLevel", "$.microCredential.eqfLevel"),
+        ("$.durationWeeks", "$.microCredential.durationWeeks"),
+        ("$.resultDescription[0].requiredValue", "$.masteryThreshold"),
+        ("$.resultDescription[0].evaluationMethod", "$.assessment.evaluationMethod"),
+        ("$.tag[2]", "$.tag[2]"),
+        ("$.id", "$"),
+        ("$.issuer.accreditations", "$.issuerDid"),
+    ],
+)
+def test_document_paths_name_request_members(document_path: str, request_member: str) -> None:
+    assert request_path(document_path) == request_member
 
 
 @pytest.mark.parametrize(

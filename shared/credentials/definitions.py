@@ -1,0 +1,43 @@
+"""Is an Achievement fit to be awarded? The signed format's own rules, once.
+
+A definition the catalog accepts must produce credentials that sign and
+verify: so the catalog checks the Achievement it builds with exactly the
+rules the verifier applies (``model.check_achievement``: OB 3.0 appendix B
+shapes, URLs, IRIs, BCP 47 tags, enumerations, dates, durations and our
+microcred-v1 terms) and with the JSON-LD safe mode that signing runs
+(``jsonld``: an undefined term or a relative IRI would make every award fail
+with ``relative_iri``). Nothing here is a second copy of those rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.credentials.builders import contexts_for
+from shared.credentials.errors import CredentialError, ShapeError
+from shared.credentials.jsonld import default_registry
+from shared.credentials.model import check_achievement
+
+ROOT = "$"
+
+
+def definition_errors(achievement: Mapping[str, object]) -> list[ShapeError]:
+    """Every problem of `achievement` (paths `$.member...`); empty when it is
+    fit to be awarded. The JSON-LD check runs only on a document whose shape
+    is right (it stops at the first problem)."""
+    errors = check_achievement(achievement, ROOT)
+    if errors:
+        return errors
+    wrapped = {"@context": contexts_for(achievement), **achievement}
+    try:
+        default_registry().expand(wrapped)
+    except CredentialError as error:
+        return [ShapeError(error.code, error.detail, _rooted(error.path))]
+    return []
+
+
+def _rooted(path: str | None) -> str:
+    """Safe mode's `alignment[0].targetType` as `$.alignment[0].targetType`."""
+    if not path:
+        return ROOT
+    return f"{ROOT}{path}" if path.startswith("[") else f"{ROOT}.{path}"

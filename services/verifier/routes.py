@@ -12,8 +12,11 @@ from services.verifier.presentations import (
     VerifyPresentationIn,
     verify_presentation_request,
 )
+from shared.credentials.errors import CredentialError
+from shared.credentials.verify import requested_checks
 from shared.web.body import decode_body, json_response
 from shared.web.metrics import OUTCOMES
+from shared.web.problems import Problem
 
 routes = web.RouteTableDef()
 
@@ -29,7 +32,11 @@ class VerifyCredentialIn(msgspec.Struct):
 @routes.post("/credentials/verify")
 async def verify_credential(request: web.Request) -> web.Response:
     body = await decode_body(request, VerifyCredentialIn)
-    report = await request.app[VERIFIER].verify(body.verifiableCredential)
+    try:
+        checks = requested_checks(body.options.get("checks"))
+    except CredentialError as exc:
+        raise Problem(422, exc.detail) from exc
+    report = await request.app[VERIFIER].verify(body.verifiableCredential, checks)
     request.app[OUTCOMES].count("credential_verification", report.verdict)
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).

@@ -23,7 +23,7 @@ from services.verifier.trust_lists import Listed, TrustLists, listed_check
 from shared.credentials.builders import format_datetime
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult, VerificationReport
-from shared.credentials.verify import verify_credential
+from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.web.safe_fetch import SafeFetcher
 
 TRUST_CHECKS = frozenset({TRUST, "achievement_known", IMPERSONATION, ENDORSEMENTS})
@@ -51,9 +51,16 @@ class Verifier:
         offline, did:web through the SSRF-guarded, caching fetcher."""
         return self._resolver
 
-    async def verify(self, credential: dict[str, Any] | str) -> VerificationReport:
+    async def verify(
+        self, credential: dict[str, Any] | str, checks: frozenset[str] | None = None
+    ) -> VerificationReport:
+        """All checks, or only those of `checks` (VC-API `options.checks`) of
+        proof, validity and status; the shape and the trust checks always."""
         report = await verify_credential(
-            credential, resolver=self._resolver, status_lists=self._status_lists
+            credential,
+            resolver=self._resolver,
+            status_lists=self._status_lists,
+            options=VerifyOptions(checks=checks),
         )
         if report.credential is not None and report.check("proof") is not None:
             claims = Claims.of(report.credential)

@@ -135,7 +135,10 @@ class VerificationReport:
         (trust) check is not ok (architecture §6)."""
         if not self.verified:
             return "invalid"
-        trusted = all(c.outcome == "ok" for c in self.checks if c.name in self.advisory)
+        # Trust needs the proof checked (VC-API `options.checks` may leave it out).
+        trusted = self.check("proof") is not None and all(
+            c.outcome == "ok" for c in self.checks if c.name in self.advisory
+        )
         return "valid" if trusted else "untrusted"
 
     @property
@@ -167,7 +170,8 @@ class VerificationReport:
             "problemDetails": self.problem_details,
             "warnings": self.warnings,
             "results": [c.to_dict() for c in self.checks],
-            "checks": [c.name for c in self.checks if c.outcome == "ok"],
+            # every check made, whatever its outcome (`results` says which passed)
+            "checks": [c.name for c in self.checks],
         }
         if self.notice is not None:
             body["notice"] = self.notice

@@ -1,0 +1,93 @@
+"""W3C Verifiable Credentials data model rules, for any credential type.
+
+The Open Badges rules (``model.py``) apply only to Open Badges types; every
+other VC 2.0 or VC 1.1 credential is checked against these. Section numbers
+refer to VC Data Model 2.0 unless said otherwise (VC 1.1 section in brackets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.credentials.shape_rules import Checker
+
+Doc = Mapping[str, object]
+
+_LANGUAGE_VALUE_KEYS = frozenset({"@value", "@language", "@direction"})
+
+
+def vc_credential_rules(c: Checker, doc: Doc, version: str) -> None:
+    """§4 Basic Concepts, for a credential of any type (``@context`` and
+    ``type`` are checked by the caller)."""
+    c.uri(doc, "id", "")  # §4.4 Identifiers: a URL when present
+    for key in ("name", "description"):
+        _text(c, doc, key, "")  # §4.6 Names and Descriptions
+    _issuer(c, doc)
+    _subjects(c, doc)
+    if version == "v2":
+        # §4.9 Validity Period: xsd:dateTimeStamp
+        c.datetime(doc, "validFrom", "", stamp=True)
+        c.datetime(doc, "validUntil", "", stamp=True)
+    else:
+        # VC 1.1 §4.6-4.7: issuanceDate [1], expirationDate [0..1]
+        c.datetime(doc, "issuanceDate", "", required=True, stamp=False)
+        c.datetime(doc, "expirationDate", "", stamp=False)
+    for p, item in c.items(doc, "credentialStatus", ""):
+        entry = c.obj(item, p, "credentialStatus")  # §4.10 Status
+        if entry is not None:
+            c.uri(entry, "id", p)
+            c.string(entry, "type", p, required=True)
+    for p, item in c.items(doc, "credentialSchema", ""):
+        entry = c.obj(item, p, "credentialSchema")  # §4.11 Data Schemas
+        if entry is not None:
+            c.uri(entry, "id", p, required=True)
+            c.string(entry, "type", p, required=True)
+    for name in ("evidence", "termsOfUse", "refreshService"):  # §4.12, §5.5, §5.6
+        for p, item in c.items(doc, name, ""):
+            c.require_type_member(item, p)
+
+
+def _issuer(c: Checker, doc: Doc) -> None:
+    """§4.7 Issuer: a URL, or an object whose ``id`` is a URL."""
+    issuer = doc.get("issuer")
+    if issuer is None:
+        c.fail("missing_field", "issuer is required (VC 2.0 §4.7)", "issuer")
+    elif isinstance(issuer, str):
+        c.uri(doc, "issuer", "")
+    elif isinstance(issuer, Mapping):
+        c.uri(issuer, "id", "issuer", required=True)
+        for key in ("name", "description"):
+            _text(c, issuer, key, "issuer")
+    else:
+        c.fail("wrong_type", "issuer must be a URL or an object with an id", "issuer")
+
+
+def _subjects(c: Checker, doc: Doc) -> None:
+    """§4.8 Credential Subject: one or more objects, each with claims."""
+    if doc.get("credentialSubject") is None:
+        c.fail("missing_field", "credentialSubject is required (VC 2.0 §4.8)", "credentialSubject")
+        return
+    items = c.items(doc, "credentialSubject", "")
+    if not items:
+        c.fail("empty_value", "credentialSubject must not be empty", "credentialSubject")
+    for p, item in items:
+        subject = c.obj(item, p, "credentialSubject")
+        if subject is None:
+            continue
+        if not subject:
+            c.fail("empty_value", "a credentialSubject must make at least one claim", p)
+        c.uri(subject, "id", p)
+
+
+def _text(c: Checker, doc: Doc, key: str, path: str) -> None:
+    """A string, a language value object (§11.1), or an array of them."""
+    for p, item in c.items(doc, key, path):
+        if isinstance(item, str):
+            continue
+        if (
+            isinstance(item, Mapping)
+            and isinstance(item.get("@value"), str)
+            and set(item) <= _LANGUAGE_VALUE_KEYS
+        ):
+            continue
+        c.fail("wrong_type", f"{key} must be a string or a language value object", p)

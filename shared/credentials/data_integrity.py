@@ -282,6 +282,16 @@ def issuer_id(doc: Mapping[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
+def issuer_controller(doc: Mapping[str, Any]) -> str | None:
+    """The controller an ``assertionMethod`` key must have: the issuer, when
+    it is a DID. An issuer named by a plain URL (VC DM 2.0 §4.7 allows it)
+    cannot be compared with a key's controller: the proof then shows only
+    who signed, and trust is decided on the issuer id (the verifier's
+    ``trust`` check), never on the proof."""
+    issuer = issuer_id(doc)
+    return issuer if issuer is not None and issuer.startswith("did:") else None
+
+
 # --- verification: the expensive part ---------------------------------------------
 
 
@@ -342,7 +352,7 @@ async def verify_data_integrity_proofs(
     ]
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
-        controller = issuer_id(doc)
+        controller = issuer_controller(doc)
     for item in checked if check_controller else []:
         if controller is not None and item.info.controller != controller:
             raise ProofError(

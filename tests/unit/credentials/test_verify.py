@@ -365,3 +365,19 @@ async def test_any_vc_verifies(setup: tuple[Issuer, MemoryLists]) -> None:
     no_subject = {k: v for k, v in generic.items() if k != "credentialSubject"}
     report = await _verify(sign_data_integrity(no_subject, issuer.key), lists)
     assert _outcomes(report)["shape"] == ("failed", "missing_field") and not report.verified
+
+
+async def test_issuer_url_is_not_bound_to_the_key(setup: tuple[Issuer, MemoryLists]) -> None:
+    """A DID issuer must control the key; an issuer named by a plain URL
+    (VC DM 2.0 §4.7) cannot be compared with a key's controller."""
+    issuer, lists = setup
+    generic = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "https://vc.example/issuers/5678",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    assert (await _verify(sign_data_integrity(generic, issuer.key), lists)).verified
+    other = {**generic, "issuer": Issuer().did}
+    report = await _verify(sign_data_integrity(other, issuer.key), lists)
+    assert _outcomes(report)["proof"] == ("failed", "controller_mismatch")

@@ -188,6 +188,10 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     status_reason: str | None = None
     accreditations: list[ProviderAccreditation] = []
     writes: list[KeyedWrite] = []
+    # Set by the operator: the provider's issuers may issue credentials of any
+    # type through the VC-API `POST /credentials/issue` (not only Open Badges
+    # of their own achievements, which pass the mastery gate).
+    generic_issuance: bool = False
 
 
 class EndorsementPublished(Event, frozen=True, kw_only=True):

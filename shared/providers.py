@@ -45,4 +45,5 @@ def provider_view(provider: ProviderPublished) -> dict[str, Any]:
         "status": provider.status,
         "statusReason": provider.status_reason,
         "accreditations": [accreditation_view(a) for a in provider.accreditations],
+        "genericIssuance": provider.generic_issuance,
     }

@@ -49,6 +49,7 @@ def trust_list(
     for provider in ordered:
         view = provider_view(provider)
         view.pop("revision", None)
+        view.pop("genericIssuance", None)  # a platform permission, not a trust statement
         entries.append(view)
     updated = max((p.occurred_at for p in ordered), default=None)
     payload: dict[str, Any] = {

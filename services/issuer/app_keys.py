@@ -13,6 +13,7 @@ from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
 from services.issuer.settings import Settings
 from services.issuer.store import IssuerStore
+from services.issuer.vc_api import VcApiIssuance
 
 ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
@@ -23,3 +24,4 @@ ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 LINKAGES: web.AppKey[DomainLinkages] = web.AppKey("issuer.linkages", DomainLinkages)
 ENDORSING: web.AppKey[Endorsing] = web.AppKey("issuer.endorsing", Endorsing)
 ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations", Accreditations)
+VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)

@@ -73,7 +73,8 @@ class Verifier:
             report.advisory = TRUST_CHECKS
             report.notice = NOTICE
             report.add(trust)
-            report.add(self._achievement_known(claims, listed))
+            if claims.achievement_id is not None:  # an Open Badge, not any VC
+                report.add(self._achievement_known(claims, listed))
             # Another list's accreditation does not excuse copying one of ours.
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shared.credentials.shape_rules import Checker
+from shared.credentials.shape_rules import Checker, parse_datetime
 
 Doc = Mapping[str, object]
 
@@ -28,6 +28,7 @@ def vc_credential_rules(c: Checker, doc: Doc, version: str) -> None:
         # §4.9 Validity Period: xsd:dateTimeStamp
         c.datetime(doc, "validFrom", "", stamp=True)
         c.datetime(doc, "validUntil", "", stamp=True)
+        _ordered(c, doc, "validFrom", "validUntil")
     else:
         # VC 1.1 §4.6-4.7: issuanceDate [1], expirationDate [0..1]
         c.datetime(doc, "issuanceDate", "", required=True, stamp=False)
@@ -45,6 +46,16 @@ def vc_credential_rules(c: Checker, doc: Doc, version: str) -> None:
     for name in ("evidence", "termsOfUse", "refreshService"):  # §4.12, §5.5, §5.6
         for p, item in c.items(doc, name, ""):
             c.require_type_member(item, p)
+
+
+def _ordered(c: Checker, doc: Doc, start: str, end: str) -> None:
+    """§4.9: validFrom is the same as or earlier than validUntil."""
+    first, last = doc.get(start), doc.get(end)
+    if not isinstance(first, str) or not isinstance(last, str):
+        return
+    begins, ends = parse_datetime(first, stamp=True), parse_datetime(last, stamp=True)
+    if begins is not None and ends is not None and begins > ends:
+        c.fail("bad_validity_period", f"{start} is later than {end} (VC 2.0 §4.9)", end)
 
 
 def _issuer(c: Checker, doc: Doc) -> None:

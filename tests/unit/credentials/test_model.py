@@ -351,10 +351,12 @@ def test_a_generic_vc_follows_only_the_vc_data_model() -> None:
         ("validFrom", "2025-03-01T09:30:00", "bad_datetime"),
         ("name", 5, "wrong_type"),
         ("credentialStatus", {"id": "https://x.example/s"}, "missing_field"),
+        ("validUntil", "2020-01-01T00:00:00Z", "bad_validity_period"),
     ],
 )
 def test_generic_vc_rules(member: str, value: object, code: str) -> None:
-    assert code in {e.code for e in check_credential({**GENERIC, member: value})}
+    doc = {**GENERIC, "validFrom": "2021-01-01T00:00:00Z", member: value}
+    assert code in {e.code for e in check_credential(doc)}
 
 
 def test_generic_vc11_needs_issuance_date() -> None:

@@ -275,6 +275,9 @@ class StatusListPublished(Event, frozen=True, kw_only=True):
     purpose: str
     sequence: NonNegative
     credential_jwt: str
+    # The same list credential with an embedded eddsa-rdfc-2022 proof, for
+    # Data Integrity verifiers (absent in snapshots made before it existed).
+    credential_ldp: dict[str, object] | None = None
 
 
 class AssessmentPassed(Event, frozen=True, kw_only=True):

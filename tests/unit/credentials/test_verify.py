@@ -381,3 +381,28 @@ async def test_issuer_url_is_not_bound_to_the_key(setup: tuple[Issuer, MemoryLis
     other = {**generic, "issuer": Issuer().did}
     report = await _verify(sign_data_integrity(other, issuer.key), lists)
     assert _outcomes(report)["proof"] == ("failed", "controller_mismatch")
+
+
+async def test_json_ld_status_lists_are_read(setup: tuple[Issuer, MemoryLists]) -> None:
+    """A list served as JSON-LD with an eddsa-rdfc-2022 proof reads like its
+    VC-JWT twin; a tampered one does not verify."""
+    issuer, lists = setup
+    bits = BitstringStatusList()
+    bits.set(5, 1)
+    url = f"{LISTS}/ld"
+    doc = status_list_credential(
+        url, issuer.did, "revocation", bits.encode(), iso(NOW - timedelta(hours=1))
+    )
+    lists.docs[url] = sign_data_integrity(doc, issuer.key)
+    revoked = issuer.credential(status=[status_entry(url, 5, "revocation")])
+    fine = issuer.credential(status=[status_entry(url, 4, "revocation")])
+    assert _outcomes(await _verify(sign_vc_jwt(revoked, issuer.key), lists))["status"] == (
+        "failed",
+        "revoked",
+    )
+    assert (await _verify(sign_vc_jwt(fine, issuer.key), lists)).verified
+    tampered = json.loads(json.dumps(lists.docs[url]))
+    tampered["credentialSubject"]["encodedList"] = BitstringStatusList().encode()
+    lists.docs[url] = tampered
+    report = await _verify(sign_vc_jwt(revoked, issuer.key), lists)
+    assert _outcomes(report)["status"][0] == "failed" and not report.verified

@@ -174,9 +174,7 @@ async def probe_while_rebuilding(
     lifts: list[tuple[int, Json]] = []
     while True:
         try:
-            async with api.session.get(
-                list_url, headers={"Accept": "application/vc+jwt"}
-            ) as answer:
+            async with api.session.get(list_url, headers=JWT_ONLY) as answer:
                 lists.append((answer.status, await answer.text()))
             lifts.append(await api.set_status(suspended_id, purpose="suspension", status=False))
             async with api.session.get(f"{api.stack.url('revocation')}/readyz") as answer:

@@ -32,6 +32,11 @@ class VerifyCredentialIn(msgspec.Struct):
 @routes.post("/credentials/verify")
 async def verify_credential(request: web.Request) -> web.Response:
     body = await decode_body(request, VerifyCredentialIn)
+    if isinstance(body.verifiableCredential, str) and body.verifiableCredential.lstrip().startswith(
+        ("{", "[")
+    ):
+        # VC Data Integrity §4.4: a secured document that is not a map is refused.
+        raise Problem(422, "verifiableCredential is a JSON object or a compact JWT, not JSON text")
     try:
         checks = requested_checks(body.options.get("checks"))
     except CredentialError as exc:

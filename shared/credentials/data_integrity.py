@@ -126,13 +126,18 @@ def sign_data_integrity(
     challenge: str | None = None,
     domain: str | None = None,
     contexts: ContextRegistry | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | None = None,
 ) -> JsonDoc:
     """Return a copy of ``doc`` with a new Data Integrity proof (``key.kid`` is the
-    verification method). An existing proof turns into a proof set."""
+    verification method). An existing proof turns into a proof set; with
+    ``previous_proof`` (the ``id`` of an existing proof) into a proof chain
+    (VC Data Integrity §4.2: the new proof signs over the previous one)."""
     registry = contexts or default_registry()
     if "@context" not in doc:
         raise ProofError("missing_context", "document has no @context")
-    proof: JsonDoc = {
+    proof: JsonDoc = {"id": proof_id} if proof_id is not None else {}
+    proof |= {
         "type": PROOF_TYPE,
         "cryptosuite": _suite_for(key),
         "created": _timestamp(created),
@@ -144,8 +149,17 @@ def sign_data_integrity(
     if domain is not None:
         proof["domain"] = domain
     unsecured = {k: v for k, v in doc.items() if k != "proof"}
+    signed_over = dict(unsecured)
+    if previous_proof is not None:
+        proof["previousProof"] = previous_proof
+        existing = doc.get("proof")
+        proofs = existing if isinstance(existing, list) else [existing]
+        chained = [p for p in proofs if isinstance(p, Mapping) and p.get("id") == previous_proof]
+        if not chained:
+            raise ProofError("missing_previous_proof", f"no proof {previous_proof!r} to chain to")
+        signed_over["proof"] = chained
     config = {**proof, "@context": doc["@context"]}
-    data = _hash_data(registry, config, _document_hash(registry, unsecured), "proof")
+    data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
     proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
     existing = doc.get("proof")
     if existing is None:
@@ -252,8 +266,7 @@ def _precheck(
     if proof.get("type") != PROOF_TYPE or not isinstance(suite, str) or suite not in CRYPTOSUITES:
         name = proof.get("cryptosuite") or proof.get("type")
         raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
-    if "previousProof" in proof:
-        raise ProofError("unsupported_proof", "proof chains are not supported", path)
+    _previous_ids(proof, path)  # well-formed; resolved against the proof set later
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:
         raise ProofError(
@@ -307,6 +320,33 @@ def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes,
     except InvalidSignature:
         raise ProofError("signature_invalid", "the signature does not verify", path) from None
     raise ProofError("key_type_mismatch", f"{suite} cannot be verified with this key", path)
+
+
+def _previous_ids(proof: Mapping[str, Any], path: str) -> list[str]:
+    """VC Data Integrity §2.1 ``previousProof``: a string or a list of strings."""
+    raw = proof.get("previousProof")
+    ids = [] if raw is None else [raw] if isinstance(raw, str) else raw
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise ProofError("bad_proof", "previousProof must be a string or strings", path)
+    return ids
+
+
+def _previous_proofs(item: _Checked, all_proofs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """VC Data Integrity §4.3 (proof chains): the proofs a proof names as its
+    ``previousProof``, which it signed over; each must be in the set (and,
+    being in the set, verifies on its own)."""
+    wanted = _previous_ids(item.proof, item.path)
+    found = []
+    for proof_id in wanted:
+        match = next((p for p in all_proofs if p.get("id") == proof_id), None)
+        if match is None:
+            raise ProofError(
+                "missing_previous_proof",
+                f"previousProof {proof_id!r} is not in the proof set",
+                f"{item.path}.previousProof",
+            )
+        found.append(dict(match))
+    return found
 
 
 def _unsecured_for(doc: Mapping[str, Any], proof: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -364,7 +404,10 @@ async def verify_data_integrity_proofs(
     results = []
     for item in checked:
         unsecured = _unsecured_for(doc, item.proof, item.path)
-        ctx_key = repr(unsecured["@context"])
+        previous = _previous_proofs(item, [c.proof for c in checked])
+        if previous:
+            unsecured["proof"] = previous
+        ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
         if ctx_key not in doc_hashes:  # canonicalise the document once per @context
             doc_hashes[ctx_key] = _document_hash(registry, unsecured)
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from shared.credentials import model_achievement as shapes
 from shared.credentials.errors import ShapeError
-from shared.credentials.model_vc import vc_credential_rules
+from shared.credentials.model_vc import related_resource_rules, vc_credential_rules
 from shared.credentials.shape_rules import Checker, is_bool
 from shared.credentials.vocab import (
     ACHIEVEMENT_CREDENTIAL_TYPES,
@@ -181,6 +181,7 @@ def _credential_extras(c: Checker, doc: Doc, version: str, kind: str) -> None:
     for name in ("evidence", "termsOfUse", "refreshService"):
         for p, item in c.items(doc, name, ""):
             c.require_type_member(item, p)
+    related_resource_rules(c, doc)  # VC 2.0 §5.3, for every credential
     for p, endorsement in c.items(doc, "endorsement", ""):
         for error in check_credential(endorsement):
             c.errors.append(_prefixed(error, p))

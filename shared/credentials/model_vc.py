@@ -46,6 +46,26 @@ def vc_credential_rules(c: Checker, doc: Doc, version: str) -> None:
     for name in ("evidence", "termsOfUse", "refreshService"):  # §4.12, §5.5, §5.6
         for p, item in c.items(doc, name, ""):
             c.require_type_member(item, p)
+    related_resource_rules(c, doc)
+
+
+def related_resource_rules(c: Checker, doc: Doc) -> None:
+    """§5.3 Integrity of Related Resources: objects, each with a unique `id`
+    URL and a `digestSRI` or `digestMultibase` (checked against the resource
+    only by whoever fetches it: we never do, at issue or verify time)."""
+    seen: set[str] = set()
+    for p, item in c.items(doc, "relatedResource", ""):
+        resource = c.obj(item, p, "relatedResource")
+        if resource is None:
+            continue
+        found = c.uri(resource, "id", p, required=True)
+        if found is not None and found in seen:
+            c.fail("duplicate_id", "relatedResource ids must be unique (VC 2.0 §5.3)", f"{p}.id")
+        seen.update([found] if found is not None else [])
+        if "digestSRI" not in resource and "digestMultibase" not in resource:
+            c.fail("missing_field", "digestSRI or digestMultibase is required (§5.3)", p)
+        c.string(resource, "digestSRI", p)
+        c.string(resource, "digestMultibase", p)
 
 
 def _ordered(c: Checker, doc: Doc, start: str, end: str) -> None:

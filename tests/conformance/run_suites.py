@@ -142,8 +142,26 @@ def local_config(issuer_url: str, verifier_url: str, issuer_did: str, token: str
 
 # Local patches for running over plain http (issue 11 "How to check"): the
 # DM 2.0 suite posts http requests itself, without the endpoint's headers,
-# and reads the issue answer as the bare credential.
+# and reads the issue answer as the bare credential; the bitstring suite's
+# document loader fetches status lists over https only, with an https agent.
 PATCHES = {
+    "vc-bitstring-status-list-test-suite/tests/documentLoader.js": [
+        (
+            "result = await httpClient.get(url, {agent});",
+            "result = await httpClient.get(url, url.startsWith('https') ? {agent} : {});",
+        ),
+        (
+            "jdl.setProtocolHandler({protocol: 'https', handler});\n",
+            "jdl.setProtocolHandler({protocol: 'https', handler});\n"
+            "jdl.setProtocolHandler({protocol: 'http', handler});\n",
+        ),
+    ],
+    "vc-bitstring-status-list-test-suite/tests/helpers.js": [
+        (
+            "    statusListCredential, {agent});",
+            "    statusListCredential, statusListCredential.startsWith('https') ? {agent} : {});",
+        ),
+    ],
     "vc-data-model-2.0-test-suite/tests/TestEndpoints.js": [
         ("if(url.startsWith('https:')) {", "if(url.startsWith('http')) {"),
         (

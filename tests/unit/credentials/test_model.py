@@ -336,6 +336,13 @@ def test_a_generic_vc_follows_only_the_vc_data_model() -> None:
     assert check_credential(multi) == []
     named = {**GENERIC, "name": {"@value": "Degree", "@language": "en"}}
     assert check_credential(named) == []
+    related = [
+        {
+            "id": "https://x.example/a",
+            "digestMultibase": "uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA",
+        }
+    ]
+    assert check_credential({**GENERIC, "relatedResource": related}) == []
 
 
 @pytest.mark.parametrize(
@@ -352,6 +359,14 @@ def test_a_generic_vc_follows_only_the_vc_data_model() -> None:
         ("name", 5, "wrong_type"),
         ("credentialStatus", {"id": "https://x.example/s"}, "missing_field"),
         ("validUntil", "2020-01-01T00:00:00Z", "bad_validity_period"),
+        ("relatedResource", ["https://x.example/a"], "wrong_type"),
+        ("relatedResource", [{"digestSRI": "sha384-abc"}], "missing_field"),
+        ("relatedResource", [{"id": "https://x.example/a"}], "missing_field"),
+        (
+            "relatedResource",
+            [{"id": "https://x.example/a", "digestSRI": "sha384-a"}] * 2,
+            "duplicate_id",
+        ),
     ],
 )
 def test_generic_vc_rules(member: str, value: object, code: str) -> None:

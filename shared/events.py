@@ -197,6 +197,10 @@ class ProviderPublished(Event, frozen=True, kw_only=True):
     writes: list[KeyedWrite] = []
     # The rule set its achievements and awards must meet (shared.policy_profiles).
     policy_profile: str = "badge"
+    # Set by the operator: the provider's issuers may issue credentials of any
+    # type through the VC-API `POST /credentials/issue` (not only Open Badges
+    # of their own achievements, which pass the mastery gate).
+    generic_issuance: bool = False
 
 
 class EndorsementPublished(Event, frozen=True, kw_only=True):
@@ -301,6 +305,9 @@ class StatusListPublished(Event, frozen=True, kw_only=True):
     purpose: str
     sequence: NonNegative
     credential_jwt: str
+    # The same list credential with an embedded eddsa-rdfc-2022 proof, for
+    # Data Integrity verifiers (absent in snapshots made before it existed).
+    credential_ldp: dict[str, object] | None = None
 
 
 class AssessmentPassed(Event, frozen=True, kw_only=True):

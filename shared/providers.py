@@ -58,4 +58,5 @@ def provider_view(provider: ProviderPublished) -> dict[str, Any]:
         "statusReason": provider.status_reason,
         "accreditations": [accreditation_view(a) for a in provider.accreditations],
         "policyProfile": provider.policy_profile,
+        "genericIssuance": provider.generic_issuance,
     }

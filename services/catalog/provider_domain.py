@@ -98,6 +98,12 @@ class ProviderStatusIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
+class GenericIssuanceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`PUT /providers/{key}/generic-issuance` (operator)."""
+
+    enabled: bool
+
+
 class ProviderNotFound(NotFound):
     title = "Provider not found"
 
@@ -222,3 +228,9 @@ def status_set(
     current: ProviderPublished, body: ProviderStatusIn, write: KeyedWrite | None
 ) -> ProviderPublished:
     return _next(current, write, status=body.status, status_reason=body.reason)
+
+
+def generic_issuance_set(
+    current: ProviderPublished, body: GenericIssuanceIn, write: KeyedWrite | None
+) -> ProviderPublished:
+    return _next(current, write, generic_issuance=body.enabled)

@@ -10,6 +10,7 @@ from services.catalog.app_keys import PROVIDERS
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
+    GenericIssuanceIn,
     ProviderChangeIn,
     ProviderIn,
     ProviderStatusIn,
@@ -87,6 +88,18 @@ async def set_provider_status(request: web.Request) -> web.Response:
     operator = require_operator(request)
     body = await decode_body(request, ProviderStatusIn)
     event, _ = await request.app[PROVIDERS].set_status(
+        operator, _provider_id(request), body, idempotency_key(request)
+    )
+    return json_response(provider_view(event))
+
+
+@provider_routes.put("/providers/{key}/generic-issuance")
+async def set_generic_issuance(request: web.Request) -> web.Response:
+    """The operator lets the provider's issuers issue any credential type
+    through the VC-API issue endpoint (`{enabled: true}`) or stops it."""
+    operator = require_operator(request)
+    body = await decode_body(request, GenericIssuanceIn)
+    event, _ = await request.app[PROVIDERS].set_generic_issuance(
         operator, _provider_id(request), body, idempotency_key(request)
     )
     return json_response(provider_view(event))

@@ -23,6 +23,7 @@ from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
     DomainClaimed,
+    GenericIssuanceIn,
     IssuerClaimed,
     ProviderChangeIn,
     ProviderIn,
@@ -32,6 +33,7 @@ from services.catalog.provider_domain import (
     accreditation_changed,
     accredited,
     changed,
+    generic_issuance_set,
     registered,
     status_set,
 )
@@ -119,6 +121,15 @@ class Providers:
             return status_set(await self._existing(provider_id), body, write)
 
         request = ["status", provider_id, body]
+        return await self._write(OPERATOR_WRITES, operator, key, request, make)
+
+    async def set_generic_issuance(
+        self, operator: str, provider_id: str, body: GenericIssuanceIn, key: str | None
+    ) -> tuple[ProviderPublished, bool]:
+        async def make(write: KeyedWrite | None) -> ProviderPublished:
+            return generic_issuance_set(await self._existing(provider_id), body, write)
+
+        request = ["generic-issuance", provider_id, body]
         return await self._write(OPERATOR_WRITES, operator, key, request, make)
 
     async def get(self, provider_id: str) -> ProviderPublished:

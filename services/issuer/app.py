@@ -22,6 +22,7 @@ from services.issuer.app_keys import (
     SELF_HOSTING,
     STORE,
     TRUST_LIST,
+    VC_API,
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
@@ -39,6 +40,8 @@ from services.issuer.settings import Settings
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
+from services.issuer.vc_api import VcApiIssuance
+from services.issuer.vc_api_routes import vc_api_routes
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -112,6 +115,16 @@ def create_app(
             require_caught_up=state.require_caught_up,
             accreditations=accreditations,
         )
+        app[VC_API] = VcApiIssuance(
+            store=app[STORE],
+            allocator=app[ALLOCATOR],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, CREDENTIALS_ISSUED),
+            awards=app[ISSUANCE],
+            outcomes=app[OUTCOMES],
+            require_caught_up=state.require_caught_up,
+        )
         app[IDENTITIES] = Identities(
             store=app[STORE],
             signer=signer,
@@ -183,6 +196,7 @@ def create_app(
     )
     app.add_routes(routes)
     app.add_routes(learner_routes)
+    app.add_routes(vc_api_routes)
     return app
 
 

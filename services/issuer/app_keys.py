@@ -16,6 +16,7 @@ from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
+from services.issuer.vc_api import VcApiIssuance
 
 ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
@@ -29,3 +30,4 @@ ACCREDITATIONS: web.AppKey[Accreditations] = web.AppKey("issuer.accreditations",
 TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("issuer.trust_list", TrustListPublisher)
 SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHosting)
 LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)
+VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)

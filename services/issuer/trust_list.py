@@ -48,6 +48,7 @@ def trust_list(
         view = provider_view(provider)
         view.pop("revision", None)
         view.pop("policyProfile", None)  # the provider's own rule set, not a trust claim
+        view.pop("genericIssuance", None)  # a platform permission, not a trust statement
         entries.append(view)
     updated = max((p.occurred_at for p in ordered), default=None)
     return {

@@ -1,8 +1,10 @@
 """Signing and publishing status list snapshots (`status.lists`, compacted).
 
 Each snapshot is a `BitstringStatusListCredential` (Bitstring Status List
-v1.0 §2.2) signed as a VC-JWT by the credential issuer's own key, since §3.2
-of the spec has verifiers check that the list's issuer is the credential's.
+v1.0 §2.2) signed by the credential issuer's own key, since §3.2 of the spec
+has verifiers check that the list's issuer is the credential's: twice, as a
+VC-JWT and with an embedded eddsa-rdfc-2022 proof (JSON-LD), for JOSE and
+Data Integrity verifiers alike (`representations.py` serves either).
 Snapshots of one list are published one at a time (a Redis lease across
 instances) with a strictly increasing sequence, so the compacted topic's last
 record is always the newest state.
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import ListInfo, StatusListStore
 from services.revocation.signed import SignedLists
+from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.status_list import BitstringStatusList, status_list_credential
 from shared.events import StatusListPublished
@@ -63,6 +66,7 @@ class ListPublisher:
                 purpose=info.purpose,
                 sequence=snapshot.sequence,
                 credential_jwt=sign_vc_jwt(credential, key),
+                credential_ldp=sign_data_integrity(credential, key),
             )
             await self.publisher.publish(self.topic, event, key=info.list_url)
             await self.signed.save(event)

@@ -12,6 +12,7 @@ from services.revocation.app_keys import (
     REVOCATION_SETTINGS,
     STATUS_CHANGES,
 )
+from services.revocation.representations import representation
 from shared.service import STATE_REPLICA
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
@@ -68,12 +69,10 @@ async def get_status_list(request: web.Request) -> web.StreamResponse:
     )
     if latest is None:  # from memory (served.py): no Redis, whatever the caller sends
         raise Problem(404, "no such status list", title="Status list not found")
-    etag = f'"{latest.sequence}"'
+    form = representation(latest, request.headers.get("Accept", ""))
     max_age = request.app[REVOCATION_SETTINGS].list_ttl_ms // 1000
     # Bitstring Status List v1.0 §6.3: lists are cacheable; revalidate by ETag.
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
-    if etag in request.headers.get("If-None-Match", ""):
+    headers = {"ETag": form.etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept"}
+    if form.etag in request.headers.get("If-None-Match", ""):
         return web.Response(status=304, headers=headers)
-    return web.Response(
-        body=latest.credential_jwt.encode(), content_type="application/vc+jwt", headers=headers
-    )
+    return web.Response(body=form.body, content_type=form.content_type, headers=headers)

@@ -141,7 +141,9 @@ class BatchVerification:
             entry = await self._intake.decode_entry(value)
             report = await within_budget(
                 self._budget,
-                self._verifier.verify(entry.item, entry.trust, recipient=entry.recipient),
+                self._verifier.verify(
+                    entry.item, entry.trust, recipient=entry.recipient, checks=entry.checks
+                ),
             )
         except DomainError as error:
             answer["error"] = domain_problem(error).body()

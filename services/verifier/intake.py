@@ -29,6 +29,7 @@ from aiohttp import web
 from services.verifier.trust import TrustPolicy
 from shared.credentials.baking import PNG_SIGNATURE, unbake_png, unbake_svg
 from shared.credentials.errors import CredentialError
+from shared.credentials.verify import requested_checks
 from shared.errors import DomainError, InvalidField
 from shared.web.body import is_json_content_type, read_body
 from shared.web.safe_fetch import FetchError, SafeFetcher
@@ -92,6 +93,11 @@ class Submission:
         return value.strip() if isinstance(value, str) and value.strip() else None
 
     @property
+    def checks(self) -> frozenset[str] | None:
+        """`options.checks`: the checks asked for (None: all; checked by `_options`)."""
+        return requested_checks(self.options.get("checks"))
+
+    @property
     def trust(self) -> TrustPolicy | None:
         """`options.trust`: the trust policy asked for (checked by `_options`)."""
         value = self.options.get("trust")
@@ -117,13 +123,18 @@ def _parse_json(text: str | bytes, what: str) -> object:
 
 
 def _options(value: object) -> Mapping[str, Any]:
-    """The caller's `options`; `trust`, when given, must name a policy."""
+    """The caller's `options`; `trust`, when given, must name a policy, and
+    `checks` name checks we make (`requested_checks`)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise UnreadableSubmission("`options` must be a JSON object")
     if "trust" in value and value["trust"] not in get_args(TrustPolicy):
         raise InvalidField("$.options.trust", "must be 'accredited' or 'registered'")
+    try:
+        requested_checks(value.get("checks"))
+    except CredentialError as exc:
+        raise InvalidField("$.options.checks", exc.detail) from None
     return value
 
 
@@ -269,6 +280,11 @@ class Intake:
             if not isinstance(item, dict | str):
                 raise UnreadableSubmission(
                     "`verifiableCredential` must be a JSON object or a string"
+                )
+            if isinstance(item, str) and item.lstrip().startswith(("{", "[")):
+                # VC Data Integrity §4.4: a secured document that is not a map is refused.
+                raise UnreadableSubmission(
+                    "`verifiableCredential` is a JSON object or a compact JWT, not JSON text"
                 )
             return Submission(item, "vc-api", options)
         if "url" in parsed and "@context" not in parsed:

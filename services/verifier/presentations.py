@@ -137,11 +137,12 @@ def _presentation_section(
 
 
 async def _credential_report(
-    verifier: Verifier, credential: Credential, holder: str, policy: TrustPolicy | None
+    verifier: Verifier, credential: Credential, holder: str | None, policy: TrustPolicy | None
 ) -> dict[str, Any]:
-    """What `/credentials/verify` answers, plus the advisory `holder_binding` check."""
+    """What `/credentials/verify` answers, plus the advisory `holder_binding`
+    check when the presentation names its holder."""
     report = await verifier.verify(credential, policy)
-    if report.credential is not None:
+    if report.credential is not None and holder is not None:
         binding = holder_binding_check(report.credential, holder)
         if binding is not None:
             report.advisory = report.advisory | {HOLDER_BINDING}

@@ -44,7 +44,10 @@ class VerifyCredentialIn(msgspec.Struct):
 async def verify_credential(request: web.Request) -> web.Response:
     submission = await request.app[INTAKE].read_submission(request)
     report = await request.app[VERIFIER].verify(
-        submission.item, submission.trust, recipient=submission.recipient
+        submission.item,
+        submission.trust,
+        recipient=submission.recipient,
+        checks=submission.checks,
     )
     request.app[OUTCOMES].count("credential_verification", report.verdict)
     # The W3C VC-API test suites expect 200 when the credential verifies and

@@ -93,19 +93,22 @@ class Verifier:
         policy: TrustPolicy | None = None,
         *,
         recipient: str | None = None,
+        checks: frozenset[str] | None = None,
     ) -> VerificationReport:
         """The report with its state, its credential summary and, when
         `recipient` (an e-mail address or identifier) is given, the
         `recipient` check (advisory, like trust: a mismatch is `untrusted`).
         `policy` (a VC-API caller's `options.trust`) overrides the configured
-        trust policy for this credential."""
+        trust policy for this credential; `checks` (VC-API `options.checks`)
+        limits proof, validity and status to those named (the shape and the
+        trust checks are always made)."""
         policy = policy or self.policy
         check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
             credential,
             resolver=self._resolver,
             status_lists=self._status_lists,
-            options=self._options,
+            options=dataclasses.replace(self._options, checks=checks),
             verified_lists=self._verified_lists,
         )
         if report.credential is not None and report.check("proof") is not None:
@@ -120,7 +123,8 @@ class Verifier:
             report.notice = NOTICES[policy]
             report.trust_policy = policy
             report.add(under_policy(trust, policy))
-            report.add(self._achievement_known(claims, listed))
+            if claims.achievement_id is not None:  # an Open Badge, not any VC
+                report.add(self._achievement_known(claims, listed))
             # Another list's accreditation does not excuse copying one of ours.
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))

@@ -133,13 +133,18 @@ def sign_data_integrity(
     challenge: str | None = None,
     domain: str | None = None,
     contexts: ContextRegistry | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | None = None,
 ) -> JsonDoc:
     """Return a copy of ``doc`` with a new Data Integrity proof (``key.kid`` is the
-    verification method). An existing proof turns into a proof set."""
+    verification method). An existing proof turns into a proof set; with
+    ``previous_proof`` (the ``id`` of an existing proof) into a proof chain
+    (VC Data Integrity §4.2: the new proof signs over the previous one)."""
     registry = contexts or default_registry()
     if "@context" not in doc:
         raise ProofError("missing_context", "document has no @context")
-    proof: JsonDoc = {
+    proof: JsonDoc = {"id": proof_id} if proof_id is not None else {}
+    proof |= {
         "type": PROOF_TYPE,
         "cryptosuite": _suite_for(key),
         "created": _timestamp(created),
@@ -151,8 +156,17 @@ def sign_data_integrity(
     if domain is not None:
         proof["domain"] = domain
     unsecured = {k: v for k, v in doc.items() if k != "proof"}
+    signed_over = dict(unsecured)
+    if previous_proof is not None:
+        proof["previousProof"] = previous_proof
+        existing = doc.get("proof")
+        proofs = existing if isinstance(existing, list) else [existing]
+        chained = [p for p in proofs if isinstance(p, Mapping) and p.get("id") == previous_proof]
+        if not chained:
+            raise ProofError("missing_previous_proof", f"no proof {previous_proof!r} to chain to")
+        signed_over["proof"] = chained
     config = {**proof, "@context": doc["@context"]}
-    data = _hash_data(registry, config, _document_hash(registry, unsecured), "proof")
+    data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
     proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
     existing = doc.get("proof")
     if existing is None:
@@ -259,8 +273,7 @@ def _precheck(
     if proof.get("type") != PROOF_TYPE or not isinstance(suite, str) or suite not in CRYPTOSUITES:
         name = proof.get("cryptosuite") or proof.get("type")
         raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
-    if "previousProof" in proof:
-        raise ProofError("unsupported_proof", "proof chains are not supported", path)
+    _previous_ids(proof, path)  # well-formed; resolved against the proof set later
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:
         raise ProofError(
@@ -289,6 +302,16 @@ def issuer_id(doc: Mapping[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
+def issuer_controller(doc: Mapping[str, Any]) -> str | None:
+    """The controller an ``assertionMethod`` key must have: the issuer, when
+    it is a DID. An issuer named by a plain URL (VC DM 2.0 §4.7 allows it)
+    cannot be compared with a key's controller: the proof then shows only
+    who signed, and trust is decided on the issuer id (the verifier's
+    ``trust`` check), never on the proof."""
+    issuer = issuer_id(doc)
+    return issuer if issuer is not None and issuer.startswith("did:") else None
+
+
 # --- verification: the expensive part ---------------------------------------------
 
 
@@ -304,6 +327,33 @@ def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes,
     except InvalidSignature:
         raise ProofError("signature_invalid", "the signature does not verify", path) from None
     raise ProofError("key_type_mismatch", f"{suite} cannot be verified with this key", path)
+
+
+def _previous_ids(proof: Mapping[str, Any], path: str) -> list[str]:
+    """VC Data Integrity §2.1 ``previousProof``: a string or a list of strings."""
+    raw = proof.get("previousProof")
+    ids = [] if raw is None else [raw] if isinstance(raw, str) else raw
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise ProofError("bad_proof", "previousProof must be a string or strings", path)
+    return ids
+
+
+def _previous_proofs(item: _Checked, all_proofs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """VC Data Integrity §4.3 (proof chains): the proofs a proof names as its
+    ``previousProof``, which it signed over; each must be in the set (and,
+    being in the set, verifies on its own)."""
+    wanted = _previous_ids(item.proof, item.path)
+    found = []
+    for proof_id in wanted:
+        match = next((p for p in all_proofs if p.get("id") == proof_id), None)
+        if match is None:
+            raise ProofError(
+                "missing_previous_proof",
+                f"previousProof {proof_id!r} is not in the proof set",
+                f"{item.path}.previousProof",
+            )
+        found.append(dict(match))
+    return found
 
 
 def _unsecured_for(doc: Mapping[str, Any], proof: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -350,7 +400,7 @@ async def verify_data_integrity_proofs(
     ]
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
-        controller = issuer_id(doc)
+        controller = issuer_controller(doc)
     for item in checked if check_controller else []:
         if controller is not None and item.info.controller != controller:
             raise ProofError(
@@ -362,11 +412,17 @@ async def verify_data_integrity_proofs(
     results = []
     for item in checked:
         unsecured = _unsecured_for(doc, item.proof, item.path)
-        ctx_key = repr(unsecured["@context"])
+        previous = _previous_proofs(item, [c.proof for c in checked])
+        if previous:
+            unsecured["proof"] = previous
+        # the document is canonicalised once per @context and proof chain
+        ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}
         config["@context"] = unsecured["@context"]
         if canonicalizer is not None:
-            data = await _hash_data_with(canonicalizer, config, unsecured, item.path, doc_hashes)
+            data = await _hash_data_with(
+                canonicalizer, config, unsecured, item.path, doc_hashes, ctx_key
+            )
         else:
             if ctx_key not in doc_hashes:  # canonicalise the document once per @context
                 doc_hashes[ctx_key] = _document_hash(registry, unsecured)
@@ -383,9 +439,10 @@ async def _hash_data_with(
     unsecured: Mapping[str, Any],
     path: str,
     doc_hashes: dict[str, bytes],
+    ctx_key: str,
 ) -> bytes:
-    """hashData (vc-di-eddsa §3.2.4) with RDFC-1.0 run by ``canonicalizer``."""
-    ctx_key = repr(unsecured["@context"])
+    """hashData (vc-di-eddsa §3.2.4) with RDFC-1.0 run by ``canonicalizer``;
+    the document's hash is kept in ``doc_hashes`` under ``ctx_key``."""
     if ctx_key in doc_hashes:
         return _sha256(await canonicalizer.canonize(config, path), path) + doc_hashes[ctx_key]
     config_nquads, canonical = await asyncio.gather(

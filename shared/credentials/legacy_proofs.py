@@ -26,7 +26,12 @@ from typing import Any
 
 import didkit
 
-from .data_integrity import VerifiedProof, check_purpose_binding, issuer_id, proof_entries
+from .data_integrity import (
+    VerifiedProof,
+    check_purpose_binding,
+    issuer_controller,
+    proof_entries,
+)
 from .errors import ContextError, ProofError
 from .jsonld import ContextRegistry, default_registry
 
@@ -154,7 +159,7 @@ async def verify_legacy_proof(
     ]
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
-        controller = issuer_id(doc)
+        controller = issuer_controller(doc)
     for path, _, info in checked:
         if controller is not None and info.controller != controller:
             raise ProofError(

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from shared.credentials import model_achievement as shapes
 from shared.credentials.errors import ShapeError
+from shared.credentials.model_vc import related_resource_rules, vc_credential_rules
 from shared.credentials.shape_rules import Checker, is_bool
 from shared.credentials.vocab import (
     ACHIEVEMENT_CREDENTIAL_TYPES,
@@ -30,7 +31,9 @@ Doc = Mapping[str, object]
 
 
 def check_credential(doc: object) -> list[ShapeError]:
-    """Shape of an OpenBadgeCredential/AchievementCredential or EndorsementCredential.
+    """Shape of a credential: the Open Badges rules for an OpenBadgeCredential,
+    AchievementCredential or EndorsementCredential, the VC data model rules
+    (``model_vc.py``) for any other type.
 
     Accepts the VC 2.0 form (``validFrom``) and the VC 1.1 form of OB 3.0.0/3.0.1
     badges (``issuanceDate``); the first context decides which rules apply.
@@ -41,6 +44,10 @@ def check_credential(doc: object) -> list[ShapeError]:
         return c.errors
     version = _context(c, doc)
     kind = _credential_kind(c, doc)
+    if kind == "generic":
+        # Not an Open Badge: the VC data model rules only (VC 2.0 §4).
+        vc_credential_rules(c, doc, version)
+        return c.errors
     c.uri(doc, "id", "", required=True)  # §B.1.2 id [1]
     _issuer(c, doc)
     _validity(c, doc, version)
@@ -122,7 +129,8 @@ def _context(c: Checker, doc: Doc) -> str:
 
 
 def _credential_kind(c: Checker, doc: Doc) -> str:
-    """§B.1.2/§B.1.7: VerifiableCredential plus the OB credential type."""
+    """§B.1.2/§B.1.7: VerifiableCredential plus the OB credential type, else
+    ``generic`` (any other VC)."""
     types = c.types(doc, "type", "", "VerifiableCredential")
     ctx = doc.get("@context")
     if types & ACHIEVEMENT_CREDENTIAL_TYPES:
@@ -130,12 +138,7 @@ def _credential_kind(c: Checker, doc: Doc) -> str:
     elif "EndorsementCredential" in types:
         kind = "endorsement"
     else:
-        c.fail(
-            "unsupported_type",
-            "type must include OpenBadgeCredential, AchievementCredential or EndorsementCredential",
-            "type",
-        )
-        return "unknown"
+        return "generic"
     # §B.1.2 @context: the second item is the OB 3.0 context.
     if isinstance(ctx, list) and (
         len(ctx) < 2 or not isinstance(ctx[1], str) or ctx[1] not in OB_CONTEXTS
@@ -187,6 +190,7 @@ def _credential_extras(c: Checker, doc: Doc, version: str, kind: str) -> None:
     for name in ("termsOfUse", "refreshService"):
         for p, item in c.items(doc, name, ""):
             c.require_type_member(item, p)
+    related_resource_rules(c, doc)  # VC 2.0 §5.3, for every credential
     for p, endorsement in c.items(doc, "endorsement", ""):
         for error in check_credential(endorsement):
             c.errors.append(_prefixed(error, p))

@@ -120,14 +120,13 @@ async def verify_presentation(
 
     ``challenge``/``domain`` are what the verifier issued; ``None`` skips that
     check, deliberately (pass it explicitly). Raises ``ProofError``
-    (``missing_holder``, ``holder_mismatch`` when the key is not the holder's,
+    (``holder_mismatch`` when a named holder does not control the key,
     and the ``data_integrity`` codes), ``ContextError``, ``ShapeError`` or
     ``DidError``.
     """
     require_presentation(presentation)
+    # VC DM 2.0 §4.13: `holder` is optional; when present, the proof's key must be its.
     holder = holder_of(presentation)
-    if holder is None:
-        raise ProofError("missing_holder", "a presentation must name its holder", "holder")
     try:
         if _is_legacy(presentation):
             proof = await verify_legacy_proof(

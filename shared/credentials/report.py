@@ -175,7 +175,10 @@ class VerificationReport:
         (trust) check is not ok (architecture §6)."""
         if not self.verified:
             return "invalid"
-        trusted = all(c.outcome == "ok" for c in self.checks if c.name in self.advisory)
+        # Trust needs the proof checked (VC-API `options.checks` may leave it out).
+        trusted = self.check("proof") is not None and all(
+            c.outcome == "ok" for c in self.checks if c.name in self.advisory
+        )
         return "valid" if trusted else "untrusted"
 
     @property
@@ -212,7 +215,8 @@ class VerificationReport:
             "problemDetails": self.problem_details,
             "warnings": self.warnings,
             "results": [c.to_dict() for c in self.checks],
-            "checks": [c.name for c in self.checks if c.outcome == "ok"],
+            # every check made, whatever its outcome (`results` says which passed)
+            "checks": [c.name for c in self.checks],
         }
         state, deciding = state_of(self)
         body["state"] = state
@@ -238,7 +242,8 @@ def state_of(report: VerificationReport) -> tuple[State, CheckResult | None]:
     the precedence lives (documented in docs/api.md, "States").
 
     From first to last: ``malformed`` (unreadable), ``tampered`` (the proof
-    fails), ``unchecked`` (the proof could not be checked), ``malformed``
+    fails), ``unchecked`` (the proof could not be checked, or was not asked
+    for by `options.checks`), ``malformed``
     (readable but outside the data model), ``revoked``, ``suspended``,
     ``expired``, ``not_yet_valid``, ``unchecked`` (any other blocking check
     not ok, e.g. a status list unreachable), ``untrusted`` (verified, an
@@ -249,13 +254,15 @@ def state_of(report: VerificationReport) -> tuple[State, CheckResult | None]:
     if not report.checks or (fmt is not None and fmt.outcome != "ok"):
         return "malformed", fmt
     proof = report.check("proof")
-    if proof is not None and proof.outcome == "failed":
+    if proof is None:  # `options.checks` left the proof out: nothing vouches for the content
+        return "unchecked", None
+    if proof.outcome == "failed":
         if proof.code in _MALFORMED_PROOF_CODES:
             return "malformed", proof
         if proof.code in _UNSUPPORTED_PROOF_CODES:
             return "unchecked", proof
         return "tampered", proof
-    if proof is not None and proof.outcome == "not_checked":
+    if proof.outcome == "not_checked":
         return "unchecked", proof
     shape = report.check("shape")
     if shape is not None and shape.outcome == "failed":

@@ -31,7 +31,7 @@ Credential = dict[str, Any] | str  # a credential object, or a VC-JWT to verify
 class VerifiedPresentation:
     """A presentation whose proof verified; its credentials are not yet verified."""
 
-    holder: str
+    holder: str | None  # VC DM 2.0 §4.13: optional
     proof: VerifiedProof
     credentials: tuple[Credential, ...]
 

@@ -29,6 +29,8 @@ from tests.e2e.client import (
 )
 from tests.e2e.harness import Stack
 
+JWT_ONLY = {"Accept": "application/vc+jwt"}  # the lists' VC-JWT form
+
 pytestmark = [pytest.mark.e2e]
 
 WIPED = ("issuer", "catalog", "revocation")
@@ -42,7 +44,7 @@ async def api(stack: Stack) -> AsyncIterator[Api]:
 
 async def served_list(api: Api, list_url: str) -> tuple[str, str]:
     """The revocation service's signed list at `list_url` and its ETag."""
-    async with api.session.get(list_url) as answer:
+    async with api.session.get(list_url, headers=JWT_ONLY) as answer:
         assert answer.status == 200, await answer.text()
         assert answer.headers["Content-Type"].startswith("application/vc+jwt")
         return await answer.text(), answer.headers["ETag"]
@@ -172,7 +174,7 @@ async def probe_while_rebuilding(
     lifts: list[tuple[int, Json]] = []
     while True:
         try:
-            async with api.session.get(list_url) as answer:
+            async with api.session.get(list_url, headers=JWT_ONLY) as answer:
                 lists.append((answer.status, await answer.text()))
             lifts.append(await api.set_status(suspended_id, purpose="suspension", status=False))
             async with api.session.get(f"{api.stack.url('revocation')}/readyz") as answer:

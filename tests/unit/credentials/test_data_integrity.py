@@ -358,3 +358,34 @@ def test_round_trip_over_subject_values(name: str, value: str, other: str) -> No
         with pytest.raises(ProofError) as info:
             asyncio.run(_verify(tampered))
         assert info.value.code == "signature_invalid"
+
+
+async def test_proof_chains() -> None:
+    """VC Data Integrity §4.2-4.3: a proof naming a previousProof signs over
+    it; the chain verifies only with every named proof present and valid."""
+    first_key, second_key = generate_ed25519(), generate_ed25519()
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did_of(first_key),
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    one = sign_data_integrity(doc, first_key, proof_id="urn:uuid:proof-1")
+    chained = sign_data_integrity(
+        one, second_key, proof_id="urn:uuid:proof-2", previous_proof="urn:uuid:proof-1"
+    )
+    proofs = await verify_data_integrity_proofs(chained, DidResolver(), check_controller=False)
+    assert len(proofs) == 2
+    # the second proof covers the first: dropping it breaks the chain
+    alone = {**chained, "proof": [chained["proof"][1]]}
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity_proofs(alone, DidResolver(), check_controller=False)
+    assert info.value.code == "missing_previous_proof"
+    # a different first proof (same id) does not satisfy the second
+    other = sign_data_integrity(doc, generate_ed25519(), proof_id="urn:uuid:proof-1")
+    swapped = {**chained, "proof": [other["proof"], chained["proof"][1]]}
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity_proofs(swapped, DidResolver(), check_controller=False)
+    assert info.value.code == "signature_invalid"
+    with pytest.raises(ProofError):
+        sign_data_integrity(doc, second_key, previous_proof="urn:uuid:none")

@@ -104,7 +104,23 @@ async def test_holder_binding() -> None:
     )
     error = await _error(forged)
     assert (error.code, error.path) == ("holder_mismatch", "proof.verificationMethod")
-    assert (await _error({**forged, "holder": None})).code == "missing_holder"
+    # Dropping the holder after signing breaks the signature, not the rule.
+    assert (await _error({**forged, "holder": None})).code == "signature_invalid"
+
+
+async def test_holder_is_optional() -> None:
+    """VC DM 2.0 §4.13: a presentation need not name its holder; any key may
+    then sign it, and nothing is bound to a holder."""
+    signer = generate_ed25519()
+    vp = build_presentation([_issued()[0]], did_of(signer))
+    del vp["holder"]
+    signed = sign_data_integrity(
+        vp, signer, proof_purpose="authentication", challenge=CHALLENGE, domain=DOMAIN
+    )
+    verified = await _verify(signed)
+    assert verified.holder is None
+    assert len(verified.credentials) == 1
+    assert (await _error(mutate(signed, "id", "urn:uuid:other"))).code == ("signature_invalid")
 
 
 async def test_tampered_presentation_contents() -> None:

@@ -13,6 +13,7 @@ import pytest
 from shared.credentials.crypto_keys import SigningKey, b64url_encode, generate_ed25519
 from shared.credentials.data_integrity import sign_data_integrity
 from shared.credentials.dids import DidResolver, did_key_for
+from shared.credentials.errors import CredentialError
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.status_list import (
@@ -22,7 +23,7 @@ from shared.credentials.status_list import (
     status_list_2021_credential,
     status_list_credential,
 )
-from shared.credentials.verify import VerifyOptions, verify_credential
+from shared.credentials.verify import VerifyOptions, requested_checks, verify_credential
 from tests.unit.credentials.vc_samples import NOW, iso, ob3_credential
 
 LISTS = "https://status.example/lists"
@@ -314,3 +315,94 @@ async def test_unsupported_status_type_is_not_checked(setup: tuple[Issuer, Memor
     report = await _verify(sign_vc_jwt(issuer.credential(status=entry), issuer.key), lists)
     assert _outcomes(report)["status"] == ("not_checked", "unsupported_status_type")
     assert not report.verified
+
+
+async def test_only_the_requested_checks_are_made(setup: tuple[Issuer, MemoryLists]) -> None:
+    """VC-API `options.checks`: an expired, revoked credential passes when only
+    its proof is asked for; `checks` lists what was checked, failed ones too."""
+    issuer, lists = setup
+    expired = _with_status(
+        issuer, 7, valid_from=NOW - timedelta(days=30), valid_until=NOW - timedelta(days=1)
+    )
+    token = sign_vc_jwt(expired, issuer.key)
+    proof_only = await _verify(token, lists, options=VerifyOptions(checks=frozenset({"proof"})))
+    assert proof_only.verified and lists.calls == []
+    assert proof_only.to_vc_api()["checks"] == ["shape", "proof"]
+    everything = await _verify(token, lists)
+    assert not everything.verified
+    assert everything.to_vc_api()["checks"] == ["shape", "proof", "validity", "status"]
+    status = await _verify(
+        token, lists, options=VerifyOptions(checks=requested_checks(["credentialStatus"]))
+    )
+    assert _outcomes(status) == {"shape": ("ok", None), "status": ("failed", "revoked")}
+    # without the proof checked the verdict is never "valid"
+    assert proof_only.verdict == "valid"
+    unproven = await _verify(token, lists, options=VerifyOptions(checks=frozenset({"validity"})))
+    assert unproven.verdict == "invalid"
+
+
+def test_unknown_checks_are_refused() -> None:
+    assert requested_checks(None) is None
+    assert requested_checks(["proof", "expiration"]) == {"proof", "validity"}
+    for bad in (["proof", "teleport"], "proof", [1]):
+        with pytest.raises(CredentialError) as info:
+            requested_checks(bad)
+        assert info.value.code == "unknown_check"
+
+
+async def test_any_vc_verifies(setup: tuple[Issuer, MemoryLists]) -> None:
+    """Not an Open Badge: the VC data model rules, and the same proof checks."""
+    issuer, lists = setup
+    generic = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": issuer.did,
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    for signed in (sign_data_integrity(generic, issuer.key), sign_vc_jwt(generic, issuer.key)):
+        report = await _verify(signed, lists)
+        assert report.verified, report.checks
+    no_subject = {k: v for k, v in generic.items() if k != "credentialSubject"}
+    report = await _verify(sign_data_integrity(no_subject, issuer.key), lists)
+    assert _outcomes(report)["shape"] == ("failed", "missing_field") and not report.verified
+
+
+async def test_issuer_url_is_not_bound_to_the_key(setup: tuple[Issuer, MemoryLists]) -> None:
+    """A DID issuer must control the key; an issuer named by a plain URL
+    (VC DM 2.0 §4.7) cannot be compared with a key's controller."""
+    issuer, lists = setup
+    generic = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "https://vc.example/issuers/5678",
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    assert (await _verify(sign_data_integrity(generic, issuer.key), lists)).verified
+    other = {**generic, "issuer": Issuer().did}
+    report = await _verify(sign_data_integrity(other, issuer.key), lists)
+    assert _outcomes(report)["proof"] == ("failed", "controller_mismatch")
+
+
+async def test_json_ld_status_lists_are_read(setup: tuple[Issuer, MemoryLists]) -> None:
+    """A list served as JSON-LD with an eddsa-rdfc-2022 proof reads like its
+    VC-JWT twin; a tampered one does not verify."""
+    issuer, lists = setup
+    bits = BitstringStatusList()
+    bits.set(5, 1)
+    url = f"{LISTS}/ld"
+    doc = status_list_credential(
+        url, issuer.did, "revocation", bits.encode(), iso(NOW - timedelta(hours=1))
+    )
+    lists.docs[url] = sign_data_integrity(doc, issuer.key)
+    revoked = issuer.credential(status=[status_entry(url, 5, "revocation")])
+    fine = issuer.credential(status=[status_entry(url, 4, "revocation")])
+    assert _outcomes(await _verify(sign_vc_jwt(revoked, issuer.key), lists))["status"] == (
+        "failed",
+        "revoked",
+    )
+    assert (await _verify(sign_vc_jwt(fine, issuer.key), lists)).verified
+    tampered = json.loads(json.dumps(lists.docs[url]))
+    tampered["credentialSubject"]["encodedList"] = BitstringStatusList().encode()
+    lists.docs[url] = tampered
+    report = await _verify(sign_vc_jwt(revoked, issuer.key), lists)
+    assert _outcomes(report)["status"][0] == "failed" and not report.verified

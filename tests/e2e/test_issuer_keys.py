@@ -127,7 +127,9 @@ async def test_rotation_old_credentials_verify_new_ones_use_the_new_key(api: Api
     assert await api.reaches(old["jwt"], "revoked")
     assert await api.reaches(new["jwt"], "valid")
     status, listed = await api.call(
-        "GET", new["credential"]["credentialStatus"][0]["statusListCredential"]
+        "GET",
+        new["credential"]["credentialStatus"][0]["statusListCredential"],
+        headers={"Accept": "application/vc+jwt"},
     )
     assert status == 200
     assert peek_jws(str(listed))[0]["kid"] == f"{did}#key-2"

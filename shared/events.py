@@ -22,6 +22,7 @@ from shared.json_object import NotAJsonObject, parse_object
 __all__ = [
     "DEFAULT_REGISTRY",
     "AccreditationScope",
+    "AccreditationStatusAssigned",
     "AchievementPublished",
     "AssessmentPassed",
     "CredentialIssued",
@@ -233,6 +234,24 @@ class StatusEntryRef(msgspec.Struct, frozen=True, kw_only=True):
     index: NonNegative
 
 
+class AccreditationStatusAssigned(Event, frozen=True, kw_only=True):
+    """The revocation entry of the operator's accreditation EndorsementCredential
+    about one issuer DID (compacted topic `issuer.endorsements`, keyed by the
+    endorsement id): claimed once in the operator's status lists, so every
+    credential embeds the same endorsement; the revocation service sets it
+    when the operator withdraws the accreditation (or the provider)."""
+
+    TYPE: ClassVar[str] = "AccreditationStatusAssigned"
+    VERSION: ClassVar[int] = 1
+
+    endorsement_id: str
+    operator_did: str
+    provider_id: str
+    accreditation_id: str
+    issuer_did: str
+    entry: StatusEntryRef
+
+
 class CredentialIssued(Event, frozen=True, kw_only=True):
     """A signed credential and its status entries (topic `credentials.issued`)."""
 
@@ -354,6 +373,7 @@ DEFAULT_REGISTRY = EventRegistry(
         PathwayPublished,
         ProviderPublished,
         EndorsementPublished,
+        AccreditationStatusAssigned,
         CredentialIssued,
         CredentialShared,
         StatusChanged,

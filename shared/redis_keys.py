@@ -48,7 +48,13 @@ SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
 # issuer, catalog: web domain -> tenant of the self-hosted did:web identities on it
 SELF_HOSTED_DOMAINS = "self-hosted-domains"
-OPERATOR_IDENTITY = "operator-identity"  # issuer: the platform operator's DID
+OPERATOR_IDENTITY = "operator-identity"
+# issuer, revocation: accreditation endorsement id -> AccreditationStatusAssigned
+ACCREDITATION_STATUS = "accreditation-status"
+# revocation: set per "<provider id>|<accreditation id>": its endorsement ids
+ACCREDITATION_ENDORSEMENTS = "accreditation-endorsements"
+# revocation: set of "<provider id>|<accreditation id>" the operator withdrew
+WITHDRAWN_ACCREDITATIONS = "withdrawn-accreditations"  # issuer: the platform operator's DID
 ENDORSEMENTS = "endorsements"  # endorsement id -> EndorsementPublished
 ACHIEVEMENT_ENDORSEMENTS = "achievement-endorsements"  # set per achievement: endorsement ids
 ENDORSER_IDENTITIES = "endorser-identities"  # issuer: hash endorser name -> DID

@@ -120,6 +120,15 @@ class DomainClaimed(Conflict):
     title = "Web domain belongs to another provider"
 
 
+class AccreditationWithdrawn(Conflict):
+    """A withdrawal is final: the operator's endorsement of it is revoked in
+    its status list, and revocation is permanent (Bitstring Status List v1.0
+    §2.1). Record a new accreditation instead."""
+
+    title = "Accreditation withdrawn"
+    problem = "accreditation-withdrawn"
+
+
 class AccreditationExists(Conflict):
     title = "Accreditation exists"
 
@@ -215,6 +224,10 @@ def accreditation_changed(
     if not found:
         raise AccreditationNotFound(f"no accreditation {accreditation_id} for this provider")
     old = found[0]
+    if old.status == "withdrawn":
+        raise AccreditationWithdrawn(
+            f"accreditation {accreditation_id} was withdrawn; record a new one instead"
+        )
     until = old.valid_until
     if body.validUntil is not None:
         until = _instant("$.validUntil", body.validUntil)

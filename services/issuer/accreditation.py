@@ -11,11 +11,20 @@ For every accreditation in force of the provider that lists an issuer, the
 issuer profile of each credential carries an OB 3.0 EndorsementCredential
 (§B.1.6) signed by the operator (eddsa-rdfc-2022), and lists the
 accreditors with the Issuer Accreditation Extension 2.0. The endorsement is
-a pure function of the provider's record and the operator's key (ids,
-dates and the proof's `created` all come from the accreditation; Ed25519
-and RDFC-1.0 are deterministic), so every issuer replica produces the same
-bytes, and nothing needs storing besides the record on `catalog.providers`.
-A withdrawn or suspended accreditation (or provider) is no longer embedded.
+a pure function of the provider's record, the operator's key and its status
+entry (ids, dates and the proof's `created` all come from the accreditation;
+Ed25519 and RDFC-1.0 are deterministic), so every issuer replica produces
+the same bytes. A withdrawn or suspended accreditation (or provider) is no
+longer embedded.
+
+The endorsement carries a `credentialStatus` (Bitstring Status List v1.0
+§2.1, purpose `revocation`) in the operator's own status lists, so a
+verifier that knows nothing about us sees a withdrawal too: the entry is
+claimed once per endorsement (under a lease, like any status index, and
+never handed out again: invariant 1) and published as
+`AccreditationStatusAssigned` on `issuer.endorsements`; the revocation
+service sets it when the operator withdraws the accreditation or the
+provider.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.issuer.allocation import StatusAllocator
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.builders import build_profile, format_datetime
@@ -35,7 +45,14 @@ from shared.credentials.endorsements import (
     build_accreditation_profile,
     build_endorsement,
 )
-from shared.events import IssuerProfilePublished, ProviderAccreditation, ProviderPublished
+from shared.credentials.status_list import status_entry
+from shared.events import (
+    AccreditationStatusAssigned,
+    IssuerProfilePublished,
+    ProviderAccreditation,
+    ProviderPublished,
+    StatusEntryRef,
+)
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 
@@ -74,23 +91,33 @@ def endorsement_comment(provider: ProviderPublished, accreditation: ProviderAccr
     )
 
 
+def endorsement_id(
+    provider: ProviderPublished, accreditation: ProviderAccreditation, issuer_did: str
+) -> str:
+    """The id of the operator's endorsement of `issuer_did` for this accreditation."""
+    name = f"{provider.provider_id}|{accreditation.accreditation_id}|{issuer_did}"
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}"
+
+
 def accreditation_endorsement(
     provider: ProviderPublished,
     accreditation: ProviderAccreditation,
     issuer_did: str,
     operator: dict[str, Any],
     key: SigningKey,
+    status: StatusEntryRef,
 ) -> dict[str, Any]:
-    """The operator's signed EndorsementCredential about `issuer_did`."""
-    name = f"{provider.provider_id}|{accreditation.accreditation_id}|{issuer_did}"
+    """The operator's signed EndorsementCredential about `issuer_did`, with
+    its revocation entry."""
     unsigned = build_endorsement(
-        id=f"urn:uuid:{uuid.uuid5(_NAMESPACE, name)}",
+        id=endorsement_id(provider, accreditation, issuer_did),
         issuer=operator,
         subject_id=issuer_did,
         comment=endorsement_comment(provider, accreditation),
         valid_from=accreditation.valid_from,
         valid_until=accreditation.valid_until,
         name=f"Accreditation by {accreditation.quality_assurance_body}",
+        credential_status=status_entry(status.list_url, status.index, status.purpose),
     )
     created = datetime.fromisoformat(accreditation.valid_from.replace("Z", "+00:00"))
     return sign_data_integrity(unsigned, key, created=created)
@@ -115,6 +142,8 @@ class Accreditations:
     topic: str  # issuer.profiles, with the deployment's prefix
     operator_name: str
     operator_url: str
+    allocator: StatusAllocator
+    endorsements_topic: str  # issuer.endorsements, with the deployment's prefix
 
     async def profile_for(self, identity: IssuerIdentity, now: datetime) -> dict[str, Any]:
         """The issuer's profile with its accreditations in force, each with
@@ -128,10 +157,48 @@ class Accreditations:
             return identity.profile
         operator, key = await self.operator_key()
         endorsements = [
-            accreditation_endorsement(provider, a, identity.did, operator.profile, key)
+            accreditation_endorsement(
+                provider,
+                a,
+                identity.did,
+                operator.profile,
+                key,
+                await self._status(provider, a, identity.did, operator.did),
+            )
             for a in current
         ]
         return accredited_profile(identity.profile, [accreditor(a) for a in current], endorsements)
+
+    async def _status(
+        self,
+        provider: ProviderPublished,
+        accreditation: ProviderAccreditation,
+        issuer_did: str,
+        operator_did: str,
+    ) -> StatusEntryRef:
+        """The endorsement's revocation entry, claimed the first time (one
+        claim per endorsement across issuer instances: under its lease)."""
+        key = endorsement_id(provider, accreditation, issuer_did)
+        found = await self.store.accreditation_status(key)
+        if found is not None:
+            return found.entry
+        async with self.store.issuer_lease(key):
+            found = await self.store.accreditation_status(key)
+            if found is not None:
+                return found.entry
+            entry, generation = await self.allocator.allocate(operator_did, "revocation")
+            event = AccreditationStatusAssigned(
+                endorsement_id=key,
+                operator_did=operator_did,
+                provider_id=provider.provider_id,
+                accreditation_id=accreditation.accreditation_id,
+                issuer_did=issuer_did,
+                entry=entry,
+            )
+            await self.allocator.still_current(generation)  # no wipe since the claim
+            await self.publisher.publish(self.endorsements_topic, event, key=key)
+            await self.store.save_accreditation_status(event)
+            return entry
 
     async def operator_key(self) -> tuple[IssuerIdentity, SigningKey]:
         """The operator's identity and its signing key (from the key store)."""

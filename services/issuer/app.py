@@ -103,6 +103,8 @@ def create_app(
             topic=topic_name(common, ISSUER_PROFILES),
             operator_name=settings.operator_name,
             operator_url=settings.public_base_url,
+            allocator=app[ALLOCATOR],
+            endorsements_topic=topic_name(common, ISSUER_ENDORSEMENTS),
         )
         app[ACCREDITATIONS] = accreditations
         app[ISSUANCE] = Issuance(

@@ -7,6 +7,7 @@ from aiokafka.structs import ConsumerRecord
 from services.issuer.allocation import StatusAllocator
 from services.issuer.store import IssuerStore
 from shared.events import (
+    AccreditationStatusAssigned,
     AchievementPublished,
     CredentialIssued,
     CredentialShared,
@@ -29,6 +30,13 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_provider(event)
             case EndorsementPublished():
                 await store.save_endorsement(event)
+            case AccreditationStatusAssigned():
+                # Invariant 1 for the operator's lists too.
+                entry = event.entry
+                await allocator.record(
+                    entry.list_id, entry.index, event.operator_did, entry.purpose
+                )
+                await store.save_accreditation_status(event)
             case CredentialIssued():
                 # Invariant 1: every index handed out before stays taken.
                 for entry in event.status_entries:

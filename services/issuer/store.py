@@ -17,6 +17,7 @@ import redis.asyncio as redis
 from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
 from shared.events import (
+    AccreditationStatusAssigned,
     AchievementPublished,
     CredentialIssued,
     CredentialShared,
@@ -28,6 +29,7 @@ from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
 from shared.redis_events import EventHash
 from shared.redis_keys import (
+    ACCREDITATION_STATUS,
     ACHIEVEMENTS,
     CREDENTIALS,
     ENDORSER_IDENTITIES,
@@ -80,6 +82,10 @@ class IssuerStore:
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
         self._shares = EventHash(client, redis_key(prefix, SHARES), CredentialShared)
+        # The revocation entries of the operator's accreditation endorsements.
+        self._accreditation_status = EventHash(
+            client, redis_key(prefix, ACCREDITATION_STATUS), AccreditationStatusAssigned
+        )
 
     async def save_issuer(self, event: IssuerProfilePublished) -> None:
         # The newest revision wins: a rotation saved by its writer is never
@@ -183,6 +189,12 @@ class IssuerStore:
         await self._providers.put_newest(event.provider_id, event, lambda e: e.revision)
         for did in event.issuer_dids:
             await self._client.hset(self._provider_issuers, did, event.provider_id)
+
+    async def save_accreditation_status(self, event: AccreditationStatusAssigned) -> None:
+        await self._accreditation_status.put(event.endorsement_id, event)
+
+    async def accreditation_status(self, endorsement_id: str) -> AccreditationStatusAssigned | None:
+        return await self._accreditation_status.get(endorsement_id)
 
     async def all_providers(self) -> list[ProviderPublished]:
         """Every provider record (the registry is small: the trust list)."""

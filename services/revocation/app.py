@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.app_keys import (
+    ACCREDITATION_REVOCATIONS,
     ISSUER_KEYS,
     LISTS,
     PUBLIC_LISTS,
@@ -33,7 +35,14 @@ from shared.errors import is_transient
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.consumer import ConsumerLoop
 from shared.kafka.producer import EventProducer
-from shared.kafka.topics import CREDENTIALS_ISSUED, ISSUER_PROFILES, STATUS_LISTS, topic_name
+from shared.kafka.topics import (
+    CATALOG_PROVIDERS,
+    CREDENTIALS_ISSUED,
+    ISSUER_ENDORSEMENTS,
+    ISSUER_PROFILES,
+    STATUS_LISTS,
+    topic_name,
+)
 from shared.kafka.topics import STATUS_CHANGES as STATUS_CHANGES_TOPIC
 from shared.keystore import KeyStore
 from shared.logging import get_logger
@@ -82,6 +91,9 @@ def create_app(
             ttl_ms=settings.list_ttl_ms,
         )
         app[PUBLIC_LISTS] = PublicLists(app[PUBLISHING])
+        app[ACCREDITATION_REVOCATIONS] = AccreditationRevocations(
+            client, common.redis_prefix, app[PUBLISHING]
+        )
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -103,9 +115,18 @@ def create_app(
                 redis_factory=redis_factory,
                 stores=stores,
                 replica=REPLICA,
-                topics=[ISSUER_PROFILES, CREDENTIALS_ISSUED, STATUS_CHANGES_TOPIC],
+                topics=[
+                    ISSUER_PROFILES,
+                    CREDENTIALS_ISSUED,
+                    STATUS_CHANGES_TOPIC,
+                    ISSUER_ENDORSEMENTS,
+                    CATALOG_PROVIDERS,
+                ],
                 handler=lambda app: on_revocation_event(
-                    app[PUBLISHING], app[ISSUER_KEYS], app[STATUS_IDEMPOTENCY]
+                    app[PUBLISHING],
+                    app[ISSUER_KEYS],
+                    app[STATUS_IDEMPOTENCY],
+                    app[ACCREDITATION_REVOCATIONS],
                 ),
             ),
             application,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import StatusChanges
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import StatusListStore
@@ -22,4 +23,7 @@ PUBLIC_LISTS: web.AppKey[PublicLists] = web.AppKey("revocation.public_lists", Pu
 STATUS_CHANGES: web.AppKey[StatusChanges] = web.AppKey("revocation.status_changes", StatusChanges)
 STATUS_IDEMPOTENCY: web.AppKey[IdempotencyRecords] = web.AppKey(
     "revocation.status_idempotency", IdempotencyRecords
+)
+ACCREDITATION_REVOCATIONS: web.AppKey[AccreditationRevocations] = web.AppKey(
+    "revocation.accreditation_revocations", AccreditationRevocations
 )

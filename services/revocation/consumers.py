@@ -4,24 +4,37 @@ from __future__ import annotations
 
 from aiokafka.structs import ConsumerRecord
 
+from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import CHANGED, change_fingerprint
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import CredentialRecord, ListInfo
 from services.revocation.publishing import ListPublisher
-from shared.events import CredentialIssued, Event, IssuerProfilePublished, StatusChanged
+from shared.events import (
+    AccreditationStatusAssigned,
+    CredentialIssued,
+    Event,
+    IssuerProfilePublished,
+    ProviderPublished,
+    StatusChanged,
+)
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.consumer import Handler
 from shared.status_lists import PURPOSES, ListName, issuer_slug, parse_list_id
 
 
 def on_revocation_event(
-    publishing: ListPublisher, issuer_keys: IssuerKeys, status_idempotency: IdempotencyRecords
+    publishing: ListPublisher,
+    issuer_keys: IssuerKeys,
+    status_idempotency: IdempotencyRecords,
+    accreditations: AccreditationRevocations,
 ) -> Handler:
     lists = publishing.lists
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
-            case IssuerProfilePublished() if event.role == "issuer":  # not the operator, endorsers
+            # Issuers' lists, and the operator's (its accreditation endorsements);
+            # endorsers' endorsements carry no status.
+            case IssuerProfilePublished() if event.role in ("issuer", "operator"):
                 await issuer_keys.remember(event)
                 for purpose in PURPOSES:  # each issuer's first lists, before any use
                     await publishing.open(event.did, ListName(issuer_slug(event.did), purpose, 0))
@@ -54,6 +67,10 @@ def on_revocation_event(
                     await status_idempotency.remember(
                         event.tenant, event.idempotency_key, request, CHANGED
                     )
+            case AccreditationStatusAssigned():
+                await accreditations.assigned(event)
+            case ProviderPublished():
+                await accreditations.provider(event)
             case _:
                 pass
 

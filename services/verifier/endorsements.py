@@ -4,7 +4,7 @@ accreditations; the achievement's: employers' endorsements) is verified on
 its own (proof, validity window, shape), must be about the profile or
 achievement it is attached to, and is shown with who signed it: the
 platform operator, a registered endorser, or an unknown DID, and whether
-its endorser has withdrawn it since.
+its endorser has withdrawn it since or its own status entry revoked it.
 
 Advisory like the other trust checks: a forged or misplaced endorsement
 makes the verdict `untrusted`, never the credential unverified.
@@ -50,6 +50,16 @@ def _endorser(replica: Replica, document: dict[str, Any]) -> dict[str, Any]:
     return {"id": did, "name": name, "role": role}
 
 
+def _status(checked: CheckResult | None, endorsement_id: object, replica: Replica) -> str:
+    """`revoked` by its own credentialStatus (the operator's accreditation
+    endorsements, once the accreditation is withdrawn: anyone can see it in
+    the signed list); `withdrawn` by its endorser since (on
+    `issuer.endorsements`: shown, not counted on); else `active`."""
+    if checked is not None and checked.code == "revoked":
+        return "revoked"
+    return "withdrawn" if endorsement_id in replica.withdrawn_endorsements else "active"
+
+
 async def _one(
     where: str,
     about: str | None,
@@ -78,8 +88,7 @@ async def _one(
         "endorses": subject.get("id"),
         "comment": subject.get("endorsementComment"),
         "validUntil": document.get("validUntil"),
-        # withdrawn by its endorser since (on `issuer.endorsements`): shown, not counted on
-        "status": "withdrawn" if document.get("id") in replica.withdrawn_endorsements else "active",
+        "status": _status(report.check("status"), document.get("id"), replica),
         "verified": reason is None,
         "reason": reason,
     }

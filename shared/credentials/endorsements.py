@@ -25,9 +25,10 @@ def build_endorsement(
     valid_from: str,
     name: str,
     valid_until: str | None = None,
+    credential_status: Json | None = None,
 ) -> Json:
     """An unsigned EndorsementCredential about `subject_id` (a Profile's or
-    an Achievement's id)."""
+    an Achievement's id), with its `credentialStatus` when given."""
     credential: Json = {
         "@context": [VC_V2_CONTEXT, OB_CONTEXT],
         "id": id,
@@ -43,6 +44,8 @@ def build_endorsement(
     }
     if valid_until is not None:
         credential["validUntil"] = valid_until
+    if credential_status is not None:
+        credential["credentialStatus"] = credential_status
     return credential
 
 

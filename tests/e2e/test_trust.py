@@ -23,7 +23,7 @@ from openbadgeslib.ob3.ldp import verify_data_integrity_proof
 
 from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import sign_vc_jwt
-from tests.e2e.client import Api, Json, check, until
+from tests.e2e.client import Api, Json, check, list_bits, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -273,6 +273,28 @@ async def test_the_accreditation_travels_with_the_credential_signed(api: Api) ->
     )
     assert status == 200, body
     await becomes(api, issued["jwt"], "withdrawn", within=1.0)
+
+    # Visible without our registry: the embedded endorsement's own revocation
+    # entry, in the operator's signed status list, is set.
+    entry = endorsement["credentialStatus"]
+    assert (entry["type"], entry["statusPurpose"]) == ("BitstringStatusListEntry", "revocation")
+
+    async def revoked() -> Json | None:
+        _, report = await api.verify(issued["jwt"])
+        (one,) = check(report, "endorsements")["details"]["endorsements"]
+        return report if one["status"] == "revoked" else None
+
+    report = await until(revoked, within=5, interval=0.05)
+    assert report, "the verifier never saw the accreditation endorsement revoked"
+    shown = check(report, "endorsements")
+    (one,) = shown["details"]["endorsements"]
+    assert shown["outcome"] == "failed" and not one["verified"], shown
+    assert "revoked" in one["reason"] and one["endorser"]["role"] == "operator", one
+    assert report["verified"] and report["verdict"] == "untrusted", report
+    async with api.session.get(entry["statusListCredential"]) as answer:
+        assert answer.status == 200, await answer.text()
+        bits = list_bits(await answer.text())
+    assert bits.get(int(entry["statusListIndex"])) == 1
 
     async def plain() -> Json | None:
         again = await api.issue(achievement)

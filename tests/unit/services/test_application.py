@@ -123,6 +123,8 @@ async def issuer(tmp_path: Path) -> AsyncIterator[IssuerWorld]:
             topic="issuer.profiles",
             operator_name="Ministry of Skills",
             operator_url="https://platform.example",
+            allocator=StatusAllocator(client, PREFIX, "https://status.example/lists"),
+            endorsements_topic="issuer.endorsements",
         ),
     )
     yield IssuerWorld(client, issuance, published, gate, [profile, achievement])

@@ -18,6 +18,7 @@ from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationExists,
     AccreditationIn,
+    AccreditationWithdrawn,
     DomainClaimed,
     IssuerClaimed,
     ProviderChangeIn,
@@ -154,6 +155,11 @@ async def test_operator_writes_accreditations_and_status() -> None:
         "ministry", pid, "QQI-1", AccreditationChangeIn(status="withdrawn"), "a2"
     )
     assert withdrawn.accreditations[0].status == "withdrawn" and withdrawn.revision == 3
+    # A withdrawal is final (its endorsement is revoked for good): 409.
+    with pytest.raises(AccreditationWithdrawn):
+        await w.providers.change_accreditation(
+            "ministry", pid, "QQI-1", AccreditationChangeIn(status="active"), None
+        )
     suspended, _ = await w.providers.set_status(
         "ministry", pid, ProviderStatusIn(status="suspended", reason="audit"), None
     )

@@ -14,6 +14,7 @@ from shared.credentials.dids import DidResolver
 from shared.credentials.verify import verify_credential
 from shared.events import (
     AccreditationScope,
+    AccreditationStatusAssigned,
     IssuerProfilePublished,
     ProviderAccreditation,
     ProviderPublished,
@@ -88,7 +89,16 @@ async def test_accredited_issuer_carries_the_operator_endorsement(issuer: Issuer
     report = await verify_credential(credential, resolver=DidResolver(), status_lists=NoLists())
     assert report.check("proof").outcome == "ok"  # type: ignore[union-attr]
     embedded = await verify_credential(endorsement, resolver=DidResolver(), status_lists=NoLists())
-    assert embedded.verified, embedded
+    # Everything verifies but the status, whose list (the operator's) is not served here.
+    assert [c.name for c in embedded.checks if c.outcome != "ok"] == ["status"], embedded
+    # Its revocation entry, in the operator's own lists, claimed once for both awards.
+    (assigned,) = [e for e in issuer.published.events if isinstance(e, AccreditationStatusAssigned)]
+    assert (assigned.operator_did, assigned.accreditation_id) == (operator.did, "QA-2026-17")
+    assert assigned.endorsement_id == endorsement["id"] and assigned.issuer_did == profile["id"]
+    status = endorsement["credentialStatus"]
+    assert (status["type"], status["statusPurpose"]) == ("BitstringStatusListEntry", "revocation")
+    assert status["statusListIndex"] == str(assigned.entry.index)
+    assert status["statusListCredential"] == assigned.entry.list_url
     signer = issuer.issuance.accreditations.signer
     key = await signer.signing_key(operator.signing_key_id or "", operator.did_document)
     pem = key.public_key.public_bytes(

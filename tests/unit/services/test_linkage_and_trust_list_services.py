@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from services.issuer.accreditation import Accreditations
+from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.linkage import DomainLinkages, NoWebDomain
 from services.issuer.signing import Signer
@@ -88,6 +89,8 @@ async def test_the_trust_list_is_signed_by_the_operator_and_stable(tmp_path: Pat
         topic="issuer.profiles",
         operator_name="Ministry",
         operator_url="https://issuer.example",
+        allocator=StatusAllocator(client, "issuer", "https://status.example/lists"),
+        endorsements_topic="issuer.endorsements",
     )
     publisher = TrustListPublisher(store, accreditations, "https://issuer.example/trust-list", "M")
     first, jws = await publisher.current()

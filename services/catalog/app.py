@@ -60,6 +60,7 @@ def create_app(
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
+        await app[STORE].index_existing()  # a replica made before issue 9's indexes
         app[ACHIEVEMENTS] = Achievements(
             store=app[STORE],
             publisher=app[PRODUCER],

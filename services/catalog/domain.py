@@ -168,9 +168,10 @@ def achievement_document(
     the catalog's `revision` (microcred/catalog/v1), which credentials carry."""
     percent = round(body.masteryThreshold * 100, 4)
     assessment = msgspec.to_builtins(body.assessment) if body.assessment else None
+    purpose = body.microCredential.assessmentPurpose if body.microCredential else None
     mastery = build_result_description(
         mastery_result_id(achievement_id),
-        "Summative assessment",
+        "Formative assessment" if purpose == "formative" else "Summative assessment",
         result_type="Percent",
         required_value=f"{percent:g}",
         value_min="0",

@@ -88,8 +88,10 @@ async def list_achievements(request: web.Request) -> web.Response:
 
 
 async def _public(request: web.Request) -> AchievementPublished:
-    """The achievement, or the revision `?revision=N` of it (public)."""
+    """The achievement, or the revision `?revision=N` of it (public); 503
+    while the replica is rebuilt (a stale revision is never a 200)."""
     store = request.app[STORE]
+    await store.state.require()
     achievement_id = _achievement_id(request)
     wanted = request.query.get("revision")
     if wanted is None:
@@ -99,7 +101,6 @@ async def _public(request: web.Request) -> AchievementPublished:
     else:
         raise invalid_field("$.revision", "the query's revision must be a revision number")
     if event is None:
-        await store.state.require()  # missing only because of a rebuild: 503
         raise AchievementNotFound("no such achievement or revision")
     return event
 
@@ -119,9 +120,9 @@ async def get_achievement(request: web.Request) -> web.Response:
 @routes.get("/achievements/{key}/revisions")
 async def achievement_history(request: web.Request) -> web.Response:
     store = request.app[STORE]
+    await store.state.require()  # a partial history is never a 200
     history = await store.achievement_history(_achievement_id(request))
     if not history:
-        await store.state.require()
         raise AchievementNotFound("no such achievement")
     return json_response(
         {

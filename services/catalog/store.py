@@ -110,6 +110,21 @@ class CatalogStore:
         found = await self._revisions(achievement_id).values()
         return sorted(found, key=lambda e: e.revision)
 
+    async def index_existing(self) -> int:
+        """Give achievements a replica stored before revision histories and
+        tenant indexes existed (only revision 1 could exist then) both; a
+        replay writes them anyway. Idempotent; the number newly indexed."""
+        added = 0
+        for event in await self._achievements.values():
+            history = self._revisions(event.achievement_id)
+            if await history.get(str(event.revision)) is None:
+                await history.put(str(event.revision), event)
+                added += 1
+            await self._redis.sadd(
+                redis_key(self._prefix, TENANT_ACHIEVEMENTS, event.tenant), event.achievement_id
+            )
+        return added
+
     async def achievements_of(self, tenant: str) -> list[AchievementPublished]:
         """The current revision of every achievement of `tenant` (listing filters these)."""
         members = await self._redis.smembers(redis_key(self._prefix, TENANT_ACHIEVEMENTS, tenant))

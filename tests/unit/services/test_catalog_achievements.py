@@ -203,3 +203,20 @@ async def test_the_providers_profile_gates_definitions(world: World) -> None:
     )
     made, _ = await world.achievements.define("uni-a", complete, "k1")
     assert made.revision == 1
+
+
+async def test_a_replica_from_before_revisions_is_indexed(world: World) -> None:
+    """A replica stored by the code before issue 9 has the current
+    achievement only (always revision 1): start-up gives it a history and
+    a place in its tenant's listing, so retries and reads keep working."""
+    made, _ = await world.achievements.define("uni-a", body(), "k1")
+    aid = made.achievement_id
+    await world.client.delete(f"{PREFIX}:achievement-revisions:{aid}")
+    await world.client.delete(f"{PREFIX}:tenant-achievements:uni-a")
+    assert await world.store.achievement_history(aid) == []
+    assert await world.store.index_existing() == 1
+    assert await world.store.index_existing() == 0
+    assert [e.revision for e in await world.store.achievement_history(aid)] == [1]
+    assert [e.achievement_id for e in await world.store.achievements_of("uni-a")] == [aid]
+    again, created = await world.achievements.define("uni-a", body(), "k1")
+    assert (again.achievement_id, created) == (aid, False)

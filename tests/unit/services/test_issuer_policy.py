@@ -131,3 +131,23 @@ async def test_badge_and_eu_profiles_need_no_evidence(issuer: IssuerWorld) -> No
     await _provider(issuer, "eu-2022", accredited=False)
     event, _ = await issuer.issuance.award(TENANT, award_with(), None)
     assert event.credential_ldp is not None
+
+
+def test_inbound_assessments_carry_evidence() -> None:
+    """AssessmentPassed (Kafka) carries evidence like POST /awards; a
+    malformed list is poison (dead-lettered with the reason)."""
+    from services.issuer.inbound import _award_request
+    from shared.events import AssessmentPassed, PoisonMessage
+
+    event = AssessmentPassed(
+        tenant=TENANT,
+        achievement_id=ACHIEVEMENT_ID,
+        learner={"id": "did:example:learner"},
+        score=95,
+        evidence=[{"id": "https://lms.example/portfolio/42"}],
+    )
+    award = _award_request(event)
+    assert [e.id for e in award.evidence] == ["https://lms.example/portfolio/42"]
+    bad = msgspec.structs.replace(event, evidence=[{"colour": "blue"}])
+    with pytest.raises(PoisonMessage, match="invalid evidence"):
+        _award_request(bad)

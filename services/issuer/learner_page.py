@@ -6,8 +6,6 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from aiohttp import web
-
 LABELS = {
     "credential.json": "Credential (JSON, with its Data Integrity proof)",
     "credential.jwt": "Credential (VC-JWT)",
@@ -17,10 +15,10 @@ LABELS = {
 }
 
 
-def wants_html(request: web.Request) -> bool:
-    """True when the client prefers HTML to JSON (a browser), by `Accept` order and q."""
+def wants_html(accept: str) -> bool:
+    """True when an `Accept` header prefers HTML to JSON (a browser), by q-value."""
     best_html, best_json = 0.0, 0.0
-    for item in request.headers.get("Accept", "").split(","):
+    for item in accept.split(","):
         media, _, params = item.strip().partition(";")
         quality = 1.0
         for param in params.split(";"):

@@ -80,7 +80,7 @@ def _private(response: web.StreamResponse) -> web.StreamResponse:
 async def claim(request: web.Request) -> web.StreamResponse:
     learners = request.app[LEARNERS]
     view = learners.claim_view(await _claimed(request))
-    if wants_html(request):
+    if wants_html(request.headers.get("Accept", "")):
         return _private(web.Response(text=claim_page(view), content_type="text/html"))
     return _private(json_response(view))
 

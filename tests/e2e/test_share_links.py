@@ -176,8 +176,12 @@ async def test_poison_is_dead_lettered_and_a_wiped_redis_rebuilds(stack: Stack, 
     achievement_id = await api.achievement(await api.accredited_issuer("Poison Polytechnic"))
     await api.issuer_knows(achievement_id)
     award = await api.issue(achievement_id, recipient=LEARNER)
-    status, view = await api.call("POST", f"{award['claimUrl']}/share")
-    assert status == 201, view
+    # The HTML page's form (no JavaScript): a 303 back to the claim page.
+    claim = award["claimUrl"]
+    status, _, _, headers = await fetch(api, "POST", f"{claim}/share", data={"action": "publish"})
+    assert status == 303 and claim.endswith(headers["Location"]), headers
+    status, view = await api.call("GET", claim)
+    assert view["share"]["status"] == "published", view
     url = view["share"]["url"]
     assert (await share_answer(api, url, 200))["verification"]["verdict"] == "valid"
 

@@ -10,7 +10,7 @@ import pytest
 
 from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import CredentialNotFound, NotShared
-from services.issuer.learner_page import claim_page
+from services.issuer.learner_page import claim_page, wants_html
 from services.issuer.learners import Learners
 from services.verifier.shares import ShareNotFound, Shares, ShareStore, ShareUnpublished
 from shared.errors import Rebuilding
@@ -142,3 +142,19 @@ async def test_share_links_404_410_and_the_newest_record_wins(issuer: IssuerWorl
     await client.flushall()  # a wiped Redis: 503, not a wrong 404
     with pytest.raises(Rebuilding):
         await shares.published(share_id)
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("application/json", False),
+        ("", False),
+        ("*/*", False),
+        ("application/json;q=0.5, text/html;q=0.9", True),
+        ("text/html;q=0.1, application/json", False),
+        ("text/html;q=bogus", False),
+    ],
+)
+def test_wants_html_reads_accept(accept: str, html: bool) -> None:
+    assert wants_html(accept) is html

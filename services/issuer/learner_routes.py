@@ -10,6 +10,7 @@ import re
 from aiohttp import web
 
 from services.issuer.app_keys import LEARNERS
+from services.issuer.domain.errors import CredentialNotFound
 from services.issuer.learner_page import claim_page, wants_html
 from services.issuer.learners import DOWNLOADS, Claimed
 from shared.events import CredentialIssued
@@ -38,6 +39,8 @@ async def download(event: CredentialIssued, name: str) -> web.Response:
     """One of the downloads: the credential as JSON or VC-JWT, or a baked badge."""
     disposition = {"Content-Disposition": f'attachment; filename="{_filename(event, name)}"'}
     if name == "credential.json":
+        if event.credential_ldp is None:  # issued before both proof forms were made
+            raise CredentialNotFound("this credential has no JSON form with an embedded proof")
         return json_response(
             event.credential_ldp, content_type="application/vc", headers=disposition
         )

@@ -78,6 +78,7 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
                 else OB3Verifier.extract_token_from_svg(body)
             )
             assert read == kept["jwt"]  # openbadgeslib, an independent reader
+            OB3Verifier.for_issuer_did(kept["credential"]["issuer"]["id"]).verify(read)
             code, report = await api.verify(read)
             assert code == 200 and report["verdict"] == "valid", report
         elif name == "credential.jwt":

@@ -206,3 +206,20 @@ def test_the_svg_design_escapes_what_the_institution_typed() -> None:
     assert "<script>" not in svg.decode() and "&amp;" in svg.decode()
     baked = baked_badge(hostile, "svg", "a.b.c")
     assert unbake_svg(baked) == "a.b.c"
+
+
+def test_a_long_title_wraps_inside_the_page() -> None:
+    title = "Advanced interdisciplinary methods " * 8  # cut at 300 characters by facts_of
+    pdf = pypdf.PdfReader(io.BytesIO(certificate_pdf(facts(title=title.strip()), SHARE_URL)))
+    page = pdf.pages[0]
+    width = float(page.mediabox.width)
+    found: list[float] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            found.append(float(tm[4]))
+
+    page.extract_text(visitor_text=visit)
+    assert found and all(0 <= x < width for x in found)
+    text = page.extract_text()
+    assert "Advanced interdisciplinary methods" in text and "…" in text

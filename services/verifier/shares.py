@@ -39,6 +39,7 @@ from shared.sharing.linkedin import linkedin_add_url
 from shared.sharing.links import SHARE_ID
 from shared.web.body import json_response
 from shared.web.consumers import serve_consumer
+from shared.web.metrics import OUTCOMES
 
 
 class ShareNotFound(NotFound):
@@ -189,6 +190,7 @@ def _public(request: web.Request, response: web.StreamResponse) -> web.StreamRes
 @share_routes.get("/s/{share_id}")
 async def get_share(request: web.Request) -> web.StreamResponse:
     view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    request.app[OUTCOMES].count("share_view", view.report.verdict)
     return _public(request, json_response(view.to_json()))
 
 

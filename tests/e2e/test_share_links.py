@@ -112,6 +112,8 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     assert shared["credentialId"] == kept["credentialId"] and shared["jwt"] == kept["jwt"]
     assert shared["learner"] == "Ada Lovelace" and shared["url"] == share_url
     assert shared["linkedin"] == view["linkedin"]
+    _, metrics = await api.call("GET", f"{stack.url('verifier')}/metrics")
+    assert 'microcred_outcomes_total{operation="share_view",outcome="valid"}' in metrics
     status, media, png, _ = await fetch(api, "GET", shared["badge"]["png"])
     assert status == 200 and media == "image/png" and unbake(png) == kept["jwt"]
 

@@ -42,7 +42,8 @@ def _share_section(view: dict[str, Any]) -> str:
     if share["status"] != "published":
         return (
             "<p>Your credential is private. Publish a public link to show it on a CV, "
-            "a profile or LinkedIn; anyone with the link can check it.</p>"
+            "a profile or LinkedIn; anyone with the link can check it. Publishing also "
+            "gives you a printable certificate with a QR code to the link.</p>"
             f'<form method="post" action="{action}">'
             '<input type="hidden" name="action" value="publish">'
             '<button type="submit">Publish a share link</button></form>'
@@ -73,7 +74,10 @@ def claim_page(view: dict[str, Any]) -> str:
         "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
         "padding:0 1rem;color:#1a1a1a;line-height:1.5}a{color:#0b4f8a}"
         "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><main>"
-        f"<h1>{title}</h1><p>Issued{issued}</p>{learner}"
+        f"<h1>{title}</h1>"
+        f'<img src="{escape(view["downloads"]["badge.svg"])}" width="200" height="200" '
+        f'alt="Badge: {title}">'
+        f"<p>Issued{issued}</p>{learner}"
         f"<h2>Download</h2><ul>{downloads}</ul>"
         f"<h2>Share</h2>{_share_section(view)}"
         "</main></body></html>"

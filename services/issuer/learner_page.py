@@ -15,27 +15,6 @@ LABELS = {
 }
 
 
-def wants_html(accept: str) -> bool:
-    """True when an `Accept` header prefers HTML to JSON (a browser), by q-value."""
-    best_html, best_json = 0.0, 0.0
-    for item in accept.split(","):
-        media, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.strip().lower()
-        if media in ("text/html", "application/xhtml+xml"):
-            best_html = max(best_html, quality)
-        elif media in ("application/json", "application/*"):
-            best_json = max(best_json, quality)
-    return best_html > best_json
-
-
 def _share_section(view: dict[str, Any]) -> str:
     share = view["share"]
     action = escape(share["control"])

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from services.issuer.app_keys import LEARNERS
 from services.issuer.domain.errors import CredentialNotFound
-from services.issuer.learner_page import claim_page, wants_html
+from services.issuer.learner_page import claim_page
 from services.issuer.learners import DOWNLOADS, Claimed
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
@@ -19,6 +19,7 @@ from shared.sharing.certificate import certificate_pdf
 from shared.sharing.facts import facts_of
 from shared.web.auth import require_tenant
 from shared.web.body import json_response
+from shared.web.negotiation import prefers_html
 
 learner_routes = web.RouteTableDef()
 # An SVG shown on its own must not run anything (an achievement's own image is
@@ -83,7 +84,7 @@ def _private(response: web.StreamResponse) -> web.StreamResponse:
 async def claim(request: web.Request) -> web.StreamResponse:
     learners = request.app[LEARNERS]
     view = learners.claim_view(await _claimed(request))
-    if wants_html(request.headers.get("Accept", "")):
+    if prefers_html(request.headers.get("Accept", "")):
         return _private(web.Response(text=claim_page(view), content_type="text/html"))
     return _private(json_response(view))
 

@@ -14,7 +14,7 @@ readiness: `/credentials/verify` does not need Redis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from shared.sharing.links import SHARE_ID
 from shared.web.body import json_response
 from shared.web.consumers import serve_consumer
 from shared.web.metrics import OUTCOMES
+from shared.web.negotiation import prefers_html
 
 
 class ShareNotFound(NotFound):
@@ -149,6 +150,10 @@ class Shares:
 
 
 SHARES_APP: web.AppKey[Shares] = web.AppKey("verifier.shares", Shares)
+# The HTML share page (OG/Twitter meta tags...), set by the page module when
+# there is one: `GET /s/{id}` answers it to clients that prefer HTML.
+SharePage = Callable[[web.Request, SharedCredential], Awaitable[web.StreamResponse]]
+SHARE_PAGE: web.AppKey[SharePage] = web.AppKey("verifier.share_page")
 share_routes = web.RouteTableDef()
 
 
@@ -191,6 +196,9 @@ def _public(request: web.Request, response: web.StreamResponse) -> web.StreamRes
 async def get_share(request: web.Request) -> web.StreamResponse:
     view = await request.app[SHARES_APP].view(request.match_info["share_id"])
     request.app[OUTCOMES].count("share_view", view.report.verdict)
+    page = request.app.get(SHARE_PAGE)
+    if page is not None and prefers_html(request.headers.get("Accept", "")):
+        return _public(request, await page(request, view))
     return _public(request, json_response(view.to_json()))
 
 

@@ -10,12 +10,13 @@ import pytest
 
 from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import CredentialNotFound, NotShared
-from services.issuer.learner_page import claim_page, wants_html
+from services.issuer.learner_page import claim_page
 from services.issuer.learners import Learners
 from services.verifier.shares import ShareNotFound, Shares, ShareStore, ShareUnpublished
 from shared.errors import Rebuilding
 from shared.events import CredentialShared
 from shared.sharing.links import LearnerLinks
+from shared.web.negotiation import prefers_html
 from tests.unit.services import test_application
 from tests.unit.services.fakes import replayed
 from tests.unit.services.test_application import ACHIEVEMENT_ID, TENANT, IssuerWorld
@@ -156,5 +157,5 @@ async def test_share_links_404_410_and_the_newest_record_wins(issuer: IssuerWorl
         ("text/html;q=bogus", False),
     ],
 )
-def test_wants_html_reads_accept(accept: str, html: bool) -> None:
-    assert wants_html(accept) is html
+def test_prefers_html_reads_accept(accept: str, html: bool) -> None:
+    assert prefers_html(accept) is html

@@ -21,6 +21,7 @@ from services.verifier.page_view import result_view
 from shared.errors import DomainError
 from shared.web.body import json_response
 from shared.web.metrics import OUTCOMES
+from shared.web.negotiation import prefers_json
 
 if TYPE_CHECKING:
     from services.verifier.shares import SharedCredential
@@ -36,21 +37,7 @@ def language(request: web.Request) -> str:
 
 def wants_json(request: web.Request) -> bool:
     """True when `Accept` ranks application/json above text/html."""
-    best: tuple[float, str] = (0.0, "text/html")
-    for item in request.headers.get("Accept", "").split(","):
-        kind, *params = item.split(";")
-        kind = kind.strip().lower()
-        q = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if kind in ("application/json", "text/html") and q > best[0]:
-            best = (q, kind)
-    return best[1] == "application/json"
+    return prefers_json(request.headers.get("Accept", ""))
 
 
 @page_routes.get("/")

@@ -40,6 +40,7 @@ from shared.sharing.linkedin import linkedin_add_url
 from shared.sharing.links import SHARE_ID
 from shared.web.body import json_response
 from shared.web.consumers import serve_consumer
+from shared.web.metrics import OUTCOMES
 
 
 class ShareNotFound(NotFound):
@@ -191,6 +192,7 @@ def _public(request: web.Request, response: web.StreamResponse) -> web.StreamRes
 async def get_share(request: web.Request) -> web.StreamResponse:
     """The share page (HTML, `pages.py`), or its JSON when the client prefers it."""
     view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    request.app[OUTCOMES].count("share_view", view.report.verdict)
     if wants_json(request):
         return _public(request, json_response(view.to_json()))
     return _public(request, share_page(request, view))

@@ -21,6 +21,7 @@ from shared.events import (
     ProviderAccreditation,
     ProviderPublished,
 )
+from shared.status_lists import issuer_slug
 from tests.unit.services.test_application import (  # noqa: F401 (the fixture)
     ACHIEVEMENT_ID,
     TENANT,
@@ -110,9 +111,12 @@ async def test_trusted_credential_awards_need_evidence(issuer: IssuerWorld) -> N
     assert caught.value.extra["errors"] == [
         {"path": "$.evidence", "message": "trusted-credential requires at least one evidence"}
     ]
-    # Refused before any status entry is taken or credential published.
+    # Refused before any status entry of the issuer is taken or a credential
+    # published (the operator's accreditation endorsement has its own entry).
     assert not any(isinstance(e, CredentialIssued) for e in issuer.published.events)
-    assert [key async for key in issuer.redis.scan_iter(match="issuer:status-alloc:*")] == []
+    slug = issuer_slug(_profile_event(issuer).did)
+    taken = [key async for key in issuer.redis.scan_iter(match=f"issuer:status-alloc:{slug}-*")]
+    assert taken == []
     event, _ = await issuer.issuance.award(TENANT, award_with(evidence=EVIDENCE), None)
     credential = event.credential_ldp
     assert credential is not None and check_credential(credential) == []

@@ -109,18 +109,24 @@ class BatchVerification:
         self._count = count
 
     async def results(self, lines: list[bytes]) -> AsyncIterator[dict[str, Any]]:
-        gate = asyncio.Semaphore(self.limits.concurrency)
+        """Answer lines in the order items complete. `concurrency` workers
+        share the lines; each yields to the event loop after an item, so the
+        writer streams what is done while verification (CPU-bound, rarely
+        suspending) goes on, and other requests are served in between."""
+        pending = iter(enumerate(lines))
+        done: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        async def bounded(index: int, line: bytes) -> dict[str, Any]:
-            async with gate:
-                return await self.one(index, line)
+        async def worker() -> None:
+            for index, line in pending:  # one iterator: each line taken once
+                done.put_nowait(await self.one(index, line))
+                await asyncio.sleep(0)
 
-        tasks = [asyncio.create_task(bounded(i, line)) for i, line in enumerate(lines)]
+        workers = [asyncio.create_task(worker()) for _ in range(self.limits.concurrency)]
         try:
-            for done in asyncio.as_completed(tasks):
-                yield await done
+            for _ in lines:
+                yield await done.get()
         finally:
-            for task in tasks:  # the client went away: stop the rest
+            for task in workers:  # the client went away: stop the rest
                 task.cancel()
 
     async def one(self, index: int, line: bytes) -> dict[str, Any]:

@@ -213,8 +213,14 @@ async def test_a_thousand_mixed_items_get_the_right_answers_streamed(api: Api) -
             )
             assert answer.status == 200, await answer.text()
             assert answer.headers["Content-Type"].startswith(NDJSON)
-            answers = [json.loads(raw) async for raw in answer.content if raw.strip()]
+            answers, first = [], 0.0
+            async for raw in answer.content:
+                if raw.strip():
+                    first = first or time.monotonic() - started
+                    answers.append(json.loads(raw))
             elapsed = time.monotonic() - started
+            # Streamed while CPU-bound items are verified, not all at the end.
+            assert first < elapsed / 4, (first, elapsed)
             assert sorted(a["index"] for a in answers) == list(range(1000))
             for got in answers:
                 kind, value = expected[got["index"]]
@@ -230,7 +236,7 @@ async def test_a_thousand_mixed_items_get_the_right_answers_streamed(api: Api) -
                 a for a in answers if expected[a["index"]] == ("state", "revoked")
             )
             assert revoked_answer["report"]["stateDetails"]["since"], revoked_answer
-            print(f"1000 mixed items in {elapsed:.1f} s")
+            print(f"1000 mixed items in {elapsed:.1f} s, first line after {first:.2f} s")
 
             # Streamed: a slow item (1.5 s) does not hold back the others.
             slow = [line(f"https://{domain}/slow")] + [line(valid[0]["jwt"])] * 20
@@ -289,6 +295,17 @@ async def test_the_verifier_process_answers_lines_and_refuses_bad_batches(api: A
     assert answers[1]["error"]["status"] == 422  # the blank line is skipped, not counted
     assert answers[2]["id"] == "a" and answers[2]["report"]["state"] == "valid"
     assert answers[3]["error"]["status"] == 422 and len(answers) == 4
+
+    # Streamed even when every item is CPU-bound (no fetch to wait on).
+    url = f"{api.stack.url('verifier')}/credentials/verify/batch"
+    started, arrivals = time.monotonic(), []
+    body = io.BytesIO(b"\n".join([line(jwt)] * 300))
+    async with api.session.post(url, data=body, headers={"Content-Type": NDJSON}) as answer:
+        async for raw in answer.content:
+            if raw.strip():
+                arrivals.append(time.monotonic() - started)
+    assert len(arrivals) == 300
+    assert arrivals[0] < arrivals[-1] / 4, (arrivals[0], arrivals[-1])
 
     assert (await batch_call(api, line(jwt), "application/json"))[0] == 415
     assert (await batch_call(api, b"\n \n"))[0] == 422

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from services.verifier.intake import Intake, UnreadableSubmission
+from services.verifier.intake import Intake, UnreadableSubmission, UnsupportedSubmission
 from services.verifier.verification import Verifier
 from shared.errors import DomainError
 from shared.logging import get_logger
@@ -68,10 +68,8 @@ async def read_batch(request: web.Request, limits: BatchLimits) -> list[bytes]:
     (declared or read) or `max_items`, 422 for none."""
     media_type = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if media_type not in BATCH_MEDIA_TYPES:
-        raise Problem(
-            415,
-            "send the batch as JSON Lines: application/x-ndjson or application/jsonl",
-            headers={"Accept-Post": ", ".join(sorted(BATCH_MEDIA_TYPES))},
+        raise UnsupportedSubmission(
+            "send the batch as JSON Lines: application/x-ndjson or application/jsonl"
         )
     too_large = BatchTooLarge(f"the batch is over {limits.max_bytes} bytes")
     if request.content_length is not None and request.content_length > limits.max_bytes:

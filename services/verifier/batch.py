@@ -14,7 +14,7 @@ At most `batch_concurrency` items are verified at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +106,7 @@ class BatchVerification:
         self.limits = limits
         self._count = count
 
-    async def results(self, lines: list[bytes]) -> AsyncIterator[dict[str, Any]]:
+    async def results(self, lines: list[bytes]) -> AsyncGenerator[dict[str, Any], None]:
         """Answer lines in the order items complete. `concurrency` workers
         share the lines; each yields to the event loop after an item, so the
         writer streams what is done while verification (CPU-bound, rarely

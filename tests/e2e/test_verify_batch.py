@@ -307,6 +307,17 @@ async def test_the_verifier_process_answers_lines_and_refuses_bad_batches(api: A
     assert len(arrivals) == 300
     assert arrivals[0] < arrivals[-1] / 4, (arrivals[0], arrivals[-1])
 
+    # A client that leaves mid-stream: the verifier stops that batch quietly
+    # and goes on serving.
+    async with aiohttp.ClientSession() as leaving:
+        body = io.BytesIO(b"\n".join([line(jwt)] * 300))
+        async with leaving.post(url, data=body, headers={"Content-Type": NDJSON}) as answer:
+            assert json.loads(await answer.content.readline())["report"]["state"] == "valid"
+    status, report = await api.verify(jwt)
+    assert status == 200 and report["state"] == "valid"
+    log = api.stack.services["verifier"].log_tail(200)
+    assert "request.failed" not in log and "batch.item_failed" not in log, log
+
     assert (await batch_call(api, line(jwt), "application/json"))[0] == 415
     assert (await batch_call(api, b"\n \n"))[0] == 422
     status, text = await batch_call(api, b"\n".join([line("x")] * 1001))

@@ -7,9 +7,10 @@ complete; a malformed line gets an error line, never a 500 for the batch.
 The URLs are served by a local HTTPS server under a `trustme` test CA, so
 the verifier runs in this process (its fetcher trusts that CA and reaches
 the made-up domain on loopback, like tests/e2e/test_domain_linkage.py) on
-the stack's Kafka, with the other services as processes. The batch rules
-(415, 413, 422) are checked on the verifier process; so are redirects:
-never followed, to a private address or anywhere else.
+the stack's Kafka, with the other services as processes. The verifier
+process itself gets 1,000 mixed items without URLs, streams CPU-bound
+batches, survives a client leaving mid-stream and refuses bad batches (415,
+413, 422). Redirects are never followed, to a private address or anywhere.
 """
 
 from __future__ import annotations
@@ -272,7 +273,8 @@ async def test_a_thousand_mixed_items_get_the_right_answers_streamed(api: Api) -
 
 async def batch_call(api: Api, body: bytes, content_type: str = NDJSON) -> tuple[int, str]:
     url = f"{api.stack.url('verifier')}/credentials/verify/batch"
-    async with api.session.post(url, data=body, headers={"Content-Type": content_type}) as answer:
+    headers = {"Content-Type": content_type}
+    async with api.session.post(url, data=io.BytesIO(body), headers=headers) as answer:
         return answer.status, await answer.text()
 
 
@@ -287,6 +289,32 @@ async def test_the_verifier_process_answers_lines_and_refuses_bad_batches(api: A
         return bool(report["state"] == "valid")
 
     assert await until(valid, within=10)
+    revoked = await api.issue(achievement)
+    assert (await api.set_status(revoked["credentialId"]))[0] == 200
+
+    async def gone() -> bool:
+        _, report = await api.verify(revoked["jwt"])
+        return bool(report["state"] == "revoked")
+
+    assert await until(gone, within=10)
+
+    # 1,000 mixed items on the verifier process itself (no URLs: it trusts
+    # no test CA; those are in the test above).
+    badge = base64.b64encode(bake_png(make_png(), jwt)).decode()
+    kinds: list[tuple[bytes, str]] = [
+        (line(jwt), "valid"),
+        (line(revoked["jwt"]), "revoked"),
+        (line(tampered(jwt)), "tampered"),
+        (line({"image": badge}), "valid"),
+        (b"<html>garbage</html>", "error"),
+    ]
+    mixed = [kinds[i % len(kinds)] for i in range(1000)]
+    status, text = await batch_call(api, b"\n".join(raw for raw, _ in mixed))
+    assert status == 200, text
+    for got in map(json.loads, text.splitlines()):
+        want = mixed[got["index"]][1]
+        assert (got["report"]["state"] if "report" in got else "error") == want, got
+
     body = b"\n".join([line(jwt), b"", b"garbage", line({"id": "a", "jwt": jwt}), line(5)])
     status, text = await batch_call(api, body)
     assert status == 200, text

@@ -12,7 +12,12 @@ makes the verdict `untrusted`, never the credential unverified.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from services.verifier.replica import Replica
 from shared.credentials.dids import DidResolver
@@ -50,14 +55,61 @@ def _endorser(replica: Replica, document: dict[str, Any]) -> dict[str, Any]:
     return {"id": did, "name": name, "role": role}
 
 
-def _status(checked: CheckResult | None, endorsement_id: object, replica: Replica) -> str:
+def _status(revoked: bool, endorsement_id: object, replica: Replica) -> str:
     """`revoked` by its own credentialStatus (the operator's accreditation
     endorsements, once the accreditation is withdrawn: anyone can see it in
     the signed list); `withdrawn` by its endorser since (on
     `issuer.endorsements`: shown, not counted on); else `active`."""
-    if checked is not None and checked.code == "revoked":
+    if revoked:
         return "revoked"
     return "withdrawn" if endorsement_id in replica.withdrawn_endorsements else "active"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An endorsement as verified: the document, why it fails (None: it
+    verifies) and whether its own credentialStatus says revoked."""
+
+    document: dict[str, Any]
+    reason: str | None
+    revoked: bool
+
+
+async def _verified(
+    item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+) -> Verified:
+    report = await verify_credential(item, resolver=resolver, status_lists=lists)
+    failed = next((c for c in report.checks if c.outcome != "ok"), None)
+    status = report.check("status")
+    return Verified(
+        report.credential or item,
+        None if failed is None else failed.reason or failed.code,
+        status is not None and status.code == "revoked",
+    )
+
+
+class EndorsementMemo:
+    """The endorsements verified during one batch (one moment, one replica):
+    the operator's accreditation or an employer's endorsement embedded in
+    hundreds of credentials is verified once, not once per credential.
+    Keyed by the endorsement's exact content; at most `size` kept."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._seen: OrderedDict[bytes, Verified] = OrderedDict()
+
+    async def verified(
+        self, item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+    ) -> Verified:
+        try:
+            key = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).digest()
+        except TypeError:  # not plain JSON (e.g. an integer orjson cannot write)
+            return await _verified(item, resolver, lists)
+        if key not in self._seen:
+            self._seen[key] = await _verified(item, resolver, lists)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+        return self._seen[key]
 
 
 async def _one(
@@ -67,15 +119,17 @@ async def _one(
     resolver: DidResolver,
     lists: StatusListSource,
     replica: Replica,
+    memo: EndorsementMemo | None = None,
 ) -> dict[str, Any]:
     if not isinstance(item, dict):
         return {"on": where, "verified": False, "reason": "not an embedded credential"}
-    report = await verify_credential(item, resolver=resolver, status_lists=lists)
-    document = report.credential or item
+    if memo is not None:
+        verified = await memo.verified(item, resolver, lists)
+    else:
+        verified = await _verified(item, resolver, lists)
+    document, reason = verified.document, verified.reason
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
-    failed = next((c for c in report.checks if c.outcome != "ok"), None)
-    reason = None if failed is None else failed.reason or failed.code
     types = document.get("type")
     if reason is None and not (isinstance(types, list) and "EndorsementCredential" in types):
         reason = "not an EndorsementCredential"
@@ -88,16 +142,21 @@ async def _one(
         "endorses": subject.get("id"),
         "comment": subject.get("endorsementComment"),
         "validUntil": document.get("validUntil"),
-        "status": _status(report.check("status"), document.get("id"), replica),
+        "status": _status(verified.revoked, document.get("id"), replica),
         "verified": reason is None,
         "reason": reason,
     }
 
 
 async def endorsements_check(
-    credential: dict[str, Any], resolver: DidResolver, lists: StatusListSource, replica: Replica
+    credential: dict[str, Any],
+    resolver: DidResolver,
+    lists: StatusListSource,
+    replica: Replica,
+    memo: EndorsementMemo | None = None,
 ) -> CheckResult | None:
-    """None when the credential embeds no endorsement."""
+    """None when the credential embeds no endorsement. `memo`: endorsements
+    already verified in the same batch."""
     attached = _attached(credential)
     if not attached:
         return None
@@ -108,7 +167,7 @@ async def endorsements_check(
             f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
             "too_many_endorsements",
         )
-    shown = [await _one(w, a, e, resolver, lists, replica) for w, a, e in attached]
+    shown = [await _one(w, a, e, resolver, lists, replica, memo) for w, a, e in attached]
     bad = [s for s in shown if not s["verified"]]
     details = {"endorsements": shown}
     if bad:

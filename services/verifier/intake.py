@@ -4,9 +4,10 @@ One place reads every input form (docs/api.md, "What you can send"):
 the VC-API wrapper `{"verifiableCredential", "options"}`, the credential
 itself as JSON, a compact JWT (`application/vc+jwt`, `application/jwt`,
 `text/plain`), a URL (text, or `{"url": ...}`) fetched behind the SSRF guard,
-and a baked badge image (`image/png`, `image/svg+xml`, or a `file` in
-`multipart/form-data`; OB 3.0 §5.3). The result is an `Item` (a credential
-object or a JWT string) that `Verifier.verify` takes.
+and a baked badge image (`image/png`, `image/svg+xml`; OB 3.0 §5.3), or an
+HTML form's `file` or `credential` field (multipart or urlencoded). The
+result is an `Item` (a credential object or a JWT string) that
+`Verifier.verify` takes.
 
 Bad input is a domain error: 415 for a media type we do not read, 422 for
 content we cannot read (saying why), 422 for a URL the guard refuses or that
@@ -139,8 +140,8 @@ def _options(value: object) -> Mapping[str, Any]:
 
 
 def _credential_object(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON object that is a credential: it has `@context` (VC DM 2.0 §4.3)
-    or is an `EnvelopedVerifiableCredential`."""
+    """A JSON object that is a credential: it has `@context` (VC DM 2.0 §4.3;
+    an `EnvelopedVerifiableCredential` has one too)."""
     if "@context" not in value:
         raise UnreadableSubmission(
             "a JSON object without `@context` is not a credential (send the credential "
@@ -236,6 +237,8 @@ class Intake:
             body, content_type = await self._fetcher.fetch(url.strip(), accept=_FETCH_ACCEPT)
         except FetchError as error:
             raise UrlNotFetched(f"{url.strip()} was not fetched: {error}") from None
+        except (ValueError, UnicodeError, OSError):  # not a URL one can even resolve
+            raise UrlNotFetched(f"{url.strip()!r} is not a URL that can be fetched") from None
         return (await self.decode_item(body, content_type, follow_urls=False))[0]
 
     async def decode_entry(self, value: object) -> Entry:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.verifier.budget import Limits, check_submitted
-from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
+from services.verifier.endorsements import ENDORSEMENTS, EndorsementMemo, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
@@ -94,6 +94,7 @@ class Verifier:
         *,
         recipient: str | None = None,
         checks: frozenset[str] | None = None,
+        memo: EndorsementMemo | None = None,
     ) -> VerificationReport:
         """The report with its state, its credential summary and, when
         `recipient` (an e-mail address or identifier) is given, the
@@ -101,7 +102,8 @@ class Verifier:
         `policy` (a VC-API caller's `options.trust`) overrides the configured
         trust policy for this credential; `checks` (VC-API `options.checks`)
         limits proof, validity and status to those named (the shape and the
-        trust checks are always made)."""
+        trust checks are always made). `memo`: embedded endorsements already
+        verified in the same batch."""
         policy = policy or self.policy
         check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
@@ -129,7 +131,7 @@ class Verifier:
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))
             endorsements = await endorsements_check(
-                report.credential, self._resolver, self._status_lists, self._replica
+                report.credential, self._resolver, self._status_lists, self._replica, memo
             )
             if endorsements is not None:
                 report.add(endorsements)

@@ -291,7 +291,9 @@ async def test_the_accreditation_travels_with_the_credential_signed(api: Api) ->
     assert shown["outcome"] == "failed" and not one["verified"], shown
     assert "revoked" in one["reason"] and one["endorser"]["role"] == "operator", one
     assert report["verified"] and report["verdict"] == "untrusted", report
-    async with api.session.get(entry["statusListCredential"]) as answer:
+    async with api.session.get(
+        entry["statusListCredential"], headers={"Accept": "application/vc+jwt"}
+    ) as answer:
         assert answer.status == 200, await answer.text()
         bits = list_bits(await answer.text())
     assert bits.get(int(entry["statusListIndex"])) == 1

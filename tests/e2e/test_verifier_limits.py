@@ -111,11 +111,18 @@ async def test_a_huge_document_is_refused_fast_while_valid_ones_go_on(
     huge = with_results(awards[0]["credential"], 10_000)
     for credential in valid:  # warm: status lists and keys resolved once, as in production
         assert (await timed_verify(api.session, url, credential, key))[0] == 200
+
+    async def burst() -> list[tuple[int, Json, float]]:
+        return await asyncio.gather(
+            *(timed_verify(api.session, url, valid[i % len(valid)], key) for i in range(50))
+        )
+
+    # The same burst alone first: on this shared machine its own time varies
+    # with the load the other processes put on the 2 cores.
+    alone = max(seconds for _, _, seconds in await burst())
     heavy = asyncio.create_task(timed_verify(api.session, url, huge, key))
     await asyncio.sleep(0.05)
-    light = await asyncio.gather(
-        *(timed_verify(api.session, url, valid[i % len(valid)], key) for i in range(50))
-    )
+    light = await burst()
     status, problem, took = await heavy
     assert status == 422, problem
     assert problem["type"] == "urn:microcred:problem:limit-exceeded"
@@ -124,11 +131,12 @@ async def test_a_huge_document_is_refused_fast_while_valid_ones_go_on(
     assert took < 3, took
     assert all(code == 200 for code, _, _ in light), [b for c, b, _ in light if c != 200][:1]
     slowest = max(seconds for _, _, seconds in light)
-    # The issue's bound for the defaults; with the caps raised, the event loop
-    # still parses and checks the 620 KB body (~0.3 s on this shared 2-core
-    # machine), so 2 s there (before issue 7: 46 s).
-    bound = 1 if instance == "verifier" else 2
-    assert slowest < bound, f"a valid verification waited {slowest:.2f} s"
+    # The issue's bound is 1 s (before issue 7: 46 s); with the caps raised,
+    # the event loop still parses and checks the 620 KB body (~0.1-0.3 s),
+    # so 2 s there. A loaded machine stretches the burst alone too: then
+    # twice its time alone.
+    bound = max(1.0 if instance == "verifier" else 2.0, 2 * alone)
+    assert slowest < bound, f"a valid verification waited {slowest:.2f} s (alone {alone:.2f} s)"
 
 
 def self_signed_with_entries(status_base: str, count: int) -> str:

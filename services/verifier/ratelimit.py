@@ -143,6 +143,9 @@ def rate_limit_middleware(policy: RatePolicy) -> Middleware:
             response = problem_response(problem, request)
         except DomainError as error:
             response = problem_response(domain_problem(error), request)
+        except web.HTTPException as exc:  # rendered by the problem middleware, headers kept
+            exc.headers.update(headers)
+            raise
         if not response.prepared:
             response.headers.update(headers)
         return response

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
@@ -29,10 +30,13 @@ import orjson
 from services.verifier.budget import LimitExceeded
 from shared.credentials.errors import ContextError, CredentialError
 from shared.credentials.jsonld import default_registry
+from shared.errors import Unavailable
+from shared.logging import get_logger
 
 # The RDFC-1.0 work caps of the credential core: answered as a request limit.
 _WORK_CODES = frozenset({"canonicalization_too_complex", "canonicalization_too_slow"})
 _GRACE_SECONDS = 0.5
+_log = get_logger("verifier.offload")
 
 Outcome = tuple[str, str, str, str | None]  # ("ok", n-quads, "", None) or ("error", code, ...)
 
@@ -93,11 +97,18 @@ class CanonPool:
             except ContextError as error:
                 raise self._refusal(error) from None
         loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._pool, _canonize_in_worker, payload, path, self.seconds)
         try:
+            running = loop.run_in_executor(
+                self._pool, _canonize_in_worker, payload, path, self.seconds
+            )
             status, value, detail, where = await asyncio.wait_for(
                 running, self.seconds + _GRACE_SECONDS
             )
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool
+            _log.warning("canon_pool.broken", processes=self.processes)
+            self.stop()
+            self.start()
+            raise Unavailable("the canonicalisation workers restarted; retry") from None
         except TimeoutError:
             late = ContextError("canonicalization_too_slow", "no answer in time")
             raise self._refusal(late) from None

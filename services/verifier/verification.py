@@ -11,10 +11,11 @@ but never turn a cryptographically valid credential into an invalid one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from services.verifier.budget import Limits, check_submitted
+from services.verifier.budget import Limits, check_unwrapped
 from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
@@ -50,7 +51,9 @@ class Verifier:
     ) -> None:
         self._replica = replica
         self._limits = limits or Limits()
-        self._options = VerifyOptions(canonicalizer=canonicalizer)
+        self._options = VerifyOptions(
+            canonicalizer=canonicalizer, precheck=functools.partial(check_unwrapped, self._limits)
+        )
         self._verified_lists = VerifiedLists()
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
@@ -64,7 +67,6 @@ class Verifier:
         return self._resolver
 
     async def verify(self, credential: dict[str, Any] | str) -> VerificationReport:
-        check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
             credential,
             resolver=self._resolver,

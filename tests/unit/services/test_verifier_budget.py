@@ -13,7 +13,7 @@ from services.verifier.budget import (
     RequestBudget,
     check_credential,
     check_json,
-    check_submitted,
+    check_unwrapped,
 )
 from services.verifier.offload import CanonPool
 from shared.credentials.crypto_keys import generate_ed25519
@@ -76,10 +76,11 @@ def test_a_jwt_payload_is_checked_like_a_body() -> None:
         "issuer": issuer,
         "credentialSubject": {"result": list(range(200))},
     }
+    token = sign_vc_jwt(doc, key)
     with pytest.raises(LimitExceeded) as error:
-        check_submitted(sign_vc_jwt(doc, key), Limits())
+        check_unwrapped(Limits(), doc, token)
     assert limit_of(error) == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
-    check_submitted("not a jwt", Limits())  # unreadable: left to the report
+    check_unwrapped(Limits(), doc, None)  # embedded proof: the body check saw it
 
 
 def test_fetches_are_counted_by_distinct_url() -> None:

@@ -224,7 +224,7 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"{self.name:38s} {self.rate:8.0f}/s   p50 {self.p50:6.1f} ms"
+            f"{self.name:56s} {self.rate:8.0f}/s   p50 {self.p50:6.1f} ms"
             f"   p99 {self.p99:6.1f} ms   ({self.done} in {self.seconds:.1f} s)"
         )
 
@@ -241,6 +241,8 @@ async def load(
 ) -> Result:
     """`clients` loops POSTing pool items (each used once per pass) for `seconds`."""
     bodies = [orjson.dumps({"verifiableCredential": item}) for item in pool]
+    bad = [orjson.dumps({"verifiableCredential": item}) for item in abusive or []]
+    abused = [0]
     latencies: list[float] = []
     wrong: list[int] = []
     cursor = iter(range(10**9))
@@ -261,19 +263,21 @@ async def load(
                     latencies.append(time.monotonic() - now)
 
         async def abuser(n: int) -> None:
-            assert abusive is not None
             while time.monotonic() < stop_at:
-                body = orjson.dumps({"verifiableCredential": abusive[n % len(abusive)]})
+                body = bad[n % len(bad)]
                 async with session.post(url, data=body, headers=headers) as answer:
                     await answer.read()
                     if answer.status >= 500:
                         wrong.append(answer.status)
+                abused[0] += 1
                 n += 1
 
         tasks = [client() for _ in range(clients)] + [abuser(i) for i in range(abusers)]
         await asyncio.gather(*tasks)
     if wrong:
         raise AssertionError(f"{name}: {len(wrong)} unexpected answers, e.g. {wrong[:5]}")
+    if abusers:
+        name = f"{name} ({abused[0] / (seconds + 1):.0f} refused/s)"
     return Result(name, len(latencies), seconds, latencies)
 
 

@@ -6,6 +6,13 @@ from services.verifier.presentations import VerifyPresentationIn
 from services.verifier.routes import VerifyCredentialIn
 from shared.web.openapi import document, operation
 
+# docs/api.md, "Limits of the public verifier"
+LIMIT_ANSWERS = {
+    "401": "Unknown X-API-Key",
+    "429": "Over the rate limit: Retry-After, RateLimit-Policy, RateLimit",
+    "503": "Over the request deadline (deadline-exceeded), or not ready",
+}
+
 OPENAPI = document(
     "microcred verifier",
     {
@@ -15,7 +22,8 @@ OPENAPI = document(
                 {
                     "200": "Verified: {verified: true, verdict, problemDetails, warnings, results}",
                     "400": "Not verified: the same body with verified: false",
-                    "422": "Malformed request",
+                    "422": "Malformed request, or over a work limit (limit-exceeded, names it)",
+                    **LIMIT_ANSWERS,
                 },
                 body=VerifyCredentialIn,
             )
@@ -29,7 +37,8 @@ OPENAPI = document(
                     " {proof, challenge, domain, holder}, credentials: [each as"
                     " /credentials/verify answers]}}",
                     "400": "Not verified: the same body with verified: false",
-                    "422": "Malformed request, or more than 100 credentials",
+                    "422": "Malformed request, more than 100 credentials, or over a work limit",
+                    **LIMIT_ANSWERS,
                 },
                 body=VerifyPresentationIn,
             )

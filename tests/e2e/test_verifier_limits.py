@@ -10,13 +10,16 @@ and a small address quota. Its other callers use a job board's API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import re
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -25,7 +28,7 @@ from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import sign_vc_jwt
 from shared.status_lists import list_id_for
 from tests.e2e.client import Api, Json, until
-from tests.e2e.harness import ServiceProcess, Stack
+from tests.e2e.harness import ServiceProcess, Stack, free_port
 
 BOARD_KEY = "e2e-job-board"
 BOARD = {"X-API-Key": BOARD_KEY}
@@ -43,10 +46,39 @@ LIMITS_ENV = {
 }
 
 
+class SlowLists(BaseHTTPRequestHandler):
+    """Answers every GET after 3 s (404), noting the path first."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        time.sleep(3)
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
 @pytest.fixture(scope="module")
-def limited(stack: Stack) -> Iterator[ServiceProcess]:
+def slow_origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), SlowLists)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def limited(stack: Stack, slow_origin: str) -> Iterator[ServiceProcess]:
     instance = stack.add_instance("verifier", "verifier-limits")
     instance.env.update(LIMITS_ENV)
+    trusted = instance.env["MICROCRED_TRUSTED_FETCH_ORIGINS"]
+    instance.env["MICROCRED_TRUSTED_FETCH_ORIGINS"] = f"{trusted},{slow_origin}"
     instance.start()
     instance.wait_ready()
     yield instance
@@ -189,6 +221,21 @@ async def test_many_status_entries_are_refused_with_a_handful_of_fetches(
     assert took < 3
     fetched = await list_gets(api) - before
     assert fetched <= 8, f"{fetched} internal fetches"
+
+
+async def test_a_client_that_goes_away_stops_its_verification(
+    api: Api, limited: ServiceProcess, slow_origin: str
+) -> None:
+    """Status entries are checked one after the other; each list here takes
+    3 s. The client leaves after 0.5 s: the list being fetched is finished
+    (for whoever else wants it), the next ones are never asked for."""
+    token = self_signed_with_entries(f"{slow_origin}/gone", 3)
+    SlowLists.asked.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0.5):
+            await timed_verify(api.session, limited.url, token, BOARD)
+    await asyncio.sleep(8)  # without cancellation the 2nd list is asked for at 3 s
+    assert len(SlowLists.asked) == 1, SlowLists.asked
 
 
 # --- the revocation service's public reads ----------------------------------------

@@ -28,7 +28,7 @@ from shared.kafka.topics import (
     STATUS_LISTS,
 )
 from shared.service import background_task, consumer_context, kafka_context
-from shared.web.app import create_base_app
+from shared.web.app import add_ready_check, create_base_app
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 REPLICA_TOPICS = [
@@ -72,6 +72,7 @@ def create_app(settings: Settings, *, fetcher: SafeFetcher | None = None) -> web
 
     async def canon_pool(app: web.Application) -> AsyncIterator[None]:
         canon.start()
+        add_ready_check(app, "canon_pool", lambda: canon.warm)
         warming = asyncio.create_task(canon.warm_up())
         yield
         warming.cancel()

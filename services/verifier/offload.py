@@ -66,6 +66,7 @@ class CanonPool:
         self.seconds = canon_ms / 1000
         self.inline_below = inline_below
         self._pool: ProcessPoolExecutor | None = None
+        self.warm = processes == 0  # every worker started (a ready check)
 
     def start(self) -> None:
         if self.processes > 0:
@@ -78,11 +79,16 @@ class CanonPool:
     async def warm_up(self) -> None:
         """Start every worker now (spawn + imports take ~1 s), not on the first request."""
         if self._pool is None:
+            self.warm = True
             return
         loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            *(loop.run_in_executor(self._pool, _warm) for _ in range(self.processes))
-        )
+        try:
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _warm) for _ in range(self.processes))
+            )
+        except BrokenProcessPool:  # replaced on first use; do not hold readiness
+            _log.warning("canon_pool.warm_up_failed", processes=self.processes)
+        self.warm = True
 
     def stop(self) -> None:
         if self._pool is not None:

@@ -323,7 +323,7 @@ async def main(args: argparse.Namespace) -> None:
             many = start_verifier(many_port, args.workers, origin, prefix)
             try:
                 await wait_ready(f"http://127.0.0.1:{many_port}")
-                await asyncio.sleep(2.0)  # every worker joins once its replica caught up
+                await asyncio.sleep(5.0)  # every worker joins once ready (replica, warm pool)
                 many_url = f"http://127.0.0.1:{many_port}/credentials/verify"
                 name = f"verifier, {args.workers} workers: VC-JWT"
                 results.append(await load(name, many_url, jwts, c, s, verified))

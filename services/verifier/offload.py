@@ -61,7 +61,7 @@ def default_processes() -> int:
 class CanonPool:
     """A `Canonicalizer` (shared.credentials.data_integrity) for the verifier."""
 
-    def __init__(self, processes: int, *, canon_ms: int, inline_below: int = 16 * 1024) -> None:
+    def __init__(self, processes: int, *, canon_ms: int, inline_below: int = 8 * 1024) -> None:
         self.processes = processes
         self.seconds = canon_ms / 1000
         self.inline_below = inline_below

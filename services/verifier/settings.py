@@ -48,7 +48,7 @@ class Settings:
     # a pool of `canon_processes` (0: inline) for JSON of `canon_inline_bytes` or more.
     limits: Limits = field(default_factory=Limits)
     canon_processes: int = 1
-    canon_inline_bytes: int = 16 * 1024
+    canon_inline_bytes: int = 8 * 1024
     rates: RatePolicy = field(default_factory=RatePolicy)
     server: ServerOptions = field(default_factory=ServerOptions)
 
@@ -62,7 +62,7 @@ class Settings:
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
             limits=Limits.from_env(),
             canon_processes=env_int("VERIFIER_CANON_PROCESSES", default_processes(), minimum=0),
-            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 16 * 1024, minimum=0),
+            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 8 * 1024, minimum=0),
             rates=RatePolicy.from_env(),
             server=ServerOptions.from_env(),
         )

@@ -59,3 +59,19 @@ async def test_errors_of_the_handler_carry_the_fields_too() -> None:
         assert third.status == 429
         assert third.content_type == "application/problem+json"
         assert int(third.headers["Retry-After"]) == 30
+
+
+def test_the_client_behind_a_trusted_proxy_is_the_forwarded_address() -> None:
+    from aiohttp.test_utils import make_mocked_request
+
+    policy = RatePolicy.from_env({"MICROCRED_VERIFIER_TRUSTED_PROXIES": "10.0.0.1,10.0.0.2"})
+
+    def client(peer: str, forwarded: str | None) -> str:
+        headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+        request = make_mocked_request("POST", "/credentials/verify", headers=headers)
+        return policy.client_address(request.clone(remote=peer))
+
+    assert client("10.0.0.1", "203.0.113.9, 10.0.0.2") == "203.0.113.9"
+    assert client("10.0.0.1", "198.51.100.1, 203.0.113.9") == "203.0.113.9"  # spoofed left part
+    assert client("192.0.2.7", "203.0.113.9") == "192.0.2.7"  # not a proxy: header ignored
+    assert client("10.0.0.1", None) == "10.0.0.1"

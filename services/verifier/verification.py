@@ -61,6 +61,11 @@ class Verifier:
         self._linkage = DomainLinkage(fetcher, self._resolver)
 
     @property
+    def canonicalizer(self) -> Canonicalizer | None:
+        """Where RDFC-1.0 runs for this verifier's Data Integrity proofs."""
+        return self._options.canonicalizer
+
+    @property
     def resolver(self) -> DidResolver:
         """Issuers' and holders' DIDs: our replica's documents, did:key/did:jwk
         offline, did:web through the SSRF-guarded, caching fetcher."""

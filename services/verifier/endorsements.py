@@ -17,7 +17,7 @@ from typing import Any
 from services.verifier.replica import Replica
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult
-from shared.credentials.verify import StatusListSource, verify_credential
+from shared.credentials.verify import StatusListSource, VerifyOptions, verify_credential
 
 ENDORSEMENTS = "endorsements"
 MAX_ENDORSEMENTS = 20  # each is a full verification: a bound on one request's work
@@ -57,10 +57,11 @@ async def _one(
     resolver: DidResolver,
     lists: StatusListSource,
     replica: Replica,
+    options: VerifyOptions | None,
 ) -> dict[str, Any]:
     if not isinstance(item, dict):
         return {"on": where, "verified": False, "reason": "not an embedded credential"}
-    report = await verify_credential(item, resolver=resolver, status_lists=lists)
+    report = await verify_credential(item, resolver=resolver, status_lists=lists, options=options)
     document = report.credential or item
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
@@ -86,9 +87,14 @@ async def _one(
 
 
 async def endorsements_check(
-    credential: dict[str, Any], resolver: DidResolver, lists: StatusListSource, replica: Replica
+    credential: dict[str, Any],
+    resolver: DidResolver,
+    lists: StatusListSource,
+    replica: Replica,
+    options: VerifyOptions | None = None,
 ) -> CheckResult | None:
-    """None when the credential embeds no endorsement."""
+    """None when the credential embeds no endorsement. `options`: the
+    verifier's (its work budget and canonicalisation pool)."""
     attached = _attached(credential)
     if not attached:
         return None
@@ -99,7 +105,7 @@ async def endorsements_check(
             f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
             "too_many_endorsements",
         )
-    shown = [await _one(w, a, e, resolver, lists, replica) for w, a, e in attached]
+    shown = [await _one(w, a, e, resolver, lists, replica, options) for w, a, e in attached]
     bad = [s for s in shown if not s["verified"]]
     details = {"endorsements": shown}
     if bad:

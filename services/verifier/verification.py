@@ -95,7 +95,11 @@ class Verifier:
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))
             endorsements = await endorsements_check(
-                report.credential, self._resolver, self._status_lists, self._replica
+                report.credential,
+                self._resolver,
+                self._status_lists,
+                self._replica,
+                self._options,
             )
             if endorsements is not None:
                 report.add(endorsements)

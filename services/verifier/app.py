@@ -43,7 +43,7 @@ from shared.service import (
     kafka_context,
     redis_context,
 )
-from shared.web.app import create_base_app
+from shared.web.app import add_ready_check, create_base_app
 from shared.web.metrics import OUTCOMES
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -127,6 +127,7 @@ def create_app(
 
     async def canon_pool(app: web.Application) -> AsyncIterator[None]:
         canon.start()
+        add_ready_check(app, "canon_pool", lambda: canon.warm)
         warming = asyncio.create_task(canon.warm_up())
         yield
         warming.cancel()

@@ -24,14 +24,12 @@ import asyncio
 import contextvars
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from shared.credentials.errors import CredentialError
-from shared.credentials.verify import unwrap
 from shared.errors import DomainError, Unavailable
 from shared.settings import env_int, env_var
 from shared.web.body import is_json_content_type
@@ -52,11 +50,11 @@ class Limits:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        def read(name: str, default: int) -> int:
-            return env_int(f"VERIFIER_{name.upper()}", default, environ, minimum=1)
+        def read(name: str, default: int, maximum: int | None = None) -> int:
+            return env_int(f"VERIFIER_{name.upper()}", default, environ, minimum=1, maximum=maximum)
 
         return cls(
-            max_json_depth=read("max_json_depth", cls.max_json_depth),
+            max_json_depth=read("max_json_depth", cls.max_json_depth, 200),  # recursion
             max_array_length=read("max_array_length", cls.max_array_length),
             max_json_values=read("max_json_values", cls.max_json_values),
             max_proofs=read("max_proofs", cls.max_proofs),
@@ -92,51 +90,45 @@ class RequestTooSlow(Unavailable):
 # --- the shape of JSON -------------------------------------------------------------
 
 
-Where = tuple[object, ...] | None  # (parent, key): built cheaply, named only on failure
+class _Over(Exception):
+    """A JSON cap hit at `path` (keys from the inside out, added while unwinding)."""
+
+    def __init__(self, limit: str, detail: str) -> None:
+        super().__init__(detail)
+        self.limit, self.detail, self.path = limit, detail, list[object]()
 
 
-def _path(where: Where, root: str) -> str:
-    keys: list[object] = []
-    while where is not None:
-        parent, key = where
-        keys.append(key)
-        where = cast(Where, parent)
-    return root + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in reversed(keys))
+def _walk(node: dict[Any, Any] | list[Any], depth: int, limits: Limits, seen: list[int]) -> None:
+    """Recursion bounded by `max_json_depth` (checked before going deeper);
+    scalars cost no call."""
+    if depth >= limits.max_json_depth:
+        raise _Over("max_json_depth", "is nested too deeply")
+    if isinstance(node, list) and len(node) > limits.max_array_length:
+        raise _Over("max_array_length", f"has {len(node)} items")
+    seen[0] += len(node)
+    if seen[0] > limits.max_json_values:
+        raise _Over("max_json_values", "holds too many JSON values")
+    pairs = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, child in pairs:
+        if child and isinstance(child, dict | list):
+            try:
+                _walk(child, depth + 1, limits, seen)
+            except _Over as over:
+                over.path.append(key)
+                raise
 
 
 def check_json(value: object, limits: Limits, where: str = "$") -> None:
-    """Depth, array lengths and value count of parsed JSON, without recursion."""
-    count = 0
-    stack: list[tuple[object, int, Where]] = [(value, 1, None)]
-    while stack:
-        node, depth, at = stack.pop()
-        count += 1
-        if count > limits.max_json_values:
-            raise LimitExceeded(
-                "max_json_values", limits.max_json_values, f"{where} holds too many JSON values"
-            )
-        if isinstance(node, dict):
-            if node and depth >= limits.max_json_depth:
-                raise LimitExceeded(
-                    "max_json_depth",
-                    limits.max_json_depth,
-                    f"{_path(at, where)} is nested too deeply",
-                )
-            stack.extend((v, depth + 1, (at, k)) for k, v in node.items())
-        elif isinstance(node, list):
-            if len(node) > limits.max_array_length:
-                raise LimitExceeded(
-                    "max_array_length",
-                    limits.max_array_length,
-                    f"the array at {_path(at, where)} has {len(node)} items",
-                )
-            if node and depth >= limits.max_json_depth:
-                raise LimitExceeded(
-                    "max_json_depth",
-                    limits.max_json_depth,
-                    f"{_path(at, where)} is nested too deeply",
-                )
-            stack.extend((v, depth + 1, (at, i)) for i, v in enumerate(node))
+    """Depth, array lengths and value count of parsed JSON."""
+    if not (value and isinstance(value, dict | list)):
+        return
+    try:
+        _walk(value, 1, limits, [1])
+    except _Over as over:
+        keys = reversed(over.path)
+        path = where + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
+        allowed = getattr(limits, over.limit)
+        raise LimitExceeded(over.limit, allowed, f"{path} {over.detail}") from None
 
 
 def _count(value: object) -> int:
@@ -157,13 +149,10 @@ def check_credential(doc: Mapping[str, Any], limits: Limits, where: str = "$") -
         )
 
 
-def check_submitted(credential: object, limits: Limits) -> None:
-    """The caps of one submitted credential: a VC-JWT's payload is JSON the
-    body check did not see; then proofs and status entries."""
-    try:
-        doc, token = unwrap(credential)  # type: ignore[arg-type]
-    except CredentialError:
-        return  # unreadable: the report says so, at no cost
+def check_unwrapped(limits: Limits, doc: dict[str, Any], token: str | None) -> None:
+    """The caps of one submitted credential, once unwrapped (the credential
+    core's `VerifyOptions.precheck`): proofs and status entries, then a
+    VC-JWT's payload, JSON the body check did not see."""
     check_credential(doc, limits)
     if token is not None:
         check_json(doc, limits, "$.verifiableCredential (JWT payload)")

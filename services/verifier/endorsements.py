@@ -22,7 +22,7 @@ import orjson
 from services.verifier.replica import Replica
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult
-from shared.credentials.verify import StatusListSource, verify_credential
+from shared.credentials.verify import StatusListSource, VerifyOptions, verify_credential
 
 ENDORSEMENTS = "endorsements"
 MAX_ENDORSEMENTS = 20  # each is a full verification: a bound on one request's work
@@ -76,9 +76,12 @@ class Verified:
 
 
 async def _verified(
-    item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+    item: dict[str, Any],
+    resolver: DidResolver,
+    lists: StatusListSource,
+    options: VerifyOptions | None,
 ) -> Verified:
-    report = await verify_credential(item, resolver=resolver, status_lists=lists)
+    report = await verify_credential(item, resolver=resolver, status_lists=lists, options=options)
     failed = next((c for c in report.checks if c.outcome != "ok"), None)
     status = report.check("status")
     return Verified(
@@ -99,14 +102,18 @@ class EndorsementMemo:
         self._seen: OrderedDict[bytes, Verified] = OrderedDict()
 
     async def verified(
-        self, item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+        self,
+        item: dict[str, Any],
+        resolver: DidResolver,
+        lists: StatusListSource,
+        options: VerifyOptions | None,
     ) -> Verified:
         try:
             key = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).digest()
         except TypeError:  # not plain JSON (e.g. an integer orjson cannot write)
-            return await _verified(item, resolver, lists)
+            return await _verified(item, resolver, lists, options)
         if key not in self._seen:
-            self._seen[key] = await _verified(item, resolver, lists)
+            self._seen[key] = await _verified(item, resolver, lists, options)
             while len(self._seen) > self._size:
                 self._seen.popitem(last=False)
         return self._seen[key]
@@ -119,14 +126,15 @@ async def _one(
     resolver: DidResolver,
     lists: StatusListSource,
     replica: Replica,
+    options: VerifyOptions | None,
     memo: EndorsementMemo | None = None,
 ) -> dict[str, Any]:
     if not isinstance(item, dict):
         return {"on": where, "verified": False, "reason": "not an embedded credential"}
     if memo is not None:
-        verified = await memo.verified(item, resolver, lists)
+        verified = await memo.verified(item, resolver, lists, options)
     else:
-        verified = await _verified(item, resolver, lists)
+        verified = await _verified(item, resolver, lists, options)
     document, reason = verified.document, verified.reason
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
@@ -153,10 +161,13 @@ async def endorsements_check(
     resolver: DidResolver,
     lists: StatusListSource,
     replica: Replica,
+    *,
+    options: VerifyOptions | None = None,
     memo: EndorsementMemo | None = None,
 ) -> CheckResult | None:
-    """None when the credential embeds no endorsement. `memo`: endorsements
-    already verified in the same batch."""
+    """None when the credential embeds no endorsement. `options`: the
+    verifier's (its work budget and canonicalisation pool); `memo`:
+    endorsements already verified in the same batch."""
     attached = _attached(credential)
     if not attached:
         return None
@@ -167,7 +178,7 @@ async def endorsements_check(
             f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
             "too_many_endorsements",
         )
-    shown = [await _one(w, a, e, resolver, lists, replica, memo) for w, a, e in attached]
+    shown = [await _one(w, a, e, resolver, lists, replica, options, memo) for w, a, e in attached]
     bad = [s for s in shown if not s["verified"]]
     details = {"endorsements": shown}
     if bad:

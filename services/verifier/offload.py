@@ -22,6 +22,7 @@ import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import orjson
@@ -29,10 +30,13 @@ import orjson
 from services.verifier.budget import LimitExceeded
 from shared.credentials.errors import ContextError, CredentialError
 from shared.credentials.jsonld import default_registry
+from shared.errors import Unavailable
+from shared.logging import get_logger
 
 # The RDFC-1.0 work caps of the credential core: answered as a request limit.
 _WORK_CODES = frozenset({"canonicalization_too_complex", "canonicalization_too_slow"})
 _GRACE_SECONDS = 0.5
+_log = get_logger("verifier.offload")
 
 Outcome = tuple[str, str, str, str | None]  # ("ok", n-quads, "", None) or ("error", code, ...)
 
@@ -57,11 +61,12 @@ def default_processes() -> int:
 class CanonPool:
     """A `Canonicalizer` (shared.credentials.data_integrity) for the verifier."""
 
-    def __init__(self, processes: int, *, canon_ms: int, inline_below: int = 16 * 1024) -> None:
+    def __init__(self, processes: int, *, canon_ms: int, inline_below: int = 8 * 1024) -> None:
         self.processes = processes
         self.seconds = canon_ms / 1000
         self.inline_below = inline_below
         self._pool: ProcessPoolExecutor | None = None
+        self.warm = processes == 0  # every worker started (a ready check)
 
     def start(self) -> None:
         if self.processes > 0:
@@ -74,11 +79,16 @@ class CanonPool:
     async def warm_up(self) -> None:
         """Start every worker now (spawn + imports take ~1 s), not on the first request."""
         if self._pool is None:
+            self.warm = True
             return
         loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            *(loop.run_in_executor(self._pool, _warm) for _ in range(self.processes))
-        )
+        try:
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _warm) for _ in range(self.processes))
+            )
+        except BrokenProcessPool:  # replaced on first use; do not hold readiness
+            _log.warning("canon_pool.warm_up_failed", processes=self.processes)
+        self.warm = True
 
     def stop(self) -> None:
         if self._pool is not None:
@@ -93,11 +103,18 @@ class CanonPool:
             except ContextError as error:
                 raise self._refusal(error) from None
         loop = asyncio.get_running_loop()
-        running = loop.run_in_executor(self._pool, _canonize_in_worker, payload, path, self.seconds)
         try:
+            running = loop.run_in_executor(
+                self._pool, _canonize_in_worker, payload, path, self.seconds
+            )
             status, value, detail, where = await asyncio.wait_for(
                 running, self.seconds + _GRACE_SECONDS
             )
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool
+            _log.warning("canon_pool.broken", processes=self.processes)
+            self.stop()
+            self.start()
+            raise Unavailable("the canonicalisation workers restarted; retry") from None
         except TimeoutError:
             late = ContextError("canonicalization_too_slow", "no answer in time")
             raise self._refusal(late) from None

@@ -56,6 +56,13 @@ BATCH_BODY = {
     "content": {"application/x-ndjson": _LINES, "application/jsonl": _LINES},
 }
 
+# docs/api.md, "Limits of the public verifier"
+LIMIT_ANSWERS = {
+    "401": "Unknown X-API-Key",
+    "429": "Over the rate limit: Retry-After, RateLimit-Policy, RateLimit",
+    "503": "Over the request deadline (deadline-exceeded), or not ready",
+}
+
 OPENAPI = document(
     "microcred verifier",
     {
@@ -69,7 +76,9 @@ OPENAPI = document(
                     "400": "Not verified: the same body with verified: false",
                     "413": "Body over the size limit",
                     "415": "A media type not read here",
-                    "422": "Unreadable content, or a URL the SSRF guard refused or that failed",
+                    "422": "Unreadable content, a URL the SSRF guard refused or that failed,"
+                    " or over a work limit (limit-exceeded, names it)",
+                    **LIMIT_ANSWERS,
                 },
                 requestBody=VERIFY_BODY,
             )
@@ -97,7 +106,8 @@ OPENAPI = document(
                     " {proof, challenge, domain, holder}, credentials: [each as"
                     " /credentials/verify answers]}}",
                     "400": "Not verified: the same body with verified: false",
-                    "422": "Malformed request, or more than 100 credentials",
+                    "422": "Malformed request, more than 100 credentials, or over a work limit",
+                    **LIMIT_ANSWERS,
                 },
                 body=VerifyPresentationIn,
             )

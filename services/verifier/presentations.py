@@ -174,7 +174,12 @@ async def verify_presentation_request(
     vp, options = body.verifiablePresentation, body.options
     try:
         verified = await verify_any_presentation(
-            vp, resolver, challenge=options.challenge, domain=options.domain, now=now
+            vp,
+            resolver,
+            challenge=options.challenge,
+            domain=options.domain,
+            now=now,
+            canonicalizer=verifier.canonicalizer,
         )
     except CredentialError as exc:
         claimed = holder_of(vp) if isinstance(vp, dict) else None

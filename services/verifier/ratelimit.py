@@ -3,7 +3,8 @@
 The verifier keeps no shared state (no Redis), so each instance (and each
 worker process) keeps its own buckets: a client's effective limit is the
 per-instance quota times the instances it reaches. Buckets are per client
-address (the TCP peer), or per API key for callers that send one in
+address (the TCP peer, or behind `MICROCRED_VERIFIER_TRUSTED_PROXIES` the
+address they forwarded for), or per API key for callers that send one in
 `X-API-Key` (job boards get keys with larger quotas:
 `MICROCRED_VERIFIER_API_KEYS=key=quota,...`); an unknown key is a 401.
 
@@ -43,6 +44,9 @@ class RatePolicy:
     window_s: int = 60
     api_keys: Mapping[str, int] = field(default_factory=dict)
     max_buckets: int = 100_000
+    # Reverse proxies (load balancers, ingresses) whose `X-Forwarded-For` is
+    # believed: behind them the client is the last address they appended.
+    trusted_proxies: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RatePolicy:
@@ -58,7 +62,21 @@ class RatePolicy:
             address_quota=env_int("VERIFIER_ADDRESS_QUOTA", cls.address_quota, environ, minimum=1),
             window_s=env_int("VERIFIER_QUOTA_WINDOW_S", cls.window_s, environ, minimum=1),
             api_keys=keys,
+            trusted_proxies=frozenset(env_list("VERIFIER_TRUSTED_PROXIES", (), environ)),
         )
+
+    def client_address(self, request: web.Request) -> str:
+        """The TCP peer, or, when that is a trusted proxy, the nearest address
+        in `X-Forwarded-For` (RFC 7239 §5.2's node list, rightmost first) that
+        is not one of the trusted proxies."""
+        peer = request.remote or "?"
+        if peer not in self.trusted_proxies:
+            return peer
+        for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+            address = hop.strip()
+            if address and address not in self.trusted_proxies:
+                return address
+        return peer
 
 
 class UnknownApiKey(DomainError):
@@ -124,7 +142,8 @@ def rate_limit_middleware(policy: RatePolicy) -> Middleware:
                 raise UnknownApiKey()
             name, partition = "api-key", f"key:{key}"
         else:
-            quota, name, partition = policy.address_quota, "address", f"ip:{request.remote}"
+            address = policy.client_address(request)
+            quota, name, partition = policy.address_quota, "address", f"ip:{address}"
         allowed, tokens = buckets.take(partition, quota, policy.window_s, time.monotonic())
         headers = _fields(name, quota, policy.window_s, tokens)
         if not allowed:
@@ -143,6 +162,9 @@ def rate_limit_middleware(policy: RatePolicy) -> Middleware:
             response = problem_response(problem, request)
         except DomainError as error:
             response = problem_response(domain_problem(error), request)
+        except web.HTTPException as exc:  # rendered by the problem middleware, headers kept
+            exc.headers.update(headers)
+            raise
         if not response.prepared:
             response.headers.update(headers)
         return response

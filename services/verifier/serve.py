@@ -18,7 +18,8 @@ Connection hygiene, on aiohttp's own server:
   the header read timeout (aiohttp has no separate one: a client trickling
   a partial header is cut off after this time, measured in tests/e2e);
 - at most `MICROCRED_VERIFIER_CONNECTIONS_PER_ADDRESS` open connections per
-  client address (`CappedServer`), more are closed at once;
+  client address (`CappedServer`), more are closed at once; the trusted
+  proxies (`MICROCRED_VERIFIER_TRUSTED_PROXIES`) are exempt;
 - `handler_cancellation`: a client that disconnects cancels its handler, so
   its verification stops (fetches it started for others continue, bounded).
 """
@@ -51,9 +52,12 @@ SHUTDOWN_SECONDS = 10.0
 class CappedServer(web.Server):
     """aiohttp's connection manager, closing connections over the per-address cap."""
 
-    def __init__(self, *args: Any, per_address: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, per_address: int, exempt: frozenset[str] = frozenset(), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.per_address = per_address
+        self.exempt = exempt  # trusted proxies: all their clients share their address
         self.open_by_address: Counter[str] = Counter()
         self._address_of: dict[RequestHandler, str] = {}
         self.refused = 0
@@ -64,7 +68,7 @@ class CappedServer(web.Server):
         address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         self._address_of[handler] = address
         self.open_by_address[address] += 1
-        if self.open_by_address[address] > self.per_address:
+        if self.open_by_address[address] > self.per_address and address not in self.exempt:
             self.refused += 1
             transport.close()  # connection_lost follows and gives the count back
 
@@ -80,9 +84,12 @@ class CappedServer(web.Server):
 class VerifierRunner(web.AppRunner):
     """An `AppRunner` whose server is a `CappedServer`."""
 
-    def __init__(self, app: web.Application, *, per_address: int, **kwargs: Any) -> None:
+    def __init__(
+        self, app: web.Application, *, per_address: int, exempt: frozenset[str], **kwargs: Any
+    ) -> None:
         super().__init__(app, **kwargs)
         self._per_address = per_address
+        self._exempt = exempt
 
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # starts the app (its cleanup contexts)
@@ -93,6 +100,7 @@ class VerifierRunner(web.AppRunner):
             request_factory=made.request_factory,
             handler_cancellation=made.handler_cancellation,
             per_address=self._per_address,
+            exempt=self._exempt,
             **made._kwargs,
         )
 
@@ -122,6 +130,7 @@ async def serve(settings: Settings, *, join_when_ready: bool, parent: int | None
     runner = VerifierRunner(
         app,
         per_address=options.connections_per_address,
+        exempt=settings.rates.trusted_proxies,
         handler_cancellation=True,
         keepalive_timeout=float(options.keepalive_s),
         access_log=None,

@@ -52,7 +52,7 @@ class Settings:
     # a pool of `canon_processes` (0: inline) for JSON of `canon_inline_bytes` or more.
     limits: Limits = field(default_factory=Limits)
     canon_processes: int = 1
-    canon_inline_bytes: int = 16 * 1024
+    canon_inline_bytes: int = 8 * 1024
     rates: RatePolicy = field(default_factory=RatePolicy)
     server: ServerOptions = field(default_factory=ServerOptions)
     # `POST /credentials/verify/batch`: lines, bytes and items verified at once.
@@ -76,7 +76,7 @@ class Settings:
             accept_registered=env_bool("VERIFIER_ACCEPT_REGISTERED", False),
             limits=Limits.from_env(),
             canon_processes=env_int("VERIFIER_CANON_PROCESSES", default_processes(), minimum=0),
-            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 16 * 1024, minimum=0),
+            canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 8 * 1024, minimum=0),
             rates=RatePolicy.from_env(),
             server=ServerOptions.from_env(),
             batch_max_items=env_int("BATCH_MAX_ITEMS", 1000, minimum=1),

@@ -11,10 +11,11 @@ but never turn a cryptographically valid credential into an invalid one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from services.verifier.budget import Limits, check_submitted
+from services.verifier.budget import Limits, check_unwrapped
 from services.verifier.endorsements import ENDORSEMENTS, EndorsementMemo, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
@@ -74,12 +75,19 @@ class Verifier:
         self._replica = replica
         self.policy = policy
         self._limits = limits or Limits()
-        self._options = VerifyOptions(canonicalizer=canonicalizer)
+        self._options = VerifyOptions(
+            canonicalizer=canonicalizer, precheck=functools.partial(check_unwrapped, self._limits)
+        )
         self._verified_lists = VerifiedLists()
         self._trust_lists = trust_lists
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
         self._linkage = DomainLinkage(fetcher, self._resolver)
+
+    @property
+    def canonicalizer(self) -> Canonicalizer | None:
+        """Where RDFC-1.0 runs for this verifier's Data Integrity proofs."""
+        return self._options.canonicalizer
 
     @property
     def resolver(self) -> DidResolver:
@@ -105,7 +113,6 @@ class Verifier:
         trust checks are always made). `memo`: embedded endorsements already
         verified in the same batch."""
         policy = policy or self.policy
-        check_submitted(credential, self._limits)  # before any expensive work
         report = await verify_credential(
             credential,
             resolver=self._resolver,
@@ -131,7 +138,12 @@ class Verifier:
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))
             endorsements = await endorsements_check(
-                report.credential, self._resolver, self._status_lists, self._replica, memo
+                report.credential,
+                self._resolver,
+                self._status_lists,
+                self._replica,
+                options=self._options,
+                memo=memo,
             )
             if endorsements is not None:
                 report.add(endorsements)

@@ -27,6 +27,7 @@ from typing import Any
 
 from .crypto_keys import SigningKey
 from .data_integrity import (
+    Canonicalizer,
     KeyResolver,
     proof_entries,
     sign_data_integrity,
@@ -115,6 +116,7 @@ async def verify_presentation(
     domain: str | None,
     now: datetime | None = None,
     contexts: ContextRegistry | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> VerifiedPresentation:
     """Verify the holder's proof, its challenge and domain, and holder binding.
 
@@ -147,6 +149,7 @@ async def verify_presentation(
                 expected_controller=holder,
                 now=now,
                 contexts=contexts,
+                canonicalizer=canonicalizer,
             )
     except ProofError as exc:
         if exc.code == "controller_mismatch":
@@ -162,14 +165,21 @@ async def verify_any_presentation(
     challenge: str | None,
     domain: str | None,
     now: datetime | None = None,
+    canonicalizer: Canonicalizer | None = None,
 ) -> VerifiedPresentation:
-    """A VP-JWT string, an enveloped VP-JWT, or a presentation with an embedded proof."""
+    """A VP-JWT string, an enveloped VP-JWT, or a presentation with an embedded
+    proof (RDFC-1.0 by ``canonicalizer`` when given)."""
     if isinstance(presentation, str) or has_type(presentation, VP_ENVELOPE_TYPE):
         return await verify_vp_jwt(
             presentation, resolver, challenge=challenge, domain=domain, now=now
         )
     return await verify_presentation(
-        presentation, resolver, challenge=challenge, domain=domain, now=now
+        presentation,
+        resolver,
+        challenge=challenge,
+        domain=domain,
+        now=now,
+        canonicalizer=canonicalizer,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -57,6 +58,9 @@ class VerifyOptions:
     check_shape: bool = True
     allow_network_dids: bool = False  # let didkit resolve did:web for VC 1.1 proofs
     canonicalizer: Canonicalizer | None = None  # RDFC-1.0 elsewhere (a process pool)
+    # Called with the unwrapped credential (and its JWT) before any check; it
+    # may raise to refuse the request (the verifier's work budget).
+    precheck: Callable[[dict[str, Any], str | None], None] | None = None
     # VC-API `options.checks`: which of proof, validity, status to make (None: all).
     # The shape (the VC data model) is always checked: it says what the input is.
     checks: frozenset[str] | None = None
@@ -334,6 +338,8 @@ async def verify_credential(
         report = VerificationReport(None, tolerate_not_checked=opts.tolerate_not_checked)
         report.add(CheckResult("format", "failed", exc.detail, exc.code))
         return report
+    if opts.precheck is not None:
+        opts.precheck(doc, token)
     report = VerificationReport(doc, tolerate_not_checked=opts.tolerate_not_checked)
     if opts.check_shape:
         report.add(_shape_check(doc))

@@ -148,6 +148,14 @@ class SafeFetcher:
         self._remember(url, body, content_type, ttl)
         return body, content_type
 
+    def expire_within(self, url: str, seconds: float) -> None:
+        """Keep the cached answer for `url` at most `seconds` more (e.g. a
+        document's own lifetime, shorter than its HTTP one)."""
+        cached = self._cache.get(url)
+        latest = time.monotonic() + max(0.0, seconds)
+        if cached is not None and cached[0] > latest:
+            self._cache[url] = (latest, cached[1], cached[2])
+
     def _remember(self, url: str, body: bytes, content_type: str, ttl: float) -> None:
         self._cache[url] = (time.monotonic() + ttl, body, content_type)
         self._cache.move_to_end(url)

@@ -10,13 +10,16 @@ and a small address quota. Its other callers use a job board's API key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import re
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -25,7 +28,7 @@ from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import sign_vc_jwt
 from shared.status_lists import list_id_for
 from tests.e2e.client import Api, Json, until
-from tests.e2e.harness import ServiceProcess, Stack
+from tests.e2e.harness import ServiceProcess, Stack, free_port
 
 BOARD_KEY = "e2e-job-board"
 BOARD = {"X-API-Key": BOARD_KEY}
@@ -35,7 +38,7 @@ LIMITS_ENV = {
     "MICROCRED_VERIFIER_MAX_STATUS_ENTRIES": "5000",
     "MICROCRED_VERIFIER_CANON_MS": "1000",
     "MICROCRED_VERIFIER_CANON_PROCESSES": "1",
-    "MICROCRED_VERIFIER_KEEPALIVE_S": "3",
+    "MICROCRED_VERIFIER_KEEPALIVE_S": "5",
     "MICROCRED_VERIFIER_CONNECTIONS_PER_ADDRESS": "600",
     "MICROCRED_VERIFIER_ADDRESS_QUOTA": "5",
     "MICROCRED_VERIFIER_QUOTA_WINDOW_S": "60",
@@ -43,10 +46,39 @@ LIMITS_ENV = {
 }
 
 
+class SlowLists(BaseHTTPRequestHandler):
+    """Answers every GET after 3 s (404), noting the path first."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        time.sleep(3)
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
 @pytest.fixture(scope="module")
-def limited(stack: Stack) -> Iterator[ServiceProcess]:
+def slow_origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), SlowLists)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def limited(stack: Stack, slow_origin: str) -> Iterator[ServiceProcess]:
     instance = stack.add_instance("verifier", "verifier-limits")
     instance.env.update(LIMITS_ENV)
+    trusted = instance.env["MICROCRED_TRUSTED_FETCH_ORIGINS"]
+    instance.env["MICROCRED_TRUSTED_FETCH_ORIGINS"] = f"{trusted},{slow_origin}"
     instance.start()
     instance.wait_ready()
     yield instance
@@ -102,20 +134,30 @@ async def test_a_huge_document_is_refused_fast_while_valid_ones_go_on(
     api: Api, issued: dict[str, Any], limited: ServiceProcess, instance: str
 ) -> None:
     """The default verifier refuses the 10,000-result document at its array
-    cap; `verifier-limits` lets it through to canonicalisation, which runs
-    in the process pool and stops at its 1 s time cap."""
+    cap; `verifier-limits` lets a 2,500-result one through to
+    canonicalisation, which runs in the process pool and stops at its 1 s
+    time cap."""
     awards = await credentials(api, issued)
     url = api.stack.url(instance)
     key = BOARD if instance == "verifier-limits" else {}
     valid: list[object] = [a["jwt"] for a in awards] + [a["credential"] for a in awards]
-    huge = with_results(awards[0]["credential"], 10_000)
+    # The issue's 10,000 results for the defaults; 2,500 suffice to need far
+    # more than the 1 s cap (the cost is quadratic) with less JSON to parse.
+    huge = with_results(awards[0]["credential"], 10_000 if instance == "verifier" else 2_500)
     for credential in valid:  # warm: status lists and keys resolved once, as in production
         assert (await timed_verify(api.session, url, credential, key))[0] == 200
+
+    async def burst() -> list[tuple[int, Json, float]]:
+        return await asyncio.gather(
+            *(timed_verify(api.session, url, valid[i % len(valid)], key) for i in range(50))
+        )
+
+    # The same burst alone first: on this shared machine its own time varies
+    # with the load the other processes put on the 2 cores.
+    alone = max(seconds for _, _, seconds in await burst())
     heavy = asyncio.create_task(timed_verify(api.session, url, huge, key))
     await asyncio.sleep(0.05)
-    light = await asyncio.gather(
-        *(timed_verify(api.session, url, valid[i % len(valid)], key) for i in range(50))
-    )
+    light = await burst()
     status, problem, took = await heavy
     assert status == 422, problem
     assert problem["type"] == "urn:microcred:problem:limit-exceeded"
@@ -124,11 +166,12 @@ async def test_a_huge_document_is_refused_fast_while_valid_ones_go_on(
     assert took < 3, took
     assert all(code == 200 for code, _, _ in light), [b for c, b, _ in light if c != 200][:1]
     slowest = max(seconds for _, _, seconds in light)
-    # The issue's bound for the defaults; with the caps raised, the event loop
-    # still parses and checks the 620 KB body (~0.3 s on this shared 2-core
-    # machine), so 2 s there (before issue 7: 46 s).
-    bound = 1 if instance == "verifier" else 2
-    assert slowest < bound, f"a valid verification waited {slowest:.2f} s"
+    # The issue's bound is 1 s (before issue 7: 46 s); with the caps raised,
+    # the event loop still parses and checks the 620 KB body (~0.1-0.3 s),
+    # so 2 s there. A loaded machine stretches the burst alone too: then
+    # twice its time alone.
+    bound = max(1.0 if instance == "verifier" else 2.0, 2 * alone)
+    assert slowest < bound, f"a valid verification waited {slowest:.2f} s (alone {alone:.2f} s)"
 
 
 def self_signed_with_entries(status_base: str, count: int) -> str:
@@ -180,6 +223,21 @@ async def test_many_status_entries_are_refused_with_a_handful_of_fetches(
     assert fetched <= 8, f"{fetched} internal fetches"
 
 
+async def test_a_client_that_goes_away_stops_its_verification(
+    api: Api, limited: ServiceProcess, slow_origin: str
+) -> None:
+    """Status entries are checked one after the other; each list here takes
+    3 s. The client leaves after 0.5 s: the list being fetched is finished
+    (for whoever else wants it), the next ones are never asked for."""
+    token = self_signed_with_entries(f"{slow_origin}/gone", 3)
+    SlowLists.asked.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0.5):
+            await timed_verify(api.session, limited.url, token, BOARD)
+    await asyncio.sleep(8)  # without cancellation the 2nd list is asked for at 3 s
+    assert len(SlowLists.asked) == 1, SlowLists.asked
+
+
 # --- the revocation service's public reads ----------------------------------------
 
 
@@ -222,12 +280,13 @@ async def test_public_list_reads_never_starve_an_authenticated_revoke(
 # --- connections and rates ----------------------------------------------------------
 
 
-async def slow_client(port: int, started: float) -> float:
-    """A client sending a partial header, a line a second: seconds until closed."""
+async def slow_client(port: int) -> tuple[float, float]:
+    """A client sending a partial header, a line a second: (opened, closed) times."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    opened = time.monotonic()
     writer.write(b"POST /credentials/verify HTTP/1.1\r\nHost: verifier\r\n")
     try:
-        while time.monotonic() - started < 90:
+        while time.monotonic() - opened < 90:
             writer.write(b"X-Slow: a\r\n")
             await writer.drain()
             try:
@@ -238,20 +297,21 @@ async def slow_client(port: int, started: float) -> float:
     except OSError:
         pass
     writer.close()
-    return time.monotonic() - started
+    return opened, time.monotonic()
 
 
 async def test_slow_clients_are_cut_off(limited: ServiceProcess) -> None:
     started = time.monotonic()
-    closed = await asyncio.gather(*(slow_client(limited.port, started) for _ in range(500)))
-    assert max(closed) < 60, f"the last slow connection lasted {max(closed):.1f} s"
-    assert max(closed) >= 2.5  # by the 3 s timeout, not refused at once
+    spans = await asyncio.gather(*(slow_client(limited.port) for _ in range(500)))
+    last = max(closed for _, closed in spans) - started
+    assert last < 60, f"the last slow connection lasted until {last:.1f} s"
+    lived = [closed - opened for opened, closed in spans]
+    assert min(lived) >= 4.5, min(lived)  # by the 5 s timeout, not refused at once
 
 
 async def test_connections_per_address_are_capped(limited: ServiceProcess) -> None:
-    started = time.monotonic()
-    closed = await asyncio.gather(*(slow_client(limited.port, started) for _ in range(700)))
-    at_once = [seconds for seconds in closed if seconds < 2]
+    spans = await asyncio.gather(*(slow_client(limited.port) for _ in range(700)))
+    at_once = [closed - opened for opened, closed in spans if closed - opened < 2]
     assert len(at_once) >= 100, f"{len(at_once)} of 700 closed at once (cap 600)"
 
 

@@ -109,7 +109,9 @@ async def test_a_batch_memo_verifies_each_endorsement_once_and_still_catches_tam
     for _ in range(5):
         credential = ob3_credential(issuer)
         credential["issuer"]["endorsement"] = [copy.deepcopy(endorsement)]
-        results.append(await endorsements_check(credential, resolver, NoLists(), replica, memo))
+        results.append(
+            await endorsements_check(credential, resolver, NoLists(), replica, memo=memo)
+        )
     assert {r.outcome for r in results if r is not None} == {"ok"}
     assert resolver.lookups == 1  # verified once for the five credentials
 
@@ -117,12 +119,12 @@ async def test_a_batch_memo_verifies_each_endorsement_once_and_still_catches_tam
     forged["credentialSubject"]["endorsementComment"] = "Accredited for everything."
     credential = ob3_credential(issuer)
     credential["issuer"]["endorsement"] = [forged]
-    result = await endorsements_check(credential, resolver, NoLists(), replica, memo)
+    result = await endorsements_check(credential, resolver, NoLists(), replica, memo=memo)
     assert result is not None and result.code == "endorsement_invalid"
     # The same endorsement attached elsewhere is still refused (checked outside the memo).
     moved = ob3_credential("did:example:another")
     moved["issuer"]["endorsement"] = [copy.deepcopy(endorsement)]
-    result = await endorsements_check(moved, resolver, NoLists(), replica, memo)
+    result = await endorsements_check(moved, resolver, NoLists(), replica, memo=memo)
     assert result is not None and "not this issuer" in (result.reason or "")
 
 

@@ -13,7 +13,7 @@ from services.verifier.budget import (
     RequestBudget,
     check_credential,
     check_json,
-    check_submitted,
+    check_unwrapped,
 )
 from services.verifier.offload import CanonPool
 from shared.credentials.crypto_keys import generate_ed25519
@@ -76,10 +76,11 @@ def test_a_jwt_payload_is_checked_like_a_body() -> None:
         "issuer": issuer,
         "credentialSubject": {"result": list(range(200))},
     }
+    token = sign_vc_jwt(doc, key)
     with pytest.raises(LimitExceeded) as error:
-        check_submitted(sign_vc_jwt(doc, key), Limits())
+        check_unwrapped(Limits(), doc, token)
     assert limit_of(error) == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
-    check_submitted("not a jwt", Limits())  # unreadable: left to the report
+    check_unwrapped(Limits(), doc, None)  # embedded proof: the body check saw it
 
 
 def test_fetches_are_counted_by_distinct_url() -> None:
@@ -154,3 +155,39 @@ def test_a_verified_list_version_is_reused_until_it_ages() -> None:
     assert cache.get("https://s.example/3", {"a": 2, "b": 1}) == {"id": "json"}
     time.sleep(0.06)
     assert cache.get("https://s.example/1", "jwt-v1") is None
+
+
+async def test_the_middleware_refuses_slow_requests_and_overspent_fetches() -> None:
+    import asyncio
+    import contextlib
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from services.verifier.budget import budget_middleware, spend_fetch
+    from shared.web.problems import problem_middleware
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    async def fetching(request: web.Request) -> web.Response:
+        for n in range(3):  # a refusal is swallowed, as the core does ("not checked")
+            with contextlib.suppress(LimitExceeded):
+                spend_fetch(f"https://lists.example/{n}")
+        return web.json_response({"verified": False}, status=400)
+
+    limits = Limits(request_ms=200, max_fetches=2, max_array_length=2)
+    app = web.Application(middlewares=[problem_middleware, budget_middleware(limits)])
+    app.router.add_post("/slow", slow)
+    app.router.add_post("/fetching", fetching)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/slow", json={})
+        assert answer.status == 503
+        assert (await answer.json())["type"] == "urn:microcred:problem:deadline-exceeded"
+        answer = await client.post("/fetching", json={})
+        assert answer.status == 422
+        assert (await answer.json())["limit"] == "MICROCRED_VERIFIER_MAX_FETCHES"
+        answer = await client.post("/fetching", json={"a": [1, 2, 3]})
+        assert (await answer.json())["limit"] == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
+        spend_fetch("https://outside.example/")  # no request: no budget, no limit

@@ -380,8 +380,9 @@ async def verify_data_integrity_proofs(
     contexts: ContextRegistry | None = None,
 ) -> tuple[VerifiedProof, ...]:
     """Verify every proof of ``doc``; all must pass. ``expected_controller``
-    (default: the ``issuer`` for ``assertionMethod``) must control each key,
-    unless ``check_controller`` is False (e.g. co-signers of a proof set)."""
+    must control each key, unless ``check_controller`` is False; without it,
+    for ``assertionMethod``, a DID issuer must control at least one (the
+    others are co-signers of a proof set), and that proof comes first."""
     if not isinstance(doc, Mapping):
         raise ProofError("bad_document", "a secured document must be a JSON object")
     registry = contexts or default_registry()
@@ -393,6 +394,11 @@ async def verify_data_integrity_proofs(
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
         controller = issuer_controller(doc)
+        # A proof set may carry co-signers (VC Data Integrity §2.1.1): one
+        # proof by the issuer is needed, and it comes first in the answer.
+        checked.sort(key=lambda item: item.info.controller != controller)
+        if any(item.info.controller == controller for item in checked):
+            controller = None
     for item in checked if check_controller else []:
         if controller is not None and item.info.controller != controller:
             raise ProofError(

@@ -107,7 +107,9 @@ def check_contexts(doc: object, allowed: Mapping[str, object], path: list[str | 
         for entry in value if isinstance(value, list) else [value]:
             where = format_path([*path, "@context"])
             if isinstance(entry, dict):
-                _check_term_definitions(entry, where)
+                # a context object may wrap its definitions in "@context" (JSON-LD 1.1 §4.1)
+                inner = entry.get("@context") if set(entry) == {"@context"} else entry
+                _check_term_definitions(inner if isinstance(inner, dict) else entry, where)
                 continue
             if not isinstance(entry, str):
                 raise ContextError("inline_context", "a context is a URL or an object", where)

@@ -334,8 +334,12 @@ async def test_proof_set_every_proof_must_verify() -> None:
     broken["proof"][1]["proofValue"] = _flip_bit(broken["proof"][1]["proofValue"])
     error = await _code(broken, check_controller=False)
     assert (error.code, error.path) == ("signature_invalid", "proof[1]")
-    # With the issuer binding on, the second signer (another DID) is refused.
-    assert (await _code(twice)).path == "proof[1].verificationMethod"
+    # With the issuer binding on, the second signer (another DID) is a co-signer:
+    # accepted next to the issuer's own proof, never instead of it.
+    bound = await verify_data_integrity_proofs(twice, DidResolver())
+    assert [p.verification_method for p in bound] == [key.kid, second.kid]
+    alone = {**twice, "proof": twice["proof"][1]}
+    assert (await _code(alone)).path == "proof.verificationMethod"
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -389,3 +393,27 @@ async def test_proof_chains() -> None:
     assert info.value.code == "signature_invalid"
     with pytest.raises(ProofError):
         sign_data_integrity(doc, second_key, previous_proof="urn:uuid:none")
+
+
+async def test_co_signers_in_a_proof_set() -> None:
+    """One proof by the (DID) issuer is needed; others may be co-signers, and
+    the issuer's proof is the one answered first."""
+    issuer, notary = generate_ed25519(), generate_ed25519()
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did_of(issuer),
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    cosigned = sign_data_integrity(sign_data_integrity(doc, notary), issuer)
+    first = await verify_data_integrity(cosigned, DidResolver())
+    assert first.controller == did_of(issuer)
+    notarised_only = sign_data_integrity(doc, notary)
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(notarised_only, DidResolver())
+    assert info.value.code == "controller_mismatch"
+    broken = copy.deepcopy(cosigned)
+    broken["proof"][0]["created"] = "2020-01-01T00:00:00Z"  # the co-signer's proof
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(broken, DidResolver())
+    assert info.value.code == "signature_invalid"  # every proof must still verify

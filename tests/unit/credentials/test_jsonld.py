@@ -120,6 +120,10 @@ def test_inline_term_definitions_are_accepted_and_protected_terms_stay() -> None
     doc["@context"] = [*doc["@context"], {"extra": "https://example.org/extra"}]
     doc["credentialSubject"]["extra"] = "value"
     assert "https://example.org/extra" in canonize(doc)
+    wrapped = badge(ISSUER)  # definitions wrapped in "@context" (JSON-LD 1.1 §4.1)
+    wrapped["@context"] = [*wrapped["@context"], {"@context": {"extra": "https://x.example/e"}}]
+    wrapped["credentialSubject"]["extra"] = "value"
+    assert "https://x.example/e" in canonize(wrapped)
     for term in ("VerifiableCredential", "OpenBadgeCredential"):
         clash = badge(ISSUER)
         clash["@context"] = [*clash["@context"], {term: "https://example.org/evil"}]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,11 +39,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode
 from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
+from .jsonld_safe_mode import check_contexts
 
 PROOF_TYPE = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
 ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
-CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019})
+# vc-di-eddsa §3.3: JSON Canonicalization Scheme (RFC 8785) instead of RDFC-1.0
+EDDSA_JCS_2022 = "eddsa-jcs-2022"
+CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022})
 # XML Schema dateTimeStamp (VC Data Integrity §2.1: created/expires).
 _DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
@@ -101,6 +105,14 @@ def _document_hash(registry: ContextRegistry, unsecured: Mapping[str, Any]) -> b
     return _sha256(registry.canonize(unsecured), None)
 
 
+def _jcs_hash(value: Mapping[str, Any], path: str | None) -> bytes:
+    """vc-di-eddsa §3.3.3-3.3.5 (eddsa-jcs-2022): SHA-256 of the RFC 8785 form."""
+    try:
+        return hashlib.sha256(rfc8785.dumps(dict(value))).digest()
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise ProofError("bad_document", f"cannot canonicalise as JCS: {exc}", path) from exc
+
+
 def _sha256(canonical: str, path: str | None) -> bytes:
     try:
         return hashlib.sha256(canonical.encode("utf-8")).digest()
@@ -128,6 +140,7 @@ def sign_data_integrity(
     contexts: ContextRegistry | None = None,
     proof_id: str | None = None,
     previous_proof: str | None = None,
+    cryptosuite: str | None = None,
 ) -> JsonDoc:
     """Return a copy of ``doc`` with a new Data Integrity proof (``key.kid`` is the
     verification method). An existing proof turns into a proof set; with
@@ -139,7 +152,7 @@ def sign_data_integrity(
     proof: JsonDoc = {"id": proof_id} if proof_id is not None else {}
     proof |= {
         "type": PROOF_TYPE,
-        "cryptosuite": _suite_for(key),
+        "cryptosuite": cryptosuite or _suite_for(key),
         "created": _timestamp(created),
         "verificationMethod": key.kid,
         "proofPurpose": proof_purpose,
@@ -159,7 +172,10 @@ def sign_data_integrity(
             raise ProofError("missing_previous_proof", f"no proof {previous_proof!r} to chain to")
         signed_over["proof"] = chained
     config = {**proof, "@context": doc["@context"]}
-    data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
+    if proof["cryptosuite"] == EDDSA_JCS_2022:
+        data = _jcs_hash(config, "proof") + _jcs_hash(signed_over, None)
+    else:
+        data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
     proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
     existing = doc.get("proof")
     if existing is None:
@@ -310,7 +326,7 @@ def issuer_controller(doc: Mapping[str, Any]) -> str | None:
 
 def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes, path: str) -> None:
     try:
-        if suite == EDDSA_RDFC_2022 and isinstance(key, Ed25519PublicKey):
+        if suite in (EDDSA_RDFC_2022, EDDSA_JCS_2022) and isinstance(key, Ed25519PublicKey):
             key.verify(signature, data)
             return
         if suite == ECDSA_RDFC_2019 and isinstance(key, ec.EllipticCurvePublicKey):
@@ -413,12 +429,17 @@ async def verify_data_integrity_proofs(
         previous = _previous_proofs(item, [c.proof for c in checked])
         if previous:
             unsecured["proof"] = previous
-        ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
-        if ctx_key not in doc_hashes:  # canonicalise the document once per @context
-            doc_hashes[ctx_key] = _document_hash(registry, unsecured)
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}
         config["@context"] = unsecured["@context"]
-        data = _hash_data(registry, config, doc_hashes[ctx_key], item.path)
+        if item.info.cryptosuite == EDDSA_JCS_2022:
+            # no JSON-LD processing, but the same allow-listed contexts
+            check_contexts(dict(unsecured), dict.fromkeys(registry.urls), [])
+            data = _jcs_hash(config, item.path) + _jcs_hash(unsecured, None)
+        else:
+            ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
+            if ctx_key not in doc_hashes:  # canonicalise the document once per @context
+                doc_hashes[ctx_key] = _document_hash(registry, unsecured)
+            data = _hash_data(registry, config, doc_hashes[ctx_key], item.path)
         key = await resolver.verification_key(item.info.verification_method, expected_purpose)
         _verify_signature(item.info.cryptosuite, key, item.signature, data, item.path)
         results.append(item.info)

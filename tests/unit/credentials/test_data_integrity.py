@@ -255,8 +255,10 @@ async def test_missing_and_malformed_proofs() -> None:
     assert (await _code(doc)).code == "missing_proof"
     signed = sign_data_integrity(doc, key)
     assert (await _code({**signed, "proof": "z123"})).code == "bad_proof"
-    jcs = mutate(signed, "proof.cryptosuite", "eddsa-jcs-2022")
-    assert (await _code(jcs)).code == "unsupported_cryptosuite"
+    jcs = mutate(signed, "proof.cryptosuite", "eddsa-jcs-2022")  # supported, not this proof
+    assert (await _code(jcs)).code == "signature_invalid"
+    other = mutate(signed, "proof.cryptosuite", "bbs-2023")
+    assert (await _code(other)).code == "unsupported_cryptosuite"
     legacy = mutate(signed, "proof.type", "Ed25519Signature2020")
     assert (await _code(legacy)).code == "unsupported_cryptosuite"
     for bad in ("u" + signed["proof"]["proofValue"][1:], "z0OIl", "z" + b58encode(b"\1" * 63), 7):
@@ -417,3 +419,38 @@ async def test_co_signers_in_a_proof_set() -> None:
     with pytest.raises(ProofError) as info:
         await verify_data_integrity(broken, DidResolver())
     assert info.value.code == "signature_invalid"  # every proof must still verify
+
+
+# W3C vc-di-eddsa test vector (TestVectors/eddsa-jcs-2022, sigBTC58JCS.txt): the
+# unsigned credential above, same key, under eddsa-jcs-2022 (RFC 8785).
+W3C_JCS_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "created": "2023-02-24T23:36:38Z",
+    "verificationMethod": f"https://vc.example/issuers/5678#{W3C_PUBLIC}",
+    "proofPurpose": "assertionMethod",
+    "proofValue": (
+        "z63t83Y53KfzJ5ZosfKTnqfMcKB2dmTrfjSaQjeNNjAD5srBowQfmWqeRb8rRjmeEuCBEsddF9LsVogtuTsijJKh4"
+    ),
+}
+
+
+async def test_w3c_jcs_vector_verifies_and_signing_reproduces_it() -> None:
+    examples = default_registry(allow_examples=True)
+    vm = W3C_JCS_PROOF["verificationMethod"]
+    resolver = StaticResolver({vm: (_w3c_key().public_key, ("assertionMethod",))})
+    secured = {**W3C_UNSIGNED, "proof": W3C_JCS_PROOF}
+    result = await verify_data_integrity(secured, resolver, contexts=examples)
+    assert result.cryptosuite == "eddsa-jcs-2022"
+    created = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
+    key = SigningKey(_w3c_key().private_key, vm)
+    resigned = sign_data_integrity(
+        W3C_UNSIGNED, key, created=created, contexts=examples, cryptosuite="eddsa-jcs-2022"
+    )
+    assert resigned["proof"] == W3C_JCS_PROOF  # Ed25519 is deterministic
+    changed = {**secured, "name": "Another Credential"}
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(changed, resolver, contexts=examples)
+    assert info.value.code == "signature_invalid"
+    with pytest.raises(ContextError):  # the allow-listed contexts hold for JCS too
+        await verify_data_integrity(secured, resolver)

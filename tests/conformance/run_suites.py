@@ -300,6 +300,7 @@ def main() -> int:
                 "passed": r.passed,
                 "notRun": r.not_run,
                 "failed": r.failed,
+                "neverRan": r.never_ran,
             }
             for r in results
         ]

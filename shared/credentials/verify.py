@@ -36,7 +36,9 @@ from .status_list import StatusReading, parse_status_entry, read_status
 
 ENVELOPE_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"})
 # Codes that mean "could not check" rather than "checked and wrong".
-_UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable"})
+# (network_resolution_refused: a VC 1.1 proof whose did:web key didkit would
+# fetch itself, past our SSRF guard: we did not check it, it is not wrong.)
+UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable", "network_resolution_refused"})
 _MAX_REASONS = 5
 
 
@@ -189,7 +191,7 @@ async def verify_secured(
 
 
 def _failure(name: str, exc: CredentialError, prefix: str = "") -> CheckResult:
-    outcome: Outcome = "not_checked" if exc.code in _UNAVAILABLE_CODES else "failed"
+    outcome: Outcome = "not_checked" if exc.code in UNAVAILABLE_CODES else "failed"
     where = f" (at {exc.path})" if exc.path else ""
     return CheckResult(name, outcome, f"{prefix}{exc.detail}{where}", exc.code)
 

@@ -6,6 +6,7 @@ from services.catalog.domain import AchievementIn
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
+    GenericIssuanceIn,
     ProviderChangeIn,
     ProviderIn,
     ProviderStatusIn,
@@ -96,6 +97,15 @@ OPENAPI = document(
                 secured=True,
             )
         },
+        "/providers/{key}/generic-issuance": {
+            "put": operation(
+                "Let the provider's issuers issue credentials of any type through the "
+                "issuer's VC-API POST /credentials/issue, or stop it (operator only)",
+                {"200": "The provider", "403": "Not an operator token", "404": "No such provider"},
+                body=GenericIssuanceIn,
+                secured=True,
+            )
+        },
         "/trust-list": {
             "get": operation(
                 "The registry as a signed trust list: compact JWS (application/jwt) over a"
@@ -117,5 +127,6 @@ OPENAPI = document(
         AccreditationIn,
         AccreditationChangeIn,
         ProviderStatusIn,
+        GenericIssuanceIn,
     ),
 )

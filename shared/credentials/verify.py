@@ -25,7 +25,7 @@ import orjson
 
 from .data_integrity import verify_data_integrity
 from .dids import DidResolver
-from .ed25519_2020 import ED25519_2020, verify_ed25519_2020
+from .ed25519_ld import LD_TYPES, verify_ed25519_ld
 from .errors import CredentialError
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
@@ -162,8 +162,8 @@ async def _verify_embedded(
     }
     if kinds == {"DataIntegrityProof"}:
         await verify_data_integrity(doc, resolver, now=now)
-    elif kinds == {ED25519_2020}:
-        await verify_ed25519_2020(doc, resolver)  # our RDFC path, every bundled context
+    elif kinds <= LD_TYPES:
+        await verify_ed25519_ld(doc, resolver)  # our RDFC path, every bundled context
     elif kinds <= LEGACY_PROOF_TYPES:
         await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
     else:

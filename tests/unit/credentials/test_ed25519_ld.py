@@ -1,4 +1,4 @@
-"""ed25519_2020.py: VC 1.1 Ed25519Signature2020 on our RDFC path.
+"""ed25519_ld.py: VC 1.1 Ed25519Signature2020/2018 on our RDFC path.
 
 Checked against independent signers (didkit, and the W3C VC-API verifier
 suite's vector), then with every Open Badges 3.0 context revision we bundle,
@@ -15,10 +15,10 @@ import pytest
 
 from shared.credentials.crypto_keys import generate_ed25519, public_key_from_multibase
 from shared.credentials.dids import DidResolver
-from shared.credentials.ed25519_2020 import (
+from shared.credentials.ed25519_ld import (
     SUITE_CONTEXT,
     sign_ed25519_2020,
-    verify_ed25519_2020,
+    verify_ed25519_ld,
 )
 from shared.credentials.errors import CredentialError, ProofError
 from shared.credentials.jsonld import default_registry
@@ -59,7 +59,7 @@ W3C_VECTOR: dict[str, Any] = {
 
 async def _error(doc: dict[str, Any], **kwargs: Any) -> CredentialError:
     with pytest.raises(CredentialError) as info:
-        await verify_ed25519_2020(doc, DidResolver(), **kwargs)
+        await verify_ed25519_ld(doc, DidResolver(), **kwargs)
     return info.value
 
 
@@ -68,15 +68,16 @@ async def test_the_w3c_vector_verifies() -> None:
     vm = W3C_VECTOR["proof"]["verificationMethod"]
     key = public_key_from_multibase(vm.partition("#")[2])
     resolver = StaticResolver({vm: (key, ("assertionMethod",))})
-    result = await verify_ed25519_2020(W3C_VECTOR, resolver, contexts=examples)
+    result = await verify_ed25519_ld(W3C_VECTOR, resolver, contexts=examples)
     assert result.cryptosuite == "Ed25519Signature2020"
     changed = mutate(W3C_VECTOR, "credentialSubject.alumniOf", "Another School")
     with pytest.raises(ProofError) as info:
-        await verify_ed25519_2020(changed, resolver, contexts=examples)
+        await verify_ed25519_ld(changed, resolver, contexts=examples)
     assert info.value.code == "signature_invalid"
 
 
-async def test_didkit_signed_credentials_verify() -> None:
+@pytest.mark.parametrize("proof_type", ["Ed25519Signature2020", "Ed25519Signature2018"])
+async def test_didkit_signed_credentials_verify(proof_type: str) -> None:
     jwk = didkit.generate_ed25519_key()
     did = didkit.key_to_did("key", jwk)
     vm = await didkit.key_to_verification_method("key", jwk)
@@ -87,15 +88,17 @@ async def test_didkit_signed_credentials_verify() -> None:
         "issuanceDate": "2024-05-01T00:00:00Z",
         "credentialSubject": {"id": "did:example:learner-3"},
     }
-    options = {"proofPurpose": "assertionMethod", "verificationMethod": vm,
-               "type": "Ed25519Signature2020"}  # fmt: skip
+    options = {"proofPurpose": "assertionMethod", "verificationMethod": vm, "type": proof_type}
     signed = json.loads(
         await didkit.issue_credential(json.dumps(credential), json.dumps(options), jwk)
     )
-    assert (await verify_ed25519_2020(signed, DidResolver())).controller == did
+    result = await verify_ed25519_ld(signed, DidResolver())
+    assert (result.controller, result.cryptosuite) == (did, proof_type)
     assert (await _error(mutate(signed, "issuanceDate", "2020-01-01T00:00:00Z"))).code == (
         "signature_invalid"
     )
+    report = await verify_credential(signed, resolver=DidResolver(), status_lists=_NoLists())
+    assert report.verified, report.checks
 
 
 @pytest.mark.parametrize("ob_context", sorted(OB_CONTEXTS))
@@ -106,7 +109,7 @@ async def test_every_bundled_ob_context(ob_context: str) -> None:
     badge["issuer"] = {**badge["issuer"], "id": did_of(key)}  # type: ignore[dict-item]
     created = datetime(2024, 5, 1, tzinfo=UTC)
     signed = sign_ed25519_2020(badge, key, created=created)
-    assert (await verify_ed25519_2020(signed, DidResolver())).controller == did_of(key)
+    assert (await verify_ed25519_ld(signed, DidResolver())).controller == did_of(key)
     report = await verify_credential(signed, resolver=DidResolver(), status_lists=_NoLists())
     assert report.check("proof") is not None and report.check("proof").outcome == "ok"  # type: ignore[union-attr]
     tampered = mutate(signed, "credentialSubject.achievement.name", "Something Else")

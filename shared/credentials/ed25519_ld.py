@@ -1,11 +1,13 @@
-"""VC 1.1 ``Ed25519Signature2020`` proofs on our own RDFC path.
+"""VC 1.1 Ed25519 Linked Data proofs on our own RDFC path.
 
 W3C CCG "Ed25519 Signature 2020" (suite context
 ``https://w3id.org/security/suites/ed25519-2020/v1``): the same construction
 as ``eddsa-rdfc-2022`` (RDFC-1.0 of the proof options, with the document's
 ``@context``, and of the document; SHA-256 of each, concatenated; Ed25519;
 ``proofValue`` multibase base58btc), with the proof type naming the suite
-instead of a ``cryptosuite``. Canonicalised with our bundled contexts in safe
+instead of a ``cryptosuite``. "Ed25519 Signature 2018" signs the same bytes
+as a detached JWS (RFC 7797, header ``{"alg": "EdDSA", "b64": false,
+"crit": ["b64"]}``) in ``jws``. Canonicalised with our bundled contexts in safe
 mode, so every Open Badges 3.0 context revision we bundle works (didkit
 knows only OB 3.0.0 and cannot resolve keys through our resolver); keys come
 from our DID resolver (did:key, did:jwk, our replica, did:web behind the
@@ -18,10 +20,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .crypto_keys import SigningKey, b58encode
+from .crypto_keys import SigningKey, b58encode, b64url_decode
 from .data_integrity import (
     KeyResolver,
     VerifiedProof,
@@ -32,10 +35,13 @@ from .data_integrity import (
     issuer_controller,
     proof_entries,
 )
-from .errors import ProofError
+from .errors import CredentialError, ProofError
 from .jsonld import ContextRegistry, default_registry
 
 ED25519_2020 = "Ed25519Signature2020"
+ED25519_2018 = "Ed25519Signature2018"
+LD_TYPES = frozenset({ED25519_2020, ED25519_2018})
+_DETACHED_HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
 SUITE_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 JsonDoc = dict[str, Any]
 
@@ -67,16 +73,25 @@ def sign_ed25519_2020(
     return {**unsecured, "proof": proof}
 
 
-def is_ed25519_2020(doc: Mapping[str, Any]) -> bool:
-    """True when every proof of ``doc`` is an ``Ed25519Signature2020``."""
-    raw = doc.get("proof")
-    proofs = raw if isinstance(raw, list) else [raw]
-    return bool(proofs) and all(
-        isinstance(p, Mapping) and p.get("type") == ED25519_2020 for p in proofs
-    )
+def _signature(proof: Mapping[str, Any], path: str) -> tuple[bytes, bytes]:
+    """(signature, what precedes the signed hashes): ``proofValue`` for 2020,
+    the detached JWS for 2018 (its protected header and a dot)."""
+    if proof.get("type") == ED25519_2020:
+        return _decode_proof_value(proof, path), b""
+    jws = proof.get("jws")
+    header_b64, dot, rest = jws.partition(".") if isinstance(jws, str) else ("", "", "")
+    empty, dot2, signature_b64 = rest.partition(".")
+    try:
+        header = orjson.loads(b64url_decode(header_b64))
+        signature = b64url_decode(signature_b64)
+    except (CredentialError, ValueError) as exc:
+        raise ProofError("bad_proof_value", "jws is not a detached JWS", f"{path}.jws") from exc
+    if not dot or not dot2 or empty or header != _DETACHED_HEADER or len(signature) != 64:
+        raise ProofError("bad_proof_value", "jws is not a detached EdDSA JWS", f"{path}.jws")
+    return signature, header_b64.encode("ascii") + b"."
 
 
-async def verify_ed25519_2020(
+async def verify_ed25519_ld(
     doc: Mapping[str, Any],
     resolver: KeyResolver,
     *,
@@ -86,7 +101,7 @@ async def verify_ed25519_2020(
     expected_controller: str | None = None,
     contexts: ContextRegistry | None = None,
 ) -> VerifiedProof:
-    """Verify every ``Ed25519Signature2020`` proof of ``doc`` (all must pass);
+    """Verify every ``Ed25519Signature2020``/``2018`` proof of ``doc`` (all must pass);
     the first one's details. ``expected_controller`` defaults to a DID issuer
     for ``assertionMethod``. Raises ``ProofError``, ``ContextError``, ``DidError``."""
     registry = contexts or default_registry()
@@ -97,8 +112,11 @@ async def verify_ed25519_2020(
     doc_hash: bytes | None = None
     results = []
     for path, proof in proof_entries(doc):
-        if proof.get("type") != ED25519_2020:
-            raise ProofError("unsupported_proof", f"not an {ED25519_2020} proof", path)
+        kind = proof.get("type")
+        if kind not in LD_TYPES:
+            raise ProofError(
+                "unsupported_proof", f"not an Ed25519 Linked Data proof: {kind!r}", path
+            )
         vm = proof.get("verificationMethod")
         if not isinstance(vm, str) or not vm:
             raise ProofError("bad_proof", "verificationMethod must be a URL", path)
@@ -109,14 +127,14 @@ async def verify_ed25519_2020(
         got_challenge, domains = check_purpose_binding(
             proof, path, expected_purpose, challenge, domain
         )
-        signature = _decode_proof_value(proof, path)
+        signature, prefix = _signature(proof, path)
         doc_hash = doc_hash or _document_hash(registry, unsecured)
-        config = {k: v for k, v in proof.items() if k != "proofValue"}
+        config = {k: v for k, v in proof.items() if k not in ("proofValue", "jws")}
         config["@context"] = doc.get("@context")
-        data = _hash_data(registry, config, doc_hash, path)
+        data = prefix + _hash_data(registry, config, doc_hash, path)
         key = await resolver.verification_key(vm, expected_purpose)
         if not isinstance(key, Ed25519PublicKey):
-            raise ProofError("key_type_mismatch", f"{ED25519_2020} needs an Ed25519 key", path)
+            raise ProofError("key_type_mismatch", f"{kind} needs an Ed25519 key", path)
         try:
             key.verify(signature, data)
         except InvalidSignature:
@@ -127,7 +145,7 @@ async def verify_ed25519_2020(
                 verification_method=vm,
                 controller=vm.partition("#")[0],
                 purpose=expected_purpose,
-                cryptosuite=ED25519_2020,
+                cryptosuite=str(kind),
                 created=created if isinstance(created, str) else None,
                 challenge=got_challenge,
                 domain=domains,

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -40,6 +39,7 @@ from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode
 from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
 from .jsonld_safe_mode import check_contexts
+from .proof_chains import jcs_hash, previous_ids, previous_proofs
 
 PROOF_TYPE = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
@@ -105,14 +105,6 @@ def _document_hash(registry: ContextRegistry, unsecured: Mapping[str, Any]) -> b
     return _sha256(registry.canonize(unsecured), None)
 
 
-def _jcs_hash(value: Mapping[str, Any], path: str | None) -> bytes:
-    """vc-di-eddsa §3.3.3-3.3.5 (eddsa-jcs-2022): SHA-256 of the RFC 8785 form."""
-    try:
-        return hashlib.sha256(rfc8785.dumps(dict(value))).digest()
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise ProofError("bad_document", f"cannot canonicalise as JCS: {exc}", path) from exc
-
-
 def _sha256(canonical: str, path: str | None) -> bytes:
     try:
         return hashlib.sha256(canonical.encode("utf-8")).digest()
@@ -173,7 +165,7 @@ def sign_data_integrity(
         signed_over["proof"] = chained
     config = {**proof, "@context": doc["@context"]}
     if proof["cryptosuite"] == EDDSA_JCS_2022:
-        data = _jcs_hash(config, "proof") + _jcs_hash(signed_over, None)
+        data = jcs_hash(config, "proof") + jcs_hash(signed_over, None)
     else:
         data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
     proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
@@ -282,7 +274,7 @@ def _precheck(
     if proof.get("type") != PROOF_TYPE or not isinstance(suite, str) or suite not in CRYPTOSUITES:
         name = proof.get("cryptosuite") or proof.get("type")
         raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
-    _previous_ids(proof, path)  # well-formed; resolved against the proof set later
+    previous_ids(proof, path)  # well-formed; resolved against the proof set later
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:
         raise ProofError(
@@ -336,33 +328,6 @@ def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes,
     except InvalidSignature:
         raise ProofError("signature_invalid", "the signature does not verify", path) from None
     raise ProofError("key_type_mismatch", f"{suite} cannot be verified with this key", path)
-
-
-def _previous_ids(proof: Mapping[str, Any], path: str) -> list[str]:
-    """VC Data Integrity §2.1 ``previousProof``: a string or a list of strings."""
-    raw = proof.get("previousProof")
-    ids = [] if raw is None else [raw] if isinstance(raw, str) else raw
-    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-        raise ProofError("bad_proof", "previousProof must be a string or strings", path)
-    return ids
-
-
-def _previous_proofs(item: _Checked, all_proofs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """VC Data Integrity §4.3 (proof chains): the proofs a proof names as its
-    ``previousProof``, which it signed over; each must be in the set (and,
-    being in the set, verifies on its own)."""
-    wanted = _previous_ids(item.proof, item.path)
-    found = []
-    for proof_id in wanted:
-        match = next((p for p in all_proofs if p.get("id") == proof_id), None)
-        if match is None:
-            raise ProofError(
-                "missing_previous_proof",
-                f"previousProof {proof_id!r} is not in the proof set",
-                f"{item.path}.previousProof",
-            )
-        found.append(dict(match))
-    return found
 
 
 def _unsecured_for(doc: Mapping[str, Any], proof: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -426,7 +391,7 @@ async def verify_data_integrity_proofs(
     results = []
     for item in checked:
         unsecured = _unsecured_for(doc, item.proof, item.path)
-        previous = _previous_proofs(item, [c.proof for c in checked])
+        previous = previous_proofs(item.proof, item.path, [c.proof for c in checked])
         if previous:
             unsecured["proof"] = previous
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}
@@ -434,7 +399,7 @@ async def verify_data_integrity_proofs(
         if item.info.cryptosuite == EDDSA_JCS_2022:
             # no JSON-LD processing, but the same allow-listed contexts
             check_contexts(dict(unsecured), dict.fromkeys(registry.urls), [])
-            data = _jcs_hash(config, item.path) + _jcs_hash(unsecured, None)
+            data = jcs_hash(config, item.path) + jcs_hash(unsecured, None)
         else:
             ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
             if ctx_key not in doc_hashes:  # canonicalise the document once per @context

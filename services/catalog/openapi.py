@@ -6,6 +6,7 @@ from services.catalog.domain import AchievementIn
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
+    GenericIssuanceIn,
     ProviderChangeIn,
     ProviderIn,
     ProviderStatusIn,
@@ -169,6 +170,15 @@ OPENAPI = document(
                 secured=True,
             )
         },
+        "/providers/{key}/generic-issuance": {
+            "put": operation(
+                "Let the provider's issuers issue credentials of any type through the "
+                "issuer's VC-API POST /credentials/issue, or stop it (operator only)",
+                {"200": "The provider", "403": "Not an operator token", "404": "No such provider"},
+                body=GenericIssuanceIn,
+                secured=True,
+            )
+        },
     },
     bodies=(
         AchievementIn,
@@ -177,5 +187,6 @@ OPENAPI = document(
         AccreditationIn,
         AccreditationChangeIn,
         ProviderStatusIn,
+        GenericIssuanceIn,
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
+from services.issuer.domain.vc_input import IssueCredentialIn
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn
@@ -198,6 +199,26 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/credentials/issue": {
+            "post": operation(
+                "VC-API Issue Credential (VCALM): sign a VC 2.0 or 1.1 credential of one of "
+                "the tenant's issuers; an Open Badge of one of our achievements is an award "
+                "(options.assessment, the mastery gate), any other type needs the operator's "
+                "generic-issuance flag on the issuer's provider",
+                {
+                    "201": "{verifiableCredential}",
+                    "400": "Malformed body",
+                    "403": "The issuer's provider is not enabled for generic issuance",
+                    "404": "No such issuer for this tenant",
+                    "409": "A credential with this id was issued already",
+                    "422": "Not a conforming unsigned credential, or below the threshold",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=IssueCredentialIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
         "/credentials/{credential_id}": {
             "get": operation(
                 "An issued credential",
@@ -223,5 +244,5 @@ OPENAPI = document(
         },
         **LEARNER_PATHS,
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, IssueCredentialIn),
 )

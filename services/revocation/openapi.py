@@ -27,7 +27,9 @@ OPENAPI = document(
         },
         "/status-lists/{list_id}": {
             "get": operation(
-                "A signed BitstringStatusListCredential (application/vc+jwt)",
+                "A signed BitstringStatusListCredential: JSON-LD with an eddsa-rdfc-2022 "
+                "proof (application/vc+ld+json), or a VC-JWT when Accept asks for "
+                "application/vc+jwt",
                 {"200": "The list", "304": "Not modified", "404": "No such list"},
             )
         },

@@ -40,12 +40,12 @@ from shared.credentials.report import (
     Outcome,
     problem_detail,
 )
+from shared.credentials.verify import UNAVAILABLE_CODES
 from shared.credentials.vp_jwt import VP_ENVELOPE_TYPE, enveloped_presentation_jwt
 from shared.credentials.vp_model import Credential, has_type, holder_of
 from shared.web.problems import Problem
 
 MAX_CREDENTIALS = 100
-_UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable"})
 _LIFETIME_CODES = frozenset({"presentation_expired", "presentation_not_yet_valid"})
 _TITLES = {
     "format": "Unreadable presentation",
@@ -105,7 +105,7 @@ def _problem(exc: CredentialError) -> dict[str, Any]:
         name = "validity"
     else:
         name = "proof"
-    outcome: Outcome = "not_checked" if exc.code in _UNAVAILABLE_CODES else "failed"
+    outcome: Outcome = "not_checked" if exc.code in UNAVAILABLE_CODES else "failed"
     where = f" (at {exc.path})" if exc.path else ""
     problem = problem_detail(CheckResult(name, outcome, f"{exc.detail}{where}", exc.code))
     title = _TITLES[name]

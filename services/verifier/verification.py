@@ -35,6 +35,7 @@ from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError
 from shared.credentials.list_cache import VerifiedLists
+from shared.credentials.ob2 import is_ob2, verify_ob2
 from shared.credentials.recipients import RECIPIENT, recipient_check
 from shared.credentials.report import CheckResult, VerificationReport
 from shared.credentials.status_list import parse_status_entry
@@ -83,6 +84,7 @@ class Verifier:
         self._resolver = DidResolver(fetch_json=fetcher.fetch_json, known=replica.did_documents)
         self._status_lists = StatusLists(replica, fetcher)
         self._linkage = DomainLinkage(fetcher, self._resolver)
+        self._fetch_json = fetcher.fetch_json
 
     @property
     def canonicalizer(self) -> Canonicalizer | None:
@@ -111,8 +113,11 @@ class Verifier:
         trust policy for this credential; `checks` (VC-API `options.checks`)
         limits proof, validity and status to those named (the shape and the
         trust checks are always made). `memo`: embedded endorsements already
-        verified in the same batch."""
+        verified in the same batch. An Open Badges 2.0 assertion gets the
+        checks that version allows."""
         policy = policy or self.policy
+        if is_ob2(credential):
+            return await self._verify_ob2(credential, policy)
         report = await verify_credential(
             credential,
             resolver=self._resolver,
@@ -175,6 +180,20 @@ class Verifier:
                 since = since or self._replica.status_since(entry.list_url, entry.index)
         details = {**(status.details or {}), "since": since, "reason": None}
         report.checks[report.checks.index(status)] = dataclasses.replace(status, details=details)
+
+    async def _verify_ob2(
+        self, assertion: dict[str, Any] | str, policy: TrustPolicy
+    ) -> VerificationReport:
+        """OB 2.0 (hosted, signed): documents fetched behind the SSRF guard;
+        its issuer is a URL our registry cannot accredit (`trust` says so)."""
+        report = await verify_ob2(assertion, self._fetch_json, datetime.now(UTC))
+        if report.check("proof") is not None:
+            now = format_datetime(datetime.now(UTC))
+            report.advisory = TRUST_CHECKS
+            report.notice = NOTICES[policy]
+            report.trust_policy = policy
+            report.add(under_policy(trust_check(Claims.of({}), self._replica, now), policy))
+        return report
 
     def _listed(self, trust: CheckResult, claims: Claims) -> Listed | None:
         """Another trust list's entry, for an issuer our registry does not know."""

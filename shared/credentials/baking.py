@@ -29,6 +29,7 @@ from shared.credentials.errors import ShapeError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ITXT_KEYWORD = b"openbadgecredential"
+OB2_ITXT_KEYWORD = b"openbadges"  # Open Badges 2.0 "Baking"
 SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 SVG_PREFIX = "openbadges"
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -127,10 +128,11 @@ def _read_chunk(png: bytes, offset: int) -> tuple[Chunk, int]:
     return Chunk(ctype, data), end + 4
 
 
-def _itxt_text(data: bytes) -> str | None:
-    """The text of an ``openbadgecredential`` iTXt chunk, None for other keywords."""
+def _itxt_text(data: bytes, wanted: bytes = ITXT_KEYWORD) -> str | None:
+    """The text of an iTXt chunk with keyword ``wanted`` (OB 3.0
+    ``openbadgecredential``, OB 2.0 ``openbadges``), None for other keywords."""
     keyword, sep, rest = data.partition(b"\x00")
-    if keyword != ITXT_KEYWORD:
+    if keyword != wanted:
         return None
     # PNG 1.2 §11.3.4.5: flag, method, language tag \0, translated keyword \0, text.
     if not sep or len(rest) < 2 or rest[0] not in (0, 1) or rest[1] != 0:
@@ -162,6 +164,19 @@ def _bounded_inflate(data: bytes) -> bytes:
 
 def _credential_chunks(chunks: list[Chunk]) -> list[str]:
     return [t for c in chunks if c.type == b"iTXt" and (t := _itxt_text(c.data)) is not None]
+
+
+def unbake_ob2_png(png: bytes) -> str:
+    """The OB 2.0 assertion baked into a PNG (iTXt keyword ``openbadges``: a
+    JWS for a signed badge, the JSON or URL of a hosted one)."""
+    texts = [
+        t
+        for c in read_png_chunks(png)
+        if c.type == b"iTXt" and (t := _itxt_text(c.data, OB2_ITXT_KEYWORD)) is not None
+    ]
+    if len(texts) != 1:
+        raise ShapeError("no_credential", "not exactly one openbadges iTXt chunk")
+    return texts[0].strip()
 
 
 def unbake_png(png: bytes) -> Credential:

@@ -39,11 +39,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode
 from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
+from .jsonld_safe_mode import check_contexts
+from .proof_chains import jcs_hash, previous_ids, previous_proofs
 
 PROOF_TYPE = "DataIntegrityProof"
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
 ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
-CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019})
+# vc-di-eddsa §3.3: JSON Canonicalization Scheme (RFC 8785) instead of RDFC-1.0
+EDDSA_JCS_2022 = "eddsa-jcs-2022"
+CRYPTOSUITES = frozenset({EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022})
 # XML Schema dateTimeStamp (VC Data Integrity §2.1: created/expires).
 _DATETIME = re.compile(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
@@ -135,6 +139,7 @@ def sign_data_integrity(
     contexts: ContextRegistry | None = None,
     proof_id: str | None = None,
     previous_proof: str | None = None,
+    cryptosuite: str | None = None,
 ) -> JsonDoc:
     """Return a copy of ``doc`` with a new Data Integrity proof (``key.kid`` is the
     verification method). An existing proof turns into a proof set; with
@@ -146,7 +151,7 @@ def sign_data_integrity(
     proof: JsonDoc = {"id": proof_id} if proof_id is not None else {}
     proof |= {
         "type": PROOF_TYPE,
-        "cryptosuite": _suite_for(key),
+        "cryptosuite": cryptosuite or _suite_for(key),
         "created": _timestamp(created),
         "verificationMethod": key.kid,
         "proofPurpose": proof_purpose,
@@ -166,7 +171,10 @@ def sign_data_integrity(
             raise ProofError("missing_previous_proof", f"no proof {previous_proof!r} to chain to")
         signed_over["proof"] = chained
     config = {**proof, "@context": doc["@context"]}
-    data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
+    if proof["cryptosuite"] == EDDSA_JCS_2022:
+        data = jcs_hash(config, "proof") + jcs_hash(signed_over, None)
+    else:
+        data = _hash_data(registry, config, _document_hash(registry, signed_over), "proof")
     proof["proofValue"] = "z" + b58encode(_sign_bytes(key, data))
     existing = doc.get("proof")
     if existing is None:
@@ -273,7 +281,7 @@ def _precheck(
     if proof.get("type") != PROOF_TYPE or not isinstance(suite, str) or suite not in CRYPTOSUITES:
         name = proof.get("cryptosuite") or proof.get("type")
         raise ProofError("unsupported_cryptosuite", f"unsupported proof {name!r}", path)
-    _previous_ids(proof, path)  # well-formed; resolved against the proof set later
+    previous_ids(proof, path)  # well-formed; resolved against the proof set later
     vm = proof.get("verificationMethod")
     if not isinstance(vm, str) or not vm:
         raise ProofError(
@@ -317,7 +325,7 @@ def issuer_controller(doc: Mapping[str, Any]) -> str | None:
 
 def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes, path: str) -> None:
     try:
-        if suite == EDDSA_RDFC_2022 and isinstance(key, Ed25519PublicKey):
+        if suite in (EDDSA_RDFC_2022, EDDSA_JCS_2022) and isinstance(key, Ed25519PublicKey):
             key.verify(signature, data)
             return
         if suite == ECDSA_RDFC_2019 and isinstance(key, ec.EllipticCurvePublicKey):
@@ -327,33 +335,6 @@ def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes,
     except InvalidSignature:
         raise ProofError("signature_invalid", "the signature does not verify", path) from None
     raise ProofError("key_type_mismatch", f"{suite} cannot be verified with this key", path)
-
-
-def _previous_ids(proof: Mapping[str, Any], path: str) -> list[str]:
-    """VC Data Integrity §2.1 ``previousProof``: a string or a list of strings."""
-    raw = proof.get("previousProof")
-    ids = [] if raw is None else [raw] if isinstance(raw, str) else raw
-    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-        raise ProofError("bad_proof", "previousProof must be a string or strings", path)
-    return ids
-
-
-def _previous_proofs(item: _Checked, all_proofs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """VC Data Integrity §4.3 (proof chains): the proofs a proof names as its
-    ``previousProof``, which it signed over; each must be in the set (and,
-    being in the set, verifies on its own)."""
-    wanted = _previous_ids(item.proof, item.path)
-    found = []
-    for proof_id in wanted:
-        match = next((p for p in all_proofs if p.get("id") == proof_id), None)
-        if match is None:
-            raise ProofError(
-                "missing_previous_proof",
-                f"previousProof {proof_id!r} is not in the proof set",
-                f"{item.path}.previousProof",
-            )
-        found.append(dict(match))
-    return found
 
 
 def _unsecured_for(doc: Mapping[str, Any], proof: Mapping[str, Any], path: str) -> dict[str, Any]:
@@ -388,8 +369,9 @@ async def verify_data_integrity_proofs(
     canonicalizer: Canonicalizer | None = None,
 ) -> tuple[VerifiedProof, ...]:
     """Verify every proof of ``doc``; all must pass. ``expected_controller``
-    (default: the ``issuer`` for ``assertionMethod``) must control each key,
-    unless ``check_controller`` is False (e.g. co-signers of a proof set)."""
+    must control each key, unless ``check_controller`` is False; without it,
+    for ``assertionMethod``, a DID issuer must control at least one (the
+    others are co-signers of a proof set), and that proof comes first."""
     if not isinstance(doc, Mapping):
         raise ProofError("bad_document", "a secured document must be a JSON object")
     registry = contexts or default_registry()
@@ -401,6 +383,11 @@ async def verify_data_integrity_proofs(
     controller = expected_controller
     if controller is None and expected_purpose == "assertionMethod":
         controller = issuer_controller(doc)
+        # A proof set may carry co-signers (VC Data Integrity §2.1.1): one
+        # proof by the issuer is needed, and it comes first in the answer.
+        checked.sort(key=lambda item: item.info.controller != controller)
+        if any(item.info.controller == controller for item in checked):
+            controller = None
     for item in checked if check_controller else []:
         if controller is not None and item.info.controller != controller:
             raise ProofError(
@@ -412,14 +399,18 @@ async def verify_data_integrity_proofs(
     results = []
     for item in checked:
         unsecured = _unsecured_for(doc, item.proof, item.path)
-        previous = _previous_proofs(item, [c.proof for c in checked])
+        previous = previous_proofs(item.proof, item.path, [c.proof for c in checked])
         if previous:
             unsecured["proof"] = previous
-        # the document is canonicalised once per @context and proof chain
-        ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
         config = {k: v for k, v in item.proof.items() if k != "proofValue"}
         config["@context"] = unsecured["@context"]
-        if canonicalizer is not None:
+        # the document is canonicalised once per @context and proof chain
+        ctx_key = repr((unsecured["@context"], [p.get("id") for p in previous]))
+        if item.info.cryptosuite == EDDSA_JCS_2022:
+            # no JSON-LD processing, but the same allow-listed contexts
+            check_contexts(dict(unsecured), dict.fromkeys(registry.urls), [])
+            data = jcs_hash(config, item.path) + jcs_hash(unsecured, None)
+        elif canonicalizer is not None:
             data = await _hash_data_with(
                 canonicalizer, config, unsecured, item.path, doc_hashes, ctx_key
             )

@@ -13,7 +13,10 @@ member's path (``credentialSubject.extraField``):
 - ``iri_key_for_defined_term``: a full IRI used as a key where a term exists
   for it (the JSON would not show the member under its term);
 - ``inline_context`` / ``context_not_bundled`` (:func:`check_contexts`, before
-  pyld runs): ``@context`` entries other than bundled URLs.
+  pyld runs): ``@context`` entries other than bundled URLs and inline term
+  definitions (VC 2.0 §4.3 allows context objects; we take only those that
+  name each term's absolute IRI: no ``@vocab`` catch-all, no ``@import``,
+  nothing fetched, and the bundled contexts' protected terms stay protected).
 
 The processor also memoises processed contexts in an :class:`Lru` that the
 caller owns (``jsonld.ContextRegistry``): pyld re-processes type-scoped
@@ -111,12 +114,50 @@ def check_contexts(doc: object, allowed: Mapping[str, object], path: list[str | 
             continue
         for entry in value if isinstance(value, list) else [value]:
             where = format_path([*path, "@context"])
+            if isinstance(entry, dict):
+                # a context object may wrap its definitions in "@context" (JSON-LD 1.1 §4.1)
+                inner = entry.get("@context") if set(entry) == {"@context"} else entry
+                _check_term_definitions(inner if isinstance(inner, dict) else entry, where)
+                continue
             if not isinstance(entry, str):
-                raise ContextError(
-                    "inline_context", "only bundled context URLs are accepted", where
-                )
+                raise ContextError("inline_context", "a context is a URL or an object", where)
             if entry not in allowed:
                 raise ContextError("context_not_bundled", f"context not bundled: {entry}", where)
+
+
+_TERM_KEYS = frozenset({"@id", "@type", "@container"})
+_CONTAINERS = frozenset({"@set", "@list", "@language", "@index"})
+
+
+def _check_term_definitions(context: Mapping[str, object], where: str) -> None:
+    """An inline context must only define terms as absolute IRIs (``term: IRI``
+    or ``term: {"@id": IRI, "@type"?: IRI | "@id" | "@json", "@container"?}``)."""
+    for term, definition in context.items():
+        if term.startswith("@"):
+            raise ContextError(
+                "inline_context",
+                f"inline contexts may not set {term} (term definitions only)",
+                where,
+            )
+        target = definition.get("@id") if isinstance(definition, dict) else definition
+        if not isinstance(target, str) or not _is_iri(target):
+            raise ContextError(
+                "inline_context", f"term {term!r} must map to an absolute IRI", where
+            )
+        if isinstance(definition, dict):
+            kind, container = definition.get("@type"), definition.get("@container")
+            if (
+                not set(definition) <= _TERM_KEYS
+                or (kind is not None and not (kind in ("@id", "@json") or _is_iri(kind)))
+                or (container is not None and container not in _CONTAINERS)
+            ):
+                raise ContextError(
+                    "inline_context", f"term {term!r}: unsupported definition", where
+                )
+
+
+def _is_iri(value: object) -> bool:
+    return isinstance(value, str) and bool(_ABSOLUTE_IRI.fullmatch(value)) and ":" in value
 
 
 class SafeProcessor(JsonLdProcessor):  # type: ignore[misc]

@@ -283,6 +283,12 @@ def _check_signature(token: str, obj: CompactSignature, alg: str, key: PublicKey
         raise ProofError("signature_invalid", "the JWS signature does not verify")
 
 
+def check_jws_signature(opened: OpenedJws, key: PublicKey) -> None:
+    """Check the signature with a key the caller already trusts (e.g. an
+    Open Badges 2.0 issuer's CryptographicKey). Raises ``ProofError``."""
+    _check_signature(opened.token, opened.signature, opened.alg, key)
+
+
 async def verify_jws_signature(
     opened: OpenedJws, signer: str | None, resolver: DidResolver, *, purpose: str, role: str
 ) -> PublicKey:

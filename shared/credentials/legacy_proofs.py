@@ -1,5 +1,9 @@
 """VC 1.1 Linked Data proofs, verified with didkit 0.3.3 (SpruceID ssi).
 
+``verify.py`` sends Ed25519Signature2020/2018 proofs to ``ed25519_ld.py``
+(our RDFC path, every bundled context, our DID resolver); didkit remains for
+``JsonWebSignature2020`` and for callers that ask for it directly.
+
 Proof types: ``Ed25519Signature2020``, ``Ed25519Signature2018``,
 ``JsonWebSignature2020``. didkit canonicalises with its own built-in contexts
 (it fetches none) and rejects undefined terms itself, but it resolves DIDs on

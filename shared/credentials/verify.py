@@ -26,6 +26,7 @@ import orjson
 
 from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
+from .ed25519_ld import LD_TYPES, verify_ed25519_ld
 from .errors import CredentialError
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
@@ -37,7 +38,9 @@ from .status_list import StatusReading, parse_status_entry, read_status
 
 ENVELOPE_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"})
 # Codes that mean "could not check" rather than "checked and wrong".
-_UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable"})
+# (network_resolution_refused: a VC 1.1 proof whose did:web key didkit would
+# fetch itself, past our SSRF guard: we did not check it, it is not wrong.)
+UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable", "network_resolution_refused"})
 _MAX_REASONS = 5
 
 
@@ -165,6 +168,8 @@ async def _verify_embedded(
     }
     if kinds == {"DataIntegrityProof"}:
         await verify_data_integrity(doc, resolver, now=now, canonicalizer=opts.canonicalizer)
+    elif kinds <= LD_TYPES:
+        await verify_ed25519_ld(doc, resolver)  # our RDFC path, every bundled context
     elif kinds <= LEGACY_PROOF_TYPES:
         await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
     else:
@@ -192,7 +197,7 @@ async def verify_secured(
 
 
 def _failure(name: str, exc: CredentialError, prefix: str = "") -> CheckResult:
-    outcome: Outcome = "not_checked" if exc.code in _UNAVAILABLE_CODES else "failed"
+    outcome: Outcome = "not_checked" if exc.code in UNAVAILABLE_CODES else "failed"
     where = f" (at {exc.path})" if exc.path else ""
     return CheckResult(name, outcome, f"{prefix}{exc.detail}{where}", exc.code)
 

@@ -45,6 +45,7 @@ class Counts:
     declared: int
     passed: int
     failed: list[str]
+    never_ran: list[str]
 
     @property
     def not_run(self) -> int:
@@ -220,13 +221,22 @@ def run_suite(suite_dir: Path, config: str) -> Counts:
     (suite_dir / "localConfig.cjs").write_text(config)
     declared = _mocha(suite_dir, "--dry-run")
     ran = _mocha(suite_dir)
-    names = {t["fullTitle"] for t in declared.get("tests", []) if isinstance(t, dict)}  # type: ignore[union-attr]
-    passes = [t for t in ran.get("passes", []) if isinstance(t, dict)]  # type: ignore[union-attr]
-    failures = [t for t in ran.get("failures", []) if isinstance(t, dict)]  # type: ignore[union-attr]
+    names = {str(t["fullTitle"]) for t in _tests(declared, "tests")}
+    passes = _tests(ran, "passes")
+    failures = _tests(ran, "failures")
+    pending = {str(t["fullTitle"]) for t in _tests(ran, "pending")}
+    seen = {str(t["fullTitle"]) for t in passes + failures}
     failed = [
         f"{t['fullTitle']}: {str((t.get('err') or {}).get('message', ''))[:300]}" for t in failures
     ]
-    return Counts(suite_dir.name, len(names), len(passes), failed)
+    never = sorted(names - seen)
+    never = [f"{n} (pending)" if n in pending else n for n in never]
+    return Counts(suite_dir.name, len(names), len(passes), failed, never)
+
+
+def _tests(report: dict[str, object], key: str) -> list[dict[str, object]]:
+    found = report.get(key)
+    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
 
 
 def _start_stack(workdir: Path) -> tuple[object, str, str, str]:
@@ -290,6 +300,7 @@ def main() -> int:
                 "passed": r.passed,
                 "notRun": r.not_run,
                 "failed": r.failed,
+                "neverRan": r.never_ran,
             }
             for r in results
         ]

@@ -126,13 +126,12 @@ async def test_rotation_old_credentials_verify_new_ones_use_the_new_key(api: Api
     assert status == 200, body
     assert await api.reaches(old["jwt"], "revoked")
     assert await api.reaches(new["jwt"], "valid")
-    status, listed = await api.call(
-        "GET",
-        new["credential"]["credentialStatus"][0]["statusListCredential"],
-        headers={"Accept": "application/vc+jwt"},
-    )
+    list_url = new["credential"]["credentialStatus"][0]["statusListCredential"]
+    status, listed = await api.call("GET", list_url, headers={"Accept": "application/vc+jwt"})
     assert status == 200
     assert peek_jws(str(listed))[0]["kid"] == f"{did}#key-2"
+    status, listed = await api.call("GET", list_url)  # the JSON-LD form, same key
+    assert status == 200 and listed["proof"]["verificationMethod"] == f"{did}#key-2"
 
 
 async def test_compromise_fails_credentials_issued_from_then_on(api: Api) -> None:

@@ -31,6 +31,12 @@ from tests.e2e.harness import Stack
 
 JWT_ONLY = {"Accept": "application/vc+jwt"}  # the lists' VC-JWT form
 
+
+def sequence(etag: str) -> int:
+    """The snapshot sequence in a list's ETag (`"<seq>"`, `"<seq>-jwt"`)."""
+    return int(etag.strip('"').removesuffix("-jwt"))
+
+
 pytestmark = [pytest.mark.e2e]
 
 WIPED = ("issuer", "catalog", "revocation")
@@ -40,11 +46,6 @@ WIPED = ("issuer", "catalog", "revocation")
 async def api(stack: Stack) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
         yield Api(stack, session)
-
-
-def sequence(etag: str) -> int:
-    """The list's sequence from the ETag of its VC-JWT form (`"<sequence>-jwt"`)."""
-    return int(etag.strip('"').removesuffix("-jwt"))
 
 
 async def served_list(api: Api, list_url: str) -> tuple[str, str]:

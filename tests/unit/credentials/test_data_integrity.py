@@ -255,8 +255,10 @@ async def test_missing_and_malformed_proofs() -> None:
     assert (await _code(doc)).code == "missing_proof"
     signed = sign_data_integrity(doc, key)
     assert (await _code({**signed, "proof": "z123"})).code == "bad_proof"
-    jcs = mutate(signed, "proof.cryptosuite", "eddsa-jcs-2022")
-    assert (await _code(jcs)).code == "unsupported_cryptosuite"
+    jcs = mutate(signed, "proof.cryptosuite", "eddsa-jcs-2022")  # supported, not this proof
+    assert (await _code(jcs)).code == "signature_invalid"
+    other = mutate(signed, "proof.cryptosuite", "bbs-2023")
+    assert (await _code(other)).code == "unsupported_cryptosuite"
     legacy = mutate(signed, "proof.type", "Ed25519Signature2020")
     assert (await _code(legacy)).code == "unsupported_cryptosuite"
     for bad in ("u" + signed["proof"]["proofValue"][1:], "z0OIl", "z" + b58encode(b"\1" * 63), 7):
@@ -334,8 +336,12 @@ async def test_proof_set_every_proof_must_verify() -> None:
     broken["proof"][1]["proofValue"] = _flip_bit(broken["proof"][1]["proofValue"])
     error = await _code(broken, check_controller=False)
     assert (error.code, error.path) == ("signature_invalid", "proof[1]")
-    # With the issuer binding on, the second signer (another DID) is refused.
-    assert (await _code(twice)).path == "proof[1].verificationMethod"
+    # With the issuer binding on, the second signer (another DID) is a co-signer:
+    # accepted next to the issuer's own proof, never instead of it.
+    bound = await verify_data_integrity_proofs(twice, DidResolver())
+    assert [p.verification_method for p in bound] == [key.kid, second.kid]
+    alone = {**twice, "proof": twice["proof"][1]}
+    assert (await _code(alone)).path == "proof.verificationMethod"
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -389,3 +395,62 @@ async def test_proof_chains() -> None:
     assert info.value.code == "signature_invalid"
     with pytest.raises(ProofError):
         sign_data_integrity(doc, second_key, previous_proof="urn:uuid:none")
+
+
+async def test_co_signers_in_a_proof_set() -> None:
+    """One proof by the (DID) issuer is needed; others may be co-signers, and
+    the issuer's proof is the one answered first."""
+    issuer, notary = generate_ed25519(), generate_ed25519()
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did_of(issuer),
+        "credentialSubject": {"id": "did:example:subject"},
+    }
+    cosigned = sign_data_integrity(sign_data_integrity(doc, notary), issuer)
+    first = await verify_data_integrity(cosigned, DidResolver())
+    assert first.controller == did_of(issuer)
+    notarised_only = sign_data_integrity(doc, notary)
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(notarised_only, DidResolver())
+    assert info.value.code == "controller_mismatch"
+    broken = copy.deepcopy(cosigned)
+    broken["proof"][0]["created"] = "2020-01-01T00:00:00Z"  # the co-signer's proof
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(broken, DidResolver())
+    assert info.value.code == "signature_invalid"  # every proof must still verify
+
+
+# W3C vc-di-eddsa test vector (TestVectors/eddsa-jcs-2022, sigBTC58JCS.txt): the
+# unsigned credential above, same key, under eddsa-jcs-2022 (RFC 8785).
+W3C_JCS_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "created": "2023-02-24T23:36:38Z",
+    "verificationMethod": f"https://vc.example/issuers/5678#{W3C_PUBLIC}",
+    "proofPurpose": "assertionMethod",
+    "proofValue": (
+        "z63t83Y53KfzJ5ZosfKTnqfMcKB2dmTrfjSaQjeNNjAD5srBowQfmWqeRb8rRjmeEuCBEsddF9LsVogtuTsijJKh4"
+    ),
+}
+
+
+async def test_w3c_jcs_vector_verifies_and_signing_reproduces_it() -> None:
+    examples = default_registry(allow_examples=True)
+    vm = W3C_JCS_PROOF["verificationMethod"]
+    resolver = StaticResolver({vm: (_w3c_key().public_key, ("assertionMethod",))})
+    secured = {**W3C_UNSIGNED, "proof": W3C_JCS_PROOF}
+    result = await verify_data_integrity(secured, resolver, contexts=examples)
+    assert result.cryptosuite == "eddsa-jcs-2022"
+    created = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
+    key = SigningKey(_w3c_key().private_key, vm)
+    resigned = sign_data_integrity(
+        W3C_UNSIGNED, key, created=created, contexts=examples, cryptosuite="eddsa-jcs-2022"
+    )
+    assert resigned["proof"] == W3C_JCS_PROOF  # Ed25519 is deterministic
+    changed = {**secured, "name": "Another Credential"}
+    with pytest.raises(ProofError) as info:
+        await verify_data_integrity(changed, resolver, contexts=examples)
+    assert info.value.code == "signature_invalid"
+    with pytest.raises(ContextError):  # the allow-listed contexts hold for JCS too
+        await verify_data_integrity(secured, resolver)

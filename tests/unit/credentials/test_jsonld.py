@@ -96,11 +96,43 @@ def test_unknown_context_url_in_document() -> None:
     assert "https://example.org/my-context.json" in error.detail
 
 
-def test_inline_contexts_are_refused_at_any_depth() -> None:
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"@vocab": "https://example.org/vocab#"},  # a catch-all would defeat safe mode
+        {"@import": "https://example.org/ctx"},
+        {"extra": "not-an-iri"},
+        {"extra": {"@id": "https://example.org/extra", "@context": {}}},
+        {"extra": {"@id": "https://example.org/extra", "@type": "@vocab"}},
+        42,
+    ],
+)
+def test_inline_contexts_other_than_term_definitions_are_refused(context: object) -> None:
     doc = badge(ISSUER)
-    doc["credentialSubject"]["@context"] = {"extra": "https://example.org/extra"}
+    doc["credentialSubject"]["@context"] = context
     error = _error(doc)
     assert (error.code, error.path) == ("inline_context", "credentialSubject.@context")
+
+
+def test_inline_term_definitions_are_accepted_and_protected_terms_stay() -> None:
+    """VC 2.0 §4.3: context objects; a defined term is signed like any other."""
+    doc = badge(ISSUER)
+    doc["@context"] = [*doc["@context"], {"extra": "https://example.org/extra"}]
+    doc["credentialSubject"]["extra"] = "value"
+    assert "https://example.org/extra" in canonize(doc)
+    wrapped = badge(ISSUER)  # definitions wrapped in "@context" (JSON-LD 1.1 §4.1)
+    wrapped["@context"] = [*wrapped["@context"], {"@context": {"extra": "https://x.example/e"}}]
+    wrapped["credentialSubject"]["extra"] = "value"
+    assert "https://x.example/e" in canonize(wrapped)
+    for term in ("VerifiableCredential", "OpenBadgeCredential"):
+        clash = badge(ISSUER)
+        clash["@context"] = [*clash["@context"], {term: "https://example.org/evil"}]
+        with pytest.raises(ContextError):  # JSON-LD 1.1 protected term redefinition
+            canonize(clash)
+    # the credential's own members are type-scoped: an inline context cannot touch them
+    shadow = badge(ISSUER)
+    shadow["@context"] = [*shadow["@context"], {"issuer": "https://example.org/evil"}]
+    assert "https://example.org/evil" not in canonize(shadow)
 
 
 # --- canonicalisation ----------------------------------------------------------

@@ -406,3 +406,34 @@ async def test_json_ld_status_lists_are_read(setup: tuple[Issuer, MemoryLists]) 
     lists.docs[url] = tampered
     report = await _verify(sign_vc_jwt(revoked, issuer.key), lists)
     assert _outcomes(report)["status"][0] == "failed" and not report.verified
+
+
+async def test_a_key_we_could_not_fetch_is_not_checked(setup: tuple[Issuer, MemoryLists]) -> None:
+    """Could not check is never a failed proof: a did:web key that is not
+    reachable, whatever the proof type."""
+    _, lists = setup
+    for proof_type in ("Ed25519Signature2018", "Ed25519Signature2020"):
+        doc = {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://w3id.org/security/suites/ed25519-2020/v1",
+            ],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:web:school.example",
+            "issuanceDate": "2024-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:subject"},
+            "proof": {
+                "type": proof_type,
+                "created": "2024-01-01T00:00:00Z",
+                "verificationMethod": "did:web:school.example#key-1",
+                "proofPurpose": "assertionMethod",
+            },
+        }
+        if proof_type == "Ed25519Signature2020":
+            doc["proof"]["proofValue"] = "z" + "1" * 64  # 64 zero bytes
+        else:  # a detached JWS (RFC 7797)
+            header = b64url_encode(b'{"alg":"EdDSA","b64":false,"crit":["b64"]}')
+            doc["proof"]["jws"] = f"{header}..{b64url_encode(bytes(64))}"
+        report = await _verify(doc, lists)
+        assert _outcomes(report)["proof"][0] == "not_checked", (proof_type, report.checks)
+        assert not report.verified

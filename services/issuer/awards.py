@@ -43,6 +43,7 @@ from shared.errors import InvalidField
 from shared.events import AchievementPublished, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
+from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
 from shared.policy_profiles import DEFAULT_PROFILE, award_gaps
 from shared.replica_wait import wait_for_record
@@ -72,6 +73,7 @@ class Issuance:
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
+    learner_keys: LearnerKeys  # stacking: the learner across credentials
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -204,6 +206,7 @@ class Issuance:
             request_hash=request,
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
+            learner_key=_learner_key(self.learner_keys, body),
         )
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
@@ -218,6 +221,16 @@ def _subject(body: AwardIn) -> Subject:
         return subject_of(body.recipient)
     except RecipientError as error:
         raise InvalidRecipient(str(error)) from None
+
+
+def _learner_key(keys: LearnerKeys, body: AwardIn) -> str:
+    recipient = body.recipient
+    if recipient.id:
+        return keys.of("id", recipient.id)
+    if recipient.email:
+        return keys.of("emailAddress", recipient.email)
+    assert recipient.studentId, "subject_of checked the recipient"
+    return keys.of("sisSourcedId", recipient.studentId)
 
 
 # Where a missing award-time element comes from in the request.

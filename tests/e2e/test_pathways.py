@@ -1,0 +1,202 @@
+"""Issue 9, pathways: the catalog refuses unknown, retired, unaccredited and
+cyclic components; the issuer awards a completed pathway exactly once, also
+when two components are awarded at the same moment on two issuer instances
+and after the issuer's Redis is wiped and rebuilt from Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from shared.credentials.jwt import peek_vc_jwt
+from shared.events import CredentialIssued, decode_event
+from shared.kafka.topics import CREDENTIALS_ISSUED
+from tests.e2e.client import Api, Json, read_topic, until
+from tests.e2e.harness import Stack
+
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture
+async def api(stack: Stack) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(stack, session)
+
+
+def definition(issuer_did: str, name: str, **changes: Any) -> Json:
+    return {
+        "issuerDid": issuer_did,
+        "name": name,
+        "description": f"{name}: a unit of the data protection programme.",
+        "criteria": {"narrative": "Pass the final assessment with at least 60%."},
+        "masteryThreshold": 0.6,
+        **changes,
+    }
+
+
+async def post(api: Api, path: str, body: Json, key: str | None = None) -> tuple[int, Any]:
+    headers = {**api.auth, **({"Idempotency-Key": key} if key else {})}
+    return await api.call("POST", f"{api.stack.url('catalog')}{path}", json=body, headers=headers)
+
+
+async def achievement(api: Api, issuer: str, name: str) -> str:
+    status, body = await post(api, "/achievements", definition(issuer, name))
+    assert status == 201, body
+    return str(body["id"])
+
+
+async def pathway(api: Api, issuer: str, **rule: Any) -> Json:
+    body = {
+        "name": "Data Protection Certificate",
+        "achievement": definition(
+            issuer, "Data Protection Certificate", achievementType="Certificate"
+        ),
+        **rule,
+    }
+    status, created = await post(api, "/pathways", body, key=f"pw-{secrets.token_hex(4)}")
+    assert status == 201, created
+    return dict(created)
+
+
+def errors(body: Json) -> dict[str, str]:
+    return {e["path"]: e["message"] for e in body["errors"]}
+
+
+async def stacked(stack: Stack, pathway_id: str) -> list[CredentialIssued]:
+    """Every credential on credentials.issued that completes `pathway_id`."""
+    found = []
+    for record in await read_topic(stack.kafka_bootstrap, stack.topic(CREDENTIALS_ISSUED)):
+        event = decode_event(record.value)
+        if isinstance(event, CredentialIssued) and event.pathway_id == pathway_id:
+            found.append(event)
+    return found
+
+
+async def test_refused_components_are_named(api: Api) -> None:
+    issuer = await api.create_issuer()
+    held = await achievement(api, issuer, "Lawful Processing")
+    retired = await achievement(api, issuer, "Old Unit")
+    status, body = await post(api, f"/achievements/{retired.rsplit('/', 1)[1]}/retire", {})
+    assert status == 200 and body["status"] == "retired", body
+    unknown = f"{api.stack.url('catalog')}/achievements/{secrets.token_hex(8)}"
+    base = {"name": "P", "achievement": definition(issuer, "P")}
+
+    status, body = await post(api, "/pathways", {**base, "core": [held, unknown, retired]})
+    assert status == 422, body
+    assert set(errors(body)) == {"$.core[1]", "$.core[2]"}, body
+    assert "unknown" in errors(body)["$.core[1]"] and "retired" in errors(body)["$.core[2]"]
+
+    # Another tenant's component: only from an accredited provider.
+    other = api.as_tenant("other-token")
+    plain = await achievement(other, await other.create_issuer("Other College"), "Their Unit")
+    accredited = await achievement(other, await other.accredited_issuer("QA College"), "QA Unit")
+    status, body = await post(api, "/pathways", {**base, "core": [plain]})
+    assert status == 422 and "accredited" in errors(body)["$.core[0]"], body
+    status, body = await post(
+        api,
+        "/pathways",
+        {**base, "core": [held], "electives": [accredited], "electivesRequired": 1},
+    )
+    assert status == 201, body
+
+    # Cycles: directly, and through a nested pathway.
+    status, body = await post(
+        api, "/pathways", {"name": "Self", "achievementId": held, "core": [held]}
+    )
+    assert status == 422 and "cycle" in errors(body)["$.core[0]"], body
+    outer = await pathway(api, issuer, core=[held])
+    status, body = await post(
+        api, "/pathways", {"name": "Loop", "achievementId": held, "core": [outer["achievementId"]]}
+    )
+    assert status == 422, body
+    assert errors(body)["$.core[0]"] == f"cycle: {held} -> {outer['achievementId']} -> {held}"
+
+    # Read, list (the tenant's only), idempotent create, stackableInto.
+    status, read = await api.call("GET", outer["id"], headers=api.auth)
+    assert status == 200 and read["core"] == [held], read
+    status, listed = await api.call("GET", f"{api.stack.url('catalog')}/pathways", headers=api.auth)
+    assert outer["id"] in {p["id"] for p in listed["items"]}
+    status, theirs = await other.call(
+        "GET", f"{api.stack.url('catalog')}/pathways", headers=other.auth
+    )
+    assert outer["id"] not in {p["id"] for p in theirs["items"]}
+    status, _ = await other.call("GET", outer["id"], headers=other.auth)
+    assert status == 404
+    status, page = await api.call("GET", held)
+    assert outer["achievementId"] in page["stackableInto"], page
+
+
+async def issue_to(api: Api, achievement_id: str, recipient: Json, issuer: str = "issuer") -> Json:
+    status, body = await api.award(achievement_id, recipient=recipient, issuer=issuer)
+    assert status == 201, body
+    return dict(body)
+
+
+async def test_concurrent_completion_then_wipe_awards_once(api: Api, stack: Stack) -> None:
+    issuer = await api.accredited_issuer("Stacking Polytechnic")
+    first = await achievement(api, issuer, "Lawful Processing")
+    second = await achievement(api, issuer, "Data Subject Rights")
+    created = await pathway(api, issuer, core=[first, second])
+    second_issuer = stack.add_instance("issuer", "issuer-2")
+    second_issuer.start()
+    second_issuer.wait_ready()
+    for name in ("issuer", "issuer-2"):
+        await api.issuer_knows(first, issuer=name)
+        await api.issuer_knows(second, issuer=name)
+
+    # Two components of one learner at the same moment, on two instances; the
+    # same learner named by e-mail written differently (one learner key).
+    learners = [f"learner-{secrets.token_hex(3)}@example.org" for _ in range(4)]
+    components: dict[str, list[str]] = {}
+    for learner in learners:
+        a, b = await asyncio.gather(
+            issue_to(api, first, {"email": learner.upper()}, "issuer"),
+            issue_to(api, second, {"email": f" {learner} "}, "issuer-2"),
+        )
+        components[learner] = [a["credentialId"], b["credentialId"]]
+
+    async def all_stacked() -> list[CredentialIssued] | None:
+        found = await stacked(stack, created["id"])
+        return found if len(found) >= len(learners) else None
+
+    assert await until(all_stacked, within=60), await stacked(stack, created["id"])
+    await asyncio.sleep(3)  # a second award, if any, would be on the topic by now
+    found = await stacked(stack, created["id"])
+    assert len(found) == len(learners), [e.credential_id for e in found]
+    evidence = sorted(sorted(e["id"] for e in (c.credential_ldp or {})["evidence"]) for c in found)
+    assert evidence == sorted(sorted(ids) for ids in components.values())
+    credential = found[0].credential_ldp or {}
+    assert credential["credentialSubject"]["achievement"]["id"] == created["achievementId"]
+    assert "identifier" in credential["credentialSubject"]  # the learner's salted hash
+    _, claims = peek_vc_jwt(found[0].credential_jwt)
+    assert claims["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
+    assert await api.verdict(found[0].credential_jwt) == "valid"
+
+    # Wipe the issuers' Redis: rebuilt from Kafka, the same decision is taken
+    # again (a component awarded anew), and the idempotency record answers
+    # the first credential. A new learner shows the stacking consumer ran.
+    second_issuer.stop()
+    stack.stop("issuer")
+    assert stack.wipe_redis("issuer") > 0
+    stack.start("issuer")
+    async with aiohttp.ClientSession() as session:  # no connection to the old process
+        restarted = Api(stack, session)
+        await issue_to(restarted, first, {"email": learners[0]})
+        fresh = f"fresh-{secrets.token_hex(3)}@example.org"
+        await issue_to(restarted, first, {"email": fresh})
+        await issue_to(restarted, second, {"email": fresh})
+
+    async def fresh_stacked() -> list[CredentialIssued] | None:
+        found = await stacked(stack, created["id"])
+        return found if len(found) >= len(learners) + 1 else None
+
+    assert await until(fresh_stacked, within=60), await stacked(stack, created["id"])
+    await asyncio.sleep(3)
+    after = await stacked(stack, created["id"])
+    assert len(after) == len(learners) + 1, [e.credential_id for e in after]
+    assert len({e.learner_key for e in after}) == len(after)

@@ -166,6 +166,8 @@ class PathwayPublished(Event, frozen=True, kw_only=True):
     status: Literal["active", "retired"] = "active"
     idempotency_key: str | None = None
     request_hash: str | None = None
+    # A later revision's write (an update or the retirement) under its Idempotency-Key.
+    writes: list[KeyedWrite] = msgspec.field(default_factory=list)
 
 
 Lifecycle = Literal["active", "suspended", "withdrawn"]

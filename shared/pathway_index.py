@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
-from shared.events import PathwayPublished
+from shared.events import PathwayPublished, decode_event, encode_event
 from shared.idempotency import IdempotencyRecords
 from shared.pathways import components
 from shared.redis_events import EventHash
@@ -14,13 +14,15 @@ from shared.redis_keys import (
     PATHWAY_LOCK,
     PATHWAY_MEMBERS,
     PATHWAY_OF_ACHIEVEMENT,
+    PATHWAY_REVISIONS,
     PATHWAYS,
     TENANT_PATHWAYS,
     redis_key,
 )
 
-# Idempotency scope of pathway writes (catalog).
+# Idempotency scopes of pathway writes (catalog): creations, later revisions.
 PATHWAY_WRITES = "pathways"
+PATHWAY_CHANGES = "pathway-changes"
 
 
 def _text(value: bytes | str) -> str:
@@ -34,10 +36,14 @@ class PathwayIndex:
         self._events = EventHash(client, redis_key(prefix, PATHWAYS), PathwayPublished)
         self._of_achievement = redis_key(prefix, PATHWAY_OF_ACHIEVEMENT)
         self.idempotency = IdempotencyRecords(client, prefix, PATHWAY_WRITES)
+        self.change_idempotency = IdempotencyRecords(client, prefix, PATHWAY_CHANGES)
         self.lock = redis_key(prefix, PATHWAY_LOCK, "registry")  # catalog: one write at a time
 
     def _members(self, achievement_id: str) -> str:
         return redis_key(self._prefix, PATHWAY_MEMBERS, achievement_id)
+
+    def _revisions(self, pathway_id: str) -> str:
+        return redis_key(self._prefix, PATHWAY_REVISIONS, pathway_id)
 
     async def save(self, event: PathwayPublished) -> None:
         """Keep the newest revision and index it; a replay changes nothing."""
@@ -52,10 +58,22 @@ class PathwayIndex:
             await self._client.sadd(
                 redis_key(self._prefix, TENANT_PATHWAYS, event.tenant), event.pathway_id
             )
+        await self._client.hset(
+            self._revisions(event.pathway_id), str(event.revision), encode_event(event)
+        )
         if event.idempotency_key and event.request_hash:
             await self.idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.pathway_id
             )
+        for write in event.writes:
+            await self.change_idempotency.remember(
+                event.tenant, write.idempotency_key, write.request_hash, write.answer
+            )
+
+    async def revision(self, pathway_id: str, revision: int) -> PathwayPublished | None:
+        raw = await self._client.hget(self._revisions(pathway_id), str(revision))
+        event = None if raw is None else decode_event(raw)
+        return event if isinstance(event, PathwayPublished) else None
 
     async def get(self, pathway_id: str) -> PathwayPublished | None:
         return await self._events.get(pathway_id)

@@ -30,6 +30,7 @@ TENANT_ACHIEVEMENTS = "tenant-achievements"  # catalog: set per tenant: its achi
 
 # Pathways (catalog, issuer, verifier: shared.pathway_index).
 PATHWAYS = "pathways"  # hash: pathway id -> newest PathwayPublished
+PATHWAY_REVISIONS = "pathway-revisions"  # hash per pathway: revision -> PathwayPublished
 PATHWAY_MEMBERS = "pathway-members"  # set per component achievement: pathway ids
 PATHWAY_OF_ACHIEVEMENT = "pathway-of-achievement"  # hash: pathway achievement id -> pathway id
 TENANT_PATHWAYS = "tenant-pathways"  # set per tenant: its pathway ids

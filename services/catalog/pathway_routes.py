@@ -1,4 +1,4 @@
-"""Catalog HTTP routes for pathways: define, read and list (tenant)."""
+"""Catalog HTTP routes for pathways: define, revise, retire, read and list (tenant)."""
 
 from __future__ import annotations
 
@@ -41,4 +41,23 @@ async def get_pathway(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     pathways = request.app[PATHWAYS]
     event = await pathways.own(tenant, pathways.pathway_id(request.match_info["key"]))
+    return _answer(event, False)
+
+
+@pathway_routes.put("/pathways/{key}")
+async def revise_pathway(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    body = await decode_body(request, PathwayIn)
+    pathways = request.app[PATHWAYS]
+    pathway_id = pathways.pathway_id(request.match_info["key"])
+    event = await pathways.revise(tenant, pathway_id, body, idempotency_key(request))
+    return _answer(event, False)
+
+
+@pathway_routes.post("/pathways/{key}/retire")
+async def retire_pathway(request: web.Request) -> web.Response:
+    tenant = require_tenant(request)
+    pathways = request.app[PATHWAYS]
+    pathway_id = pathways.pathway_id(request.match_info["key"])
+    event = await pathways.retire(tenant, pathway_id, idempotency_key(request))
     return _answer(event, False)

@@ -15,7 +15,7 @@ the issuer (auto-award) and the verifier (stacking report) replicate.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -28,10 +28,10 @@ from services.catalog.domain import AchievementIn
 from services.catalog.store import CatalogStore
 from shared.credentials.builders import format_datetime
 from shared.errors import Conflict, InvalidFields, NotFound
-from shared.events import AchievementPublished, PathwayPublished
+from shared.events import AchievementPublished, KeyedWrite, PathwayPublished, utc_now
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
-from shared.pathway_index import PathwayIndex
+from shared.pathway_index import PATHWAY_CHANGES, PathwayIndex
 from shared.pathways import components, find_cycle
 from shared.providers import accredited
 
@@ -65,14 +65,19 @@ class InvalidPathway(InvalidFields):
     problem = "invalid-pathway"
 
 
+class PathwayRetired(Conflict):
+    title = "Pathway retired"
+    problem = "pathway-retired"
+
+
 class AchievementAwardedByPathway(Conflict):
     title = "Achievement already awarded by a pathway"
     problem = "achievement-in-pathway"
 
 
-def _shape_errors(body: PathwayIn) -> list[tuple[str, str]]:
+def _shape_errors(body: PathwayIn, *, linked: bool = False) -> list[tuple[str, str]]:
     errors: list[tuple[str, str]] = []
-    if (body.achievement is None) == (body.achievementId is None):
+    if not linked and (body.achievement is None) == (body.achievementId is None):
         errors.append(("$", "give exactly one of achievement or achievementId"))
     if not body.core and not body.electives:
         errors.append(("$.core", "a pathway needs at least one component"))
@@ -142,6 +147,99 @@ class Pathways:
             return event
 
         return await self.index.idempotency.once(tenant, key, fingerprint(body), create, replay)
+
+    async def revise(
+        self, tenant: str, pathway_id: str, body: PathwayIn, key: str | None
+    ) -> PathwayPublished:
+        """The next revision with the components and rule of `body` (the
+        same achievement: `achievementId`, if given, must be it)."""
+
+        async def make(current: PathwayPublished) -> PathwayPublished:
+            if current.status == "retired":
+                raise PathwayRetired("a retired pathway cannot be revised")
+            if body.achievement is not None or body.achievementId not in (
+                None,
+                current.achievement_id,
+            ):
+                raise InvalidPathway([("$.achievementId", "a pathway keeps its achievement")])
+            errors = _shape_errors(body, linked=True)
+            if not errors:
+                errors = await self._component_errors(tenant, body)
+                errors += await self._cycle_errors(current.achievement_id, body)
+            if errors:
+                raise InvalidPathway(errors)
+            return msgspec.structs.replace(
+                current,
+                revision=current.revision + 1,
+                pathway={"name": body.name, "description": body.description},
+                core=list(body.core),
+                electives=list(body.electives),
+                electives_required=body.electivesRequired,
+                ordered=body.ordered,
+            )
+
+        return await self._change(tenant, pathway_id, ["revise", body], key, make)
+
+    async def retire(self, tenant: str, pathway_id: str, key: str | None) -> PathwayPublished:
+        """The next revision, retired: no more stacked awards; those made stay valid."""
+
+        async def make(current: PathwayPublished) -> PathwayPublished:
+            if current.status == "retired":
+                return current
+            return msgspec.structs.replace(current, revision=current.revision + 1, status="retired")
+
+        return await self._change(tenant, pathway_id, ["retire"], key, make)
+
+    async def _change(
+        self,
+        tenant: str,
+        pathway_id: str,
+        request: object,
+        key: str | None,
+        make: Callable[[PathwayPublished], Awaitable[PathwayPublished]],
+    ) -> PathwayPublished:
+        self.require_caught_up()
+        await self.store.state.require()
+
+        async def create(key: str | None, request_hash: str | None) -> PathwayPublished:
+            async with lease(self.redis, self.index.lock):
+                current = await self.own(tenant, pathway_id)
+                made = await make(current)
+                if made is current:
+                    return current
+                writes = (
+                    []
+                    if key is None or request_hash is None
+                    else [
+                        KeyedWrite(
+                            scope=PATHWAY_CHANGES,
+                            idempotency_key=key,
+                            request_hash=request_hash,
+                            answer=f"{pathway_id}|{made.revision}",
+                        )
+                    ]
+                )
+                event = msgspec.structs.replace(
+                    made,
+                    id=str(uuid.uuid4()),
+                    occurred_at=utc_now(),
+                    idempotency_key=None,
+                    request_hash=None,
+                    writes=writes,
+                )
+                await self.publisher.publish(self.topic, event, key=pathway_id)
+                await self.index.save(event)
+                return event
+
+        async def replay(answer: str) -> PathwayPublished:
+            first, _, revision = answer.rpartition("|")
+            event = await self.index.revision(first, int(revision))
+            assert event is not None, "the revision is stored before its key"
+            return event
+
+        digest = fingerprint([pathway_id, request])
+        made, _ = await self.index.change_idempotency.once(tenant, key, digest, create, replay)
+        return made
 
     async def own(self, tenant: str, pathway_id: str) -> PathwayPublished:
         """The tenant's pathway (another tenant's is a 404: invariant 7)."""

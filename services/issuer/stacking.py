@@ -75,8 +75,9 @@ class Stacking:
         await self.store.learners.add(event)  # indexed before checking (see above)
         awarded: list[CredentialIssued] = []
         for pathway in await self.store.pathways.containing(event.achievement_id):
-            if pathway.status != "active":
-                continue
+            awarded_as = await self.store.achievement(pathway.achievement_id)
+            if pathway.status != "active" or (awarded_as and awarded_as.status != "active"):
+                continue  # retired: no more stacked awards (those made stay valid)
             used = completion(pathway, await self.store.learners.held(event.learner_key))
             if used is not None:
                 awarded.append(await self.award(pathway, event.learner_key, used))

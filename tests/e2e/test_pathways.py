@@ -63,6 +63,11 @@ async def pathway(api: Api, issuer: str, **rule: Any) -> Json:
     return dict(created)
 
 
+async def put(api: Api, url: str, body: Json, key: str | None = None) -> tuple[int, Any]:
+    headers = {**api.auth, **({"Idempotency-Key": key} if key else {})}
+    return await api.call("PUT", url, json=body, headers=headers)
+
+
 def errors(body: Json) -> dict[str, str]:
     return {e["path"]: e["message"] for e in body["errors"]}
 
@@ -129,6 +134,26 @@ async def test_refused_components_are_named(api: Api) -> None:
     assert status == 404
     status, page = await api.call("GET", held)
     assert outer["achievementId"] in page["stackableInto"], page
+
+    # A revision that would close a cycle through another pathway is refused;
+    # retiring takes the pathway out of stackableInto.
+    inner = await pathway(api, issuer, core=[outer["achievementId"]])
+    change = {"name": "Outer", "core": [inner["achievementId"]]}
+    status, body = await put(api, outer["id"], change)
+    assert status == 422, body
+    assert errors(body)["$.core[0]"] == (
+        f"cycle: {outer['achievementId']} -> {inner['achievementId']} -> {outer['achievementId']}"
+    )
+    key = f"rev-{secrets.token_hex(4)}"
+    for _ in range(2):  # once per Idempotency-Key
+        status, body = await put(api, outer["id"], {"name": "Outer", "core": [held, plain]}, key)
+        assert status == 422 and "accredited" in errors(body)["$.core[1]"], body
+        status, body = await put(api, outer["id"], {"name": "Outer v2", "core": [held]}, key + "x")
+        assert (status, body["revision"], body["name"]) == (200, 2, "Outer v2"), body
+    status, body = await post(api, f"/pathways/{outer['id'].rsplit('/', 1)[1]}/retire", {})
+    assert (status, body["status"], body["revision"]) == (200, "retired", 3), body
+    status, page = await api.call("GET", held)
+    assert outer["achievementId"] not in page.get("stackableInto", []), page
 
 
 async def issue_to(api: Api, achievement_id: str, recipient: Json, issuer: str = "issuer") -> Json:

@@ -22,6 +22,7 @@ from services.issuer.domain.awarding import (
     Subject,
     award_credential,
     evidence_of,
+    learner_key,
     subject_of,
     valid_until,
 )
@@ -206,7 +207,7 @@ class Issuance:
             request_hash=request,
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
-            learner_key=_learner_key(self.learner_keys, body),
+            learner_key=learner_key(self.learner_keys, body.recipient),
         )
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
@@ -221,16 +222,6 @@ def _subject(body: AwardIn) -> Subject:
         return subject_of(body.recipient)
     except RecipientError as error:
         raise InvalidRecipient(str(error)) from None
-
-
-def _learner_key(keys: LearnerKeys, body: AwardIn) -> str:
-    recipient = body.recipient
-    if recipient.id:
-        return keys.of("id", recipient.id)
-    if recipient.email:
-        return keys.of("emailAddress", recipient.email)
-    assert recipient.studentId, "subject_of checked the recipient"
-    return keys.of("sisSourcedId", recipient.studentId)
 
 
 # Where a missing award-time element comes from in the request.

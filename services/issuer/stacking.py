@@ -25,18 +25,19 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
-from services.issuer.domain.awarding import valid_until
+from services.issuer.domain.awarding import RecipientIn, valid_until
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from shared.credentials.builders import build_credential, build_evidence
 from shared.credentials.status_list import status_entry
-from shared.errors import Unavailable
+from shared.errors import NotFound, Unavailable
 from shared.events import CredentialIssued, Event, PathwayPublished
 from shared.idempotency import fingerprint
 from shared.kafka.consumer import Handler
@@ -50,6 +51,23 @@ _log = get_logger("issuer.stacking")
 
 class PathwayNotReady(Unavailable):
     """The pathway's achievement or issuer has not reached this replica yet: retried."""
+
+
+class PathwayNotFound(NotFound):
+    title = "Pathway not found"
+
+
+class NotStacked(NotFound):
+    title = "Pathway not awarded"
+    problem = "not-stacked"
+
+
+class StackedAwardIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`POST /pathway-awards/find`: a pathway and the learner, named as in
+    `POST /awards` (in the body: no e-mail address in a URL or access log)."""
+
+    pathwayId: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    recipient: RecipientIn
 
 
 def stacking_key(pathway_id: str, learner_key: str) -> str:
@@ -82,6 +100,22 @@ class Stacking:
             if used is not None:
                 awarded.append(await self.award(pathway, event.learner_key, used))
         return awarded
+
+    async def awarded(self, tenant: str, pathway_id: str, learner: str) -> CredentialIssued:
+        """The tenant's pathway credential of the learner (key `learner`), read
+        through the same idempotency record that makes it exactly once."""
+        pathway = await self.store.pathways.get(pathway_id)
+        if pathway is None:
+            await self.store.state.require()  # missing only because of a rebuild: 503
+        if pathway is None or pathway.tenant != tenant:
+            raise PathwayNotFound(f"no pathway {pathway_id}")
+        first = await self.store.award_idempotency.first_use(
+            tenant, stacking_key(pathway_id, learner)
+        )
+        found = None if first is None else await self.store.credential(first.answer)
+        if found is None:
+            raise NotStacked("this learner has not completed the pathway (yet)")
+        return found
 
     async def award(
         self, pathway: PathwayPublished, learner_key: str, used: list[Earned]

@@ -156,6 +156,10 @@ async def test_refused_components_are_named(api: Api) -> None:
     assert outer["achievementId"] not in page.get("stackableInto", []), page
 
 
+def evidence_ids(stacked: CredentialIssued) -> set[str]:
+    return {e["id"] for e in (stacked.credential_ldp or {})["evidence"]}
+
+
 async def issue_to(api: Api, achievement_id: str, recipient: Json, issuer: str = "issuer") -> Json:
     status, body = await api.award(achievement_id, recipient=recipient, issuer=issuer)
     assert status == 201, body
@@ -193,7 +197,7 @@ async def test_concurrent_completion_then_wipe_awards_once(api: Api, stack: Stac
     await asyncio.sleep(3)  # a second award, if any, would be on the topic by now
     found = await stacked(stack, created["id"])
     assert len(found) == len(learners), [e.credential_id for e in found]
-    evidence = sorted(sorted(e["id"] for e in (c.credential_ldp or {})["evidence"]) for c in found)
+    evidence = sorted(sorted(evidence_ids(c)) for c in found)
     assert evidence == sorted(sorted(ids) for ids in components.values())
     credential = found[0].credential_ldp or {}
     assert credential["credentialSubject"]["achievement"]["id"] == created["achievementId"]
@@ -201,6 +205,16 @@ async def test_concurrent_completion_then_wipe_awards_once(api: Api, stack: Stac
     _, claims = peek_vc_jwt(found[0].credential_jwt)
     assert claims["credentialSubject"]["achievement"]["achievementType"] == "Certificate"
     assert await api.verdict(found[0].credential_jwt) == "valid"
+
+    # The institution finds a learner's stacked credential by the learner's identity.
+    find = f"{stack.url('issuer')}/pathway-awards/find"
+    ask = {"pathwayId": created["id"], "recipient": {"email": learners[1]}}
+    status, body = await api.call("POST", find, json=ask, headers=api.auth)
+    [theirs] = [c for c in found if evidence_ids(c) == set(components[learners[1]])]
+    assert status == 200 and body["credentialId"] == theirs.credential_id, body
+    ask = {"pathwayId": created["id"], "recipient": {"email": "nobody@example.org"}}
+    status, body = await api.call("POST", find, json=ask, headers=api.auth)
+    assert status == 404 and body["type"].endswith("not-stacked"), body
 
     # Wipe the issuers' Redis: rebuilt from Kafka, the same decision is taken
     # again (a component awarded anew), and the idempotency record answers

@@ -13,7 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.jwt import peek_vc_jwt
+from shared.credentials.presentations import build_presentation
+from shared.credentials.vp_jwt import sign_vp_jwt
 from shared.events import CredentialIssued, decode_event
 from shared.kafka.topics import CREDENTIALS_ISSUED
 from tests.e2e.client import Api, Json, read_topic, until
@@ -239,3 +242,79 @@ async def test_concurrent_completion_then_wipe_awards_once(api: Api, stack: Stac
     after = await stacked(stack, created["id"])
     assert len(after) == len(learners) + 1, [e.credential_id for e in after]
     assert len({e.learner_key for e in after}) == len(after)
+
+
+async def test_ordered_core_and_an_elective_then_the_verifier_reports_it(
+    api: Api, stack: Stack
+) -> None:
+    """n-of with electives and ordering through the running services; then
+    a learner presents the components and the verifier names the pathway."""
+    issuer = await api.accredited_issuer("Ordered Polytechnic")
+    first, second, elective, other = [
+        await achievement(api, issuer, name) for name in ("Basics", "Advanced", "Law", "Ethics")
+    ]
+    created = await pathway(
+        api,
+        issuer,
+        core=[first, second],
+        electives=[elective, other],
+        electivesRequired=1,
+        ordered=True,
+    )
+    for unit in (first, second, elective):
+        await api.issuer_knows(unit)
+    learner = generate_ed25519()
+    holder = learner.kid.partition("#")[0]
+    recipient = {"id": holder}
+    find = f"{stack.url('issuer')}/pathway-awards/find"
+    ask = {"pathwayId": created["id"], "recipient": recipient}
+
+    early = await issue_to(api, second, recipient)  # the second unit first
+    await asyncio.sleep(1.1)  # validFrom has whole seconds
+    basics = await issue_to(api, first, recipient)
+    law = await issue_to(api, elective, recipient)
+    await asyncio.sleep(2)  # out of order: nothing is stacked
+    status, body = await api.call("POST", find, json=ask, headers=api.auth)
+    assert status == 404, body
+    assert await stacked(stack, created["id"]) == []
+
+    await asyncio.sleep(1.1)
+    advanced = await issue_to(api, second, recipient)  # now after the first unit
+
+    async def found() -> Json | None:
+        status, body = await api.call("POST", find, json=ask, headers=api.auth)
+        return body if status == 200 else None
+
+    body = await until(found, within=30)
+    assert body, "never stacked"
+    used = [e["id"] for e in body["credential"]["evidence"]]
+    assert used == [basics["credentialId"], advanced["credentialId"], law["credentialId"]]
+    assert early["credentialId"] not in used
+    assert body["credential"]["credentialSubject"]["id"] == holder
+
+    # The learner presents the three units: the verifier says what they complete.
+    challenge = secrets.token_urlsafe(16)
+    vp = build_presentation([basics["jwt"], advanced["jwt"], law["jwt"]], holder)
+    token = sign_vp_jwt(vp, learner, challenge=challenge, domain="jobs.example")
+
+    async def reported() -> list[Json] | None:
+        status, answer = await api.call(
+            "POST",
+            f"{stack.url('verifier')}/presentations/verify",
+            json={
+                "verifiablePresentation": token,
+                "options": {"challenge": challenge, "domain": "jobs.example"},
+            },
+        )
+        return answer["results"]["stacking"] if status == 200 else None
+
+    stacking = await until(reported, within=15)
+    assert stacking == [
+        {
+            "pathway": created["id"],
+            "name": "Data Protection Certificate",
+            "achievement": created["achievementId"],
+            "learner": holder,
+            "credentials": used,
+        }
+    ], stacking

@@ -180,6 +180,7 @@ class Stacking:
         issuer_profile = await self.accreditations.profile_for(identity, now)
         entries, generation = await self.allocator.entries(identity.did)
         document = dict(achievement.achievement)
+        credits = document.get("creditsAvailable")
         credential: dict[str, Any] = build_credential(
             issuer=issuer_profile,
             achievement=document,
@@ -188,7 +189,7 @@ class Stacking:
             awarded_date=now,
             subject_id=subject.get("id"),
             identifiers=list(subject.get("identifier") or []),
-            credits_earned=document.get("creditsAvailable"),  # type: ignore[arg-type]
+            credits_earned=credits if isinstance(credits, int | float) else None,
             evidence=await self._evidence(used),
         )
         # Bitstring Status List v1.0 §2.1: one entry per purpose.

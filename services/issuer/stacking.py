@@ -37,7 +37,7 @@ from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from shared.credentials.builders import build_credential, build_evidence
 from shared.credentials.status_list import status_entry
-from shared.errors import NotFound, Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.events import CredentialIssued, Event, PathwayPublished
 from shared.idempotency import fingerprint
 from shared.kafka.consumer import Handler
@@ -228,6 +228,9 @@ def on_issued(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]) -> H
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if isinstance(event, CredentialIssued):
             await caught_up()
-            await stacking.consider(event)
+            try:
+                await stacking.consider(event)
+            except Conflict:  # another instance holds the award's lease: retry, never drop
+                raise PathwayNotReady("another instance is awarding this pathway") from None
 
     return handle

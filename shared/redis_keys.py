@@ -37,6 +37,7 @@ TENANT_PATHWAYS = "tenant-pathways"  # set per tenant: its pathway ids
 PATHWAY_LOCK = "pathway-lock"  # catalog: lease while a pathway is written (cycle checks)
 # issuer: hash per learner key: "<achievement id>|<credential id>" -> validFrom
 LEARNER_CREDENTIALS = "learner-credentials"
+ACHIEVEMENT_LEARNERS = "achievement-learners"  # issuer: set per achievement: learner keys
 
 # Issuer.
 IDEMPOTENCY = "idempotency"  # hash per write kind and tenant: key -> [fingerprint, answer]

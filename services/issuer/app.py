@@ -212,7 +212,7 @@ def create_app(
             consumer_context(
                 common,
                 "stacking",
-                [CREDENTIALS_ISSUED],
+                [CREDENTIALS_ISSUED, CATALOG_PATHWAYS],
                 lambda app: on_issued(app[STACKING], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-stacking",
             ),

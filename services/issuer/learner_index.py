@@ -1,5 +1,6 @@
-"""Which credentials each learner holds, by learner key (shared.learner_keys):
-rebuilt from `credentials.issued`, read by stacking (services.issuer.stacking)."""
+"""Which credentials each learner holds, by learner key (shared.learner_keys),
+and which learners hold each achievement: rebuilt from `credentials.issued`,
+read by stacking (services.issuer.stacking)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import redis.asyncio as redis
 
 from shared.events import CredentialIssued
 from shared.pathways import Earned
-from shared.redis_keys import LEARNER_CREDENTIALS, redis_key
+from shared.redis_keys import ACHIEVEMENT_LEARNERS, LEARNER_CREDENTIALS, redis_key
 
 
 def earned_of(event: CredentialIssued) -> Earned:
@@ -36,6 +37,14 @@ class LearnerIndex:
         earned = earned_of(event)
         field = f"{earned.achievement_id}|{earned.credential_id}"
         await self._client.hset(self._key(event.learner_key), field, earned.valid_from)
+        holders = redis_key(self._prefix, ACHIEVEMENT_LEARNERS, earned.achievement_id)
+        await self._client.sadd(holders, event.learner_key)
+
+    async def holders(self, achievement_ids: list[str]) -> list[str]:
+        """The learner keys holding any of these achievements, sorted."""
+        keys = [redis_key(self._prefix, ACHIEVEMENT_LEARNERS, a) for a in achievement_ids]
+        found = await self._client.sunion(keys) if keys else set()
+        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in found)
 
     async def held(self, learner_key: str) -> list[Earned]:
         found = await self._client.hgetall(self._key(learner_key))

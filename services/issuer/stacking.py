@@ -7,7 +7,9 @@ replica caught up) is first indexed under its learner key, then every active
 pathway it is a component of is checked against all the learner's
 credentials (shared.pathways). Indexing before checking makes concurrent
 completions safe: of two components recorded at the same time (two issuer
-instances), whichever check runs last sees both.
+instances), whichever check runs last sees both. A pathway defined or
+revised after its learners earned the components (`catalog.pathways`, read
+by the same group) is checked for every learner holding one of them.
 
 Exactly once: the award's Idempotency-Key is derived from (pathway id,
 learner key), so every instance, every redelivery and every replay after a
@@ -43,7 +45,7 @@ from shared.idempotency import fingerprint
 from shared.kafka.consumer import Handler
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
-from shared.pathways import Earned, completion
+from shared.pathways import Earned, completion, components
 from shared.web.metrics import Outcomes
 
 _log = get_logger("issuer.stacking")
@@ -93,13 +95,33 @@ class Stacking:
         await self.store.learners.add(event)  # indexed before checking (see above)
         awarded: list[CredentialIssued] = []
         for pathway in await self.store.pathways.containing(event.achievement_id):
-            awarded_as = await self.store.achievement(pathway.achievement_id)
-            if pathway.status != "active" or (awarded_as and awarded_as.status != "active"):
+            if not await self._awards(pathway):
                 continue  # retired: no more stacked awards (those made stay valid)
             used = completion(pathway, await self.store.learners.held(event.learner_key))
             if used is not None:
                 awarded.append(await self.award(pathway, event.learner_key, used))
         return awarded
+
+    async def consider_pathway(self, pathway: PathwayPublished) -> list[CredentialIssued]:
+        """The credentials of every learner who already completes a pathway
+        when it is defined or revised (their components came first)."""
+        await self.store.pathways.save(pathway)  # saved before checking, as above
+        current = await self.store.pathways.get(pathway.pathway_id)
+        if current is None or current.revision != pathway.revision:
+            return []  # a newer revision is (or will be) considered instead
+        if not await self._awards(pathway):
+            return []
+        awarded: list[CredentialIssued] = []
+        for learner in await self.store.learners.holders(components(pathway)):
+            used = completion(pathway, await self.store.learners.held(learner))
+            if used is not None:
+                awarded.append(await self.award(pathway, learner, used))
+        return awarded
+
+    async def _awards(self, pathway: PathwayPublished) -> bool:
+        """Whether the pathway is awarded now (it and its achievement are active)."""
+        awarded_as = await self.store.achievement(pathway.achievement_id)
+        return pathway.status == "active" and (awarded_as is None or awarded_as.status == "active")
 
     async def awarded(self, tenant: str, pathway_id: str, learner: str) -> CredentialIssued:
         """The tenant's pathway credential of the learner (key `learner`), read
@@ -223,14 +245,19 @@ class Stacking:
 
 
 def on_issued(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]) -> Handler:
-    """The `issuer-stacking` group's handler: after the replay, consider each credential."""
+    """The `issuer-stacking` group's handler: after the replay, consider each
+    credential (`credentials.issued`) and each pathway revision (`catalog.pathways`)."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
-        if isinstance(event, CredentialIssued):
-            await caught_up()
-            try:
+        if not isinstance(event, CredentialIssued | PathwayPublished):
+            return
+        await caught_up()
+        try:
+            if isinstance(event, CredentialIssued):
                 await stacking.consider(event)
-            except Conflict:  # another instance holds the award's lease: retry, never drop
-                raise PathwayNotReady("another instance is awarding this pathway") from None
+            else:
+                await stacking.consider_pathway(event)
+        except Conflict:  # another instance holds the award's lease: retry, never drop
+            raise PathwayNotReady("another instance is awarding this pathway") from None
 
     return handle

@@ -306,15 +306,23 @@ async def test_ordered_core_and_an_elective_then_the_verifier_reports_it(
                 "options": {"challenge": challenge, "domain": "jobs.example"},
             },
         )
-        return answer["results"]["stacking"] if status == 200 else None
+        both = status == 200 and len(answer["results"]["stacking"]) == 2
+        return answer["results"]["stacking"] if both else None
+
+    # A pathway defined after the learner earned its component is awarded too.
+    later = await pathway(api, issuer, core=[elective])
+    ask = {"pathwayId": later["id"], "recipient": recipient}
+    body = await until(found, within=30)
+    assert body and [e["id"] for e in body["credential"]["evidence"]] == [law["credentialId"]]
 
     stacking = await until(reported, within=15)
-    assert stacking == [
-        {
-            "pathway": created["id"],
-            "name": "Data Protection Certificate",
-            "achievement": created["achievementId"],
-            "learner": holder,
-            "credentials": used,
-        }
-    ], stacking
+    assert stacking, "the verifier never named both pathways"
+    by_pathway = {entry["pathway"]: entry for entry in stacking}
+    assert by_pathway[created["id"]] == {
+        "pathway": created["id"],
+        "name": "Data Protection Certificate",
+        "achievement": created["achievementId"],
+        "learner": holder,
+        "credentials": used,
+    }
+    assert by_pathway[later["id"]]["credentials"] == [law["credentialId"]]

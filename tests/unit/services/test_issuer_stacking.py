@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fakeredis
+import msgspec
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -197,3 +198,23 @@ async def test_after_a_wipe_and_replay_the_same_decision(world: World) -> None:
         [again] = await world.stacking[1].consider(event)
         assert again.credential_id == first.credential_id
     assert len(stacked(world)) == 1
+
+
+async def test_a_pathway_defined_after_its_components_are_earned(world: World) -> None:
+    c = await award(world, "c", "grace@example.org")
+    await award(world, "b", "linus@example.org")
+    later = PathwayPublished(
+        tenant=TENANT,
+        pathway_id="https://catalog.example/pathways/2",
+        pathway={"name": "Later"},
+        issuer_did=c.issuer_did,
+        achievement_id=f"{BASE}/cert",
+        core=[f"{BASE}/c"],
+    )
+    [made] = await world.stacking[0].consider_pathway(later)
+    assert made.learner_key == c.learner_key and made.pathway_id == later.pathway_id
+    # Considered again (a redelivery, another instance): the same credential.
+    [again] = await world.stacking[1].consider_pathway(later)
+    assert again.credential_id == made.credential_id
+    retired = msgspec.structs.replace(later, revision=2, status="retired")
+    assert await world.stacking[0].consider_pathway(retired) == []

@@ -143,14 +143,31 @@ class AchievementPublished(Event, frozen=True, kw_only=True):
 
 
 class PathwayPublished(Event, frozen=True, kw_only=True):
-    """A pathway: which achievements stack into which credential (`catalog.pathways`)."""
+    """One revision of a pathway: which achievements stack into which
+    credential (history topic `catalog.pathways`, keyed by pathway id).
+
+    Completed when the learner holds every `core` achievement (earned in
+    the listed order when `ordered`) and `electives_required` of the
+    `electives`; it is then awarded as `achievement_id` (shared.pathways)."""
 
     TYPE: ClassVar[str] = "PathwayPublished"
     VERSION: ClassVar[int] = 1
 
     tenant: str
     pathway_id: str
-    pathway: dict[str, object]
+    pathway: dict[str, object]  # the public document (GET /pathways/{id})
+    issuer_did: str = ""
+    achievement_id: str = ""  # the pathway's own Achievement (catalog.achievements)
+    core: list[str] = []
+    electives: list[str] = []
+    electives_required: NonNegative = 0
+    ordered: bool = False
+    revision: NonNegative = 1
+    status: Literal["active", "retired"] = "active"
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    # A later revision's write (an update or the retirement) under its Idempotency-Key.
+    writes: list[KeyedWrite] = msgspec.field(default_factory=list)
 
 
 Lifecycle = Literal["active", "suspended", "withdrawn"]
@@ -273,6 +290,11 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     request_hash: str | None = None
     # The catalog revision of the achievement it was issued under (additive).
     achievement_revision: int | None = None
+    # The learner as stacking knows them across credentials (additive):
+    # an HMAC of their identity (shared.learner_keys), never the identity.
+    learner_key: str | None = None
+    # The pathway a stacked credential completes (additive; shared.pathways).
+    pathway_id: str | None = None
 
 
 class CredentialShared(Event, frozen=True, kw_only=True):

@@ -60,3 +60,14 @@ def provider_view(provider: ProviderPublished) -> dict[str, Any]:
         "policyProfile": provider.policy_profile,
         "genericIssuance": provider.generic_issuance,
     }
+
+
+def accredited(provider: ProviderPublished, now: str) -> bool:
+    """Whether the provider is active with an accreditation in force at
+    `now` (RFC 3339 UTC): the registry's meaning of "accredited"."""
+    return provider.status == "active" and any(
+        a.status == "active"
+        and a.valid_from <= now
+        and (a.valid_until is None or now < a.valid_until)
+        for a in provider.accreditations
+    )

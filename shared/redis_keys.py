@@ -28,6 +28,17 @@ ACHIEVEMENT_REVISIONS = "achievement-revisions"  # catalog: hash per achievement
 ACHIEVEMENT_LOCK = "achievement-lock"  # catalog: lease per achievement while it changes
 TENANT_ACHIEVEMENTS = "tenant-achievements"  # catalog: set per tenant: its achievement ids
 
+# Pathways (catalog, issuer, verifier: shared.pathway_index).
+PATHWAYS = "pathways"  # hash: pathway id -> newest PathwayPublished
+PATHWAY_REVISIONS = "pathway-revisions"  # hash per pathway: revision -> PathwayPublished
+PATHWAY_MEMBERS = "pathway-members"  # set per component achievement: pathway ids
+PATHWAY_OF_ACHIEVEMENT = "pathway-of-achievement"  # hash: pathway achievement id -> pathway id
+TENANT_PATHWAYS = "tenant-pathways"  # set per tenant: its pathway ids
+PATHWAY_LOCK = "pathway-lock"  # catalog: lease while a pathway is written (cycle checks)
+# issuer: hash per learner key: "<achievement id>|<credential id>" -> validFrom
+LEARNER_CREDENTIALS = "learner-credentials"
+ACHIEVEMENT_LEARNERS = "achievement-learners"  # issuer: set per achievement: learner keys
+
 # Issuer.
 IDEMPOTENCY = "idempotency"  # hash per write kind and tenant: key -> [fingerprint, answer]
 IDEMPOTENCY_LOCK = "idempotency-lock"  # lease per tenant and key

@@ -26,6 +26,7 @@ from shared.events import AchievementPublished, KeyedWrite, utc_now
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.policy_profiles import AwardingBody, definition_gaps
+from shared.providers import accredited
 from shared.replica_wait import wait_for_record
 
 Change = Callable[[AchievementPublished], Awaitable[AchievementPublished]]
@@ -198,13 +199,7 @@ class Achievements:
         body_facts = AwardingBody(
             name=provider.legal_name,
             country=provider.country,
-            accredited=provider.status == "active"
-            and any(
-                a.status == "active"
-                and a.valid_from <= now
-                and (a.valid_until is None or now < a.valid_until)
-                for a in provider.accreditations
-            ),
+            accredited=accredited(provider, now),
         )
         gaps = definition_gaps(provider.policy_profile, document, body_facts)
         if gaps:

@@ -8,9 +8,11 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from services.catalog.achievements import Achievements
-from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PROVIDERS, STORE
+from services.catalog.app_keys import ACHIEVEMENTS, CATALOG_SETTINGS, PATHWAYS, PROVIDERS, STORE
 from services.catalog.consumers import on_catalog_event
 from services.catalog.openapi import OPENAPI
+from services.catalog.pathway_routes import pathway_routes
+from services.catalog.pathways import Pathways
 from services.catalog.provider_routes import provider_routes
 from services.catalog.providers import Providers
 from services.catalog.routes import routes
@@ -19,6 +21,7 @@ from services.catalog.store import CatalogStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
+    CATALOG_PATHWAYS,
     CATALOG_PROVIDERS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
@@ -69,6 +72,16 @@ def create_app(
             public_base_url=settings.public_base_url,
             require_caught_up=app[STATE_REPLICA].require_caught_up,
         )
+        app[PATHWAYS] = Pathways(
+            store=app[STORE],
+            index=app[STORE].pathways,
+            achievements=app[ACHIEVEMENTS],
+            publisher=app[PRODUCER],
+            redis=app[REDIS],
+            topic=topic_name(common, CATALOG_PATHWAYS),
+            public_base_url=settings.public_base_url,
+            require_caught_up=app[STATE_REPLICA].require_caught_up,
+        )
         app[PROVIDERS] = Providers(
             store=app[STORE],
             publisher=app[PRODUCER],
@@ -91,6 +104,7 @@ def create_app(
                     CATALOG_ACHIEVEMENTS,
                     CATALOG_PROVIDERS,
                     ISSUER_ENDORSEMENTS,
+                    CATALOG_PATHWAYS,
                 ],
                 handler=lambda app: on_catalog_event(app[STORE]),
             ),
@@ -99,6 +113,7 @@ def create_app(
     )
     app.add_routes(routes)
     app.add_routes(provider_routes)
+    app.add_routes(pathway_routes)
     return app
 
 

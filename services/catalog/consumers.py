@@ -11,6 +11,7 @@ from shared.events import (
     EndorsementPublished,
     Event,
     IssuerProfilePublished,
+    PathwayPublished,
     ProviderPublished,
 )
 from shared.kafka.consumer import Handler
@@ -29,6 +30,8 @@ def on_catalog_event(store: CatalogStore) -> Handler:
                 await store.save_provider(event)
             case EndorsementPublished():
                 await store.endorsements.save(event)
+            case PathwayPublished():
+                await store.pathways.save(event)
             case _:
                 pass
 

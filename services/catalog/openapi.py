@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.catalog.domain import AchievementIn
+from services.catalog.pathways import PathwayIn
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
     AccreditationIn,
@@ -108,6 +109,56 @@ OPENAPI = document(
                 },
             )
         },
+        "/pathways": {
+            "post": operation(
+                "Define a pathway (a stack): core components (all-of), electives (n-of),"
+                " optional ordering, and the achievement it is awarded as (new or linked)",
+                {
+                    "201": "Created: {id, revision, status, name, achievementId, issuerDid,"
+                    " core, electives, electivesRequired, ordered}",
+                    "401": "No or unknown bearer token",
+                    "404": "achievementId: no such achievement for this tenant",
+                    "409": "achievementId: already another pathway's achievement",
+                    "422": "invalid-pathway: `errors` names every unknown, retired or"
+                    " unaccredited component and every cycle; or an invalid achievement",
+                },
+                body=PathwayIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            ),
+            "get": operation(
+                "The tenant's pathways (newest revisions)",
+                {"200": "{items: [pathway]}", "401": "No or unknown bearer token"},
+                secured=True,
+            ),
+        },
+        "/pathways/{key}": {
+            "get": operation(
+                "A pathway of the tenant's",
+                {"200": "The pathway", "404": "No such pathway for this tenant"},
+                secured=True,
+            ),
+            "put": operation(
+                "Revise: components and rule again (same achievement), the next revision",
+                {
+                    "200": "The pathway",
+                    "404": "No such pathway for this tenant",
+                    "409": "The pathway is retired",
+                    "422": "invalid-pathway, as on creation (cycles included)",
+                },
+                body=PathwayIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            ),
+        },
+        "/pathways/{key}/retire": {
+            "post": operation(
+                "Retire: no more stacked awards; those made stay valid",
+                {"200": "The pathway, status retired", "404": "No such pathway for this tenant"},
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
         "/providers": {
             "post": operation(
                 "Register a provider (tenant): registered, not accredited",
@@ -182,6 +233,7 @@ OPENAPI = document(
     },
     bodies=(
         AchievementIn,
+        PathwayIn,
         ProviderIn,
         ProviderChangeIn,
         AccreditationIn,

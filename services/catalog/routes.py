@@ -7,7 +7,7 @@ import msgspec
 from aiohttp import web
 
 from services.catalog.achievements import AchievementNotFound
-from services.catalog.app_keys import ACHIEVEMENTS, STORE
+from services.catalog.app_keys import ACHIEVEMENTS, PATHWAYS, STORE
 from services.catalog.domain import AchievementIn
 from services.catalog.listing import ListQuery, page
 from shared.events import AchievementPublished
@@ -113,6 +113,10 @@ async def get_achievement(request: web.Request) -> web.Response:
     endorsed = await request.app[STORE].endorsements.of_achievement(event.achievement_id)
     if endorsed:
         document["endorsement"] = [e.credential_ldp for e in endorsed]
+    # The pathways it stacks into (our microcred term `stackableInto`, docs/credential-format.md).
+    stacks = await request.app[PATHWAYS].stackable_into(event.achievement_id)
+    if stacks:
+        document["stackableInto"] = stacks
     headers = {"X-Achievement-Revision": str(event.revision), "X-Achievement-Status": event.status}
     return json_response(document, content_type="application/ld+json", headers=headers)
 

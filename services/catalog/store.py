@@ -15,6 +15,7 @@ from shared.endorsement_index import EndorsementIndex
 from shared.events import AchievementPublished, ProviderPublished
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import ReplayedState
+from shared.pathway_index import PathwayIndex
 from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACHIEVEMENT_LOCK,
@@ -42,6 +43,7 @@ class CatalogStore:
         self._redis = client
         self.state = ReplayedState(client, prefix)
         self.endorsements = EndorsementIndex(client, prefix)
+        self.pathways = PathwayIndex(client, prefix)
         self.achievement_idempotency = IdempotencyRecords(client, prefix, "achievements")
         self.change_idempotency = IdempotencyRecords(client, prefix, ACHIEVEMENT_CHANGES)
         self._prefix = prefix

@@ -20,6 +20,7 @@ from services.issuer.app_keys import (
     LINKAGES,
     ROTATION,
     SELF_HOSTING,
+    STACKING,
     STORE,
     TRUST_LIST,
     VC_API,
@@ -38,6 +39,7 @@ from services.issuer.routes import routes
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer
+from services.issuer.stacking import Stacking, on_issued
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
@@ -45,6 +47,7 @@ from services.issuer.vc_api_routes import vc_api_routes
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
+    CATALOG_PATHWAYS,
     CATALOG_PROVIDERS,
     CREDENTIALS_ISSUED,
     CREDENTIALS_SHARES,
@@ -54,6 +57,7 @@ from shared.kafka.topics import (
     topic_name,
 )
 from shared.keystore import KeyStore
+from shared.learner_keys import LearnerKeys
 from shared.service import (
     PRODUCER,
     STATE_REPLICA,
@@ -116,6 +120,16 @@ def create_app(
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
             accreditations=accreditations,
+            learner_keys=LearnerKeys.from_master_key(settings.keys.master_key),
+        )
+        app[STACKING] = Stacking(
+            store=app[STORE],
+            allocator=app[ALLOCATOR],
+            signer=signer,
+            publisher=app[PRODUCER],
+            topic=topic_name(common, CREDENTIALS_ISSUED),
+            accreditations=accreditations,
+            outcomes=app[OUTCOMES],
         )
         app[VC_API] = VcApiIssuance(
             store=app[STORE],
@@ -183,6 +197,7 @@ def create_app(
                     CREDENTIALS_ISSUED,
                     ISSUER_ENDORSEMENTS,
                     CREDENTIALS_SHARES,
+                    CATALOG_PATHWAYS,
                 ],
                 handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
             ),
@@ -193,6 +208,13 @@ def create_app(
                 [ISSUER_ASSESSMENTS],
                 lambda app: on_assessment(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-assessments",
+            ),
+            consumer_context(
+                common,
+                "stacking",
+                [CREDENTIALS_ISSUED, CATALOG_PATHWAYS],
+                lambda app: on_issued(app[STACKING], app[STATE_REPLICA].wait_caught_up),
+                group_id="issuer-stacking",
             ),
         ]
     )

@@ -14,6 +14,7 @@ from services.issuer.linkage import DomainLinkages
 from services.issuer.rotation import KeyRotation
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
+from services.issuer.stacking import Stacking
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
@@ -31,3 +32,4 @@ TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("issuer.trust_list", Tru
 SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHosting)
 LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)
 VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)
+STACKING: web.AppKey[Stacking] = web.AppKey("issuer.stacking", Stacking)

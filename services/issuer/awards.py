@@ -22,6 +22,7 @@ from services.issuer.domain.awarding import (
     Subject,
     award_credential,
     evidence_of,
+    learner_key,
     subject_of,
     valid_until,
 )
@@ -43,6 +44,7 @@ from shared.errors import InvalidField
 from shared.events import AchievementPublished, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
+from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
 from shared.policy_profiles import DEFAULT_PROFILE, award_gaps
 from shared.replica_wait import wait_for_record
@@ -72,6 +74,7 @@ class Issuance:
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
+    learner_keys: LearnerKeys  # stacking: the learner across credentials
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -204,6 +207,7 @@ class Issuance:
             request_hash=request,
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
+            learner_key=learner_key(self.learner_keys, body.recipient),
         )
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)

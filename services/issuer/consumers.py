@@ -14,6 +14,7 @@ from shared.events import (
     EndorsementPublished,
     Event,
     IssuerProfilePublished,
+    PathwayPublished,
     ProviderPublished,
 )
 from shared.kafka.consumer import Handler
@@ -30,6 +31,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_provider(event)
             case EndorsementPublished():
                 await store.save_endorsement(event)
+            case PathwayPublished():
+                await store.pathways.save(event)
             case AccreditationStatusAssigned():
                 # Invariant 1 for the operator's lists too.
                 entry = event.entry

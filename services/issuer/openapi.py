@@ -7,6 +7,7 @@ from services.issuer.domain.vc_input import IssueCredentialIn
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.rotation import CompromiseIn
+from services.issuer.stacking import StackedAwardIn
 from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
@@ -149,6 +150,20 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/pathway-awards/find": {
+            "post": operation(
+                "The credential a learner's completed pathway was awarded with (stacked"
+                " by the issuer itself, exactly once)",
+                {
+                    "200": "{credentialId, jwt, credential, claimUrl...} as GET /credentials/{id}",
+                    "404": "No such pathway for this tenant, or not completed (yet): not-stacked",
+                    "422": "Invalid recipient",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=StackedAwardIn,
+                secured=True,
+            )
+        },
         "/awards": {
             "post": operation(
                 "Award a micro-credential for a passed assessment",
@@ -244,5 +259,5 @@ OPENAPI = document(
         },
         **LEARNER_PATHS,
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, IssueCredentialIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, IssueCredentialIn, StackedAwardIn),
 )

@@ -16,18 +16,21 @@ from services.issuer.app_keys import (
     LINKAGES,
     ROTATION,
     SELF_HOSTING,
+    STACKING,
     STORE,
     TRUST_LIST,
 )
 from services.issuer.awards import issued_response
-from services.issuer.domain.awarding import AwardIn
+from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
 from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.linkage import linkage_form
 from services.issuer.rotation import CompromiseIn, KeyChange
+from services.issuer.stacking import StackedAwardIn
 from services.issuer.store import IssuerIdentity
 from shared.credentials.did_documents import web_did
+from shared.errors import InvalidField
 from shared.web.auth import require_endorser, require_tenant
 from shared.web.body import decode_body, idempotency_key, json_response
 
@@ -151,6 +154,19 @@ async def get_credential(request: web.Request) -> web.Response:
     learners = request.app[LEARNERS]
     event = await learners.for_tenant(tenant, request.match_info["credential_id"])
     return json_response({**issued_response(event), **learners.award_links(event)})
+
+
+@routes.post("/pathway-awards/find")
+async def find_pathway_award(request: web.Request) -> web.Response:
+    """The credential a completed pathway was awarded with (services.issuer.stacking)."""
+    tenant = require_tenant(request)
+    body = await decode_body(request, StackedAwardIn)
+    try:
+        learner = learner_key(request.app[ISSUANCE].learner_keys, body.recipient)
+    except RecipientError as error:
+        raise InvalidField("$.recipient", str(error)) from None
+    event = await request.app[STACKING].awarded(tenant, body.pathwayId, learner)
+    return json_response({**issued_response(event), **request.app[LEARNERS].award_links(event)})
 
 
 @routes.post("/endorsements")

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from services.issuer.learner_index import LearnerIndex
 from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
 from shared.events import (
@@ -27,6 +28,7 @@ from shared.events import (
 )
 from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
+from shared.pathway_index import PathwayIndex
 from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACCREDITATION_STATUS,
@@ -71,6 +73,8 @@ class IssuerStore:
         self.endorsement_idempotency = IdempotencyRecords(client, prefix, "endorsements")
         self.withdrawal_idempotency = IdempotencyRecords(client, prefix, "withdrawals")
         self.endorsements = EndorsementIndex(client, prefix)
+        self.pathways = PathwayIndex(client, prefix)  # catalog.pathways
+        self.learners = LearnerIndex(client, prefix)  # stacking: credentials by learner
         self._client = client
         self._prefix = prefix
         self._issuers = EventHash(client, redis_key(prefix, ISSUERS), IssuerProfilePublished)
@@ -170,6 +174,7 @@ class IssuerStore:
     async def save_credential(self, event: CredentialIssued) -> None:
         # The credential first: an idempotency key never points at nothing.
         await self._credentials.put(event.credential_id, event)
+        await self.learners.add(event)
         if event.idempotency_key and event.request_hash:
             await self.award_idempotency.remember(
                 event.tenant, event.idempotency_key, event.request_hash, event.credential_id

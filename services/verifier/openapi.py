@@ -104,7 +104,9 @@ OPENAPI = document(
                 {
                     "200": "Verified: {verified: true, problemDetails: [], results: {presentation:"
                     " {proof, challenge, domain, holder}, credentials: [each as"
-                    " /credentials/verify answers]}}",
+                    " /credentials/verify answers], stacking: [{pathway, name, achievement,"
+                    " learner, credentials}]: the pathways the verified credentials of one"
+                    " learner complete (informational)}}",
                     "400": "Not verified: the same body with verified: false",
                     "422": "Malformed request, more than 100 credentials, or over a work limit",
                     **LIMIT_ANSWERS,

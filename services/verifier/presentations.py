@@ -17,13 +17,14 @@ VC DM 2.0 Appendix C): a warning and an "untrusted" verdict, never a failure.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import msgspec
 import orjson
 
+from services.verifier.stacking import stacking_result
 from services.verifier.trust import TrustPolicy
 from services.verifier.verification import Verifier
 from shared.credentials.crypto_keys import b64url_decode
@@ -43,6 +44,7 @@ from shared.credentials.report import (
 from shared.credentials.verify import UNAVAILABLE_CODES
 from shared.credentials.vp_jwt import VP_ENVELOPE_TYPE, enveloped_presentation_jwt
 from shared.credentials.vp_model import Credential, has_type, holder_of
+from shared.events import PathwayPublished
 from shared.web.problems import Problem
 
 MAX_CREDENTIALS = 100
@@ -138,16 +140,17 @@ def _presentation_section(
 
 async def _credential_report(
     verifier: Verifier, credential: Credential, holder: str | None, policy: TrustPolicy | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """What `/credentials/verify` answers, plus the advisory `holder_binding`
-    check when the presentation names its holder."""
+    check when the presentation names its holder; and the credential when it verified."""
     report = await verifier.verify(credential, policy)
     if report.credential is not None and holder is not None:
         binding = holder_binding_check(report.credential, holder)
         if binding is not None:
             report.advisory = report.advisory | {HOLDER_BINDING}
             report.add(binding)
-    return report.to_vc_api()
+    answer = report.to_vc_api()
+    return answer, report.credential if answer["verified"] else None
 
 
 def _credential_problem(index: int, result: Mapping[str, Any]) -> dict[str, Any]:
@@ -168,9 +171,12 @@ async def verify_presentation_request(
     *,
     verifier: Verifier,
     resolver: DidResolver,
+    pathways: Iterable[PathwayPublished] = (),
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The VCALM response body; `verified` decides 200 or 400 (standards.md, VC-API)."""
+    """The VCALM response body; `verified` decides 200 or 400 (standards.md, VC-API).
+    `results.stacking` (ours, informational) lists the `pathways` the verified
+    credentials of one learner complete (services.verifier.stacking)."""
     vp, options = body.verifiablePresentation, body.options
     try:
         verified = await verify_any_presentation(
@@ -189,16 +195,22 @@ async def verify_presentation_request(
         return {"verified": False, "problemDetails": [problem], "results": results}
     if len(verified.credentials) > MAX_CREDENTIALS:
         raise Problem(422, f"A presentation may carry at most {MAX_CREDENTIALS} credentials.")
-    reports = await asyncio.gather(
+    answers = await asyncio.gather(
         *(
             _credential_report(verifier, c, verified.holder, options.trust)
             for c in verified.credentials
         )
     )
+    reports = [report for report, _ in answers]
     problems = [_credential_problem(i, r) for i, r in enumerate(reports) if not r["verified"]]
     section = _presentation_section(vp, options, verified.holder, None)
+    held = [credential for _, credential in answers if credential is not None]
     return {
         "verified": not problems,
         "problemDetails": problems,
-        "results": {"presentation": section, "credentials": list(reports)},
+        "results": {
+            "presentation": section,
+            "credentials": reports,
+            "stacking": stacking_result(pathways, held, verified.holder),
+        },
     }

@@ -83,7 +83,9 @@ class Replica:
                 if current is None or current.revision <= event.revision:
                     self.achievements[event.achievement_id] = event
             case PathwayPublished():
-                self.pathways[event.pathway_id] = event
+                known = self.pathways.get(event.pathway_id)
+                if known is None or known.revision <= event.revision:
+                    self.pathways[event.pathway_id] = event
             case StatusListPublished():
                 self._apply_status_list(event)
             case ProviderPublished():

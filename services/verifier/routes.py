@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from services.verifier.app_keys import BATCH, INTAKE, VERIFIER
+from services.verifier.app_keys import BATCH, INTAKE, REPLICA, VERIFIER
 from services.verifier.batch import BATCH_PATH, read_batch
 from services.verifier.presentations import (
     VerifyPresentationIn,
@@ -80,7 +80,12 @@ async def verify_presentation(request: web.Request) -> web.Response:
     proof and every credential in it verify, else 400 with the same body."""
     body = await decode_body(request, VerifyPresentationIn)
     verifier = request.app[VERIFIER]
-    result = await verify_presentation_request(body, verifier=verifier, resolver=verifier.resolver)
+    result = await verify_presentation_request(
+        body,
+        verifier=verifier,
+        resolver=verifier.resolver,
+        pathways=request.app[REPLICA].pathways.values(),
+    )
     verified = bool(result["verified"])
     request.app[OUTCOMES].count("presentation_verification", "valid" if verified else "invalid")
     return json_response(result, status=200 if verified else 400)

@@ -73,7 +73,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(ISSUER_PROFILES, compacted=True),
     # Every revision of every achievement, forever (issue 9): a history topic.
     TopicSpec(CATALOG_ACHIEVEMENTS),
-    TopicSpec(CATALOG_PATHWAYS, compacted=True),
+    # Every revision of every pathway, like achievements (issue 9): a history topic.
+    TopicSpec(CATALOG_PATHWAYS),
     TopicSpec(CATALOG_PROVIDERS, compacted=True),
     TopicSpec(ISSUER_ENDORSEMENTS, compacted=True),
     TopicSpec(CREDENTIALS_ISSUED),

@@ -16,6 +16,7 @@ from shared.credentials.recipients import hash_identity, plain_identity
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
 from shared.events import StatusEntryRef
+from shared.learner_keys import LearnerKeys
 from shared.timestamps import Timestamp
 
 Bounded = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -116,6 +117,18 @@ def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
         return None, [dict(hash_identity(recipient.email, identity_type="emailAddress"))]
     assert recipient.studentId
     return None, [dict(hash_identity(recipient.studentId, identity_type="sisSourcedId"))]
+
+
+def learner_key(keys: LearnerKeys, recipient: RecipientIn) -> str:
+    """The learner's key for stacking (shared.learner_keys); RecipientError
+    unless exactly one identifier is given."""
+    _subject(recipient)
+    if recipient.id:
+        return keys.of("id", recipient.id)
+    if recipient.email:
+        return keys.of("emailAddress", recipient.email)
+    assert recipient.studentId
+    return keys.of("sisSourcedId", recipient.studentId)
 
 
 def valid_until(achievement: dict[str, Any], start: datetime) -> datetime | None:

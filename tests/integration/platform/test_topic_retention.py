@@ -41,7 +41,6 @@ async def test_history_is_kept_forever_and_entity_state_compacted(kafka_bootstra
         for name, config in live.items():
             if name.removeprefix(prefix) in {
                 "issuer.profiles",
-                "catalog.pathways",
                 "catalog.providers",
                 "status.lists",
                 "issuer.endorsements",

@@ -47,6 +47,7 @@ from shared.events import (
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import RedisOffsetStore
 from shared.keystore import FileKeyStore
+from shared.learner_keys import LearnerKeys
 from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
@@ -126,6 +127,7 @@ async def issuer(tmp_path: Path) -> AsyncIterator[IssuerWorld]:
             allocator=StatusAllocator(client, PREFIX, "https://status.example/lists"),
             endorsements_topic="issuer.endorsements",
         ),
+        learner_keys=LearnerKeys(bytes(32)),
     )
     yield IssuerWorld(client, issuance, published, gate, [profile, achievement])
     await client.aclose()

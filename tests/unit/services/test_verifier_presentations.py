@@ -28,6 +28,7 @@ from shared.events import (
     AccreditationScope,
     AchievementPublished,
     IssuerProfilePublished,
+    PathwayPublished,
     ProviderAccreditation,
     ProviderPublished,
 )
@@ -300,3 +301,37 @@ def test_request_body_shapes() -> None:
         with pytest.raises(Problem) as info:
             convert(bad, VerifyPresentationIn)
         assert info.value.status == 422
+
+
+async def test_stacking_names_the_pathways_the_learner_completes() -> None:
+    """architecture.md §6: which pathways the presented set completes (informational)."""
+    world = World()
+    second = world.credential()
+    second["id"] = "urn:uuid:5f0d9d0e-2b7e-4b8a-9a51-0f3c7b0d1e22"
+    second["credentialSubject"]["achievement"]["id"] = "https://example.edu/achievements/data-102"
+    first = sign_vc_jwt(world.credential(), world.issuer)
+    pathway = PathwayPublished(
+        tenant="t",
+        pathway_id="https://catalog.example/pathways/1",
+        pathway={"name": "Data Certificate"},
+        achievement_id="https://example.edu/achievements/data-cert",
+        core=["https://example.edu/achievements/data-101"],
+        electives=["https://example.edu/achievements/data-102", "https://example.edu/x"],
+        electives_required=1,
+    )
+    settings = PresentationOptions(challenge=CHALLENGE, domain=DOMAIN)
+
+    async def stacking(credentials: list[Any]) -> list[Json]:
+        body = VerifyPresentationIn(world.vp_jwt(credentials), settings)
+        result = await verify_presentation_request(
+            body, verifier=world.verifier, resolver=DidResolver(), pathways=[pathway]
+        )
+        return list(result["results"]["stacking"])
+
+    assert await stacking([first]) == []
+    [entry] = await stacking([first, sign_vc_jwt(second, world.issuer)])
+    assert entry["pathway"] == pathway.pathway_id and entry["learner"] == did_of(world.holder)
+    assert entry["credentials"] == ["urn:uuid:0b0c6f1e-4a59-4b8e-9d38-2d3f6a1c7e42", second["id"]]
+    # A credential that does not verify counts for nothing.
+    tampered = sign_vc_jwt(second, world.holder)  # signed by someone else
+    assert await stacking([first, tampered]) == []

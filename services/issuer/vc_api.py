@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.issuer.allocation import StatusAllocator
@@ -47,6 +47,7 @@ from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.data_integrity import issuer_id, sign_data_integrity
 from shared.credentials.errors import CredentialError
+from shared.credentials.jsonld import ContextRegistry, default_registry
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.status_list import status_entry
 from shared.errors import Conflict, DomainError
@@ -100,6 +101,9 @@ class VcApiIssuance:
     awards: Issuance
     outcomes: Outcomes
     require_caught_up: Callable[[], None]
+    # The bundled contexts (with the W3C example ones only when
+    # MICROCRED_JSONLD_EXAMPLE_CONTEXTS is on: settings.py).
+    contexts: ContextRegistry = field(default_factory=default_registry)
 
     async def issue(self, tenant: str, body: IssueCredentialIn, key: str | None) -> dict[str, Any]:
         """The `verifiableCredential` to answer."""
@@ -184,7 +188,7 @@ class VcApiIssuance:
             identity.signing_key_id, identity.did_document, identity.signing_method_id
         )
         try:
-            signed = sign_data_integrity(credential, signing_key)
+            signed = sign_data_integrity(credential, signing_key, contexts=self.contexts)
             jwt = sign_vc_jwt(credential, signing_key) if not vc1 else ""
         except CredentialError as error:
             raise CannotSign(f"{error.detail} (at {error.path or '$'})") from None

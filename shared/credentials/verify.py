@@ -28,6 +28,7 @@ from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
 from .ed25519_ld import LD_TYPES, verify_ed25519_ld
 from .errors import CredentialError
+from .jsonld import ContextRegistry
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
 from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
@@ -61,6 +62,9 @@ class VerifyOptions:
     check_shape: bool = True
     allow_network_dids: bool = False  # let didkit resolve did:web for VC 1.1 proofs
     canonicalizer: Canonicalizer | None = None  # RDFC-1.0 elsewhere (a process pool)
+    # The bundled contexts (None: the default registry, without the W3C
+    # example contexts; see MICROCRED_JSONLD_EXAMPLE_CONTEXTS).
+    contexts: ContextRegistry | None = None
     # Called with the unwrapped credential (and its JWT) before any check; it
     # may raise to refuse the request (the verifier's work budget).
     precheck: Callable[[dict[str, Any], str | None], None] | None = None
@@ -167,11 +171,16 @@ async def _verify_embedded(
         for p in proofs
     }
     if kinds == {"DataIntegrityProof"}:
-        await verify_data_integrity(doc, resolver, now=now, canonicalizer=opts.canonicalizer)
+        await verify_data_integrity(
+            doc, resolver, now=now, contexts=opts.contexts, canonicalizer=opts.canonicalizer
+        )
     elif kinds <= LD_TYPES:
-        await verify_ed25519_ld(doc, resolver)  # our RDFC path, every bundled context
+        # our RDFC path, every bundled context
+        await verify_ed25519_ld(doc, resolver, contexts=opts.contexts)
     elif kinds <= LEGACY_PROOF_TYPES:
-        await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
+        await verify_legacy_proof(
+            doc, allow_network_dids=opts.allow_network_dids, contexts=opts.contexts
+        )
     else:
         raise CredentialError("unsupported_proof", f"proof types {sorted(map(str, kinds))}")
 

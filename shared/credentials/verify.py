@@ -28,12 +28,13 @@ from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
 from .ed25519_ld import LD_TYPES, verify_ed25519_ld
 from .errors import CredentialError
-from .jsonld import ContextRegistry
+from .jsonld import ContextRegistry, default_registry
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
 from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
 from .list_cache import VerifiedLists
 from .model import check_credential
+from .related_resources import used_related_resources
 from .report import CheckResult, Outcome, VerificationReport
 from .status_list import StatusReading, parse_status_entry, read_status
 
@@ -43,6 +44,7 @@ ENVELOPE_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "appl
 # fetch itself, past our SSRF guard: we did not check it, it is not wrong.)
 UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable", "network_resolution_refused"})
 _MAX_REASONS = 5
+RELATED_RESOURCES = "related_resources"  # VC 2.0 §5.3 digests of the contexts used
 
 
 class StatusListSource(Protocol):
@@ -157,6 +159,17 @@ def _shape_check(doc: dict[str, Any]) -> CheckResult:
     reasons = [f"{e.path}: {e.detail}" if e.path else e.detail for e in errors[:_MAX_REASONS]]
     more = f" (+{len(errors) - _MAX_REASONS} more)" if len(errors) > _MAX_REASONS else ""
     return CheckResult("shape", "failed", "; ".join(reasons) + more, errors[0].code)
+
+
+def _related_resources_check(doc: dict[str, Any], registry: ContextRegistry) -> CheckResult | None:
+    """VC 2.0 §5.3 for the contexts we process the document with (None: none named)."""
+    try:
+        checked = used_related_resources(doc, registry)
+    except CredentialError as exc:
+        return _failure(RELATED_RESOURCES, exc)
+    if not checked:
+        return None
+    return CheckResult(RELATED_RESOURCES, "ok", f"{checked} digest(s) of bundled contexts match")
 
 
 async def _verify_embedded(
@@ -357,6 +370,10 @@ async def verify_credential(
     report = VerificationReport(doc, tolerate_not_checked=opts.tolerate_not_checked)
     if opts.check_shape:
         report.add(_shape_check(doc))
+    if "relatedResource" in doc:
+        related = _related_resources_check(doc, opts.contexts or default_registry())
+        if related is not None:
+            report.add(related)
     proof_ok = True
     if opts.wants("proof"):
         try:

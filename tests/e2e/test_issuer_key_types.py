@@ -6,13 +6,14 @@ awards signed with it, status lists signed with it, revocation seen."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import pytest
 
 from shared.credentials.jws import peek_jws
-from tests.e2e.client import Api, Json
+from tests.e2e.client import Api, Json, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -85,3 +86,53 @@ async def test_rsa_needs_did_web_and_unknown_types_are_refused(api: Api) -> None
     assert status == 422 and "did:web" in str(body), body
     status, body = await _issuer(api, keyType="secp256k1")
     assert 400 <= status < 500, body
+
+
+async def test_vc_api_with_an_rsa_issuer_is_vc_jwt_only(api: Api) -> None:
+    status, issuer = await _issuer(api, didMethod="web", keyType="RSA")
+    assert status == 201, issuer
+    did = issuer["id"]
+
+    async def registered() -> Json | None:
+        status, body = await api.register_provider([did], "Key Type College")
+        return body if status == 201 else None
+
+    provider = await until(registered)
+    assert provider, "the catalog never saw the issuer"
+    status, body = await api.operator.call(
+        "PUT",
+        f"{provider['id']}/generic-issuance",
+        json={"enabled": True},
+        headers=api.operator.auth,
+    )
+    assert status == 200, body
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "credentialSubject": {"id": "did:example:rsa-holder"},
+    }
+
+    async def issue(**options: str) -> tuple[int, Any]:
+        return await api.call(
+            "POST",
+            f"{api.stack.url('issuer')}/credentials/issue",
+            json={"credential": credential, "options": options},
+            headers=api.auth,
+        )
+
+    async def answered() -> tuple[int, Any] | None:
+        answer = await issue()
+        return answer if answer[0] != 403 else None  # until the issuer learns the flag
+
+    refused = await until(answered)
+    assert refused, await issue()
+    status, body = refused
+    assert status == 422 and "VC-JWT" in body["detail"], body
+    status, body = await issue(securingMechanism="VC-JWT")
+    assert status == 201, body
+    envelope = body["verifiableCredential"]
+    jwt = envelope["id"].partition(",")[2]
+    assert peek_jws(jwt)[0]["alg"] == "RS256"
+    code, report = await api.verify(envelope)
+    assert code == 200 and report["verified"], report

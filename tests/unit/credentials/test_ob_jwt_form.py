@@ -119,3 +119,17 @@ def test_rsa_keys_are_published_as_jwks_on_did_web() -> None:
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     with pytest.raises(KeyFormatError):
         SigningKey(small, "did:web:issuer.example#key-1")  # RFC 7518 §3.3
+
+
+def test_an_rsa_issuers_domain_linkage_is_the_jwt_form() -> None:
+    from datetime import UTC, datetime
+
+    from services.issuer.linkage import linkage_entries
+
+    key, did, _ = _key_of_kind("RSA")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for form in ("jwt", "jsonld", "both"):
+        (entry,) = linkage_entries(did, "issuer.example", key, now, form)  # type: ignore[arg-type]
+        assert isinstance(entry, str) and peek_jws(entry)[0]["alg"] == "RS256"
+    ed = generate_ed25519("did:web:issuer.example#key-1")
+    assert len(linkage_entries("did:web:issuer.example", "issuer.example", ed, now, "both")) == 2

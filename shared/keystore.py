@@ -23,7 +23,7 @@ from typing import Literal, Protocol
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -31,13 +31,14 @@ from shared.credentials.crypto_keys import public_key_to_jwk
 from shared.events import utc_now
 from shared.settings import SettingsError, env_str, env_var
 
-KeyKind = Literal["Ed25519", "P-256"]
-PrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
+KeyKind = Literal["Ed25519", "P-256", "RSA"]
+PrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+RSA_BITS = 3072  # RS256 keys (OB 3.0 §8.2); NIST SP 800-57: 128-bit security
 
 FORMAT_VERSION = 1
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_KINDS: tuple[KeyKind, ...] = ("Ed25519", "P-256")
+_KINDS: tuple[KeyKind, ...] = ("Ed25519", "P-256", "RSA")
 
 
 class KeyStoreError(Exception):
@@ -108,6 +109,8 @@ def _generate(kind: KeyKind) -> PrivateKey:
         return Ed25519PrivateKey.generate()
     if kind == "P-256":
         return ec.generate_private_key(ec.SECP256R1())
+    if kind == "RSA":
+        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
     raise ValueError(f"unsupported key kind {kind!r}")
 
 
@@ -203,7 +206,7 @@ class FileKeyStore:
                 f"cannot decrypt key {key_id!r}: wrong master key or tampered file"
             ) from None
         key = serialization.load_der_private_key(pkcs8, password=None)
-        if not isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        if not isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise KeyStoreError(f"key {key_id!r} has an unsupported type")
         return key
 

@@ -44,6 +44,7 @@ from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
 from services.issuer.vc_api_routes import vc_api_routes
+from shared.credentials.jsonld import default_registry
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -140,6 +141,7 @@ def create_app(
             awards=app[ISSUANCE],
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
+            contexts=default_registry(allow_examples=settings.jsonld_example_contexts),
         )
         app[IDENTITIES] = Identities(
             store=app[STORE],

@@ -126,6 +126,7 @@ class Endorsing:
             name=f"{endorser} endorses {name}",
         )
         jwt, signed = Signer.sign(unsigned, signing_key)
+        assert signed is not None, "endorser keys are Ed25519 (create_identity's default)"
         event = EndorsementPublished(
             endorser=endorser,
             endorser_did=identity.did,

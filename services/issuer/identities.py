@@ -51,8 +51,19 @@ class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
     # hosted by the institution; needs didMethod "web".
     webDomain: WebDomain | None = None
     webPath: WebPath | None = None
+    # The issuer's signing key (OB 3.0 §8.2: RS256 is the minimum JWT
+    # algorithm, so RSA must be available; ES256 too): Ed25519 signs EdDSA
+    # JWTs and eddsa-rdfc-2022 proofs, P-256 ES256 and ecdsa-rdfc-2019, RSA
+    # RS256 JWTs only (no RSA Data Integrity cryptosuite). RSA needs did:web.
+    keyType: Literal["Ed25519", "P-256", "RSA"] = "Ed25519"
 
     def check(self) -> None:
+        if self.keyType == "RSA" and self.didMethod != "web":
+            raise InvalidField(
+                "$.keyType",
+                "an RSA key is published as a JWK in a did:web document: set didMethod "
+                "to web (no did:key for RSA here)",
+            )
         if self.webDomain is not None and self.didMethod != "web":
             raise InvalidField("$.webDomain", "a self-hosted identity is a did:web: set didMethod")
         if self.webPath is not None and self.webDomain is None:
@@ -101,12 +112,13 @@ class Identities:
         *,
         did: str | None = None,
     ) -> IssuerIdentity:
+        kind = body.keyType
         if did is not None:
-            created = await self.signer.create_self_hosted_identity(tenant, did)
+            created = await self.signer.create_self_hosted_identity(tenant, did, kind)
         elif body.didMethod == "web":
-            created = await self.signer.create_web_identity(tenant, self.base_url)
+            created = await self.signer.create_web_identity(tenant, self.base_url, kind)
         else:
-            created = await self.signer.create_identity(tenant)
+            created = await self.signer.create_identity(tenant, kind)
         key_id, did, did_document = created
         profile = build_profile(
             did,
@@ -139,6 +151,8 @@ def _unset_omitted(body: IssuerIn) -> dict[str, object]:
     assert isinstance(fields, dict)
     if fields.get("didMethod") == "key":
         fields.pop("didMethod")
+    if fields.get("keyType") == "Ed25519":
+        fields.pop("keyType")
     for name in ("webDomain", "webPath"):
         if fields.get(name) is None:
             fields.pop(name, None)

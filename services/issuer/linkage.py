@@ -20,6 +20,7 @@ from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from shared.credentials.crypto_keys import SigningKey
+from shared.credentials.data_integrity import signs_data_integrity
 from shared.credentials.domain_linkage import configuration, linkage_jwt, linkage_ldp
 from shared.errors import Conflict, InvalidField
 
@@ -44,9 +45,11 @@ def linkage_entries(
 ) -> list[str | dict[str, Any]]:
     """`did`'s Domain Linkage Credential(s) for `domain`, in the forms asked for."""
     entries: list[str | dict[str, Any]] = []
-    if form in ("jwt", "both"):
+    # an RSA key has no Data Integrity cryptosuite: its linkage is the JWT form only
+    ldp = signs_data_integrity(key)
+    if form in ("jwt", "both") or not ldp:
         entries.append(linkage_jwt(did, domain, key, now))
-    if form in ("jsonld", "both"):
+    if form in ("jsonld", "both") and ldp:
         entries.append(linkage_ldp(did, domain, key, now))
     return entries
 

@@ -141,7 +141,9 @@ class KeyRotation:
             made = change(event)
             document, signing_key_id, signing_method = made.document, made.key_id, made.signing
             if made.needs_new_key:
-                signing_key_id, public_key = await self.signer.new_key(tenant)
+                old = event.signing_key_id
+                kind = await self.signer.kind_of(old) if old else "Ed25519"
+                signing_key_id, public_key = await self.signer.new_key(tenant, kind)
                 document, signing_method = add_method(document, public_key)
             answer = made.method_id or signing_method
             writes = list(event.key_writes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.keystore import KeyStoreSettings
-from shared.settings import CommonSettings, env_str
+from shared.settings import CommonSettings, env_bool, env_str
 
 DEFAULT_PORT = 8082
 
@@ -22,6 +22,10 @@ class Settings:
     operator_name: str = "microcred platform operator"
     # The public verifier: share links are `<verifier_base_url>/s/<share id>`.
     verifier_base_url: str = "http://127.0.0.1:8080"
+    # Sign documents using the W3C example contexts (`POST /credentials/issue`):
+    # off by default, see the verifier's setting of the same name
+    # (`MICROCRED_JSONLD_EXAMPLE_CONTEXTS`, docs/conformance.md).
+    jsonld_example_contexts: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,4 +41,5 @@ class Settings:
             keys=KeyStoreSettings.from_env(),
             operator_name=env_str("OPERATOR_NAME", "microcred platform operator"),
             verifier_base_url=env_str("VERIFIER_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
+            jsonld_example_contexts=env_bool("JSONLD_EXAMPLE_CONTEXTS", False),
         )

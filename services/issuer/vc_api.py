@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.issuer.allocation import StatusAllocator
@@ -45,8 +45,13 @@ from services.issuer.domain.vc_input import (
 )
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
-from shared.credentials.data_integrity import issuer_id, sign_data_integrity
+from shared.credentials.data_integrity import (
+    issuer_id,
+    sign_data_integrity,
+    signs_data_integrity,
+)
 from shared.credentials.errors import CredentialError
+from shared.credentials.jsonld import ContextRegistry, default_registry
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.status_list import status_entry
 from shared.errors import Conflict, DomainError
@@ -100,6 +105,9 @@ class VcApiIssuance:
     awards: Issuance
     outcomes: Outcomes
     require_caught_up: Callable[[], None]
+    # The bundled contexts (with the W3C example ones only when
+    # MICROCRED_JSONLD_EXAMPLE_CONTEXTS is on: settings.py).
+    contexts: ContextRegistry = field(default_factory=default_registry)
 
     async def issue(self, tenant: str, body: IssueCredentialIn, key: str | None) -> dict[str, Any]:
         """The `verifiableCredential` to answer."""
@@ -183,8 +191,18 @@ class VcApiIssuance:
         signing_key = await self.signer.signing_key(
             identity.signing_key_id, identity.did_document, identity.signing_method_id
         )
+        jwt_only = options.securingMechanism == "VC-JWT"
+        if not signs_data_integrity(signing_key) and (vc1 or not jwt_only):
+            raise CannotSign(
+                f"this issuer's key signs {signing_key.alg} VC-JWTs only (there is no "
+                "RSA Data Integrity cryptosuite): ask for securingMechanism VC-JWT"
+            )
         try:
-            signed = sign_data_integrity(credential, signing_key)
+            signed = (
+                sign_data_integrity(credential, signing_key, contexts=self.contexts)
+                if signs_data_integrity(signing_key)
+                else None
+            )
             jwt = sign_vc_jwt(credential, signing_key) if not vc1 else ""
         except CredentialError as error:
             raise CannotSign(f"{error.detail} (at {error.path or '$'})") from None
@@ -256,7 +274,9 @@ def _award_in(
 
 
 def _answer(event: CredentialIssued, options: IssueOptions) -> dict[str, Any]:
-    if options.securingMechanism == "VC-JWT" and event.credential_jwt:
+    # An RSA issuer's award has no Data Integrity form: its VC-JWT answers.
+    jwt_only = event.credential_ldp is None
+    if (options.securingMechanism == "VC-JWT" or jwt_only) and event.credential_jwt:
         envelope = {
             "@context": [VC_V2_CONTEXT],
             "type": "EnvelopedVerifiableCredential",

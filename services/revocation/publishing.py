@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import ListInfo, StatusListStore
 from services.revocation.signed import SignedLists
-from shared.credentials.data_integrity import sign_data_integrity
+from shared.credentials.data_integrity import sign_data_integrity, signs_data_integrity
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.status_list import BitstringStatusList, status_list_credential
 from shared.events import StatusListPublished
@@ -66,7 +66,10 @@ class ListPublisher:
                 purpose=info.purpose,
                 sequence=snapshot.sequence,
                 credential_jwt=sign_vc_jwt(credential, key),
-                credential_ldp=sign_data_integrity(credential, key),
+                # an RSA issuer's lists are VC-JWTs only (no RSA cryptosuite)
+                credential_ldp=sign_data_integrity(credential, key)
+                if signs_data_integrity(key)
+                else None,
             )
             await self.publisher.publish(self.topic, event, key=info.list_url)
             await self.signed.save(event)

@@ -87,6 +87,7 @@ def create_app(
         settings.canon_processes,
         canon_ms=settings.limits.canon_ms,
         inline_below=settings.canon_inline_bytes,
+        allow_examples=settings.jsonld_example_contexts,
     )
     trust_lists = TrustLists(
         [Source.parse(value) for value in settings.trust_lists],
@@ -102,6 +103,7 @@ def create_app(
         policy=trust_policy,
         limits=settings.limits,
         canonicalizer=canon,
+        contexts=canon.contexts,
     )
     # Callers' credential URLs: the same guard without the trusted origins
     # (a caller's URL never reaches our own services), capped like a body.

@@ -28,7 +28,13 @@ import orjson
 from aiohttp import web
 
 from services.verifier.trust import TrustPolicy
-from shared.credentials.baking import PNG_SIGNATURE, unbake_png, unbake_svg
+from shared.credentials.baking import (
+    PNG_SIGNATURE,
+    unbake_ob2_png,
+    unbake_ob2_svg,
+    unbake_png,
+    unbake_svg,
+)
 from shared.credentials.errors import CredentialError
 from shared.credentials.verify import requested_checks
 from shared.errors import DomainError, InvalidField
@@ -151,16 +157,36 @@ def _credential_object(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _image(data: bytes, media_type: str) -> tuple[Item, str]:
-    """The credential baked into a PNG or SVG badge (OB 3.0 §5.3)."""
+    """The credential baked into a PNG or SVG badge (OB 3.0 §5.3), else the
+    OB 2.0 assertion baked into it (OB 2.0 Baking: `openbadges` iTXt,
+    `<openbadges:assertion>`): a JWS, the assertion's JSON, or its URL."""
     png = data.startswith(PNG_SIGNATURE) or media_type == "image/png"
+    kind = "PNG" if png else "SVG"
     try:
         found = unbake_png(data) if png else unbake_svg(data)
     except CredentialError as error:
-        kind = "PNG" if png else "SVG"
-        raise UnreadableSubmission(
-            f"the {kind} image holds no credential: {error.detail}"
-        ) from None
+        if error.code != "no_credential":
+            raise UnreadableSubmission(
+                f"the {kind} image holds no credential: {error.detail}"
+            ) from None
+        try:
+            found = _ob2_assertion(unbake_ob2_png(data) if png else unbake_ob2_svg(data))
+        except CredentialError as ob2_error:
+            raise UnreadableSubmission(
+                f"the {kind} image holds no credential: {error.detail}; nor an Open Badges "
+                f"2.0 assertion: {ob2_error.detail}"
+            ) from None
     return (found if isinstance(found, str) else dict(found)), "png" if png else "svg"
+
+
+def _ob2_assertion(text: str) -> Item:
+    """A baked OB 2.0 assertion: its JSON as an object; a JWS or URL as text."""
+    if not text.startswith("{"):
+        return text
+    parsed = _parse_json(text, "the baked assertion")
+    if not isinstance(parsed, dict):
+        raise UnreadableSubmission("the baked assertion must be a JSON object")
+    return parsed
 
 
 def _looks_like_svg(data: bytes) -> bool:
@@ -197,10 +223,19 @@ class Intake:
         when `follow_urls`), an enveloped `data:` URL, or a compact JWT."""
         mime = _mime(media_type)
         if isinstance(data, bytes):
-            if data.startswith(PNG_SIGNATURE) or mime == "image/png":
-                return _image(data, mime)
-            if mime == "image/svg+xml" or _looks_like_svg(data):
-                return _image(data, mime)
+            if (
+                data.startswith(PNG_SIGNATURE)
+                or mime == "image/png"
+                or (mime == "image/svg+xml" or _looks_like_svg(data))
+            ):
+                item, source = _image(data, mime)
+                if isinstance(item, str) and _URL.match(item):  # a hosted OB 2.0 assertion
+                    if not follow_urls:
+                        raise UnreadableSubmission(
+                            "a fetched image names another URL: not followed"
+                        )
+                    return await self.fetch(item), source
+                return item, source
             try:
                 data = data.decode("utf-8")
             except UnicodeDecodeError:

@@ -41,14 +41,15 @@ _log = get_logger("verifier.offload")
 Outcome = tuple[str, str, str, str | None]  # ("ok", n-quads, "", None) or ("error", code, ...)
 
 
-def _warm() -> None:
-    default_registry()
+def _warm(allow_examples: bool) -> None:
+    default_registry(allow_examples=allow_examples)
 
 
-def _canonize_in_worker(payload: bytes, path: str, seconds: float) -> Outcome:
+def _canonize_in_worker(payload: bytes, path: str, seconds: float, allow_examples: bool) -> Outcome:
     """Runs in a pool process: errors come back as plain values (pickle-safe)."""
     try:
-        nquads = default_registry().canonize(orjson.loads(payload), path=path, seconds=seconds)
+        registry = default_registry(allow_examples=allow_examples)
+        nquads = registry.canonize(orjson.loads(payload), path=path, seconds=seconds)
     except CredentialError as error:
         return ("error", error.code, error.detail, error.path)
     return ("ok", nquads, "", None)
@@ -61,8 +62,18 @@ def default_processes() -> int:
 class CanonPool:
     """A `Canonicalizer` (shared.credentials.data_integrity) for the verifier."""
 
-    def __init__(self, processes: int, *, canon_ms: int, inline_below: int = 8 * 1024) -> None:
+    def __init__(
+        self,
+        processes: int,
+        *,
+        canon_ms: int,
+        inline_below: int = 8 * 1024,
+        allow_examples: bool = False,
+    ) -> None:
         self.processes = processes
+        # the W3C example contexts too (MICROCRED_JSONLD_EXAMPLE_CONTEXTS)
+        self.allow_examples = allow_examples
+        self.contexts = default_registry(allow_examples=allow_examples)
         self.seconds = canon_ms / 1000
         self.inline_below = inline_below
         self._pool: ProcessPoolExecutor | None = None
@@ -74,6 +85,7 @@ class CanonPool:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm,
+                initargs=(self.allow_examples,),
             )
 
     async def warm_up(self) -> None:
@@ -84,7 +96,10 @@ class CanonPool:
         loop = asyncio.get_running_loop()
         try:
             await asyncio.gather(
-                *(loop.run_in_executor(self._pool, _warm) for _ in range(self.processes))
+                *(
+                    loop.run_in_executor(self._pool, _warm, self.allow_examples)
+                    for _ in range(self.processes)
+                )
             )
         except BrokenProcessPool:  # replaced on first use; do not hold readiness
             _log.warning("canon_pool.warm_up_failed", processes=self.processes)
@@ -99,13 +114,13 @@ class CanonPool:
         payload = orjson.dumps(doc)
         if self._pool is None or len(payload) < self.inline_below:
             try:
-                return default_registry().canonize(doc, path=path, seconds=self.seconds)
+                return self.contexts.canonize(doc, path=path, seconds=self.seconds)
             except ContextError as error:
                 raise self._refusal(error) from None
         loop = asyncio.get_running_loop()
         try:
             running = loop.run_in_executor(
-                self._pool, _canonize_in_worker, payload, path, self.seconds
+                self._pool, _canonize_in_worker, payload, path, self.seconds, self.allow_examples
             )
             status, value, detail, where = await asyncio.wait_for(
                 running, self.seconds + _GRACE_SECONDS

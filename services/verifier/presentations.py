@@ -185,6 +185,7 @@ async def verify_presentation_request(
             challenge=options.challenge,
             domain=options.domain,
             now=now,
+            contexts=verifier.contexts,
             canonicalizer=verifier.canonicalizer,
         )
     except CredentialError as exc:

@@ -63,6 +63,12 @@ class Settings:
     # pages `share_cache_s` seconds (s-maxage; 0: every view re-verified).
     public_base_url: str = "http://127.0.0.1:8080"
     share_cache_s: int = 0
+    # Serve the W3C example contexts (`https://www.w3.org/ns/credentials/examples/v2`
+    # and the v1 one) to JSON-LD processing: off by default, because their
+    # `@vocab` defines every term, so safe mode's "every term defined" no
+    # longer protects a verdict (`MICROCRED_JSONLD_EXAMPLE_CONTEXTS`,
+    # docs/conformance.md). The conformance runner turns it on.
+    jsonld_example_contexts: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,4 +92,5 @@ class Settings:
                 "VERIFIER_BASE_URL", f"http://127.0.0.1:{common.http_port}"
             ).rstrip("/"),
             share_cache_s=env_int("SHARE_CACHE_S", 0),
+            jsonld_example_contexts=env_bool("JSONLD_EXAMPLE_CONTEXTS", False),
         )

@@ -34,6 +34,7 @@ from shared.credentials.builders import format_datetime
 from shared.credentials.data_integrity import Canonicalizer
 from shared.credentials.dids import DidResolver
 from shared.credentials.errors import CredentialError
+from shared.credentials.jsonld import ContextRegistry
 from shared.credentials.list_cache import VerifiedLists
 from shared.credentials.ob2 import is_ob2, verify_ob2
 from shared.credentials.recipients import RECIPIENT, recipient_check
@@ -72,12 +73,15 @@ class Verifier:
         policy: TrustPolicy = "accredited",
         limits: Limits | None = None,
         canonicalizer: Canonicalizer | None = None,
+        contexts: ContextRegistry | None = None,
     ) -> None:
         self._replica = replica
         self.policy = policy
         self._limits = limits or Limits()
         self._options = VerifyOptions(
-            canonicalizer=canonicalizer, precheck=functools.partial(check_unwrapped, self._limits)
+            canonicalizer=canonicalizer,
+            contexts=contexts,
+            precheck=functools.partial(check_unwrapped, self._limits),
         )
         self._verified_lists = VerifiedLists()
         self._trust_lists = trust_lists
@@ -90,6 +94,11 @@ class Verifier:
     def canonicalizer(self) -> Canonicalizer | None:
         """Where RDFC-1.0 runs for this verifier's Data Integrity proofs."""
         return self._options.canonicalizer
+
+    @property
+    def contexts(self) -> ContextRegistry | None:
+        """The bundled contexts this verifier serves to JSON-LD processing."""
+        return self._options.contexts
 
     @property
     def resolver(self) -> DidResolver:

@@ -32,6 +32,7 @@ ITXT_KEYWORD = b"openbadgecredential"
 OB2_ITXT_KEYWORD = b"openbadges"  # Open Badges 2.0 "Baking"
 SVG_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
 SVG_PREFIX = "openbadges"
+OB2_SVG_NAMESPACE = "http://openbadges.org"  # Open Badges 2.0 "Baking": <openbadges:assertion>
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
 MAX_CREDENTIAL_BYTES = 1024 * 1024  # also the bound for inflating a compressed iTXt
@@ -252,6 +253,27 @@ def unbake_svg(svg: bytes | str) -> Credential:
         if element.hasAttribute("verify"):
             return parse_credential_text(element.getAttribute("verify"))
         return parse_credential_text(_element_text(element))
+    finally:
+        doc.unlink()
+
+
+def unbake_ob2_svg(svg: bytes | str) -> str:
+    """The OB 2.0 assertion baked into an SVG (Open Badges 2.0 Baking: one
+    ``<openbadges:assertion>`` in ``http://openbadges.org``): its JSON content
+    when it has one (a hosted assertion, whose ``verify`` is its URL), else its
+    ``verify`` attribute (a signed badge's JWS, or a hosted assertion's URL)."""
+    doc, _root = _parse_svg(svg)
+    try:
+        found = list(doc.getElementsByTagNameNS(OB2_SVG_NAMESPACE, "assertion"))
+        if len(found) != 1:
+            raise ShapeError("no_credential", "not exactly one <openbadges:assertion> element")
+        content = _element_text(found[0]).strip()
+        if content.startswith("{"):
+            return content
+        verify = found[0].getAttribute("verify").strip()
+        if not verify:
+            raise ShapeError("no_credential", "<openbadges:assertion> holds no assertion")
+        return verify
     finally:
         doc.unlink()
 

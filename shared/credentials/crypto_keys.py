@@ -1,7 +1,9 @@
 """Signing keys, Multikey (multibase + multicodec) and JWK conversion.
 
-Supported: Ed25519 (``EdDSA``) and P-256 (``ES256``) for signing and
-verification; RSA public keys (``RS256``) for verification only.
+Supported: Ed25519 (``EdDSA``), P-256 (``ES256``) and RSA of at least 2048
+bits (``RS256``, the minimum algorithm of OB 3.0 §8.2) for signing and
+verification. RSA keys have no Multikey form here (and so no did:key):
+they are published as JWKs.
 
 base58btc is implemented here (``b58encode``/``b58decode``): it is a plain
 radix conversion of ~20 lines, only ever applied to public keys of at most a
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from .errors import CredentialError
 
-PrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey = Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
 # Multicodec table (varint-encoded code prefixes): ed25519-pub 0xed, p256-pub 0x1200.
@@ -88,6 +90,8 @@ def b64url_decode(text: str) -> bytes:
         raise KeyFormatError("bad_key", "invalid base64url") from exc
 
 
+MIN_RSA_BITS = 2048
+
 # --- signing keys ------------------------------------------------------------
 
 
@@ -99,7 +103,10 @@ def alg_for_key(key: PrivateKey | PublicKey) -> str:
         if isinstance(key.curve, ec.SECP256R1):
             return "ES256"
         raise KeyFormatError("unsupported_key", f"unsupported curve {key.curve.name}")
-    if isinstance(key, rsa.RSAPublicKey):
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size < MIN_RSA_BITS:
+        # RFC 7518 §3.3: a key of 2048 bits or larger MUST be used (we sign with it)
+        raise KeyFormatError("unsupported_key", f"an RSA key of {key.key_size} bits is too small")
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         return "RS256"
     raise KeyFormatError("unsupported_key", f"unsupported key type {type(key).__name__}")
 
@@ -119,7 +126,7 @@ class SigningKey:
         object.__setattr__(self, "alg", derived)
 
     @property
-    def public_key(self) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    def public_key(self) -> PublicKey:
         """The public half."""
         return self.private_key.public_key()
 
@@ -157,7 +164,7 @@ def public_key_multibase(public_key: PublicKey) -> str:
             serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
         )
         return "z" + b58encode(P256_PUB_PREFIX + raw)
-    raise KeyFormatError("unsupported_key", "Multikey supports Ed25519 and P-256 only")
+    raise KeyFormatError("unsupported_key", "Multikey supports Ed25519 and P-256 only (here)")
 
 
 def public_key_from_multibase(value: str) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:

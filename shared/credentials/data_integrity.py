@@ -93,11 +93,19 @@ def _timestamp(when: datetime | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SUITES = {"EdDSA": EDDSA_RDFC_2022, "ES256": ECDSA_RDFC_2019}
+
+
+def signs_data_integrity(key: SigningKey) -> bool:
+    """Whether ``key`` has a Data Integrity cryptosuite: Ed25519 (eddsa-rdfc-2022)
+    and P-256 (ecdsa-rdfc-2019) do; RSA has none (there is no W3C RSA
+    cryptosuite), so an RSA issuer's credentials are VC-JWTs only."""
+    return key.alg in _SUITES
+
+
 def _suite_for(key: SigningKey) -> str:
-    if key.alg == "EdDSA":
-        return EDDSA_RDFC_2022
-    if key.alg == "ES256":
-        return ECDSA_RDFC_2019
+    if key.alg in _SUITES:
+        return _SUITES[key.alg]
     raise ProofError("unsupported_key", f"no Data Integrity cryptosuite for {key.alg}")
 
 
@@ -123,6 +131,8 @@ def _sign_bytes(key: SigningKey, data: bytes) -> bytes:
     private = key.private_key
     if isinstance(private, Ed25519PrivateKey):
         return private.sign(data)
+    if not isinstance(private, ec.EllipticCurvePrivateKey):
+        raise ProofError("unsupported_key", f"no Data Integrity cryptosuite for {key.alg}")
     der = private.sign(data, ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
     return r.to_bytes(32, "big") + s.to_bytes(32, "big")  # IEEE P1363 r||s

@@ -19,8 +19,10 @@ import copy
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .crypto_keys import PublicKey, public_key_multibase
-from .dids import DID_CONTEXT, MULTIKEY_CONTEXT, absolute_id
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .crypto_keys import PublicKey, public_key_multibase, public_key_to_jwk
+from .dids import DID_CONTEXT, JWS_2020_CONTEXT, MULTIKEY_CONTEXT, absolute_id
 from .errors import DidError
 
 __all__ = [
@@ -51,18 +53,23 @@ def web_did_host(did: str) -> str:
 
 
 def _method(did: str, number: int, public_key: PublicKey) -> dict[str, Any]:
-    return {
-        "id": f"{did}#key-{number}",
-        "type": "Multikey",
-        "controller": did,
-        "publicKeyMultibase": public_key_multibase(public_key),
-    }
+    """A Multikey method (Ed25519, P-256); an RSA key, which has no Multikey
+    form, as a JsonWebKey2020 method with its JWK (RFC 7517)."""
+    method: dict[str, Any] = {"id": f"{did}#key-{number}", "controller": did}
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return method | {"type": "JsonWebKey2020", "publicKeyJwk": public_key_to_jwk(public_key)}
+    return method | {"type": "Multikey", "publicKeyMultibase": public_key_multibase(public_key)}
+
+
+def _with_method_context(doc: dict[str, Any], method: dict[str, Any]) -> None:
+    if method["type"] == "JsonWebKey2020" and JWS_2020_CONTEXT not in doc["@context"]:
+        doc["@context"] = [*doc["@context"], JWS_2020_CONTEXT]
 
 
 def web_document(did: str, public_key: PublicKey) -> dict[str, Any]:
-    """A new did:web document: one Multikey method (``#key-1``) for every signing purpose."""
+    """A new did:web document: one method (``#key-1``) for every signing purpose."""
     method = _method(did, 1, public_key)
-    return {
+    doc = {
         "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
         "id": did,
         "verificationMethod": [method],
@@ -70,6 +77,8 @@ def web_document(did: str, public_key: PublicKey) -> dict[str, Any]:
         "authentication": [method["id"]],
         "capabilityInvocation": [method["id"]],
     }
+    _with_method_context(doc, method)
+    return doc
 
 
 def method_ids(doc: dict[str, Any]) -> list[str]:
@@ -109,6 +118,7 @@ def add_method(doc: dict[str, Any], public_key: PublicKey) -> tuple[dict[str, An
     new["assertionMethod"] = [*new.get("assertionMethod", []), method["id"]]
     new["authentication"] = [method["id"]]
     new["capabilityInvocation"] = [method["id"]]
+    _with_method_context(new, method)
     return new, method["id"]
 
 

@@ -50,16 +50,16 @@ JsonDoc = dict[str, Any]
 DocumentLoader = Callable[..., dict[str, Any]]
 
 
-def _load_bundle(directory: Path, allow_examples: bool) -> Mapping[str, JsonDoc]:
+def _load_bundle(directory: Path, allow_examples: bool) -> Mapping[str, bytes]:
     entries = json.loads((directory / "manifest.json").read_text("utf-8"))
-    docs: dict[str, JsonDoc] = {}
+    files: dict[str, bytes] = {}
     for entry in entries:
         url, raw = entry["url"], (directory / entry["file"]).read_bytes()
         if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
             raise ContextError("context_integrity", f"bundled context {url} fails its sha256")
         if allow_examples or url not in EXAMPLE_CONTEXTS:
-            docs[url] = json.loads(raw)
-    return docs
+            files[url] = raw
+    return files
 
 
 class _GuardedCanon(URDNA2015):  # type: ignore[misc]
@@ -108,7 +108,10 @@ class ContextRegistry:
 
     def __init__(self, directory: Path = CONTEXTS_DIR, *, allow_examples: bool = False) -> None:
         self.allow_examples = allow_examples
-        self._documents = _load_bundle(directory, allow_examples)
+        self._files = _load_bundle(directory, allow_examples)
+        self._documents: Mapping[str, JsonDoc] = {
+            url: json.loads(raw) for url, raw in self._files.items()
+        }
         self._resolved = Lru(256)  # pyld ContextResolver's shared cache, ours alone
         self._memo = Lru(2048)
 
@@ -116,6 +119,11 @@ class ContextRegistry:
     def urls(self) -> frozenset[str]:
         """The context URLs this registry serves."""
         return frozenset(self._documents)
+
+    def resource_bytes(self, url: str) -> bytes | None:
+        """The bundled file of the context ``url``, byte for byte (the resource
+        a relatedResource digest is computed over: VC 2.0 §5.3)."""
+        return self._files.get(url)
 
     def load_document(self, url: str, options: object = None) -> dict[str, Any]:
         """pyld document loader: bundled contexts only, never the network."""

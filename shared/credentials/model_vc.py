@@ -51,8 +51,9 @@ def vc_credential_rules(c: Checker, doc: Doc, version: str) -> None:
 
 def related_resource_rules(c: Checker, doc: Doc) -> None:
     """§5.3 Integrity of Related Resources: objects, each with a unique `id`
-    URL and a `digestSRI` or `digestMultibase` (checked against the resource
-    only by whoever fetches it: we never do, at issue or verify time)."""
+    URL and a `digestSRI` or `digestMultibase`. The digests themselves are
+    checked by the verifier for the contexts it processes the document with
+    (`related_resources.py`); nothing is fetched, at issue or verify time."""
     seen: set[str] = set()
     for p, item in c.items(doc, "relatedResource", ""):
         resource = c.obj(item, p, "relatedResource")

@@ -165,6 +165,7 @@ async def verify_any_presentation(
     challenge: str | None,
     domain: str | None,
     now: datetime | None = None,
+    contexts: ContextRegistry | None = None,
     canonicalizer: Canonicalizer | None = None,
 ) -> VerifiedPresentation:
     """A VP-JWT string, an enveloped VP-JWT, or a presentation with an embedded
@@ -179,6 +180,7 @@ async def verify_any_presentation(
         challenge=challenge,
         domain=domain,
         now=now,
+        contexts=contexts,
         canonicalizer=canonicalizer,
     )
 

@@ -122,7 +122,7 @@ def _problem_type(check: CheckResult) -> tuple[str, int | None]:
         return (
             STATUS_RETRIEVAL_ERROR if check.outcome == "not_checked" else STATUS_VERIFICATION_ERROR
         )
-    if check.name == "proof":
+    if check.name in ("proof", "related_resources"):  # a digest is cryptography too
         return CRYPTOGRAPHIC_SECURITY_ERROR
     if check.name == "validity":
         return RANGE_ERROR

@@ -28,11 +28,13 @@ from .data_integrity import Canonicalizer, verify_data_integrity
 from .dids import DidResolver
 from .ed25519_ld import LD_TYPES, verify_ed25519_ld
 from .errors import CredentialError
+from .jsonld import ContextRegistry, default_registry
 from .jwt import issuer_id, parse_vc_datetime, peek_vc_jwt, verify_vc_jwt
 from .key_revocation import check_key_revocation
 from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
 from .list_cache import VerifiedLists
 from .model import check_credential
+from .related_resources import used_related_resources
 from .report import CheckResult, Outcome, VerificationReport
 from .status_list import StatusReading, parse_status_entry, read_status
 
@@ -42,6 +44,7 @@ ENVELOPE_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "appl
 # fetch itself, past our SSRF guard: we did not check it, it is not wrong.)
 UNAVAILABLE_CODES = frozenset({"key_unavailable", "unavailable", "network_resolution_refused"})
 _MAX_REASONS = 5
+RELATED_RESOURCES = "related_resources"  # VC 2.0 §5.3 digests of the contexts used
 
 
 class StatusListSource(Protocol):
@@ -61,6 +64,9 @@ class VerifyOptions:
     check_shape: bool = True
     allow_network_dids: bool = False  # let didkit resolve did:web for VC 1.1 proofs
     canonicalizer: Canonicalizer | None = None  # RDFC-1.0 elsewhere (a process pool)
+    # The bundled contexts (None: the default registry, without the W3C
+    # example contexts; see MICROCRED_JSONLD_EXAMPLE_CONTEXTS).
+    contexts: ContextRegistry | None = None
     # Called with the unwrapped credential (and its JWT) before any check; it
     # may raise to refuse the request (the verifier's work budget).
     precheck: Callable[[dict[str, Any], str | None], None] | None = None
@@ -155,6 +161,17 @@ def _shape_check(doc: dict[str, Any]) -> CheckResult:
     return CheckResult("shape", "failed", "; ".join(reasons) + more, errors[0].code)
 
 
+def _related_resources_check(doc: dict[str, Any], registry: ContextRegistry) -> CheckResult | None:
+    """VC 2.0 §5.3 for the contexts we process the document with (None: none named)."""
+    try:
+        checked = used_related_resources(doc, registry)
+    except CredentialError as exc:
+        return _failure(RELATED_RESOURCES, exc)
+    if not checked:
+        return None
+    return CheckResult(RELATED_RESOURCES, "ok", f"{checked} digest(s) of bundled contexts match")
+
+
 async def _verify_embedded(
     doc: dict[str, Any], resolver: DidResolver, now: datetime, opts: VerifyOptions
 ) -> None:
@@ -167,11 +184,16 @@ async def _verify_embedded(
         for p in proofs
     }
     if kinds == {"DataIntegrityProof"}:
-        await verify_data_integrity(doc, resolver, now=now, canonicalizer=opts.canonicalizer)
+        await verify_data_integrity(
+            doc, resolver, now=now, contexts=opts.contexts, canonicalizer=opts.canonicalizer
+        )
     elif kinds <= LD_TYPES:
-        await verify_ed25519_ld(doc, resolver)  # our RDFC path, every bundled context
+        # our RDFC path, every bundled context
+        await verify_ed25519_ld(doc, resolver, contexts=opts.contexts)
     elif kinds <= LEGACY_PROOF_TYPES:
-        await verify_legacy_proof(doc, allow_network_dids=opts.allow_network_dids)
+        await verify_legacy_proof(
+            doc, allow_network_dids=opts.allow_network_dids, contexts=opts.contexts
+        )
     else:
         raise CredentialError("unsupported_proof", f"proof types {sorted(map(str, kinds))}")
 
@@ -348,6 +370,10 @@ async def verify_credential(
     report = VerificationReport(doc, tolerate_not_checked=opts.tolerate_not_checked)
     if opts.check_shape:
         report.add(_shape_check(doc))
+    if "relatedResource" in doc:
+        related = _related_resources_check(doc, opts.contexts or default_registry())
+        if related is not None:
+            report.add(related)
     proof_ok = True
     if opts.wants("proof"):
         try:

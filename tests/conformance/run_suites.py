@@ -243,6 +243,9 @@ def _start_stack(workdir: Path) -> tuple[object, str, str, str]:
     from tests.conftest import DEFAULT_KAFKA_BOOTSTRAP, DEFAULT_REDIS_URL
     from tests.e2e.harness import Stack
 
+    # The suites' fixtures use the W3C example contexts, which our services
+    # serve to JSON-LD processing only when asked (docs/conformance.md).
+    os.environ["MICROCRED_JSONLD_EXAMPLE_CONTEXTS"] = "true"
     stack = Stack(
         workdir=workdir,
         kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP),

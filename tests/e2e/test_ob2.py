@@ -5,6 +5,8 @@ it), judged as "Open Badges 2.0", revoked ones too."""
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from openbadgeslib.baking import bake_png
+from openbadgeslib.baking import bake_png, bake_svg
 from openbadgeslib.ob2 import OB2Signer
 from openbadgeslib.ob2.models import (
     Assertion,
@@ -45,6 +47,7 @@ PORT = _port()
 ORIGIN = f"http://127.0.0.1:{PORT}"
 ISSUER, BADGE, KEY = f"{ORIGIN}/issuer", f"{ORIGIN}/badge", f"{ORIGIN}/key"
 REVOCATIONS = f"{ORIGIN}/revocations"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle r="3"/></svg>'
 PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 DOCS: dict[str, Json] = {}
 
@@ -158,3 +161,65 @@ async def test_hosted(stack: Stack, verifier: str, site: None, api: Api) -> None
 async def api(stack: Stack) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
         yield Api(stack, session)
+
+
+async def _upload(verifier: str, image: bytes, media_type: str) -> tuple[int, Json]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{verifier}/credentials/verify", data=image, headers={"Content-Type": media_type}
+        ) as r,
+    ):
+        return r.status, await r.json(content_type=None)
+
+
+async def _batch(verifier: str, images: list[bytes]) -> list[Json]:
+    lines = [
+        json.dumps({"id": str(i), "image": base64.b64encode(image).decode()})
+        for i, image in enumerate(images)
+    ]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{verifier}/credentials/verify/batch",
+            data="\n".join(lines) + "\n",
+            headers={"Content-Type": "application/x-ndjson"},
+        ) as r,
+    ):
+        assert r.status == 200, await r.text()
+        answers = [json.loads(raw) for raw in (await r.text()).splitlines() if raw.strip()]
+    return sorted(answers, key=lambda a: int(a["id"]))
+
+
+async def test_baked_ob2_images_through_the_intake(stack: Stack, verifier: str, site: None) -> None:
+    """OB 2.0 Baking: a signed badge's JWS in a PNG's `openbadges` iTXt and in
+    an SVG's `<openbadges:assertion verify>`; a hosted assertion's JSON in an
+    SVG (its `verify` the URL): uploaded as images and sent as batch `image`s."""
+    signed = _assertion("SignedBadge")
+    token = _signer().sign(signed)
+    png = bake_png(make_png(), token)
+    svg = bake_svg(SVG, token)
+    url = f"{ORIGIN}/assertions/baked"
+    hosted = _assertion("HostedBadge", url).to_dict()
+    DOCS[url] = hosted
+    hosted_svg = bake_svg(SVG, json.dumps(hosted), as_text=True)
+    for image, media_type, kind in (
+        (png, "image/png", "signed"),
+        (svg, "image/svg+xml", "signed"),
+        (hosted_svg, "image/svg+xml", "hosted"),
+    ):
+        code, report = await _upload(verifier, image, media_type)
+        assert code == 200 and report["verified"], (media_type, report)
+        assert check(report, "format")["reason"] == f"Open Badges 2.0 ({kind} assertion)"
+    answers = await _batch(verifier, [png, svg, hosted_svg])
+    assert [a["report"]["verified"] for a in answers] == [True] * 3, answers
+    # revoked: the signed badge on the issuer's list, the hosted one by its own flag
+    DOCS[REVOCATIONS] = RevocationList(
+        id=REVOCATIONS, issuer=ISSUER, revoked_assertions=[signed.id]
+    ).to_dict()
+    DOCS[url] = {**hosted, "revoked": True}
+    for image, media_type in ((png, "image/png"), (svg, "image/svg+xml")):
+        code, report = await _upload(verifier, image, media_type)
+        assert code == 400 and check(report, "status")["code"] == "revoked", report
+    answers = await _batch(verifier, [png, svg, hosted_svg])
+    assert [a["report"]["state"] for a in answers] == ["revoked"] * 3, answers

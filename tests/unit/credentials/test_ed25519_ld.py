@@ -22,7 +22,7 @@ from shared.credentials.ed25519_ld import (
 )
 from shared.credentials.errors import CredentialError, ProofError
 from shared.credentials.jsonld import default_registry
-from shared.credentials.verify import verify_credential
+from shared.credentials.verify import VerifyOptions, verify_credential
 from shared.credentials.vocab import OB_CONTEXTS
 from tests.unit.credentials.di_samples import StaticResolver, did_of, mutate
 from tests.unit.credentials.test_model_samples import vc11_badge
@@ -124,3 +124,20 @@ async def test_every_bundled_ob_context(ob_context: str) -> None:
 class _NoLists:
     async def get(self, url: str) -> dict[str, Any] | str:
         raise ConnectionError(url)
+
+
+async def test_the_example_contexts_only_when_the_verifier_is_told() -> None:
+    """MICROCRED_JSONLD_EXAMPLE_CONTEXTS: the registry reaches the proof check
+    through VerifyOptions; without it the vector's examples context is refused."""
+    refused = await verify_credential(W3C_VECTOR, resolver=DidResolver(), status_lists=_NoLists())
+    proof = refused.check("proof")
+    assert proof is not None and proof.outcome == "failed"
+    assert proof.code == "context_not_bundled"
+    allowed = await verify_credential(
+        W3C_VECTOR,
+        resolver=DidResolver(),
+        status_lists=_NoLists(),
+        options=VerifyOptions(contexts=default_registry(allow_examples=True)),
+    )
+    proof = allowed.check("proof")
+    assert proof is not None and proof.outcome == "ok", allowed.checks

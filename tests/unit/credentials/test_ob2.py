@@ -7,6 +7,7 @@ the verifier service fetches them through its SSRF guard."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -169,3 +170,21 @@ async def test_baked_png(revoked: bool) -> None:
         ).to_dict()
     report = await judge(site, token)
     assert report.verified is not revoked, report.checks
+
+
+def test_baked_svg_forms() -> None:
+    """OB 2.0 Baking, SVG: `<openbadges:assertion>` in http://openbadges.org."""
+    from openbadgeslib.baking import bake_svg
+
+    from shared.credentials.baking import unbake_ob2_svg
+    from shared.credentials.errors import ShapeError
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
+    token = Site().signer().sign(assertion("SignedBadge"))
+    assert unbake_ob2_svg(bake_svg(svg, token)) == token
+    hosted = json.dumps(assertion("HostedBadge", f"{ORIGIN}/a/1").to_dict())
+    assert json.loads(unbake_ob2_svg(bake_svg(svg, hosted, as_text=True))) == json.loads(hosted)
+    for bad in (svg, bake_svg(bake_svg(svg, token), token)):
+        with pytest.raises(ShapeError) as info:
+            unbake_ob2_svg(bad)
+        assert info.value.code == "no_credential"

@@ -10,14 +10,22 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from openbadgeslib.ob3 import OB3Verifier
 
 from services.issuer.signing import Signer
-from shared.credentials.crypto_keys import SigningKey, generate_ed25519
+from shared.credentials.crypto_keys import (
+    KeyFormatError,
+    SigningKey,
+    generate_ed25519,
+    generate_p256,
+)
 from shared.credentials.data_integrity import verify_data_integrity
-from shared.credentials.dids import DidResolver, did_key_for
+from shared.credentials.did_documents import current_method_id, web_document
+from shared.credentials.dids import JWS_2020_CONTEXT, DidResolver, did_key_document, did_key_for
 from shared.credentials.jws import peek_jws
 from shared.credentials.jwt import verify_vc_jwt
+from shared.keystore import RSA_BITS
 from tests.unit.credentials.vc_samples import ob3_credential
 
 RESOLVER = DidResolver()
@@ -59,3 +67,69 @@ def test_an_independent_ob3_verifier_accepts_it(
     verified = OB3Verifier(pubkey_pem=key.public_key).verify(jwt)
     assert verified.id == credential["id"]
     assert verified.achievement.name == "Header Rules"
+
+
+# --- per-issuer key types (OB 3.0 §8.2: RS256 is the minimum; ES256 available) ---
+
+
+def _key_of_kind(kind: str) -> tuple[SigningKey, str, dict[str, object]]:
+    """A key of ``kind``, its issuer DID and DID document, as the issuer makes them."""
+    if kind == "P-256":
+        key = generate_p256()
+        did = did_key_for(key.public_key)
+        return key, did, did_key_document(did)
+    did = "did:web:issuer.example:issuers:rsa"
+    private = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    document = web_document(did, private.public_key())
+    return SigningKey(private, current_method_id(document)), did, document
+
+
+@pytest.mark.parametrize(("kind", "alg"), [("P-256", "ES256"), ("RSA", "RS256")])
+def test_p256_and_rsa_issuers_sign_es256_and_rs256_jwts(kind: str, alg: str) -> None:
+    key, did, document = _key_of_kind(kind)
+    jwt, credential = Signer.sign(ob3_credential(did, name="Key Types"), key)
+    header, payload = peek_jws(jwt)
+    assert header == {"alg": alg, "kid": key.kid, "typ": "JWT"}
+    # an independent OB 3.0 verifier accepts it, and refuses another key's signature
+    verified = OB3Verifier(pubkey_pem=key.public_key).verify(jwt)
+    assert verified.achievement.name == "Key Types"
+    other, _, _ = _key_of_kind(kind)
+    with pytest.raises(Exception, match=r"(?i)signature|verif"):
+        OB3Verifier(pubkey_pem=other.public_key).verify(jwt)
+    # ours, resolving the key from the DID document as any verifier would
+    resolver = DidResolver(known={did: document})
+    from_jwt = asyncio.run(verify_vc_jwt(jwt, resolver))
+    assert from_jwt["credentialSubject"] == payload["credentialSubject"]
+    if kind == "P-256":  # ecdsa-rdfc-2019, inside the payload (§8.2)
+        assert credential is not None and payload["proof"] == credential["proof"]
+        assert credential["proof"]["cryptosuite"] == "ecdsa-rdfc-2019"
+        asyncio.run(verify_data_integrity(credential, resolver))
+    else:  # no RSA Data Integrity cryptosuite: the VC-JWT is the only proof
+        assert credential is None and "proof" not in payload
+
+
+def test_rsa_keys_are_published_as_jwks_on_did_web() -> None:
+    _, _, document = _key_of_kind("RSA")
+    (method,) = document["verificationMethod"]  # type: ignore[misc]
+    assert method["type"] == "JsonWebKey2020"
+    assert method["publicKeyJwk"]["kty"] == "RSA" and "d" not in method["publicKeyJwk"]
+    assert JWS_2020_CONTEXT in document["@context"]  # type: ignore[operator]
+    _, _, p256_doc = _key_of_kind("P-256")
+    assert p256_doc["id"].startswith("did:key:zDn")  # type: ignore[union-attr]
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(KeyFormatError):
+        SigningKey(small, "did:web:issuer.example#key-1")  # RFC 7518 §3.3
+
+
+def test_an_rsa_issuers_domain_linkage_is_the_jwt_form() -> None:
+    from datetime import UTC, datetime
+
+    from services.issuer.linkage import linkage_entries
+
+    key, did, _ = _key_of_kind("RSA")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for form in ("jwt", "jsonld", "both"):
+        (entry,) = linkage_entries(did, "issuer.example", key, now, form)  # type: ignore[arg-type]
+        assert isinstance(entry, str) and peek_jws(entry)[0]["alg"] == "RS256"
+    ed = generate_ed25519("did:web:issuer.example#key-1")
+    assert len(linkage_entries("did:web:issuer.example", "issuer.example", ed, now, "both")) == 2

@@ -191,3 +191,24 @@ async def test_the_middleware_refuses_slow_requests_and_overspent_fetches() -> N
         answer = await client.post("/fetching", json={"a": [1, 2, 3]})
         assert (await answer.json())["limit"] == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
         spend_fetch("https://outside.example/")  # no request: no budget, no limit
+
+
+async def test_the_pool_serves_the_example_contexts_only_when_told() -> None:
+    """Inline and in the worker process alike (MICROCRED_JSONLD_EXAMPLE_CONTEXTS)."""
+    examples = "https://www.w3.org/ns/credentials/examples/v2"
+    small, large = many_results(1), many_results(60)
+    for doc in (small, large):
+        doc["@context"] = [*doc["@context"], examples]
+    strict = CanonPool(0, canon_ms=2000, inline_below=1024)
+    with pytest.raises(ContextError) as error:
+        await strict.canonize(small, "")
+    assert error.value.code == "context_not_bundled"
+    pool = CanonPool(1, canon_ms=2000, inline_below=1024, allow_examples=True)
+    pool.start()
+    try:
+        await pool.warm_up()
+        expected = default_registry(allow_examples=True)
+        assert await pool.canonize(small, "") == expected.canonize(small)
+        assert await pool.canonize(large, "") == expected.canonize(large)
+    finally:
+        pool.stop()

@@ -249,3 +249,17 @@ def test_the_policy_setting_is_off_by_default_and_strict(
     monkeypatch.setenv("MICROCRED_VERIFIER_ACCEPT_REGISTERED", "registered-please")
     with pytest.raises(SettingsError, match="MICROCRED_VERIFIER_ACCEPT_REGISTERED"):
         Settings.from_env()
+
+
+def test_the_example_contexts_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off by default in both services that process JSON-LD (docs/conformance.md)."""
+    from services.issuer.settings import Settings as IssuerSettings
+
+    monkeypatch.delenv("MICROCRED_JSONLD_EXAMPLE_CONTEXTS", raising=False)
+    monkeypatch.setenv("MICROCRED_MASTER_KEY", "A" * 43)  # the issuer's key store needs one
+
+    assert Settings.from_env().jsonld_example_contexts is False
+    assert IssuerSettings.from_env().jsonld_example_contexts is False
+    monkeypatch.setenv("MICROCRED_JSONLD_EXAMPLE_CONTEXTS", "true")
+    assert Settings.from_env().jsonld_example_contexts is True
+    assert IssuerSettings.from_env().jsonld_example_contexts is True

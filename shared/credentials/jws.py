@@ -19,6 +19,7 @@ must be canonical base64url, so one document has one token string.
 from __future__ import annotations
 
 import binascii
+import functools
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -119,25 +120,52 @@ def _segment(part: bytes, limit: int) -> bytes:
         raise ProofError("malformed_jwt", "a JWS part is not unpadded base64url") from exc
 
 
-def _parse(token: object) -> _Parsed:
-    """Strict compact parse (RFC 7515 §7.1): three base64url parts within their size
-    caps, the header and payload JSON objects (orjson); the signature's bytes."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+class _Decoded(NamedTuple):
+    signing_input: bytes
+    header: bytes  # JSON
+    payload: bytes  # JSON
+    signature: bytes
+
+
+def _decode(token: str) -> _Decoded:
+    """Strict compact split and decoding (RFC 7515 §7.1): three base64url parts
+    within their size caps; the JSON is left to :func:`_parse`."""
+    if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
         raise ProofError("malformed_jwt", "token must be a compact JWS (three parts)")
     try:
         raw = token.encode("ascii")
     except UnicodeEncodeError as exc:
         raise ProofError("malformed_jwt", "a compact JWS is ASCII") from exc
     head, body, sig = raw.split(b".")
+    return _Decoded(
+        raw[: len(head) + 1 + len(body)],
+        _segment(head, MAX_HEADER_LENGTH),
+        _segment(body, MAX_TOKEN_LENGTH),
+        _segment(sig, MAX_SIGNATURE_LENGTH),
+    )
+
+
+# A pure, bounded memo of the last tokens decoded (immutable bytes only): one
+# request looks at its token up to three times (OB 2.0 or not, the unverified
+# document, the verification), and decoding is a third of that work (issue 7).
+_decode_recent = functools.lru_cache(maxsize=32)(_decode)
+_MEMO_MAX_LENGTH = 64 * 1024
+
+
+def _parse(token: object) -> _Parsed:
+    """The decoded parts, header and payload parsed as JSON objects (orjson, fresh
+    dicts on every call: callers may keep or change them)."""
+    if not isinstance(token, str):
+        raise ProofError("malformed_jwt", "token must be a compact JWS (three parts)")
+    decoded = _decode_recent(token) if len(token) <= _MEMO_MAX_LENGTH else _decode(token)
     try:
-        header = orjson.loads(_segment(head, MAX_HEADER_LENGTH))
-        payload = orjson.loads(_segment(body, MAX_TOKEN_LENGTH))
+        header = orjson.loads(decoded.header)
+        payload = orjson.loads(decoded.payload)
     except orjson.JSONDecodeError as exc:
         raise ProofError("malformed_jwt", "header or payload is not base64url JSON") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ProofError("malformed_jwt", "header and payload must be JSON objects")
-    signature = _segment(sig, MAX_SIGNATURE_LENGTH)
-    return _Parsed(raw[: len(head) + 1 + len(body)], header, payload, signature)
+    return _Parsed(decoded.signing_input, header, payload, decoded.signature)
 
 
 def peek_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

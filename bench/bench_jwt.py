@@ -16,8 +16,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's code
 
 from shared.credentials.crypto_keys import b64url_decode, generate_ed25519
 from shared.credentials.dids import DidResolver, did_key_for

@@ -184,6 +184,10 @@ class RequestBudget:
 
 T = TypeVar("T")
 
+# The body's JSON object as the budget check parsed it, for the handler: the
+# body is parsed once per request (issue 7). Absent for other bodies.
+PARSED_BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("verifier.parsed_body", dict)
+
 _CURRENT: contextvars.ContextVar[RequestBudget | None] = contextvars.ContextVar(
     "verifier_request_budget", default=None
 )
@@ -208,6 +212,8 @@ async def _checked_body(request: web.Request, limits: Limits) -> None:
     except orjson.JSONDecodeError:
         return  # the handler answers 400
     check_json(parsed, limits)
+    if isinstance(parsed, dict):
+        request[PARSED_BODY] = parsed
 
 
 async def within_budget(limits: Limits, work: Awaitable[T]) -> T:

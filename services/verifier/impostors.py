@@ -12,6 +12,7 @@ word order is ignored ("University of Oxford" = "Oxford University").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -32,10 +33,19 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 def normalise_name(name: str) -> str:
     """The comparable form of an institution's name ("" when nothing distinctive is left)."""
+    return _normalise_recent(name) if len(name) <= _MEMO_MAX_LENGTH else _normalise(name)
+
+
+def _normalise(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     words = {w for w in _NON_WORD.split(plain) if w and w not in GENERIC_WORDS}
     return " ".join(sorted(words))
+
+
+# Every verification looks its issuer's name up: a pure, bounded memo (issue 7).
+_normalise_recent = functools.lru_cache(maxsize=4096)(_normalise)
+_MEMO_MAX_LENGTH = 256
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any, get_args
 import orjson
 from aiohttp import web
 
+from services.verifier.budget import PARSED_BODY
 from services.verifier.trust import TrustPolicy
 from shared.credentials.baking import (
     PNG_SIGNATURE,
@@ -208,7 +209,10 @@ class Intake:
             return await self._form(request)
         if is_json_content_type(media_type) or media_type in JSON_MEDIA_TYPES:
             body = await read_body(request)
-            return await self._json_body(_parse_json(body, "the request body"))
+            parsed = request.get(PARSED_BODY)  # the budget middleware's parse
+            if parsed is None:
+                return await self._json_body(_parse_json(body, "the request body"))
+            return await self._json_body(parsed)
         if media_type in JWT_MEDIA_TYPES or media_type in IMAGE_MEDIA_TYPES:
             item, source = await self.decode_item(await read_body(request), media_type)
             return Submission(item, source)

@@ -131,7 +131,11 @@ class Verifier:
             credential,
             resolver=self._resolver,
             status_lists=self._status_lists,
-            options=dataclasses.replace(self._options, checks=checks),
+            options=(
+                self._options
+                if checks == self._options.checks
+                else dataclasses.replace(self._options, checks=checks)
+            ),
             verified_lists=self._verified_lists,
         )
         if report.credential is not None and report.check("proof") is not None:

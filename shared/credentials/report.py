@@ -168,7 +168,10 @@ class VerificationReport:
 
     def check(self, name: str) -> CheckResult | None:
         """The last check called ``name``, if any."""
-        return next((c for c in reversed(self.checks) if c.name == name), None)
+        for check in reversed(self.checks):
+            if check.name == name:
+                return check
+        return None
 
     def _acceptable(self, check: CheckResult) -> bool:
         if check.outcome == "ok" or check.name in self.advisory:

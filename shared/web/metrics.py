@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -20,6 +20,11 @@ class HttpMetrics:
     registry: CollectorRegistry
     requests: Counter
     duration: Histogram
+    # Label lookups cost a lock and a tuple key each; the children are kept by
+    # label values (as many as Prometheus itself keeps). Issue 7: hot path.
+    _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> HttpMetrics:
@@ -39,8 +44,16 @@ class HttpMetrics:
         return cls(registry=registry, requests=requests, duration=duration)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.duration.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.duration.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 METRICS: web.AppKey[HttpMetrics] = web.AppKey("shared.metrics", HttpMetrics)
@@ -53,6 +66,9 @@ class Outcomes:
     Label values are fixed words chosen by the code, never caller input."""
 
     counter: Counter
+    _children: dict[tuple[str, str], Counter] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> Outcomes:
@@ -66,7 +82,10 @@ class Outcomes:
         )
 
     def count(self, operation: str, outcome: str) -> None:
-        self.counter.labels(operation, outcome).inc()
+        child = self._children.get((operation, outcome))
+        if child is None:
+            child = self._children[operation, outcome] = self.counter.labels(operation, outcome)
+        child.inc()
 
 
 OUTCOMES: web.AppKey[Outcomes] = web.AppKey("shared.outcomes", Outcomes)

@@ -264,3 +264,35 @@ async def test_non_canonical_signature_encoding_refused() -> None:
     assert same_bytes == base64.urlsafe_b64decode(sig + "==")
     assert await _reason(f"{head}.{body}.{sig[:-1]}{twin}") == "signature_invalid"
     assert await verify_vc_jwt(token, DidResolver())  # the canonical one still verifies
+
+
+def _standard_b64(part: str) -> str:
+    """The same bytes in the standard alphabet (RFC 4648 §4), padded."""
+    return part.replace("-", "+").replace("_", "/") + "=" * (-len(part) % 4)
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+async def test_parts_must_be_unpadded_base64url(where: int) -> None:
+    """RFC 7515 §2: base64url without padding; our own strict parse (issue 7)."""
+    key, did = _issuer_key()
+    parts = sign_vc_jwt(ob3_credential(did), key).split(".")
+    padded = parts.copy()
+    padded[where] += "=" * (-len(padded[where]) % 4 or 4)
+    assert await _reason(".".join(padded)) == "malformed_jwt"
+    standard = parts.copy()
+    standard[where] = _standard_b64(standard[where]).rstrip("=") + "+/"
+    assert await _reason(".".join(standard)) == "malformed_jwt"
+    non_ascii = parts.copy()
+    non_ascii[where] = non_ascii[where][:-1] + "é"
+    assert await _reason(".".join(non_ascii)) == "malformed_jwt"
+
+
+async def test_es256_signature_must_be_r_and_s_of_32_octets() -> None:
+    """RFC 7518 §3.4: the ES256 signature is R || S, 64 octets; DER or short forms fail."""
+    key, did = _issuer_key("p256")
+    head, body, sig = sign_vc_jwt(ob3_credential(did), key).split(".")
+    raw = base64.urlsafe_b64decode(sig + "==")
+    assert len(raw) == 64
+    assert await _reason(f"{head}.{body}.{b64url_encode(raw[:63])}") == "signature_invalid"
+    longer = b64url_encode(raw + bytes(1))
+    assert await _reason(f"{head}.{body}.{longer}") == "signature_invalid"

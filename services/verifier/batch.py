@@ -14,14 +14,14 @@ At most `batch_concurrency` items are verified at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from services.verifier.intake import Intake, UnreadableSubmission
+from services.verifier.intake import Intake, UnreadableSubmission, UnsupportedSubmission
 from services.verifier.verification import Verifier
 from shared.errors import DomainError
 from shared.logging import get_logger
@@ -68,10 +68,8 @@ async def read_batch(request: web.Request, limits: BatchLimits) -> list[bytes]:
     (declared or read) or `max_items`, 422 for none."""
     media_type = request.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if media_type not in BATCH_MEDIA_TYPES:
-        raise Problem(
-            415,
-            "send the batch as JSON Lines: application/x-ndjson or application/jsonl",
-            headers={"Accept-Post": ", ".join(sorted(BATCH_MEDIA_TYPES))},
+        raise UnsupportedSubmission(
+            "send the batch as JSON Lines: application/x-ndjson or application/jsonl"
         )
     too_large = BatchTooLarge(f"the batch is over {limits.max_bytes} bytes")
     if request.content_length is not None and request.content_length > limits.max_bytes:
@@ -108,19 +106,25 @@ class BatchVerification:
         self.limits = limits
         self._count = count
 
-    async def results(self, lines: list[bytes]) -> AsyncIterator[dict[str, Any]]:
-        gate = asyncio.Semaphore(self.limits.concurrency)
+    async def results(self, lines: list[bytes]) -> AsyncGenerator[dict[str, Any], None]:
+        """Answer lines in the order items complete. `concurrency` workers
+        share the lines; each yields to the event loop after an item, so the
+        writer streams what is done while verification (CPU-bound, rarely
+        suspending) goes on, and other requests are served in between."""
+        pending = iter(enumerate(lines))
+        done: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        async def bounded(index: int, line: bytes) -> dict[str, Any]:
-            async with gate:
-                return await self.one(index, line)
+        async def worker() -> None:
+            for index, line in pending:  # one iterator: each line taken once
+                done.put_nowait(await self.one(index, line))
+                await asyncio.sleep(0)
 
-        tasks = [asyncio.create_task(bounded(i, line)) for i, line in enumerate(lines)]
+        workers = [asyncio.create_task(worker()) for _ in range(self.limits.concurrency)]
         try:
-            for done in asyncio.as_completed(tasks):
-                yield await done
+            for _ in lines:
+                yield await done.get()
         finally:
-            for task in tasks:  # the client went away: stop the rest
+            for task in workers:  # the client went away: stop the rest
                 task.cancel()
 
     async def one(self, index: int, line: bytes) -> dict[str, Any]:

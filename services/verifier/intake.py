@@ -218,6 +218,8 @@ class Intake:
             body, content_type = await self._fetcher.fetch(url.strip(), accept=_FETCH_ACCEPT)
         except FetchError as error:
             raise UrlNotFetched(f"{url.strip()} was not fetched: {error}") from None
+        except (ValueError, UnicodeError, OSError):  # not a URL one can even resolve
+            raise UrlNotFetched(f"{url.strip()!r} is not a URL that can be fetched") from None
         return (await self.decode_item(body, content_type, follow_urls=False))[0]
 
     async def decode_entry(self, value: object) -> Entry:

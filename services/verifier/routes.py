@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import msgspec
@@ -46,9 +47,13 @@ async def verify_batch(request: web.Request) -> web.StreamResponse:
     media_type = request.headers["Content-Type"].split(";", 1)[0].strip().lower()
     response = web.StreamResponse(headers={"Content-Type": media_type})
     await response.prepare(request)
-    async for answer in batch.results(lines):
-        await response.write(dumps(answer) + b"\n")
-    await response.write_eof()
+    try:
+        async with contextlib.aclosing(batch.results(lines)) as answers:
+            async for answer in answers:
+                await response.write(dumps(answer) + b"\n")
+        await response.write_eof()
+    except ConnectionResetError:  # the client left: its remaining items are cancelled
+        pass
     return response
 
 

@@ -81,6 +81,9 @@ async def test_a_fetched_document_naming_another_url_is_not_followed(intake: Int
         "https://10.1.2.3/vc",
         "https://[::1]/vc",
         "https://user:pw@example.org/vc",
+        "https://[::1/vc",  # not even a URL
+        "https://" + "a" * 70 + ".example/vc",  # an IDNA label too long
+        "ftp://example.org/vc",
     ],
 )
 async def test_urls_the_guard_refuses_are_a_422(intake: Intake, url: str) -> None:

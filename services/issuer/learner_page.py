@@ -6,8 +6,6 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from aiohttp import web
-
 LABELS = {
     "credential.json": "Credential (JSON, with its Data Integrity proof)",
     "credential.jwt": "Credential (VC-JWT)",
@@ -17,34 +15,14 @@ LABELS = {
 }
 
 
-def wants_html(request: web.Request) -> bool:
-    """True when the client prefers HTML to JSON (a browser), by `Accept` order and q."""
-    best_html, best_json = 0.0, 0.0
-    for item in request.headers.get("Accept", "").split(","):
-        media, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        media = media.strip().lower()
-        if media in ("text/html", "application/xhtml+xml"):
-            best_html = max(best_html, quality)
-        elif media in ("application/json", "application/*"):
-            best_json = max(best_json, quality)
-    return best_html > best_json
-
-
 def _share_section(view: dict[str, Any]) -> str:
     share = view["share"]
     action = escape(share["control"])
     if share["status"] != "published":
         return (
             "<p>Your credential is private. Publish a public link to show it on a CV, "
-            "a profile or LinkedIn; anyone with the link can check it.</p>"
+            "a profile or LinkedIn; anyone with the link can check it. Publishing also "
+            "gives you a printable certificate with a QR code to the link.</p>"
             f'<form method="post" action="{action}">'
             '<input type="hidden" name="action" value="publish">'
             '<button type="submit">Publish a share link</button></form>'
@@ -75,7 +53,10 @@ def claim_page(view: dict[str, Any]) -> str:
         "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
         "padding:0 1rem;color:#1a1a1a;line-height:1.5}a{color:#0b4f8a}"
         "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><main>"
-        f"<h1>{title}</h1><p>Issued{issued}</p>{learner}"
+        f"<h1>{title}</h1>"
+        f'<img src="{escape(view["downloads"]["badge.svg"])}" width="200" height="200" '
+        f'alt="Badge: {title}">'
+        f"<p>Issued{issued}</p>{learner}"
         f"<h2>Download</h2><ul>{downloads}</ul>"
         f"<h2>Share</h2>{_share_section(view)}"
         "</main></body></html>"

@@ -10,7 +10,8 @@ import re
 from aiohttp import web
 
 from services.issuer.app_keys import LEARNERS
-from services.issuer.learner_page import claim_page, wants_html
+from services.issuer.domain.errors import CredentialNotFound
+from services.issuer.learner_page import claim_page
 from services.issuer.learners import DOWNLOADS, Claimed
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
@@ -18,6 +19,7 @@ from shared.sharing.certificate import certificate_pdf
 from shared.sharing.facts import facts_of
 from shared.web.auth import require_tenant
 from shared.web.body import json_response
+from shared.web.negotiation import prefers_html
 
 learner_routes = web.RouteTableDef()
 # An SVG shown on its own must not run anything (an achievement's own image is
@@ -38,6 +40,8 @@ async def download(event: CredentialIssued, name: str) -> web.Response:
     """One of the downloads: the credential as JSON or VC-JWT, or a baked badge."""
     disposition = {"Content-Disposition": f'attachment; filename="{_filename(event, name)}"'}
     if name == "credential.json":
+        if event.credential_ldp is None:  # issued before both proof forms were made
+            raise CredentialNotFound("this credential has no JSON form with an embedded proof")
         return json_response(
             event.credential_ldp, content_type="application/vc", headers=disposition
         )
@@ -80,7 +84,7 @@ def _private(response: web.StreamResponse) -> web.StreamResponse:
 async def claim(request: web.Request) -> web.StreamResponse:
     learners = request.app[LEARNERS]
     view = learners.claim_view(await _claimed(request))
-    if wants_html(request):
+    if prefers_html(request.headers.get("Accept", "")):
         return _private(web.Response(text=claim_page(view), content_type="text/html"))
     return _private(json_response(view))
 

@@ -13,11 +13,11 @@ from services.verifier.consumers import on_replica_event
 from services.verifier.intake import Intake
 from services.verifier.openapi import OPENAPI
 from services.verifier.page_render import PageRenderer
-from services.verifier.pages import PAGES, page_routes
+from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
-from services.verifier.shares import share_routes, shares_context
+from services.verifier.shares import SHARE_PAGE, share_routes, shares_context
 from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
 from shared.credentials.dids import DidResolver
@@ -97,6 +97,7 @@ def create_app(
         lambda verdict: outcomes.count("credential_verification", verdict),
     )
     app[PAGES] = pages or PageRenderer()
+    app[SHARE_PAGE] = share_page
 
     async def load_trust_lists(app: web.Application) -> None:
         if trust_lists.sources:

@@ -21,6 +21,7 @@ from services.verifier.page_view import result_view
 from shared.errors import DomainError
 from shared.web.body import json_response
 from shared.web.metrics import OUTCOMES
+from shared.web.negotiation import prefers_json
 
 if TYPE_CHECKING:
     from services.verifier.shares import SharedCredential
@@ -35,22 +36,8 @@ def language(request: web.Request) -> str:
 
 
 def wants_json(request: web.Request) -> bool:
-    """True when `Accept` ranks application/json above text/html."""
-    best: tuple[float, str] = (0.0, "text/html")
-    for item in request.headers.get("Accept", "").split(","):
-        kind, *params = item.split(";")
-        kind = kind.strip().lower()
-        q = 1.0
-        for param in params:
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if kind in ("application/json", "text/html") and q > best[0]:
-            best = (q, kind)
-    return best[1] == "application/json"
+    """JSON only when `Accept` ranks it above HTML (`*/*` gets the page)."""
+    return prefers_json(request.headers.get("Accept", ""))
 
 
 @page_routes.get("/")
@@ -89,11 +76,11 @@ async def check(request: web.Request) -> web.Response:
     )
 
 
-def share_page(request: web.Request, shared: SharedCredential) -> web.Response:
+async def share_page(request: web.Request, shared: SharedCredential) -> web.StreamResponse:
     """The share page's HTML (`GET /s/{share_id}`, `shares.py`): the result
     view with Open Graph and Twitter card tags (badge image and title, so a
     pasted link previews), LinkedIn's "Add to profile" button and the
-    printable certificate."""
+    printable certificate. Set at `shares.SHARE_PAGE` by `create_app`."""
     facts = shared.facts
     return request.app[PAGES].response(
         "share.html",

@@ -15,13 +15,14 @@ from datetime import datetime
 import segno
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen import canvas
 
 from shared.sharing.facts import CredentialFacts
 
 QR_BORDER = 4  # quiet zone, in modules (ISO/IEC 18004 §7.3.8)
 _TITLE_SIZE = 30
+MAX_LINES = 2  # per text; a longer one is cut
 
 
 def qr_png(url: str) -> bytes:
@@ -35,11 +36,19 @@ def _day(value: datetime | None) -> str | None:
     return value.strftime("%d %B %Y") if value is not None else None
 
 
-def _fit(pdf: canvas.Canvas, text: str, font: str, size: float, width: float) -> float:
-    """The largest font size up to `size` at which `text` fits `width`."""
-    while size > 10 and pdf.stringWidth(text, font, size) > width:
+def _fit(text: str, font: str, size: float, width: float) -> tuple[float, list[str]]:
+    """The largest font size down to 2/3 of `size` at which `text` fits
+    `width` on at most MAX_LINES lines, and those lines (the last one cut)."""
+    smallest = size * 2 / 3
+    while True:
+        lines = simpleSplit(text, font, size, width)
+        if len(lines) <= MAX_LINES or size <= smallest:
+            break
         size -= 1
-    return size
+    if len(lines) > MAX_LINES:
+        lines = lines[:MAX_LINES]
+        lines[-1] = lines[-1][:-1].rstrip() + "…"
+    return size, lines
 
 
 def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
@@ -64,13 +73,15 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
         dates.append(f"valid until {_day(facts.valid_until)}")
     lines.append(("Helvetica", ", ".join(d for d in dates if d), 14))
     y = height - 45 * mm
-    for font, text, size in lines:
+    for font, text, wanted in lines:
         if not text:
             continue
-        size = _fit(pdf, text, font, size, text_width)
+        size, wrapped = _fit(text, font, wanted, text_width)
         pdf.setFont(font, size)
-        pdf.drawCentredString(centre, y, text)
-        y -= size * 1.9
+        for part in wrapped:
+            pdf.drawCentredString(centre, y, part)
+            y -= size * 1.25
+        y -= size * 0.65
     qr_size = 42 * mm
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(share_url))), 22 * mm, 20 * mm, qr_size, qr_size)
     pdf.setFont("Helvetica", 10)

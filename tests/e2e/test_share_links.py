@@ -79,6 +79,7 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
                 else OB3Verifier.extract_token_from_svg(body)
             )
             assert read == kept["jwt"]  # openbadgeslib, an independent reader
+            OB3Verifier.for_issuer_did(kept["credential"]["issuer"]["id"]).verify(read)
             code, report = await api.verify(read)
             assert code == 200 and report["verdict"] == "valid", report
         elif name == "credential.jwt":
@@ -112,6 +113,8 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     assert shared["credentialId"] == kept["credentialId"] and shared["jwt"] == kept["jwt"]
     assert shared["learner"] == "Ada Lovelace" and shared["url"] == share_url
     assert shared["linkedin"] == view["linkedin"]
+    _, metrics = await api.call("GET", f"{stack.url('verifier')}/metrics")
+    assert 'microcred_outcomes_total{operation="share_view",outcome="valid"}' in metrics
     status, media, png, _ = await fetch(api, "GET", shared["badge"]["png"])
     assert status == 200 and media == "image/png" and unbake(png) == kept["jwt"]
 
@@ -177,8 +180,12 @@ async def test_poison_is_dead_lettered_and_a_wiped_redis_rebuilds(stack: Stack, 
     achievement_id = await api.achievement(await api.accredited_issuer("Poison Polytechnic"))
     await api.issuer_knows(achievement_id)
     award = await api.issue(achievement_id, recipient=LEARNER)
-    status, view = await api.call("POST", f"{award['claimUrl']}/share")
-    assert status == 201, view
+    # The HTML page's form (no JavaScript): a 303 back to the claim page.
+    claim = award["claimUrl"]
+    status, _, _, headers = await fetch(api, "POST", f"{claim}/share", data={"action": "publish"})
+    assert status == 303 and claim.endswith(headers["Location"]), headers
+    status, view = await api.call("GET", claim)
+    assert view["share"]["status"] == "published", view
     url = view["share"]["url"]
     assert (await share_answer(api, url, 200))["verification"]["verdict"] == "valid"
 

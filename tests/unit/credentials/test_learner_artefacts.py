@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pypdf
 import pytest
 import segno
+from defusedxml.minidom import parseString
 from openbadgeslib.ob3.verifier import OB3Verifier
 from PIL import Image
 
@@ -19,7 +20,7 @@ from shared.credentials.baking import unbake, unbake_png, unbake_svg
 from shared.credentials.dids import DidResolver
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.verify import verify_credential
-from shared.sharing.badge import badge_image, baked_badge, design_png, layout
+from shared.sharing.badge import badge_image, baked_badge, design_png, design_svg, layout
 from shared.sharing.certificate import QR_BORDER, certificate_pdf
 from shared.sharing.facts import CredentialFacts, facts_of
 from shared.sharing.linkedin import linkedin_add_url
@@ -195,3 +196,30 @@ def test_certificate_pdf_has_title_learner_and_a_qr_code_of_the_share_url() -> N
     assert found == expected
     other = [[1 if b else 0 for b in r] for r in segno.make(SHARE_URL + "x", error="m").matrix]
     assert found != other
+
+
+def test_the_svg_design_escapes_what_the_institution_typed() -> None:
+    hostile = facts(title='<script>alert("x")</script> & Co', provider="A&B <Ltd>")
+    svg = design_svg(hostile)
+    parsed = parseString(svg)  # well-formed XML, nothing injected
+    assert parsed.getElementsByTagName("script") == []
+    assert "<script>" not in svg.decode() and "&amp;" in svg.decode()
+    baked = baked_badge(hostile, "svg", "a.b.c")
+    assert unbake_svg(baked) == "a.b.c"
+
+
+def test_a_long_title_wraps_inside_the_page() -> None:
+    title = "Advanced interdisciplinary methods " * 8  # cut at 300 characters by facts_of
+    pdf = pypdf.PdfReader(io.BytesIO(certificate_pdf(facts(title=title.strip()), SHARE_URL)))
+    page = pdf.pages[0]
+    width = float(page.mediabox.width)
+    found: list[float] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            found.append(float(tm[4]))
+
+    page.extract_text(visitor_text=visit)
+    assert found and all(0 <= x < width for x in found)
+    text = page.extract_text()
+    assert "Advanced interdisciplinary methods" in text and "…" in text

@@ -16,6 +16,7 @@ from services.verifier.shares import ShareNotFound, Shares, ShareStore, ShareUnp
 from shared.errors import Rebuilding
 from shared.events import CredentialShared
 from shared.sharing.links import LearnerLinks
+from shared.web.negotiation import prefers_html
 from tests.unit.services import test_application
 from tests.unit.services.fakes import replayed
 from tests.unit.services.test_application import ACHIEVEMENT_ID, TENANT, IssuerWorld
@@ -142,3 +143,19 @@ async def test_share_links_404_410_and_the_newest_record_wins(issuer: IssuerWorl
     await client.flushall()  # a wiped Redis: 503, not a wrong 404
     with pytest.raises(Rebuilding):
         await shares.published(share_id)
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("application/json", False),
+        ("", False),
+        ("*/*", False),
+        ("application/json;q=0.5, text/html;q=0.9", True),
+        ("text/html;q=0.1, application/json", False),
+        ("text/html;q=bogus", False),
+    ],
+)
+def test_prefers_html_reads_accept(accept: str, html: bool) -> None:
+    assert prefers_html(accept) is html

@@ -35,6 +35,7 @@ from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.recipients import hash_identity
 from shared.sharing.facts import facts_of
 from shared.web.metrics import OUTCOMES, Outcomes
+from shared.web.negotiation import prefers_json
 from shared.web.problems import problem_middleware
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.unit.credentials.test_baking import make_png
@@ -79,7 +80,7 @@ async def client() -> AsyncIterator[Client]:
         yield test_client
 
 
-async def _share(request: web.Request) -> web.Response:
+async def _share(request: web.Request) -> web.StreamResponse:
     """A share page for what the test posts (the share store's lookup stands in)."""
     body = await request.json()
     report = await request.app[VERIFIER].verify(body["jwt"])
@@ -94,7 +95,7 @@ async def _share(request: web.Request) -> web.Response:
         linkedin_url="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=x",
         certificate_url=f"{url}/certificate.pdf",
     )
-    return share_page(request, shared)
+    return await share_page(request, shared)
 
 
 @pytest.fixture
@@ -310,3 +311,19 @@ def test_the_status_date_and_public_reason(state: str) -> None:
         assert catalogue("en").has(key) and catalogue("fr").has(key)
     html = PageRenderer().render("result.html", "en", view=view, compare=None, email=None)
     assert "2026-11-30" in html and "issued in error" in html and not view.has_credential
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_wanted"),
+    [
+        ("", False),  # curl, link-preview crawlers: the page
+        ("*/*", False),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),  # a browser
+        ("application/json", True),
+        ("application/json;q=0.9, text/html;q=0.5", True),
+        ("application/json;q=0.5, text/html", False),
+        ("application/json, text/html", False),  # a tie: the page
+    ],
+)
+def test_json_only_when_asked_for(accept: str, json_wanted: bool) -> None:
+    assert prefers_json(accept) is json_wanted

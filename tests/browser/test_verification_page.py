@@ -275,3 +275,24 @@ def test_a_link_to_a_private_address_is_refused(stack: Stack, browser: webdriver
     )
     assert "was not fetched" in alert.text  # the SSRF guard: loopback is never fetched
     assert browser.find_element(By.ID, "credential").is_displayed()  # the form, to try again
+
+
+def test_a_file_dropped_on_the_form(
+    stack: Stack, browser: webdriver.Chrome, issued: Issued
+) -> None:
+    """The drag-and-drop script puts a dropped file in the file field."""
+    browser.get(f"{stack.url('verifier')}/")
+    browser.execute_script(
+        "const data = new DataTransfer();"
+        "data.items.add(new File([arguments[0]], 'credential.jwt', {type: 'text/plain'}));"
+        "const drop = document.getElementById('drop');"
+        "drop.dispatchEvent(new DragEvent('dragover', {dataTransfer: data, bubbles: true}));"
+        "drop.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true}));",
+        issued.tampered,
+    )
+    names = browser.execute_script(
+        "return [...document.getElementById('file').files].map(f => f.name)"
+    )
+    assert names == ["credential.jwt"]
+    browser.find_element(By.CSS_SELECTOR, "form.check button[type=submit]").click()
+    assert _wait_verdict(browser) == "tampered"

@@ -275,6 +275,8 @@ def test_a_link_to_a_private_address_is_refused(stack: Stack, browser: webdriver
     )
     assert "was not fetched" in alert.text  # the SSRF guard: loopback is never fetched
     assert browser.find_element(By.ID, "credential").is_displayed()  # the form, to try again
+    screenshot(browser, "form-link-refused-en")
+    assert_accessible(browser)
 
 
 def test_a_file_dropped_on_the_form(

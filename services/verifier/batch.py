@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.verifier.endorsements import EndorsementMemo
 from services.verifier.intake import Intake, UnreadableSubmission, UnsupportedSubmission
 from services.verifier.verification import Verifier
 from shared.errors import DomainError
@@ -113,10 +114,11 @@ class BatchVerification:
         suspending) goes on, and other requests are served in between."""
         pending = iter(enumerate(lines))
         done: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        memo = EndorsementMemo()  # one provider's endorsements, verified once
 
         async def worker() -> None:
             for index, line in pending:  # one iterator: each line taken once
-                done.put_nowait(await self.one(index, line))
+                done.put_nowait(await self.one(index, line, memo))
                 await asyncio.sleep(0)
 
         workers = [asyncio.create_task(worker()) for _ in range(self.limits.concurrency)]
@@ -127,7 +129,9 @@ class BatchVerification:
             for task in workers:  # the client went away: stop the rest
                 task.cancel()
 
-    async def one(self, index: int, line: bytes) -> dict[str, Any]:
+    async def one(
+        self, index: int, line: bytes, memo: EndorsementMemo | None = None
+    ) -> dict[str, Any]:
         """The answer line for one item (never raises for a bad item)."""
         answer: dict[str, Any] = {"index": index}
         try:
@@ -141,7 +145,7 @@ class BatchVerification:
             entry = await self._intake.decode_entry(value)
             recipient = entry.options.get("recipient")
             report = await self._verifier.verify(
-                entry.item, recipient=recipient if isinstance(recipient, str) else None
+                entry.item, recipient=recipient if isinstance(recipient, str) else None, memo=memo
             )
         except DomainError as error:
             answer["error"] = domain_problem(error).body()

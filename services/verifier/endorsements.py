@@ -12,7 +12,11 @@ makes the verdict `untrusted`, never the credential unverified.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import Any
+
+import orjson
 
 from services.verifier.replica import Replica
 from shared.credentials.dids import DidResolver
@@ -50,6 +54,39 @@ def _endorser(replica: Replica, document: dict[str, Any]) -> dict[str, Any]:
     return {"id": did, "name": name, "role": role}
 
 
+async def _verified(
+    item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+) -> tuple[dict[str, Any], str | None]:
+    """The endorsement as verified, and why it fails (None: it verifies)."""
+    report = await verify_credential(item, resolver=resolver, status_lists=lists)
+    failed = next((c for c in report.checks if c.outcome != "ok"), None)
+    return report.credential or item, None if failed is None else failed.reason or failed.code
+
+
+class EndorsementMemo:
+    """The endorsements verified during one batch (one moment, one replica):
+    the operator's accreditation or an employer's endorsement embedded in
+    hundreds of credentials is verified once, not once per credential.
+    Keyed by the endorsement's exact content; at most `size` kept."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._seen: OrderedDict[bytes, tuple[dict[str, Any], str | None]] = OrderedDict()
+
+    async def verified(
+        self, item: dict[str, Any], resolver: DidResolver, lists: StatusListSource
+    ) -> tuple[dict[str, Any], str | None]:
+        try:
+            key = hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).digest()
+        except TypeError:  # not plain JSON (e.g. an integer orjson cannot write)
+            return await _verified(item, resolver, lists)
+        if key not in self._seen:
+            self._seen[key] = await _verified(item, resolver, lists)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+        return self._seen[key]
+
+
 async def _one(
     where: str,
     about: str | None,
@@ -57,15 +94,16 @@ async def _one(
     resolver: DidResolver,
     lists: StatusListSource,
     replica: Replica,
+    memo: EndorsementMemo | None = None,
 ) -> dict[str, Any]:
     if not isinstance(item, dict):
         return {"on": where, "verified": False, "reason": "not an embedded credential"}
-    report = await verify_credential(item, resolver=resolver, status_lists=lists)
-    document = report.credential or item
+    if memo is not None:
+        document, reason = await memo.verified(item, resolver, lists)
+    else:
+        document, reason = await _verified(item, resolver, lists)
     subject = document.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
-    failed = next((c for c in report.checks if c.outcome != "ok"), None)
-    reason = None if failed is None else failed.reason or failed.code
     types = document.get("type")
     if reason is None and not (isinstance(types, list) and "EndorsementCredential" in types):
         reason = "not an EndorsementCredential"
@@ -86,9 +124,14 @@ async def _one(
 
 
 async def endorsements_check(
-    credential: dict[str, Any], resolver: DidResolver, lists: StatusListSource, replica: Replica
+    credential: dict[str, Any],
+    resolver: DidResolver,
+    lists: StatusListSource,
+    replica: Replica,
+    memo: EndorsementMemo | None = None,
 ) -> CheckResult | None:
-    """None when the credential embeds no endorsement."""
+    """None when the credential embeds no endorsement. `memo`: endorsements
+    already verified in the same batch."""
     attached = _attached(credential)
     if not attached:
         return None
@@ -99,7 +142,7 @@ async def endorsements_check(
             f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
             "too_many_endorsements",
         )
-    shown = [await _one(w, a, e, resolver, lists, replica) for w, a, e in attached]
+    shown = [await _one(w, a, e, resolver, lists, replica, memo) for w, a, e in attached]
     bad = [s for s in shown if not s["verified"]]
     details = {"endorsements": shown}
     if bad:

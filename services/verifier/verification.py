@@ -14,7 +14,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from services.verifier.endorsements import ENDORSEMENTS, endorsements_check
+from services.verifier.endorsements import ENDORSEMENTS, EndorsementMemo, endorsements_check
 from services.verifier.linkage import DomainLinkage
 from services.verifier.replica import Replica
 from services.verifier.sources import StatusLists
@@ -56,11 +56,16 @@ class Verifier:
         return self._resolver
 
     async def verify(
-        self, credential: dict[str, Any] | str, *, recipient: str | None = None
+        self,
+        credential: dict[str, Any] | str,
+        *,
+        recipient: str | None = None,
+        memo: EndorsementMemo | None = None,
     ) -> VerificationReport:
         """The report with its state, its credential summary and, when
         `recipient` (an e-mail address or identifier) is given, the
-        `recipient` check (advisory, like trust: a mismatch is `untrusted`)."""
+        `recipient` check (advisory, like trust: a mismatch is `untrusted`).
+        `memo`: embedded endorsements already verified in the same batch."""
         report = await verify_credential(
             credential, resolver=self._resolver, status_lists=self._status_lists
         )
@@ -80,7 +85,7 @@ class Verifier:
             level = trust.code if listed is None else None
             report.add(impersonation_check(claims, self._replica, level))
             endorsements = await endorsements_check(
-                report.credential, self._resolver, self._status_lists, self._replica
+                report.credential, self._resolver, self._status_lists, self._replica, memo
             )
             if endorsements is not None:
                 report.add(endorsements)

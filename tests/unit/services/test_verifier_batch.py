@@ -3,7 +3,9 @@ verifier on an in-memory replica; and the replica's revocation dates."""
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
 import pytest
 
@@ -14,15 +16,17 @@ from services.verifier.batch import (
     EmptyBatch,
     split_lines,
 )
+from services.verifier.endorsements import EndorsementMemo, endorsements_check
 from services.verifier.intake import Intake
 from services.verifier.replica import Replica
 from services.verifier.verification import Verifier
 from shared.credentials.crypto_keys import generate_ed25519
-from shared.credentials.dids import did_key_for
+from shared.credentials.dids import DidResolver, did_key_for
 from shared.credentials.jwt import sign_vc_jwt
 from shared.events import StatusChanged
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.unit.credentials.vc_samples import ob3_credential
+from tests.unit.services.test_verifier_endorsements import NoLists, _signed_by
 
 
 def test_lines_are_counted_without_blanks_and_bounded() -> None:
@@ -94,3 +98,39 @@ def test_the_replica_remembers_when_an_entry_was_set() -> None:
     assert replica.status_since("https://s.example/l", 7) is None
     replica.apply(change(1, "2026-12-01T12:00:00Z"))
     assert replica.status_since("https://s.example/l", 7) == "2026-12-01T12:00:00Z"
+
+
+async def test_a_batch_memo_verifies_each_endorsement_once_and_still_catches_tampering() -> None:
+    operator = generate_ed25519()
+    issuer = "did:example:college"
+    endorsement = _signed_by(operator, issuer, "Ministry of Skills")
+    memo, replica, resolver = EndorsementMemo(), Replica(), CountingResolver()
+    results = []
+    for _ in range(5):
+        credential = ob3_credential(issuer)
+        credential["issuer"]["endorsement"] = [copy.deepcopy(endorsement)]
+        results.append(await endorsements_check(credential, resolver, NoLists(), replica, memo))
+    assert {r.outcome for r in results if r is not None} == {"ok"}
+    assert resolver.lookups == 1  # verified once for the five credentials
+
+    forged = copy.deepcopy(endorsement)
+    forged["credentialSubject"]["endorsementComment"] = "Accredited for everything."
+    credential = ob3_credential(issuer)
+    credential["issuer"]["endorsement"] = [forged]
+    result = await endorsements_check(credential, resolver, NoLists(), replica, memo)
+    assert result is not None and result.code == "endorsement_invalid"
+    # The same endorsement attached elsewhere is still refused (checked outside the memo).
+    moved = ob3_credential("did:example:another")
+    moved["issuer"]["endorsement"] = [copy.deepcopy(endorsement)]
+    result = await endorsements_check(moved, resolver, NoLists(), replica, memo)
+    assert result is not None and "not this issuer" in (result.reason or "")
+
+
+class CountingResolver(DidResolver):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lookups = 0
+
+    async def verification_key(self, vm_id: str, purpose: str = "assertionMethod") -> Any:
+        self.lookups += 1
+        return await super().verification_key(vm_id, purpose)

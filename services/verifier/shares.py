@@ -151,8 +151,12 @@ class Shares:
 
 SHARES_APP: web.AppKey[Shares] = web.AppKey("verifier.shares", Shares)
 # The HTML share page (OG/Twitter meta tags...), set by the page module when
-# there is one: `GET /s/{id}` answers it to clients that prefer HTML.
-SharePage = Callable[[web.Request, SharedCredential], Awaitable[web.StreamResponse]]
+# there is one: `GET /s/{id}` answers it to clients that prefer HTML, also
+# for a link that is unknown (404) or unpublished (410).
+SharePage = Callable[
+    [web.Request, SharedCredential | ShareNotFound | ShareUnpublished],
+    Awaitable[web.StreamResponse],
+]
 SHARE_PAGE: web.AppKey[SharePage] = web.AppKey("verifier.share_page")
 share_routes = web.RouteTableDef()
 
@@ -196,12 +200,18 @@ def _public(request: web.Request, response: web.StreamResponse) -> web.StreamRes
 async def get_share(request: web.Request) -> web.StreamResponse:
     """The share page (HTML, at `SHARE_PAGE`: `pages.py`), or its JSON when
     the client prefers it."""
-    view = await request.app[SHARES_APP].view(request.match_info["share_id"])
-    request.app[OUTCOMES].count("share_view", view.report.verdict)
     page = request.app.get(SHARE_PAGE)
     # HTML unless JSON is asked for: link-preview crawlers (Open Graph) send
     # `*/*` or no Accept at all, and must get the page with its meta tags.
-    if page is not None and not prefers_json(request.headers.get("Accept", "")):
+    html = page is not None and not prefers_json(request.headers.get("Accept", ""))
+    try:
+        view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    except (ShareNotFound, ShareUnpublished) as error:
+        if page is None or not html:
+            raise
+        return await page(request, error)
+    request.app[OUTCOMES].count("share_view", view.report.verdict)
+    if page is not None and html:
         return _public(request, await page(request, view))
     return _public(request, json_response(view.to_json()))
 

@@ -26,7 +26,7 @@ from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
 from services.verifier.page_view import result_view
 from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
-from services.verifier.shares import SharedCredential
+from services.verifier.shares import SharedCredential, ShareNotFound, ShareUnpublished
 from services.verifier.verification import Verifier
 from shared.credentials.baking import bake_png, bake_svg
 from shared.credentials.crypto_keys import generate_ed25519
@@ -76,6 +76,7 @@ async def client() -> AsyncIterator[Client]:
     app[OUTCOMES] = Outcomes.create(CollectorRegistry())
     app.add_routes(page_routes)
     app.router.add_post("/test-share", _share)
+    app.router.add_get("/test-gone/{status}", _gone)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
@@ -96,6 +97,12 @@ async def _share(request: web.Request) -> web.StreamResponse:
         certificate_url=f"{url}/certificate.pdf",
     )
     return await share_page(request, shared)
+
+
+async def _gone(request: web.Request) -> web.StreamResponse:
+    status = request.match_info["status"]
+    error = ShareNotFound("no such share link") if status == "404" else ShareUnpublished("gone")
+    return await share_page(request, error)
 
 
 @pytest.fixture
@@ -327,3 +334,16 @@ def test_the_status_date_and_public_reason(state: str) -> None:
 )
 def test_json_only_when_asked_for(accept: str, json_wanted: bool) -> None:
     assert prefers_json(accept) is json_wanted
+
+
+@pytest.mark.parametrize(
+    ("status", "lang", "words"),
+    [(404, "en", "does not exist"), (410, "en", "withdrawn"), (410, "fr", "a retiré")],
+)
+async def test_an_unknown_or_unpublished_share_link_says_so(
+    client: Client, status: int, lang: str, words: str
+) -> None:
+    answer = await client.get(f"/test-gone/{status}?lang={lang}")
+    html = (await answer.text()).replace("&#39;", "'")
+    assert answer.status == status and answer.content_type == "text/html"
+    assert words in html and 'role="alert"' in html and f'<html lang="{lang}">' in html

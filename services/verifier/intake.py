@@ -4,8 +4,8 @@ One place reads every input form (docs/api.md, "What you can send"):
 the VC-API wrapper `{"verifiableCredential", "options"}`, the credential
 itself as JSON, a compact JWT (`application/vc+jwt`, `application/jwt`,
 `text/plain`), a URL (text, or `{"url": ...}`) fetched behind the SSRF guard,
-and a baked badge image (`image/png`, `image/svg+xml`, or a `file` in
-`multipart/form-data`; OB 3.0 §5.3). The result is an `Item` (a credential
+and a baked badge image (`image/png`, `image/svg+xml`; OB 3.0 §5.3), or an
+HTML form's `file` or `credential` field (multipart or urlencoded). The result is an `Item` (a credential
 object or a JWT string) that `Verifier.verify` takes.
 
 Bad input is a domain error: 415 for a media type we do not read, 422 for
@@ -121,8 +121,8 @@ def _options(value: object) -> Mapping[str, Any]:
 
 
 def _credential_object(value: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON object that is a credential: it has `@context` (VC DM 2.0 §4.3)
-    or is an `EnvelopedVerifiableCredential`."""
+    """A JSON object that is a credential: it has `@context` (VC DM 2.0 §4.3;
+    an `EnvelopedVerifiableCredential` has one too)."""
     if "@context" not in value:
         raise UnreadableSubmission(
             "a JSON object without `@context` is not a credential (send the credential "

@@ -77,6 +77,12 @@ STATE_ADVICE: dict[State, str] = {
     "could not be read: try again later and do not accept it meanwhile.",
     "malformed": "Not a credential we can read: ask the holder for the original file or link.",
 }
+_UNCHECKED_ADVICE = {
+    "proof": "The issuer's keys (its DID document) could not be read, or its proof type is "
+    "not supported: try again later, or ask the issuer; do not accept it meanwhile.",
+    "status": "Whether it was revoked or suspended could not be read (its status list is "
+    "unreachable or out of date): try again later; do not accept it meanwhile.",
+}
 
 
 @dataclass(frozen=True)
@@ -281,7 +287,10 @@ def state_details(state: State, deciding: CheckResult | None) -> dict[str, Any]:
     """``{check, code, message, advice}`` for the state; revoked and suspended
     add ``since`` (when the issuer changed the status, if known) and
     ``reason`` (a public reason: none is published yet, so null)."""
-    details: dict[str, Any] = {"advice": STATE_ADVICE[state]}
+    advice = STATE_ADVICE[state]
+    if state == "unchecked" and deciding is not None:
+        advice = _UNCHECKED_ADVICE.get(deciding.name, advice)
+    details: dict[str, Any] = {"advice": advice}
     if deciding is not None:
         details.update(check=deciding.name, code=deciding.code, message=deciding.reason)
     if state in ("revoked", "suspended"):

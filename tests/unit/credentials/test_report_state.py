@@ -69,3 +69,10 @@ def test_revoked_says_since_when_and_a_null_reason() -> None:
     assert details["check"] == "status" and details["code"] == "revoked"
     assert (details["since"], details["reason"]) == ("2026-12-01T10:00:00Z", None)
     assert "since" not in report().to_vc_api()["stateDetails"]
+
+
+def test_unchecked_says_what_could_not_be_read() -> None:
+    proof = report(proof=("not_checked", "unavailable")).to_vc_api()["stateDetails"]
+    status = report(status=("not_checked", "status_unavailable")).to_vc_api()["stateDetails"]
+    assert "DID document" in proof["advice"] and "status list" in status["advice"]
+    assert (proof["check"], status["check"]) == ("proof", "status")

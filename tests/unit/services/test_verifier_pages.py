@@ -347,3 +347,14 @@ async def test_an_unknown_or_unpublished_share_link_says_so(
     html = (await answer.text()).replace("&#39;", "'")
     assert answer.status == status and answer.content_type == "text/html"
     assert words in html and 'role="alert"' in html and f'<html lang="{lang}">' in html
+
+
+async def test_an_issuer_whose_keys_cannot_be_read(client: Client) -> None:
+    """did:web on a non-public address: the SSRF guard never fetches its DID
+    document, so the proof cannot be checked: `unchecked`, with what to do."""
+    key = generate_ed25519(kid="did:web:127.0.0.1#key-1")
+    token = sign_vc_jwt(ob3_credential("did:web:127.0.0.1"), key)
+    _, html = await post(client, credential=token)
+    assert verdict_state(html) == "unchecked"
+    assert "Could not be checked right now." in html and "Try again in a few minutes" in html
+    assert 'data-check="proof"' in html and "non-public address" in html

@@ -3,7 +3,7 @@
 # left alone when present (idempotent, like stack.sh installs redis-server):
 #   - Debian's chromium and chromium-driver (apt-get);
 #   - axe-core from npm (npm ci against tests/browser/package-lock.json),
-#     re-installed only when the lockfile changed.
+#     re-installed only when the lockfile changed (Debian's npm when missing).
 #
 #   deploy/local/browser.sh
 set -euo pipefail
@@ -28,7 +28,12 @@ axe_install() {
   if [[ -f $BROWSER_DIR/node_modules/axe-core/axe.min.js && $stamp -nt $BROWSER_DIR/package-lock.json ]]; then
     return 0
   fi
-  command -v npm >/dev/null || die "npm not found (apt-get install -y npm)"
+  if ! command -v npm >/dev/null; then
+    log "npm missing: installing Debian's npm"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y npm >/dev/null 2>&1 \
+      || { apt-get update >/dev/null && apt-get install -y npm >/dev/null; }
+  fi
   log "installing axe-core (npm ci in tests/browser)"
   (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }

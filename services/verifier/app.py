@@ -17,12 +17,12 @@ from services.verifier.intake import Intake
 from services.verifier.offload import CanonPool
 from services.verifier.openapi import OPENAPI
 from services.verifier.page_render import PageRenderer
-from services.verifier.pages import PAGES, page_routes
+from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.ratelimit import rate_limit_middleware
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
-from services.verifier.shares import share_routes, shares_context
+from services.verifier.shares import SHARE_PAGE, share_routes, shares_context
 from services.verifier.trust import TrustPolicy
 from services.verifier.trust_lists import Source, TrustLists
 from services.verifier.verification import Verifier
@@ -126,6 +126,7 @@ def create_app(
         budget=settings.limits,
     )
     app[PAGES] = pages or PageRenderer()
+    app[SHARE_PAGE] = share_page
 
     async def canon_pool(app: web.Application) -> AsyncIterator[None]:
         canon.start()

@@ -5,8 +5,8 @@ the VC-API wrapper `{"verifiableCredential", "options"}`, the credential
 itself as JSON, a compact JWT (`application/vc+jwt`, `application/jwt`,
 `text/plain`), a URL (text, or `{"url": ...}`) fetched behind the SSRF guard,
 and a baked badge image (`image/png`, `image/svg+xml`; OB 3.0 §5.3), or an
-HTML form's `file` or `credential` field (multipart or urlencoded). The
-result is an `Item` (a credential object or a JWT string) that
+HTML form's `file`, `credential` or `url` field (multipart or urlencoded).
+The result is an `Item` (a credential object or a JWT string) that
 `Verifier.verify` takes.
 
 Bad input is a domain error: 415 for a media type we do not read, 422 for

@@ -24,7 +24,7 @@ from shared.web.metrics import OUTCOMES
 from shared.web.negotiation import prefers_json
 
 if TYPE_CHECKING:
-    from services.verifier.shares import SharedCredential
+    from services.verifier.shares import SharedCredential, ShareNotFound, ShareUnpublished
 
 PAGES: web.AppKey[PageRenderer] = web.AppKey("verifier.pages", PageRenderer)
 page_routes = web.RouteTableDef()
@@ -36,7 +36,7 @@ def language(request: web.Request) -> str:
 
 
 def wants_json(request: web.Request) -> bool:
-    """True when `Accept` ranks application/json above text/html."""
+    """JSON only when `Accept` ranks it above HTML (`*/*` gets the page)."""
     return prefers_json(request.headers.get("Accept", ""))
 
 
@@ -76,15 +76,23 @@ async def check(request: web.Request) -> web.Response:
     )
 
 
-def share_page(request: web.Request, shared: SharedCredential) -> web.Response:
+async def share_page(
+    request: web.Request, shared: SharedCredential | ShareNotFound | ShareUnpublished
+) -> web.StreamResponse:
     """The share page's HTML (`GET /s/{share_id}`, `shares.py`): the result
     view with Open Graph and Twitter card tags (badge image and title, so a
     pasted link previews), LinkedIn's "Add to profile" button and the
-    printable certificate."""
+    printable certificate; for a link that is unknown or unpublished, a page
+    that says so with the same status (404, 410). Set at `shares.SHARE_PAGE`
+    by `create_app`."""
+    pages, lang = request.app[PAGES], language(request)
+    if isinstance(shared, DomainError):
+        gone = "share_unpublished" if shared.status == 410 else "share_not_found"
+        return pages.response("share_gone.html", lang, status=shared.status, message=gone)
     facts = shared.facts
-    return request.app[PAGES].response(
+    return pages.response(
         "share.html",
-        language(request),
+        lang,
         share=shared,
         description=" · ".join(p for p in (facts.title, facts.provider) if p),
         view=result_view(shared.report.to_vc_api()),

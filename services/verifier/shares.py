@@ -14,14 +14,13 @@ readiness: `/credentials/verify` does not need Redis.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
 from aiohttp import web
 
-from services.verifier.pages import share_page, wants_json
 from services.verifier.verification import Verifier
 from shared.credentials.report import VerificationReport
 from shared.errors import DomainError, NotFound
@@ -41,6 +40,7 @@ from shared.sharing.links import SHARE_ID
 from shared.web.body import json_response
 from shared.web.consumers import serve_consumer
 from shared.web.metrics import OUTCOMES
+from shared.web.negotiation import prefers_json
 
 
 class ShareNotFound(NotFound):
@@ -150,6 +150,14 @@ class Shares:
 
 
 SHARES_APP: web.AppKey[Shares] = web.AppKey("verifier.shares", Shares)
+# The HTML share page (OG/Twitter meta tags...), set by the page module when
+# there is one: `GET /s/{id}` answers it to clients that prefer HTML, also
+# for a link that is unknown (404) or unpublished (410).
+SharePage = Callable[
+    [web.Request, SharedCredential | ShareNotFound | ShareUnpublished],
+    Awaitable[web.StreamResponse],
+]
+SHARE_PAGE: web.AppKey[SharePage] = web.AppKey("verifier.share_page")
 share_routes = web.RouteTableDef()
 
 
@@ -190,12 +198,22 @@ def _public(request: web.Request, response: web.StreamResponse) -> web.StreamRes
 
 @share_routes.get("/s/{share_id}")
 async def get_share(request: web.Request) -> web.StreamResponse:
-    """The share page (HTML, `pages.py`), or its JSON when the client prefers it."""
-    view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    """The share page (HTML, at `SHARE_PAGE`: `pages.py`), or its JSON when
+    the client prefers it."""
+    page = request.app.get(SHARE_PAGE)
+    # HTML unless JSON is asked for: link-preview crawlers (Open Graph) send
+    # `*/*` or no Accept at all, and must get the page with its meta tags.
+    html = page is not None and not prefers_json(request.headers.get("Accept", ""))
+    try:
+        view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    except (ShareNotFound, ShareUnpublished) as error:
+        if page is None or not html:
+            raise
+        return await page(request, error)
     request.app[OUTCOMES].count("share_view", view.report.verdict)
-    if wants_json(request):
-        return _public(request, json_response(view.to_json()))
-    return _public(request, share_page(request, view))
+    if page is not None and html:
+        return _public(request, await page(request, view))
+    return _public(request, json_response(view.to_json()))
 
 
 @share_routes.get("/s/{share_id}/badge.png")

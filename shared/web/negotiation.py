@@ -27,14 +27,15 @@ def _ranks(accept: str) -> dict[str, float]:
 
 
 def prefers_html(accept: str) -> bool:
-    """For an API that also has a page: True when an `Accept` header ranks
-    HTML above JSON (a browser); a missing header, `*/*` or a tie answer JSON."""
+    """True when an `Accept` header ranks HTML above JSON (a browser); a
+    missing header, `*/*` or a tie answer JSON (for an API first)."""
     ranks = _ranks(accept)
     return ranks["html"] > ranks["json"]
 
 
 def prefers_json(accept: str) -> bool:
-    """For a page that also has JSON: True when an `Accept` header ranks JSON
-    above HTML; a missing header, `*/*` or a tie answer the page."""
+    """True when an `Accept` header ranks JSON above HTML; a missing header,
+    `*/*` or a tie answer HTML (for a page first: the verification and share
+    pages, which link-preview crawlers fetch with `*/*`)."""
     ranks = _ranks(accept)
     return ranks["json"] > ranks["html"]

@@ -97,3 +97,10 @@ def test_a_revoked_share_offline(stack: Stack, browser: webdriver.Chrome, shared
     assert "Révoquée" in browser.find_element(By.ID, "verdict").text
     screenshot(browser, "share-revoked-fr")
     assert_accessible(browser)
+
+
+def test_an_unknown_share_link(stack: Stack, browser: webdriver.Chrome) -> None:
+    browser.get(f"{stack.url('verifier')}/s/{'x' * 32}")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "No credential at this link"
+    assert "does not exist" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert_accessible(browser)

@@ -33,6 +33,7 @@ class Issued:
     revoked: str
     tampered: str
     badges: dict[str, bytes]  # the issuer's baked badge.png and badge.svg of `revoked`
+    hashed: str  # awarded to a hashed e-mail address, ada@example.org
 
 
 def _tamper(token: str) -> str:
@@ -77,17 +78,18 @@ async def _issue(stack: Stack) -> Issued:
         assert status == 201, achievement
         await api.issuer_knows(achievement["id"])
         valid = await api.issue(achievement["id"])
+        hashed = await api.issue(achievement["id"], recipient={"email": "ada@example.org"})
         revoked = await api.issue(achievement["id"])
         assert (await api.set_status(revoked["credentialId"]))[0] == 200
-        assert await api.reaches(revoked["jwt"], "revoked")
-        assert await api.reaches(valid["jwt"], "valid")
+        assert await api.reaches(revoked["jwt"], "revoked", within=30)  # a loaded machine
+        assert await api.reaches(valid["jwt"], "valid", within=30)
         badges = {}
         for kind in ("png", "svg"):
             url = revoked["downloads"][f"badge.{kind}"]
             async with session.get(url, headers=stack.auth) as answer:
                 assert answer.status == 200, await answer.text()
                 badges[kind] = await answer.read()
-        return Issued(valid["jwt"], revoked["jwt"], _tamper(valid["jwt"]), badges)
+        return Issued(valid["jwt"], revoked["jwt"], _tamper(valid["jwt"]), badges, hashed["jwt"])
 
 
 @pytest.fixture(scope="module")
@@ -241,3 +243,58 @@ def test_on_a_phone_without_javascript(stack: Stack, issued: Issued) -> None:
         screenshot(driver, "result-valid-phone")
     finally:
         driver.quit()
+
+
+def test_a_hashed_email_checked_against_the_candidates(
+    stack: Stack, browser: webdriver.Chrome, issued: Issued
+) -> None:
+    assert _paste(browser, stack.url("verifier"), issued.hashed) == "valid"
+    assert "A hashed e-mail address: check it." in browser.find_element(By.TAG_NAME, "main").text
+    for typed, outcome, state in (
+        ("Ada@Example.org", "ok", "valid"),
+        ("eve@example.org", "failed", "untrusted"),
+    ):
+        field = browser.find_element(By.ID, "compare-email")
+        field.clear()
+        field.send_keys(typed)
+        browser.find_element(By.CSS_SELECTOR, "form.compare button[type=submit]").click()
+        WebDriverWait(browser, 20).until(expected_conditions.staleness_of(field))  # a new page
+        found = browser.find_element(By.ID, "recipient")
+        assert found.get_attribute("data-outcome") == outcome, (found.tag_name, found.text)
+        assert _wait_verdict(browser) == state
+    screenshot(browser, "result-recipient-mismatch-en")
+    assert_accessible(browser)
+
+
+def test_a_link_to_a_private_address_is_refused(stack: Stack, browser: webdriver.Chrome) -> None:
+    browser.get(f"{stack.url('verifier')}/")
+    browser.find_element(By.ID, "url").send_keys(f"{stack.url('issuer')}/healthz")
+    browser.find_element(By.CSS_SELECTOR, "form.check button[type=submit]").click()
+    alert = WebDriverWait(browser, 20).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))
+    )
+    assert "was not fetched" in alert.text  # the SSRF guard: loopback is never fetched
+    assert browser.find_element(By.ID, "credential").is_displayed()  # the form, to try again
+    screenshot(browser, "form-link-refused-en")
+    assert_accessible(browser)
+
+
+def test_a_file_dropped_on_the_form(
+    stack: Stack, browser: webdriver.Chrome, issued: Issued
+) -> None:
+    """The drag-and-drop script puts a dropped file in the file field."""
+    browser.get(f"{stack.url('verifier')}/")
+    browser.execute_script(
+        "const data = new DataTransfer();"
+        "data.items.add(new File([arguments[0]], 'credential.jwt', {type: 'text/plain'}));"
+        "const drop = document.getElementById('drop');"
+        "drop.dispatchEvent(new DragEvent('dragover', {dataTransfer: data, bubbles: true}));"
+        "drop.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true}));",
+        issued.tampered,
+    )
+    names = browser.execute_script(
+        "return [...document.getElementById('file').files].map(f => f.name)"
+    )
+    assert names == ["credential.jwt"]
+    browser.find_element(By.CSS_SELECTOR, "form.check button[type=submit]").click()
+    assert _wait_verdict(browser) == "tampered"

@@ -26,7 +26,7 @@ from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
 from services.verifier.page_view import result_view
 from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
-from services.verifier.shares import SharedCredential
+from services.verifier.shares import SharedCredential, ShareNotFound, ShareUnpublished
 from services.verifier.verification import Verifier
 from shared.credentials.baking import bake_png, bake_svg
 from shared.credentials.crypto_keys import generate_ed25519
@@ -35,6 +35,7 @@ from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.recipients import hash_identity
 from shared.sharing.facts import facts_of
 from shared.web.metrics import OUTCOMES, Outcomes
+from shared.web.negotiation import prefers_json
 from shared.web.problems import problem_middleware
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.unit.credentials.test_baking import make_png
@@ -75,11 +76,12 @@ async def client() -> AsyncIterator[Client]:
     app[OUTCOMES] = Outcomes.create(CollectorRegistry())
     app.add_routes(page_routes)
     app.router.add_post("/test-share", _share)
+    app.router.add_get("/test-gone/{status}", _gone)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
 
-async def _share(request: web.Request) -> web.Response:
+async def _share(request: web.Request) -> web.StreamResponse:
     """A share page for what the test posts (the share store's lookup stands in)."""
     body = await request.json()
     report = await request.app[VERIFIER].verify(body["jwt"])
@@ -94,7 +96,13 @@ async def _share(request: web.Request) -> web.Response:
         linkedin_url="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=x",
         certificate_url=f"{url}/certificate.pdf",
     )
-    return share_page(request, shared)
+    return await share_page(request, shared)
+
+
+async def _gone(request: web.Request) -> web.StreamResponse:
+    status = request.match_info["status"]
+    error = ShareNotFound("no such share link") if status == "404" else ShareUnpublished("gone")
+    return await share_page(request, error)
 
 
 @pytest.fixture
@@ -310,3 +318,43 @@ def test_the_status_date_and_public_reason(state: str) -> None:
         assert catalogue("en").has(key) and catalogue("fr").has(key)
     html = PageRenderer().render("result.html", "en", view=view, compare=None, email=None)
     assert "2026-11-30" in html and "issued in error" in html and not view.has_credential
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_wanted"),
+    [
+        ("", False),  # curl, link-preview crawlers: the page
+        ("*/*", False),
+        ("text/html,application/xhtml+xml,*/*;q=0.8", False),  # a browser
+        ("application/json", True),
+        ("application/json;q=0.9, text/html;q=0.5", True),
+        ("application/json;q=0.5, text/html", False),
+        ("application/json, text/html", False),  # a tie: the page
+    ],
+)
+def test_json_only_when_asked_for(accept: str, json_wanted: bool) -> None:
+    assert prefers_json(accept) is json_wanted
+
+
+@pytest.mark.parametrize(
+    ("status", "lang", "words"),
+    [(404, "en", "does not exist"), (410, "en", "withdrawn"), (410, "fr", "a retiré")],
+)
+async def test_an_unknown_or_unpublished_share_link_says_so(
+    client: Client, status: int, lang: str, words: str
+) -> None:
+    answer = await client.get(f"/test-gone/{status}?lang={lang}")
+    html = (await answer.text()).replace("&#39;", "'")
+    assert answer.status == status and answer.content_type == "text/html"
+    assert words in html and 'role="alert"' in html and f'<html lang="{lang}">' in html
+
+
+async def test_an_issuer_whose_keys_cannot_be_read(client: Client) -> None:
+    """did:web on a non-public address: the SSRF guard never fetches its DID
+    document, so the proof cannot be checked: `unchecked`, with what to do."""
+    key = generate_ed25519(kid="did:web:127.0.0.1#key-1")
+    token = sign_vc_jwt(ob3_credential("did:web:127.0.0.1"), key)
+    _, html = await post(client, credential=token)
+    assert verdict_state(html) == "unchecked"
+    assert "Could not be checked right now." in html and "Try again in a few minutes" in html
+    assert 'data-check="proof"' in html and "non-public address" in html

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
+from services.issuer.bulk_store import BulkJobStore
 from services.issuer.store import IssuerStore
 from shared.events import (
     AchievementPublished,
+    BulkJobChanged,
     CredentialIssued,
     CredentialShared,
     EndorsementPublished,
@@ -18,7 +20,7 @@ from shared.events import (
 from shared.kafka.consumer import Handler
 
 
-def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
+def on_issuer_event(store: IssuerStore, allocator: StatusAllocator, bulk: BulkJobStore) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
             case IssuerProfilePublished():
@@ -38,6 +40,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_credential(event)
             case CredentialShared():
                 await store.save_share(event)
+            case BulkJobChanged() if bulk is not None:
+                await bulk.apply(event)
             case _:
                 pass
 

@@ -10,6 +10,7 @@ are 4xx problems.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -48,7 +49,7 @@ async def achievement(api: Api) -> str:
 
 def assert_monotonic(views: list[dict[str, object]]) -> None:
     series = [counters(v) for v in views]  # type: ignore[arg-type]
-    for before, after in zip(series, series[1:], strict=False):
+    for before, after in itertools.pairwise(series):
         assert all(a >= b for a, b in zip(after, before, strict=True)), (before, after)
 
 
@@ -85,7 +86,8 @@ async def test_a_large_file_with_bad_rows_completes_row_by_row(api: Api, achieve
     assert progress["refused"] == {k: v for k, v in expected.items() if k != "issued"}
     events = await issued_events(api, created["id"])
     assert len(events) == expected["issued"]
-    assert {e.credential_id for e in events} == {r["credentialId"] for r in found if r["credentialId"]}
+    issued = {r["credentialId"] for r in found if r["credentialId"]}
+    assert {e.credential_id for e in events} == issued
     jsonl = await results(api, created["id"], "jsonl")
     assert [r["row"] for r in jsonl] == list(range(1, rows + 1))
 

@@ -36,7 +36,7 @@ from services.issuer.domain.bulk_rows import (
     kebab,
 )
 from services.issuer.domain.errors import AchievementNotFound
-from shared.errors import Conflict, DomainError, is_transient
+from shared.errors import Conflict, DomainError, Unavailable, is_transient
 from shared.events import BulkJobChanged
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
@@ -80,11 +80,14 @@ class BulkRunner:
                     async with self.store.running(job_id):
                         ran = await self.run(job_id) or ran
                 except Conflict:
-                    continue  # another instance runs it
+                    _log.debug("bulk_job.elsewhere", job_id=job_id)  # another instance runs it
+                    continue
                 except Exception as error:
-                    if not is_transient(error):
-                        raise
-                    _log.warning("bulk_job.paused", job_id=job_id, error=repr(error)[:300])
+                    # Retried from the last recorded batch: the runner never dies.
+                    if is_transient(error):
+                        _log.warning("bulk_job.paused", job_id=job_id, error=repr(error)[:300])
+                    else:
+                        _log.exception("bulk_job.error", job_id=job_id)
                     await asyncio.sleep(RETRY_SECONDS)
             if not ran:
                 await asyncio.sleep(IDLE_SECONDS)
@@ -131,10 +134,25 @@ class BulkRunner:
             if not records:
                 continue
             mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
-            results = await asyncio.gather(*(self._row(job, r, missing) for r in mine))
+            results = await self._batch(job, mine, missing)
             position = min(records[-1].offset + 1, job.last_offset + 1)
-            await self.store.record(job.id, position, list(results))
+            await self.store.record(job.id, position, results)
         return True
+
+    async def _batch(
+        self, job: BulkJob, records: list[ConsumerRecord], missing: set[str]
+    ) -> list[RowResult]:
+        """Award a batch's rows concurrently; when one meets a transient error,
+        the others still finish (and keep no lease) before it is raised."""
+        done = await asyncio.gather(
+            *(self._row(job, r, missing) for r in records), return_exceptions=True
+        )
+        results: list[RowResult] = []
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(outcome)
+        return results
 
     async def _row(self, job: BulkJob, record: ConsumerRecord, missing: set[str]) -> RowResult:
         staged = orjson.loads(record.value)
@@ -148,8 +166,10 @@ class BulkRunner:
         try:
             event, _ = await self.issuance.award(job.tenant, body, row_key(job.id, row))
         except DomainError as error:
-            if error.transient or type(error) is Conflict:  # retried: the whole batch again
+            if error.transient:  # retried: the whole batch again
                 raise
+            if type(error) is Conflict:  # the row's key is busy (a replay still running)
+                raise Unavailable(error.detail) from None
             if isinstance(error, AchievementNotFound):
                 missing.add(body.achievementId)
             reason = error.problem or kebab(type(error).__name__)

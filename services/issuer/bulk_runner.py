@@ -104,7 +104,10 @@ class BulkRunner:
             return False
         await self.store.set_state(job_id, "running")
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, client_id="issuer-bulk"
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # never past rows not yet awarded
+            client_id="issuer-bulk",
         )
         await consumer.start()
         try:
@@ -130,8 +133,14 @@ class BulkRunner:
             batches = await consumer.getmany(
                 partition, timeout_ms=1000, max_records=self.batch_rows
             )
-            records = batches.get(partition, [])
+            records = [r for r in batches.get(partition, []) if r.offset >= position]
             if not records:
+                # The fetcher may have reset its position (e.g. after a leader
+                # change): it reads from where the job is, nowhere else.
+                fetcher_at = await consumer.position(partition)
+                if fetcher_at != position:
+                    _log.warning("bulk_job.reseek", job_id=job.id, at=fetcher_at, to=position)
+                    consumer.seek(partition, position)
                 continue
             mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
             results = await self._batch(job, mine, missing)

@@ -39,10 +39,11 @@ def _upload_format(request: web.Request) -> Format:
 async def job_view(request: web.Request, job: BulkJob) -> dict[str, Any]:
     counts = await request.app[BULK_JOBS].store.counts(job.id)
     refused = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("refused:")}
-    state = "cancelled" if job.cancel_requested and job.state != "done" else job.state
     return {
         "id": job.id,
-        "state": state,
+        "state": job.state,
+        # the job stops after the rows in flight, then reads `cancelled`
+        "cancelRequested": job.cancel_requested,
         "format": job.format,
         "rows": job.rows,
         "progress": {

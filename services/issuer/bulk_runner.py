@@ -17,6 +17,7 @@ for (Redis, Kafka acks) overlaps across the batch.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ from shared.logging import get_logger
 _log = get_logger("issuer.bulk_runner")
 
 BATCH_ROWS = 64
+BATCH_SECONDS = 120.0  # one batch's awards (leases wait 30 s at most, Kafka 30 s)
+IDLE_FETCH_SECONDS = 5.0
 IDLE_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
@@ -124,6 +127,7 @@ class BulkRunner:
         consumer.assign([partition])
         consumer.seek(partition, job.next_offset)
         position, missing = job.next_offset, set[str]()
+        idle_since = time.monotonic()
         key = job.id.encode()
         while position <= job.last_offset:
             current = await self.store.job(job.id)
@@ -135,18 +139,34 @@ class BulkRunner:
             )
             records = [r for r in batches.get(partition, []) if r.offset >= position]
             if not records:
-                # The fetcher may have reset its position (e.g. after a leader
-                # change): it reads from where the job is, nowhere else.
-                fetcher_at = await consumer.position(partition)
-                if fetcher_at != position:
-                    _log.warning("bulk_job.reseek", job_id=job.id, at=fetcher_at, to=position)
-                    consumer.seek(partition, position)
+                await self._unstick(job, consumer, partition, position, idle_since)
                 continue
+            idle_since = time.monotonic()
             mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
-            results = await self._batch(job, mine, missing)
+            async with asyncio.timeout(BATCH_SECONDS):  # a TimeoutError pauses and resumes
+                results = await self._batch(job, mine, missing)
             position = min(records[-1].offset + 1, job.last_offset + 1)
             await self.store.record(job.id, position, results)
         return True
+
+    async def _unstick(
+        self,
+        job: BulkJob,
+        consumer: AIOKafkaConsumer,
+        partition: TopicPartition,
+        position: int,
+        idle_since: float,
+    ) -> None:
+        """The job's rows are all on Kafka already: a fetcher that has moved
+        (e.g. reset after a leader change) is put back where the job is, and
+        one that brings nothing for a while is replaced (`Unavailable`: the
+        job resumes from its recorded offset with a new consumer)."""
+        fetcher_at = await consumer.position(partition)
+        if fetcher_at != position:
+            _log.warning("bulk_job.reseek", job_id=job.id, at=fetcher_at, to=position)
+            consumer.seek(partition, position)
+        elif time.monotonic() - idle_since > IDLE_FETCH_SECONDS:
+            raise Unavailable(f"no rows from offset {position} for {IDLE_FETCH_SECONDS} s")
 
     async def _batch(
         self, job: BulkJob, records: list[ConsumerRecord], missing: set[str]

@@ -10,9 +10,14 @@ are 4xx problems.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
+import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -171,3 +176,29 @@ async def test_json_lines_and_bad_files(api: Api, achievement: str) -> None:
         status, problem = await upload(api, content, content_type=kind)
         assert status == code, (content, problem)
         assert "title" in problem and "status" in problem
+
+
+async def test_the_cli_uploads_follows_and_saves_the_results(
+    stack: Stack, achievement: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "results.csv"
+    source.write_bytes(b"".join(csv_chunks(achievement, 120)))
+    command = [sys.executable, "-m", "services.cli", "bulk-award", str(source), "--quiet"]
+    env = {
+        **os.environ,
+        "MICROCRED_ISSUER_URL": stack.url("issuer"),
+        "MICROCRED_TOKEN": stack.token,
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    saved = (tmp_path / "results-results.csv").read_text()
+    assert_rows(list(csv.DictReader(io.StringIO(saved))), 120)
+    assert "done: 117 issued" in err.decode()
+    # the same file again: the same job (its Idempotency-Key is the file's hash)
+    again = await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.PIPE)
+    _, err_again = await asyncio.wait_for(again.communicate(), timeout=120)
+    assert again.returncode == 0
+    assert err_again.decode().split("\n")[0] == err.decode().split("\n")[0]  # "job <id>: ..."

@@ -47,6 +47,7 @@ _log = get_logger("issuer.bulk_runner")
 BATCH_ROWS = 64
 BATCH_SECONDS = 120.0  # one batch's awards (leases wait 30 s at most, Kafka 30 s)
 IDLE_FETCH_SECONDS = 5.0
+ROW_SECONDS = 45.0  # one award: its key's lease waits 30 s at most
 IDLE_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
@@ -193,7 +194,11 @@ class BulkRunner:
         if body.achievementId in missing:  # asked once per job, not waited for on each row
             return RowResult(row, "refused", "achievement-not-found", detail="no such achievement")
         try:
-            event, _ = await self.issuance.award(job.tenant, body, row_key(job.id, row))
+            async with asyncio.timeout(ROW_SECONDS):
+                event, _ = await self.issuance.award(job.tenant, body, row_key(job.id, row))
+        except TimeoutError:
+            _log.exception("bulk_row.timeout", job_id=job.id, row=row)  # where it waited
+            raise
         except DomainError as error:
             if error.transient:  # retried: the whole batch again
                 raise

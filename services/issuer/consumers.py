@@ -20,7 +20,11 @@ from shared.events import (
 from shared.kafka.consumer import Handler
 
 
-def on_issuer_event(store: IssuerStore, allocator: StatusAllocator, bulk: BulkJobStore) -> Handler:
+def on_issuer_event(
+    store: IssuerStore, allocator: StatusAllocator, bulk: BulkJobStore | None = None
+) -> Handler:
+    """`bulk`: the bulk jobs' store (None in tests of the other records)."""
+
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
             case IssuerProfilePublished():

@@ -44,7 +44,10 @@ from shared.logging import get_logger
 
 _log = get_logger("issuer.bulk_runner")
 
-BATCH_ROWS = 64
+# 32 awards at once: each holds a Redis connection and, past 1.7 s, a lease
+# renewal too; more exhausted the client's pool (100), whose retries with
+# backoff stalled whole batches for tens of seconds.
+BATCH_ROWS = 32
 BATCH_SECONDS = 120.0  # one batch's awards (leases wait 30 s at most, Kafka 30 s)
 IDLE_FETCH_SECONDS = 5.0
 ROW_SECONDS = 45.0  # one award: its key's lease waits 30 s at most

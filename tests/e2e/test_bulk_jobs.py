@@ -69,6 +69,7 @@ def assert_rows(rows: list[dict[str, str]], count: int) -> None:
             assert (r["status"], r["reason"]) == ("refused", kind), r
 
 
+@pytest.mark.timeout(900)  # 10,000 awards: minutes on a shared 2-core machine
 async def test_a_large_file_with_bad_rows_completes_row_by_row(api: Api, achievement: str) -> None:
     rows = 10_000
     status, created = await upload(api, csv_chunks(achievement, rows), key="term-1-results")

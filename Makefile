@@ -16,7 +16,7 @@ KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
-	services-up services-down status kafka3-check seed browser-deps
+	services-up services-down status kafka3-check seed browser-deps bulk-check
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_shares
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_verify_batch -n 1000
 	$(LOCAL)/with-stack.sh $(PY) bench/bench_verify_http.py
+
+bulk-check: venv ## the bulk-job e2e tests with the issue's 10,000-row file (minutes; make test runs 1,000 rows)
+	MICROCRED_BULK_TEST_ROWS=10000 $(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests/e2e/test_bulk_jobs.py
 
 faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
 	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults

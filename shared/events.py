@@ -25,6 +25,7 @@ __all__ = [
     "AccreditationStatusAssigned",
     "AchievementPublished",
     "AssessmentPassed",
+    "BulkJobChanged",
     "CredentialIssued",
     "CredentialShared",
     "Event",
@@ -369,6 +370,27 @@ class AssessmentPassed(Event, frozen=True, kw_only=True):
     evidence: list[dict[str, str]] = msgspec.field(default_factory=list)
 
 
+class BulkJobChanged(Event, frozen=True, kw_only=True):
+    """A bulk award job queued, cancelled or finished (topic `issuer.bulk-jobs`,
+    keyed by job id). `queued` names where its rows are staged on
+    `issuer.bulk-rows`: one partition, offsets `first_offset..last_offset`."""
+
+    TYPE: ClassVar[str] = "BulkJobChanged"
+    VERSION: ClassVar[int] = 1
+
+    job_id: str
+    tenant: str
+    change: Literal["queued", "cancelled", "finished"]
+    rows: NonNegative = 0
+    format: str = "csv"
+    partition: NonNegative = 0
+    first_offset: NonNegative = 0
+    last_offset: NonNegative = 0
+    columns: list[str] = msgspec.field(default_factory=list)  # a CSV file's header
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+
+
 class EventRegistry:
     """Immutable map of (type, version) to the Struct that decodes it."""
 
@@ -401,6 +423,7 @@ DEFAULT_REGISTRY = EventRegistry(
         StatusChanged,
         StatusListPublished,
         AssessmentPassed,
+        BulkJobChanged,
     ]
 )
 

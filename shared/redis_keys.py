@@ -46,6 +46,11 @@ STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
 STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
 STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
 ISSUER_LOCK = "issuer-lock"  # lease per issuer DID while its keys change
+BULK_JOBS = "bulk-jobs"  # hash per job: tenant, rows, where they are staged, state
+BULK_ACTIVE = "bulk-active"  # set: ids of the jobs still to run
+BULK_RESULTS = "bulk-results"  # hash per job: row number -> its result
+BULK_COUNTS = "bulk-counts"  # hash per job: read, issued, failed, refused:<reason>
+BULK_LOCK = "bulk-lock"  # lease per job while an instance runs it
 
 # Revocation.
 STATUS_LISTS = "status-lists"  # hash: list id -> URL, issuer, purpose

@@ -117,3 +117,21 @@ HGET_REPLAYED = (
 return redis.call('HGET', KEYS[3], ARGV[1])
 """
 )
+
+# KEYS: a bulk job's results hash, counts hash, job hash; ARGV: the offset to
+# resume from after these rows, then (row, result, counter) triples. Each row
+# is recorded and counted once (a row replayed after a crash is neither), and
+# the resume offset only moves forward: progress never goes back.
+RECORD_BULK_RESULTS = """
+local recorded = 0
+for i = 2, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[2], 'read', 1)
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
+    recorded = recorded + 1
+  end
+end
+local resume = tonumber(redis.call('HGET', KEYS[3], 'next_offset') or '0')
+if tonumber(ARGV[1]) > resume then redis.call('HSET', KEYS[3], 'next_offset', ARGV[1]) end
+return recorded
+"""

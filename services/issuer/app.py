@@ -12,6 +12,8 @@ from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
     ACCREDITATIONS,
     ALLOCATOR,
+    BULK_JOBS,
+    BULK_STORE,
     ENDORSING,
     IDENTITIES,
     ISSUANCE,
@@ -26,6 +28,10 @@ from services.issuer.app_keys import (
     VC_API,
 )
 from services.issuer.awards import Issuance
+from services.issuer.bulk import BulkJobs
+from services.issuer.bulk_routes import bulk_routes
+from services.issuer.bulk_runner import BulkRunner
+from services.issuer.bulk_store import BulkJobStore
 from services.issuer.consumers import on_issuer_event
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
@@ -53,6 +59,8 @@ from shared.kafka.topics import (
     CREDENTIALS_ISSUED,
     CREDENTIALS_SHARES,
     ISSUER_ASSESSMENTS,
+    ISSUER_BULK_JOBS,
+    ISSUER_BULK_ROWS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
     topic_name,
@@ -63,6 +71,7 @@ from shared.service import (
     PRODUCER,
     STATE_REPLICA,
     RedisFactory,
+    background_task,
     consumer_context,
     replicated_state,
     run_service,
@@ -97,6 +106,7 @@ def create_app(
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
+        app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -183,7 +193,26 @@ def create_app(
             public_base_url=settings.public_base_url,
             verifier_base_url=settings.verifier_base_url,
         )
+        app[BULK_JOBS] = BulkJobs(
+            store=app[BULK_STORE],
+            producer=app[PRODUCER],
+            jobs_topic=topic_name(common, ISSUER_BULK_JOBS),
+            rows_topic=topic_name(common, ISSUER_BULK_ROWS),
+            require_caught_up=state.require_caught_up,
+        )
         yield
+
+    async def run_bulk_jobs(app: web.Application) -> None:
+        runner = BulkRunner(
+            store=app[BULK_STORE],
+            issuance=app[ISSUANCE],
+            publisher=app[PRODUCER],
+            jobs_topic=topic_name(common, ISSUER_BULK_JOBS),
+            rows_topic=topic_name(common, ISSUER_BULK_ROWS),
+            bootstrap=common.kafka_bootstrap,
+            caught_up=app[STATE_REPLICA].wait_caught_up,
+        )
+        await runner.run_forever()
 
     app.cleanup_ctx.extend(
         [
@@ -200,8 +229,9 @@ def create_app(
                     ISSUER_ENDORSEMENTS,
                     CREDENTIALS_SHARES,
                     CATALOG_PATHWAYS,
+                    ISSUER_BULK_JOBS,
                 ],
-                handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
+                handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR], app[BULK_STORE]),
             ),
             application,
             consumer_context(
@@ -218,11 +248,13 @@ def create_app(
                 lambda app: on_issued(app[STACKING], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-stacking",
             ),
+            background_task(run_bulk_jobs),
         ]
     )
     app.add_routes(routes)
     app.add_routes(learner_routes)
     app.add_routes(vc_api_routes)
+    app.add_routes(bulk_routes)
     return app
 
 

@@ -7,6 +7,8 @@ from aiohttp import web
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
+from services.issuer.bulk import BulkJobs
+from services.issuer.bulk_store import BulkJobStore
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.learners import Learners
@@ -33,3 +35,5 @@ SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHo
 LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)
 VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)
 STACKING: web.AppKey[Stacking] = web.AppKey("issuer.stacking", Stacking)
+BULK_STORE: web.AppKey[BulkJobStore] = web.AppKey("issuer.bulk_store", BulkJobStore)
+BULK_JOBS: web.AppKey[BulkJobs] = web.AppKey("issuer.bulk_jobs", BulkJobs)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
+from services.issuer.bulk_store import BulkJobStore
 from services.issuer.store import IssuerStore
 from shared.events import (
     AccreditationStatusAssigned,
     AchievementPublished,
+    BulkJobChanged,
     CredentialIssued,
     CredentialShared,
     EndorsementPublished,
@@ -20,7 +22,11 @@ from shared.events import (
 from shared.kafka.consumer import Handler
 
 
-def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
+def on_issuer_event(
+    store: IssuerStore, allocator: StatusAllocator, bulk: BulkJobStore | None = None
+) -> Handler:
+    """`bulk`: the bulk jobs' store (None in tests of the other records)."""
+
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
             case IssuerProfilePublished():
@@ -49,6 +55,8 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                 await store.save_credential(event)
             case CredentialShared():
                 await store.save_share(event)
+            case BulkJobChanged() if bulk is not None:
+                await bulk.apply(event)
             case _:
                 pass
 

@@ -20,6 +20,63 @@ _DOWNLOADS = {
     "badge.svg": "The badge as an SVG with the VC-JWT baked in (openbadges:credential, "
     "OB 3.0 §5.3)",
 }
+_BULK_FILE = {
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string", "description": "header row, then one row per award"}
+        },
+        "application/jsonl": {
+            "schema": {"type": "string", "description": "one POST /awards body per line"}
+        },
+    },
+}
+_JOB = (
+    "{id, state: queued|running|done|cancelled|failed, cancelRequested, format, rows, "
+    "progress: {read, issued, refused: {reason: count}, failed}, createdAt, results}"
+)
+BULK_PATHS: dict[str, object] = {
+    "/bulk-jobs": {
+        "post": operation(
+            "Upload a file of assessment results (CSV or JSON Lines, streamed) as a bulk "
+            "award job; each row is awarded as POST /awards would",
+            {
+                "201": f"Queued: {_JOB}",
+                "200": "A retry with the same Idempotency-Key and file: the first job",
+                "413": "A line over 64 KiB, or more than 1,000,000 rows",
+                "415": "Not text/csv or application/jsonl",
+                "422": "Unknown or missing CSV columns, not UTF-8, no rows, or a reused key",
+                "503": "Rebuilding state from Kafka; retry",
+            },
+            secured=True,
+            parameters=[IDEMPOTENCY_KEY],
+            requestBody=_BULK_FILE,
+        )
+    },
+    "/bulk-jobs/{job_id}": {
+        "get": operation(
+            "A bulk job's state and progress (counters only grow)",
+            {"200": _JOB, "404": "No such job for this tenant"},
+            secured=True,
+        )
+    },
+    "/bulk-jobs/{job_id}/results": {
+        "get": operation(
+            "The per-row results recorded so far, in row order (?format=csv|jsonl, or "
+            "Accept: text/csv): row, status (issued|refused|failed), reason, credentialId, "
+            "detail",
+            {"200": "text/csv or application/jsonl", "400": "Another format", "404": "No such job"},
+            secured=True,
+        )
+    },
+    "/bulk-jobs/{job_id}/cancel": {
+        "post": operation(
+            "Cancel a job: it stops after the rows in flight; rows done keep their credentials",
+            {"200": _JOB, "404": "No such job", "409": "The job is done or failed already"},
+            secured=True,
+        )
+    },
+}
 LEARNER_PATHS: dict[str, object] = {
     **{
         f"/credentials/{{credential_id}}/{name}": {
@@ -258,6 +315,7 @@ OPENAPI = document(
             )
         },
         **LEARNER_PATHS,
+        **BULK_PATHS,
     },
     bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, IssueCredentialIn, StackedAwardIn),
 )

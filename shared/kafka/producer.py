@@ -139,3 +139,17 @@ class EventProducer:
             topic, value=value, key=_key_bytes(key), headers=list(headers) or None
         )
         return Published(topic=metadata.topic, partition=metadata.partition, offset=metadata.offset)
+
+    async def publish_batch(
+        self, topic: str, records: Sequence[tuple[str | bytes, bytes]]
+    ) -> list[Published]:
+        """Send raw (key, value) records together (the producer batches them)
+        and return, in order, once the broker acknowledged every one."""
+        if self._producer is None:
+            raise Unavailable("Kafka is not connected yet")
+        pending = [
+            await self._producer.send(topic, value=value, key=_key_bytes(key))
+            for key, value in records
+        ]
+        acknowledged = await asyncio.gather(*pending)
+        return [Published(m.topic, m.partition, m.offset) for m in acknowledged]

@@ -33,6 +33,10 @@ CREDENTIALS_SHARES = "credentials.shares"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
 ISSUER_ASSESSMENTS = "issuer.assessments"
+# Bulk award jobs (issue 9): the jobs' changes, and their uploaded rows keyed
+# by job id (the staged upload: the jobs' system of record).
+ISSUER_BULK_JOBS = "issuer.bulk-jobs"
+ISSUER_BULK_ROWS = "issuer.bulk-rows"
 DLQ_SUFFIX = ".dlq"
 CREATE_TIMEOUT_MS = 30_000
 LEADER_WAIT_SECONDS = 30.0
@@ -82,6 +86,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),
     TopicSpec(ISSUER_ASSESSMENTS),
+    TopicSpec(ISSUER_BULK_JOBS),
+    TopicSpec(ISSUER_BULK_ROWS),
 )
 
 

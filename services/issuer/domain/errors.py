@@ -76,3 +76,25 @@ class NotShared(Conflict):
 
     title = "Share link not published"
     problem = "not-shared"
+
+
+class InvalidBulkFile(DomainError):
+    """An upload that cannot be a bulk job (its header, its encoding, no rows)."""
+
+    title = "Invalid bulk file"
+    problem = "invalid-bulk-file"
+
+
+class BulkFileTooLarge(DomainError):
+    status = 413
+    title = "Bulk file too large"
+    problem = "bulk-file-too-large"
+
+
+class BulkJobNotFound(NotFound):
+    title = "Bulk job not found"
+
+
+class BulkJobFinished(Conflict):
+    title = "Bulk job finished"
+    problem = "bulk-job-finished"

@@ -1,0 +1,173 @@
+"""Issuance throughput: a bulk job, single awards at 16 clients, in-process build+sign.
+
+Run from the repository root, with Kafka and Redis up (`make stack-up`):
+
+    .venv/bin/python -m bench.bench_bulk [--rows 10000] [--large] [--clients 16]
+
+It starts its own catalog and issuer (tests/e2e/harness.py) against the
+running Kafka and Redis, then in one run measures:
+
+- in-process: building and signing (eddsa-rdfc-2022 + VC-JWT) the same
+  credential in this process, one core: credentials/s;
+- bulk: a CSV of `--rows` rows (100,000 with `--large`) uploaded as a job,
+  from the upload to `done`: credentials/s, and the issuer's peak RSS
+  (VmHWM) and RSS at the end of the job;
+- single: `--singles` `POST /awards` from `--clients` concurrent clients:
+  credentials/s, p50 and p99 latency.
+
+The goal of issue 9 is bulk >= 0.6 x in-process x cores used, single p99 < 50 ms.
+Everything it made is deleted at the end (the session's topics and keys).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+
+from bench.bench_revocation_latency import summary
+from services.issuer.domain.awarding import AwardIn, RecipientIn, award_credential, subject_of
+from services.issuer.signing import Signer
+from shared.credentials.crypto_keys import SigningKey
+from shared.credentials.dids import did_key_document, did_key_for
+from shared.events import StatusEntryRef
+from tests.e2e.bulk_client import HEADER, follow, upload
+from tests.e2e.client import Api
+from tests.e2e.harness import Stack
+
+
+def in_process_rate(seconds: float = 5.0) -> float:
+    """Credentials built and signed per second on one core, in this process."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private = Ed25519PrivateKey.generate()
+    did = did_key_for(private.public_key())
+    key = SigningKey(private, did_key_document(did)["verificationMethod"][0]["id"])
+    body = AwardIn(
+        achievementId="urn:uuid:x", recipient=RecipientIn(email="a@example.org"), score=95
+    )
+    achievement = {
+        "id": "urn:uuid:5b0b8f0e-2f4c-4e57-9d1e-0b7f6f0d9d11",
+        "type": ["Achievement"],
+        "name": "Applied Data Protection",
+        "description": "Apply GDPR principles to data processing in an SME.",
+        "criteria": {"narrative": "Pass the final assessment with at least 90%."},
+    }
+    entries = [
+        StatusEntryRef(purpose=p, list_id="l", list_url="https://status.example/l", index=7)
+        for p in ("revocation", "suspension")
+    ]
+    profile = {"id": did, "type": ["Profile"], "name": "Example Polytechnic"}
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        credential = award_credential(
+            body=body,
+            subject=subject_of(body.recipient),
+            issuer_profile=profile,
+            achievement=achievement,
+            entries=entries,
+            now=datetime.now(UTC).replace(microsecond=0),
+        )
+        Signer.sign(credential, key)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def rss_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process, in KiB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def chunks(achievement: str, rows: int, per_chunk: int = 1000):  # type: ignore[no-untyped-def]
+    yield HEADER.encode()
+    for start in range(1, rows + 1, per_chunk):
+        yield "".join(
+            f"{achievement},learner{n}@example.org,Learner {n},95,100,2026-11-20T10:00:00Z\n"
+            for n in range(start, min(start + per_chunk, rows + 1))
+        ).encode()
+
+
+async def bulk(api: Api, achievement: str, rows: int) -> tuple[float, int, int]:
+    pid = api.stack.services["issuer"].process.pid  # type: ignore[union-attr]
+    started = time.perf_counter()
+    status, created = await upload(api, chunks(achievement, rows))
+    assert status == 201, created
+    uploaded = time.perf_counter() - started
+    views = await follow(api, created["id"], within=7200, interval=1.0)
+    elapsed = time.perf_counter() - started
+    assert views[-1]["state"] == "done", views[-1]
+    issued = views[-1]["progress"]["issued"]
+    assert issued == rows, views[-1]
+    rss, peak = rss_kib(pid)
+    print(f"  upload of {rows} rows staged in {uploaded:.1f} s")
+    return issued / elapsed, rss, peak
+
+
+async def singles(
+    api: Api, achievement: str, total: int, clients: int
+) -> tuple[float, list[float]]:
+    samples: list[float] = []
+    counter = iter(range(total))
+
+    async def client(n: int) -> None:
+        for i in counter:
+            t = time.perf_counter()
+            status, body = await api.award(achievement, recipient={"id": f"did:example:{n}-{i}"})
+            assert status == 201, body
+            samples.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return total / (time.perf_counter() - started), samples
+
+
+async def run(stack: Stack, rows: int, clients: int, total: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        api = Api(stack, session)
+        achievement = await api.achievement(await api.create_issuer())
+        await api.issuer_knows(achievement)
+        await singles(api, achievement, 50, 4)  # warm up
+        base = in_process_rate()
+        print(f"in-process build+sign: {base:.1f} credentials/s (one core)")
+        rate, samples = await singles(api, achievement, total, clients)
+        print(f"single awards, {clients} clients: {rate:.1f} credentials/s")
+        print("  " + summary("POST /awards latency", samples))
+        bulk_rate, rss, peak = await bulk(api, achievement, rows)
+        print(f"bulk job of {rows} rows: {bulk_rate:.1f} credentials/s")
+        print(f"  ratio to in-process: {bulk_rate / base:.2f}x (one core)")
+        print(f"  issuer RSS at the end {rss / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--large", action="store_true", help="100,000 rows")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--singles", type=int, default=800)
+    args = parser.parse_args()
+    rows = 100_000 if args.large else args.rows
+    with tempfile.TemporaryDirectory(prefix="bench-bulk-") as workdir:
+        stack = Stack(
+            workdir=Path(workdir),
+            kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
+        )
+        stack.start("catalog", "issuer")
+        try:
+            asyncio.run(run(stack, rows, args.clients, args.singles))
+        finally:
+            stack.stop()
+            stack.remove_traces()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Running bulk jobs: read a job's staged rows from Kafka and award each.
+
+Crash safety (issue 9: kill -9 mid-job, restart, no row issued twice, none
+skipped): a row is awarded through `Issuance.award` under the idempotency key
+`bulk:<job id>:<row>`, so awarding it again after a crash answers the
+credential it got the first time (invariant 6). A batch's results, counters
+and the offset to resume from are recorded in one atomic step
+(`BulkJobStore.record`); after a crash the job resumes from that offset and
+the rows of the batch in flight are replayed, not reissued, and recorded
+once. A job is run by one issuer instance at a time, under a lease that a
+dead instance loses within seconds.
+
+Rows go through in batches, awarded concurrently: what a single award waits
+for (Redis, Kafka acks) overlaps across the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import orjson
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from services.issuer.awards import Issuance
+from services.issuer.bulk_store import BulkJob, BulkJobStore
+from services.issuer.domain.awarding import AwardIn
+from services.issuer.domain.bulk_rows import (
+    MALFORMED,
+    RowError,
+    RowResult,
+    award_from_cells,
+    award_from_json,
+    csv_cells,
+    kebab,
+)
+from services.issuer.domain.errors import AchievementNotFound
+from shared.errors import Conflict, DomainError, Unavailable, is_transient
+from shared.events import BulkJobChanged
+from shared.kafka.producer import Publisher
+from shared.logging import get_logger
+
+_log = get_logger("issuer.bulk_runner")
+
+# 32 awards at once: each holds a Redis connection and, past 1.7 s, a lease
+# renewal too; more exhausted the client's pool (100), whose retries with
+# backoff stalled whole batches for tens of seconds.
+BATCH_ROWS = 32
+BATCH_SECONDS = 120.0  # one batch's awards (leases wait 30 s at most, Kafka 30 s)
+IDLE_FETCH_SECONDS = 5.0
+ROW_SECONDS = 45.0  # one award: its key's lease waits 30 s at most
+IDLE_SECONDS = 0.5
+RETRY_SECONDS = 1.0
+
+
+def row_key(job_id: str, row: int) -> str:
+    """The Idempotency-Key a job's row is awarded under."""
+    return f"bulk:{job_id}:{row}"
+
+
+def parse_row(job: BulkJob, text: str) -> AwardIn:
+    if job.format == "csv":
+        return award_from_cells(job.columns, csv_cells(text))
+    return award_from_json(text)
+
+
+@dataclass
+class BulkRunner:
+    store: BulkJobStore
+    issuance: Issuance
+    publisher: Publisher
+    jobs_topic: str
+    rows_topic: str
+    bootstrap: str
+    caught_up: Callable[[], Awaitable[None]]
+    batch_rows: int = BATCH_ROWS
+
+    async def run_forever(self) -> None:
+        """Run every active job, one after another, for the app's lifetime."""
+        while True:
+            await self.caught_up()
+            ran = False
+            for job_id in await self.store.active():
+                try:
+                    async with self.store.running(job_id):
+                        ran = await self.run(job_id) or ran
+                except Conflict:
+                    _log.debug("bulk_job.elsewhere", job_id=job_id)  # another instance runs it
+                    continue
+                except Exception as error:
+                    # Retried from the last recorded batch: the runner never dies.
+                    if is_transient(error):
+                        _log.warning("bulk_job.paused", job_id=job_id, error=repr(error)[:300])
+                    else:
+                        _log.exception("bulk_job.error", job_id=job_id)
+                    await asyncio.sleep(RETRY_SECONDS)
+            if not ran:
+                await asyncio.sleep(IDLE_SECONDS)
+
+    async def run(self, job_id: str) -> bool:
+        """Run one job to its end (or its cancellation); False when there was nothing to do."""
+        job = await self.store.job(job_id)
+        if job is None or job.finished:
+            if job is not None:
+                await self.store.set_state(job_id, job.state)  # leave the active set
+            return False
+        if job.cancel_requested:
+            await self.store.set_state(job_id, "cancelled")
+            return False
+        await self.store.set_state(job_id, "running")
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",  # never past rows not yet awarded
+            client_id="issuer-bulk",
+        )
+        await consumer.start()
+        try:
+            finished = await self._rows(job, consumer)
+        finally:
+            await consumer.stop()
+        if finished:
+            await self._finish(job)
+        return True
+
+    async def _rows(self, job: BulkJob, consumer: AIOKafkaConsumer) -> bool:
+        """Award the rows from the resume offset on; False when cancelled."""
+        partition = TopicPartition(self.rows_topic, job.partition)
+        consumer.assign([partition])
+        consumer.seek(partition, job.next_offset)
+        position, missing = job.next_offset, set[str]()
+        idle_since = time.monotonic()
+        key = job.id.encode()
+        while position <= job.last_offset:
+            current = await self.store.job(job.id)
+            if current is None or current.cancel_requested:
+                await self.store.set_state(job.id, "cancelled")
+                return False
+            batches = await consumer.getmany(
+                partition, timeout_ms=1000, max_records=self.batch_rows
+            )
+            records = [r for r in batches.get(partition, []) if r.offset >= position]
+            if not records:
+                await self._unstick(job, consumer, partition, position, idle_since)
+                continue
+            idle_since = time.monotonic()
+            mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
+            async with asyncio.timeout(BATCH_SECONDS):  # a TimeoutError pauses and resumes
+                results = await self._batch(job, mine, missing)
+            position = min(records[-1].offset + 1, job.last_offset + 1)
+            await self.store.record(job.id, position, results)
+        return True
+
+    async def _unstick(
+        self,
+        job: BulkJob,
+        consumer: AIOKafkaConsumer,
+        partition: TopicPartition,
+        position: int,
+        idle_since: float,
+    ) -> None:
+        """The job's rows are all on Kafka already: a fetcher that has moved
+        (e.g. reset after a leader change) is put back where the job is, and
+        one that brings nothing for a while is replaced (`Unavailable`: the
+        job resumes from its recorded offset with a new consumer)."""
+        fetcher_at = await consumer.position(partition)
+        if fetcher_at != position:
+            _log.warning("bulk_job.reseek", job_id=job.id, at=fetcher_at, to=position)
+            consumer.seek(partition, position)
+        elif time.monotonic() - idle_since > IDLE_FETCH_SECONDS:
+            raise Unavailable(f"no rows from offset {position} for {IDLE_FETCH_SECONDS} s")
+
+    async def _batch(
+        self, job: BulkJob, records: list[ConsumerRecord], missing: set[str]
+    ) -> list[RowResult]:
+        """Award a batch's rows concurrently; when one meets a transient error,
+        the others still finish (and keep no lease) before it is raised."""
+        done = await asyncio.gather(
+            *(self._row(job, r, missing) for r in records), return_exceptions=True
+        )
+        results: list[RowResult] = []
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results.append(outcome)
+        return results
+
+    async def _row(self, job: BulkJob, record: ConsumerRecord, missing: set[str]) -> RowResult:
+        staged = orjson.loads(record.value)
+        row = int(staged["row"])
+        try:
+            body = parse_row(job, str(staged["text"]))
+        except RowError as error:
+            return RowResult(row, "refused", MALFORMED, detail=str(error)[:500])
+        if body.achievementId in missing:  # asked once per job, not waited for on each row
+            return RowResult(row, "refused", "achievement-not-found", detail="no such achievement")
+        try:
+            async with asyncio.timeout(ROW_SECONDS):
+                event, _ = await self.issuance.award(job.tenant, body, row_key(job.id, row))
+        except TimeoutError:
+            _log.exception("bulk_row.timeout", job_id=job.id, row=row)  # where it waited
+            raise
+        except DomainError as error:
+            if error.transient:  # retried: the whole batch again
+                raise
+            if type(error) is Conflict:  # the row's key is busy (a replay still running)
+                raise Unavailable(error.detail) from None
+            if isinstance(error, AchievementNotFound):
+                missing.add(body.achievementId)
+            reason = error.problem or kebab(type(error).__name__)
+            return RowResult(row, "refused", reason, detail=error.detail[:500])
+        except Exception as error:
+            if is_transient(error):
+                raise
+            _log.exception("bulk_row.failed", job_id=job.id, row=row)
+            return RowResult(row, "failed", "internal", detail="the row could not be awarded")
+        return RowResult(row, "issued", credential_id=event.credential_id)
+
+    async def _finish(self, job: BulkJob) -> None:
+        current = await self.store.job(job.id)
+        if current is not None and not current.finish_published:
+            event = BulkJobChanged(job_id=job.id, tenant=job.tenant, change="finished")
+            await self.publisher.publish(self.jobs_topic, event, key=job.id)
+            await self.store.apply(event)
+        await self.store.set_state(job.id, "done")
+        _log.info("bulk_job.finished", job_id=job.id, rows=job.rows)

@@ -308,8 +308,14 @@ class StatusChanged(Event, frozen=True, kw_only=True):
     index: NonNegative
     value: NonNegative
     credential_id: str
-    reason: str | None = None
+    reason: str | None = None  # the reason's text (shared.status_reasons)
     idempotency_key: str | None = None
+    # The audit trail (additive): the reason's code, whether verifiers may
+    # show it, who asked (a fingerprint of the bearer token) and the request id.
+    reason_code: str | None = None
+    reason_public: bool = False
+    actor: str | None = None
+    request_id: str | None = None
 
 
 class StatusListPublished(Event, frozen=True, kw_only=True):

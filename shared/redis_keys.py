@@ -44,6 +44,7 @@ STATUS_DIRTY = "status-dirty"  # set: lists changed since their snapshot
 STATUS_LISTS_USED = "status-lists-used"  # per issuer, purpose: highest in use
 STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
+STATUS_HISTORY = "status-history"  # hash per credential: event id -> audit entry
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
 # issuer, catalog: web domain -> tenant of the self-hosted did:web identities on it

@@ -19,10 +19,12 @@ from services.revocation.app_keys import (
     REVOCATION_SETTINGS,
     SIGNED_LISTS,
     STATUS_CHANGES,
+    STATUS_HISTORY,
     STATUS_IDEMPOTENCY,
 )
 from services.revocation.changes import StatusChanges
 from services.revocation.consumers import on_revocation_event
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import StatusListStore
 from services.revocation.openapi import OPENAPI
@@ -81,6 +83,7 @@ def create_app(
         app[SIGNED_LISTS] = SignedLists(client, common.redis_prefix)
         app[ISSUER_KEYS] = IssuerKeys(client, common.redis_prefix, keys)
         app[STATUS_IDEMPOTENCY] = IdempotencyRecords(client, common.redis_prefix, "status")
+        app[STATUS_HISTORY] = StatusHistory(client, common.redis_prefix)
         app[PUBLISHING] = ListPublisher(
             lists=app[LISTS],
             signed=app[SIGNED_LISTS],
@@ -105,6 +108,7 @@ def create_app(
             topic=topic_name(common, STATUS_CHANGES_TOPIC),
             outcomes=app[OUTCOMES],
             require_caught_up=app[STATE_REPLICA].require_caught_up,
+            history=app[STATUS_HISTORY],
         )
         yield
 
@@ -127,6 +131,7 @@ def create_app(
                     app[ISSUER_KEYS],
                     app[STATUS_IDEMPOTENCY],
                     app[ACCREDITATION_REVOCATIONS],
+                    app[STATUS_HISTORY],
                 ),
             ),
             application,

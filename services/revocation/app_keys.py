@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import StatusChanges
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import StatusListStore
 from services.revocation.publishing import ListPublisher
@@ -27,3 +28,4 @@ STATUS_IDEMPOTENCY: web.AppKey[IdempotencyRecords] = web.AppKey(
 ACCREDITATION_REVOCATIONS: web.AppKey[AccreditationRevocations] = web.AppKey(
     "revocation.accreditation_revocations", AccreditationRevocations
 )
+STATUS_HISTORY: web.AppKey[StatusHistory] = web.AppKey("revocation.status_history", StatusHistory)

@@ -6,6 +6,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import CHANGED, change_fingerprint
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import CredentialRecord, ListInfo
 from services.revocation.publishing import ListPublisher
@@ -27,6 +28,7 @@ def on_revocation_event(
     issuer_keys: IssuerKeys,
     status_idempotency: IdempotencyRecords,
     accreditations: AccreditationRevocations,
+    history: StatusHistory,
 ) -> Handler:
     lists = publishing.lists
 
@@ -62,6 +64,7 @@ def on_revocation_event(
                 if await lists.set_bit(event.list_id, event.index, event.value) != event.value:
                     await lists.mark_dirty(event.list_id)
                     publishing.changed.set()
+                await history.record(event)  # the audit trail, also after a wipe
                 if event.idempotency_key:  # rebuild: a retry still gets the first answer
                     request = change_fingerprint(event.credential_id, event.purpose, event.value)
                     await status_idempotency.remember(

@@ -25,6 +25,18 @@ OPENAPI = document(
                 ],
             )
         },
+        "/credentials/{credential_id}/status-history": {
+            "get": operation(
+                "The audit trail of a credential's status changes (who, when, why, request)",
+                {
+                    "200": "{credentialId, changes: [{eventId, at, action, statusPurpose, status, "
+                    "reason, tenant, actor, requestId, idempotencyKey}]}, oldest first",
+                    "404": "No such credential for this tenant",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                secured=True,
+            )
+        },
         "/status-lists/{list_id}": {
             "get": operation(
                 "A signed BitstringStatusListCredential (application/vc+jwt)",

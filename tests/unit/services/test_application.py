@@ -29,7 +29,13 @@ from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import BelowThreshold
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
-from services.revocation.changes import RevocationIsPermanent, StatusChanges
+from services.revocation.changes import (
+    CredentialNotFound,
+    Requester,
+    RevocationIsPermanent,
+    StatusChanges,
+)
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
@@ -48,6 +54,7 @@ from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import RedisOffsetStore
 from shared.keystore import FileKeyStore
 from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
+from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
 
@@ -299,6 +306,7 @@ async def revocation(tmp_path: Path) -> AsyncIterator[RevocationWorld]:
         topic="status.changes",
         outcomes=Outcomes.create(CollectorRegistry()),
         require_caught_up=gate.require_caught_up,
+        history=StatusHistory(client, prefix),
     )
     yield RevocationWorld(client, changes, published, gate)
     await client.aclose()
@@ -328,6 +336,30 @@ async def test_a_retried_suspension_does_not_undo_a_later_lift(revocation: Revoc
     assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, "s1")  # the first answer
     assert await revocation.changes.lists.get_bit("l-suspension", 9) == 0  # still lifted
     assert len(revocation.published.of(StatusChanged)) == 2
+
+
+async def test_a_change_with_a_reason_is_audited(revocation: RevocationWorld) -> None:
+    who = Requester(TENANT, "token:sha256:abc", "req-1")
+    reason = StatusReason(code="academic_misconduct", text="copied the project", public=False)
+    assert await revocation.changes.change(who, "urn:uuid:c1", "suspension", True, "k1", reason)
+    assert await revocation.changes.change(who, "urn:uuid:c1", "suspension", False, None)
+    (event, _) = revocation.published.of(StatusChanged)
+    assert (event.reason_code, event.reason, event.reason_public) == (
+        "academic_misconduct",
+        "copied the project",
+        False,
+    )
+    assert (event.actor, event.request_id) == ("token:sha256:abc", "req-1")
+    trail = await revocation.changes.audit_trail(TENANT, "urn:uuid:c1")
+    assert [e["action"] for e in trail] == ["suspended", "reinstated"]
+    assert trail[0]["reason"] == {
+        "code": "academic_misconduct",
+        "text": "copied the project",
+        "public": False,
+    }
+    assert trail[0]["requestId"] == "req-1" and trail[1]["reason"] is None
+    with pytest.raises(CredentialNotFound):  # another tenant's credential
+        await revocation.changes.audit_trail("other-tenant", "urn:uuid:c1")
 
 
 async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) -> None:

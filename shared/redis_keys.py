@@ -35,6 +35,12 @@ STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
 STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
 STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
 ISSUER_LOCK = "issuer-lock"  # lease per issuer DID while its keys change
+# Registrar search (services/issuer/registry.py), per tenant.
+REGISTRY = "registry"  # sorted set per tenant: credential id by issue time (ms)
+REGISTRY_LEARNER = "registry-learner"  # sorted set per tenant and learner key
+REGISTRY_ENTRY = "registry-entry"  # hash: credential id -> summary (JSON)
+REGISTRY_STATUS = "registry-status"  # hash: credential id -> "revoked" / "suspended"
+REGISTRY_EXPIRY = "registry-expiry"  # sorted set per tenant: credential id by validUntil (ms)
 
 # Revocation.
 STATUS_LISTS = "status-lists"  # hash: list id -> URL, issuer, purpose

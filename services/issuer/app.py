@@ -18,6 +18,7 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LEARNERS,
     LINKAGES,
+    REGISTRY_INDEX,
     ROTATION,
     SELF_HOSTING,
     STORE,
@@ -26,6 +27,7 @@ from services.issuer.app_keys import (
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
+from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
@@ -33,6 +35,8 @@ from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
+from services.issuer.registry import RegistryIndex
+from services.issuer.registry_routes import registry_routes
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
 from services.issuer.self_hosting import SelfHosting
@@ -51,6 +55,7 @@ from shared.kafka.topics import (
     ISSUER_ASSESSMENTS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
+    STATUS_CHANGES,
     topic_name,
 )
 from shared.keystore import KeyStore
@@ -88,10 +93,12 @@ def create_app(
     install_api_tokens(app, ApiTokens.from_env())
     install_operator_tokens(app, ApiTokens.operators_from_env())
     install_endorser_tokens(app, ApiTokens.endorsers_from_env())
+    learner_keys = LearnerKeys.from_master_key(settings.keys.master_key)
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
+        app[REGISTRY_INDEX] = RegistryIndex(client, common.redis_prefix, learner_keys)
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -116,6 +123,7 @@ def create_app(
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
             accreditations=accreditations,
+            learner_keys=learner_keys,
         )
         app[VC_API] = VcApiIssuance(
             store=app[STORE],
@@ -183,8 +191,11 @@ def create_app(
                     CREDENTIALS_ISSUED,
                     ISSUER_ENDORSEMENTS,
                     CREDENTIALS_SHARES,
+                    STATUS_CHANGES,  # the registry's status column
                 ],
-                handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR]),
+                handler=lambda app: on_issuer_event(
+                    app[STORE], app[ALLOCATOR], app[REGISTRY_INDEX]
+                ),
             ),
             application,
             consumer_context(
@@ -199,6 +210,7 @@ def create_app(
     app.add_routes(routes)
     app.add_routes(learner_routes)
     app.add_routes(vc_api_routes)
+    app.add_routes(registry_routes)
     return app
 
 

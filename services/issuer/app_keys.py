@@ -11,6 +11,7 @@ from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
+from services.issuer.registry import RegistryIndex
 from services.issuer.rotation import KeyRotation
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
@@ -31,3 +32,4 @@ TRUST_LIST: web.AppKey[TrustListPublisher] = web.AppKey("issuer.trust_list", Tru
 SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHosting)
 LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)
 VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)
+REGISTRY_INDEX: web.AppKey[RegistryIndex] = web.AppKey("issuer.registry_index", RegistryIndex)

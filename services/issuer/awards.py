@@ -36,6 +36,7 @@ from services.issuer.domain.errors import (
     ProfileRequirementsUnmet,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
+from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
@@ -72,6 +73,7 @@ class Issuance:
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
+    learner_keys: LearnerKeys | None = None  # registrar search (None: not indexed)
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -204,6 +206,7 @@ class Issuance:
             request_hash=request,
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
+            learner_key=self._learner_key(tenant, body),
         )
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
@@ -211,6 +214,18 @@ class Issuance:
         _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
         self.outcomes.count("award", "issued")
         return event
+
+    def _learner_key(self, tenant: str, body: AwardIn) -> str | None:
+        """The learner's fingerprint for registrar search (domain/learner_keys.py)."""
+        recipient = body.recipient
+        for kind, value in (
+            ("id", recipient.id),
+            ("emailAddress", recipient.email),
+            ("sisSourcedId", recipient.studentId),
+        ):
+            if value and self.learner_keys is not None:
+                return self.learner_keys.of(tenant, kind, value)
+        return None
 
 
 def _subject(body: AwardIn) -> Subject:

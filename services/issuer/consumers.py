@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
+from services.issuer.registry import RegistryIndex
 from services.issuer.store import IssuerStore
 from shared.events import (
     AccreditationStatusAssigned,
@@ -15,11 +16,14 @@ from shared.events import (
     Event,
     IssuerProfilePublished,
     ProviderPublished,
+    StatusChanged,
 )
 from shared.kafka.consumer import Handler
 
 
-def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
+def on_issuer_event(
+    store: IssuerStore, allocator: StatusAllocator, registry: RegistryIndex | None = None
+) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
             case IssuerProfilePublished():
@@ -44,6 +48,10 @@ def on_issuer_event(store: IssuerStore, allocator: StatusAllocator) -> Handler:
                         entry.list_id, entry.index, event.issuer_did, entry.purpose
                     )
                 await store.save_credential(event)
+                if registry is not None:
+                    await registry.issued(event)
+            case StatusChanged() if registry is not None:
+                await registry.status_changed(event)
             case CredentialShared():
                 await store.save_share(event)
             case _:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
+from services.issuer.registry import SearchIn
 from services.issuer.rotation import CompromiseIn
 from shared.web.openapi import document, operation
 
@@ -222,6 +223,32 @@ OPENAPI = document(
             )
         },
         **LEARNER_PATHS,
+        "/registry/search": {
+            "post": operation(
+                "Registrar search: the tenant's credentials by learner (id, email or student"
+                " number, matched through a keyed fingerprint), achievement, revision, issue"
+                " dates, status; paginated",
+                {"200": "{items: [...], nextCursor}", "422": "A field names what is wrong"},
+                body=SearchIn,
+                secured=True,
+            )
+        },
+        "/registry/export": {
+            "post": operation(
+                "Every match of a registrar search, streamed as CSV or JSON Lines (`format`)",
+                {"200": "text/csv or application/jsonl", "422": "A field names what is wrong"},
+                body=SearchIn,
+                secured=True,
+            )
+        },
+        "/reports/expiring": {
+            "get": operation(
+                "Credentials expiring in the next `days` days (query, 1-3660, default 30),"
+                " per achievement",
+                {"200": "{days, until, achievements: [{achievementId, count, credentials}]}"},
+                secured=True,
+            )
+        },
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, SearchIn),
 )

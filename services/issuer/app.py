@@ -124,6 +124,7 @@ def create_app(
             require_caught_up=state.require_caught_up,
             accreditations=accreditations,
             learner_keys=learner_keys,
+            registry=app[REGISTRY_INDEX],
         )
         app[VC_API] = VcApiIssuance(
             store=app[STORE],

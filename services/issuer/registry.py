@@ -125,6 +125,10 @@ class RegistryIndex:
 
     # -- reads ---------------------------------------------------------------
 
+    async def revoked(self, credential_id: str) -> bool:
+        field = f"{credential_id}|revocation"
+        return await self.client.hget(self._key(REGISTRY_STATUS), field) == b"1"
+
     async def entries(self, credential_ids: list[str]) -> list[dict[str, Any]]:
         """The summaries with their current status, in the order asked."""
         if not credential_ids:

@@ -198,3 +198,103 @@ async def test_registrar_search_export_and_rebuild(stack: Stack, api: Api) -> No
     assert await until(rebuilt, within=30.0) == ["revoked", "active"]
     status, trail = await history(api, ids[0])
     assert status == 200 and [c["action"] for c in trail["changes"]] == ["revoked"], trail
+
+
+async def test_renewal_references_the_previous_credential_and_the_expiry_report(
+    api: Api,
+) -> None:
+    issuer = await api.accredited_issuer()
+    status, achievement = await api.call(
+        "POST",
+        f"{api.stack.url('catalog')}/achievements",
+        json={
+            "issuerDid": issuer,
+            "name": "Forklift Safety",
+            "description": "Operate a forklift safely in a warehouse.",
+            "criteria": {"narrative": "Pass the practical test with at least 90%."},
+            "masteryThreshold": 0.9,
+            "microCredential": {"validityPeriod": "P10D"},
+        },
+        headers=api.auth,
+    )
+    assert status == 201, achievement
+    achievement_id = achievement["id"]
+    learner = {"studentId": "FL-77"}
+    old = await api.issue(achievement_id, recipient=learner, key="renew-0")
+
+    status, report = await api.call(
+        "GET", f"{api.stack.url('issuer')}/reports/expiring?days=30", headers=api.auth
+    )
+    assert status == 200, report
+    entry = next(a for a in report["achievements"] if a["achievementId"] == achievement_id)
+    assert entry["count"] == 1 and entry["credentials"][0]["credentialId"] == old["credentialId"]
+    status, report = await api.call(
+        "GET", f"{api.stack.url('issuer')}/reports/expiring?days=5", headers=api.auth
+    )
+    assert status == 200 and all(
+        a["achievementId"] != achievement_id for a in report["achievements"]
+    )
+    for bad in ("0", "x", "99999"):
+        status, _ = await api.call(
+            "GET", f"{api.stack.url('issuer')}/reports/expiring?days={bad}", headers=api.auth
+        )
+        assert status == 422
+
+    async def renew(**fields: Any) -> tuple[int, Any]:
+        body = {"achievementId": achievement_id, "recipient": learner, "score": 97, **fields}
+        return await api.call(
+            "POST", f"{api.stack.url('issuer')}/awards", json=body, headers=api.auth
+        )
+
+    # Another learner, another tenant's credential, an unknown one: refused.
+    status, problem = await renew(renews=old["credentialId"], recipient={"studentId": "FL-78"})
+    assert status == 409 and "same learner" in problem["detail"], problem
+    status, problem = await renew(renews="urn:uuid:00000000-0000-4000-8000-000000000000")
+    assert status == 404, problem
+    other = api.as_tenant("other-token")
+    status, problem = await other.call(
+        "POST",
+        f"{api.stack.url('issuer')}/awards",
+        json={
+            "achievementId": achievement_id,
+            "recipient": learner,
+            "score": 97,
+            "renews": old["credentialId"],
+        },
+        headers=other.auth,
+    )
+    assert status == 404, problem
+
+    status, renewed = await renew(renews=old["credentialId"])
+    assert status == 201, renewed
+    evidence = renewed["credential"]["evidence"]
+    assert {"id": old["credentialId"], "genre": "Renewal"}.items() <= evidence[0].items()
+    assert renewed["credential"]["validUntil"] > old["credential"]["validUntil"]
+    assert await api.verdict(renewed["jwt"]) == "valid"
+    assert await api.verdict(old["jwt"]) == "valid"  # the old one keeps its own validity
+
+    status, page = await api.call(
+        "POST",
+        f"{api.stack.url('issuer')}/registry/search",
+        json={"learner": learner},
+        headers=api.auth,
+    )
+    assert status == 200, page
+    assert [i["renews"] for i in page["items"]] == [None, old["credentialId"]]
+
+    # A revoked credential is not renewed.
+    status, _ = await change_status(api, renewed["credentialId"], "revocation", True, None)
+    assert status == 200
+
+    async def known_revoked() -> bool:
+        status, page = await api.call(
+            "POST",
+            f"{api.stack.url('issuer')}/registry/search",
+            json={"learner": learner, "status": "revoked"},
+            headers=api.auth,
+        )
+        return status == 200 and len(page["items"]) == 1
+
+    assert await until(known_revoked, within=10.0)
+    status, problem = await renew(renews=renewed["credentialId"])
+    assert status == 409 and "revoked" in problem["detail"], problem

@@ -38,6 +38,7 @@ __all__ = [
     "ProviderPublished",
     "StatusChanged",
     "StatusEntryRef",
+    "StatusJobRecorded",
     "StatusListPublished",
     "decode_event",
     "encode_event",
@@ -323,6 +324,27 @@ class StatusChanged(Event, frozen=True, kw_only=True):
     request_id: str | None = None
 
 
+class StatusJobRecorded(Event, frozen=True, kw_only=True):
+    """A bulk revoke / suspend / reinstate job (compacted topic `status.jobs`,
+    keyed by job id): first `submitted` with the credential ids it resolved
+    to, then `finished` with every item's outcome."""
+
+    TYPE: ClassVar[str] = "StatusJobRecorded"
+    VERSION: ClassVar[int] = 1
+
+    job_id: str
+    tenant: str
+    action: str  # revoke, suspend, reinstate
+    credential_ids: list[str]
+    state: str  # submitted, finished
+    reason_code: str | None = None
+    reason: str | None = None
+    reason_public: bool = False
+    actor: str | None = None
+    request_id: str | None = None
+    results: dict[str, str] | None = None  # credential id -> outcome, once finished
+
+
 class StatusListPublished(Event, frozen=True, kw_only=True):
     """A signed status list credential snapshot (topic `status.lists`)."""
 
@@ -390,6 +412,7 @@ DEFAULT_REGISTRY = EventRegistry(
         StatusChanged,
         StatusListPublished,
         AssessmentPassed,
+        StatusJobRecorded,
     ]
 )
 

@@ -51,6 +51,11 @@ STATUS_LISTS_USED = "status-lists-used"  # per issuer, purpose: highest in use
 STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
 STATUS_HISTORY = "status-history"  # hash per credential: event id -> audit entry
+STATUS_JOBS = "status-jobs"  # hash: job id -> StatusJobRecorded (newest)
+STATUS_JOBS_PENDING = "status-jobs-pending"  # set: submitted, not finished
+STATUS_JOB_RESULTS = "status-job-results"  # hash per job: credential id -> outcome
+STATUS_JOB_LOCK = "status-job-lock"  # lease per job while an instance runs it
+CREDENTIALS_BY_ACHIEVEMENT = "credentials-by-achievement"  # zset per tenant, achievement, revision
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
 # issuer, catalog: web domain -> tenant of the self-hosted did:web identities on it

@@ -8,6 +8,7 @@ from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import CHANGED, change_fingerprint
 from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
+from services.revocation.jobs import JobStore
 from services.revocation.lists import CredentialRecord, ListInfo
 from services.revocation.publishing import ListPublisher
 from shared.events import (
@@ -17,6 +18,7 @@ from shared.events import (
     IssuerProfilePublished,
     ProviderPublished,
     StatusChanged,
+    StatusJobRecorded,
 )
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.consumer import Handler
@@ -29,6 +31,7 @@ def on_revocation_event(
     status_idempotency: IdempotencyRecords,
     accreditations: AccreditationRevocations,
     history: StatusHistory,
+    jobs: JobStore | None = None,
 ) -> Handler:
     lists = publishing.lists
 
@@ -51,6 +54,8 @@ def on_revocation_event(
                         tuple(event.status_entries),
                     )
                 )
+                if jobs is not None:  # bulk jobs select by achievement and date
+                    await jobs.issued(event)
                 for entry in event.status_entries:
                     info = ListInfo(entry.list_id, entry.list_url, event.issuer_did, entry.purpose)
                     await publishing.track(info)
@@ -70,6 +75,8 @@ def on_revocation_event(
                     await status_idempotency.remember(
                         event.tenant, event.idempotency_key, request, CHANGED
                     )
+            case StatusJobRecorded() if jobs is not None:
+                await jobs.recorded(event)
             case AccreditationStatusAssigned():
                 await accreditations.assigned(event)
             case ProviderPublished():

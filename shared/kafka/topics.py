@@ -32,6 +32,7 @@ CREDENTIALS_ISSUED = "credentials.issued"
 CREDENTIALS_SHARES = "credentials.shares"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
+STATUS_JOBS = "status.jobs"
 ISSUER_ASSESSMENTS = "issuer.assessments"
 DLQ_SUFFIX = ".dlq"
 CREATE_TIMEOUT_MS = 30_000
@@ -80,6 +81,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CREDENTIALS_SHARES, compacted=True),
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),
+    TopicSpec(STATUS_JOBS, compacted=True),  # bulk status jobs, by job id
     TopicSpec(ISSUER_ASSESSMENTS),
 )
 

@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.e2e.client import Api, Json, until
+from shared.events import StatusChanged, decode_event
+from tests.e2e.client import Api, Json, read_topic, until
 from tests.e2e.harness import Stack
 
 
@@ -298,3 +299,96 @@ async def test_renewal_references_the_previous_credential_and_the_expiry_report(
     assert await until(known_revoked, within=10.0)
     status, problem = await renew(renews=renewed["credentialId"])
     assert status == 409 and "revoked" in problem["detail"], problem
+
+
+async def job(api: Api, body: Json, key: str | None = None) -> tuple[int, Any]:
+    headers = {**api.auth, **({"Idempotency-Key": key} if key else {})}
+    return await api.call(
+        "POST", f"{api.stack.url('revocation')}/status-jobs", json=body, headers=headers
+    )
+
+
+async def finished_job(api: Api, job_id: str, *, within: float = 30.0) -> Json:
+    seen: list[int] = []
+
+    async def done() -> Json | None:
+        try:
+            status, view = await api.call(
+                "GET", f"{api.stack.url('revocation')}/status-jobs/{job_id}", headers=api.auth
+            )
+        except aiohttp.ClientError:  # a restarted service
+            return None
+        if status != 200:
+            return None
+        seen.append(view["progress"]["done"])
+        return dict(view) if view["state"] == "finished" else None
+
+    view = await until(done, within=within, interval=0.05)
+    assert view, f"job {job_id} never finished"
+    assert seen == sorted(seen), f"progress went backwards: {seen}"
+    return view
+
+
+async def test_bulk_suspend_and_revoke_jobs(stack: Stack, api: Api) -> None:
+    achievement_id = await api.achievement(await api.accredited_issuer())
+    issued = [
+        await api.issue(achievement_id, recipient={"id": f"did:example:j{i}"}, key=f"job-{i}")
+        for i in range(12)
+    ]
+    ids = [c["credentialId"] for c in issued]
+
+    # Bad jobs: both or neither of ids and selection, an empty selection.
+    for bad in (
+        {"action": "suspend"},
+        {"action": "suspend", "credentialIds": ids[:1], "selection": {"achievementId": "x"}},
+        {"action": "suspend", "selection": {"achievementId": "urn:uuid:nothing"}},
+        {"action": "explode", "credentialIds": ids[:1]},
+    ):
+        status, problem = await job(api, bad)
+        assert status == 422, (bad, problem)
+
+    # Suspend the whole achievement (a selection), crash mid-job, resume.
+    reason = {"code": "investigation", "text": "Exam leak under review", "public": True}
+    body = {"action": "suspend", "selection": {"achievementId": achievement_id}, "reason": reason}
+    status, submitted = await job(api, body, key="suspend-all")
+    assert status == 202, submitted
+    assert submitted["progress"]["total"] == 12
+    stack.services["revocation"].kill()  # kill -9, whatever it had done
+    stack.start("revocation")
+    view = await finished_job(api, submitted["id"])
+    assert view["progress"] == {
+        "total": 12,
+        "done": 12,
+        "changed": 12,
+        "unchanged": 0,
+        "refused": 0,
+    }, view
+    status, again = await job(api, body, key="suspend-all")  # a retried submission
+    assert status == 200 and again["id"] == submitted["id"]
+    # Exactly one StatusChanged per credential, however often the job ran.
+    changes = [
+        decode_event(r.value)
+        for r in await read_topic(stack.kafka_bootstrap, stack.topic("status.changes"))
+    ]
+    ours = [c for c in changes if isinstance(c, StatusChanged) and c.credential_id in ids]
+    assert sorted(c.credential_id for c in ours) == sorted(ids)
+    assert all(c.idempotency_key == f"job:{submitted['id']}:{c.credential_id}" for c in ours)
+    assert await api.reaches(issued[3]["jwt"], "suspended")
+    _, report = await api.verify(issued[3]["jwt"])
+    assert report["stateDetails"]["reason"] == {"code": "investigation", "text": reason["text"]}
+
+    # Revoke a list of ids, one unknown and one the other tenant's view cannot see.
+    unknown = "urn:uuid:00000000-0000-4000-8000-00000000abcd"
+    status, submitted = await job(api, {"action": "revoke", "credentialIds": [*ids[:2], unknown]})
+    assert status == 202, submitted
+    view = await finished_job(api, submitted["id"])
+    outcomes = {item["credentialId"]: item["outcome"] for item in view["items"]}
+    assert outcomes[ids[0]] == outcomes[ids[1]] == "changed"
+    assert outcomes[unknown].startswith("refused")
+    assert await api.reaches(issued[0]["jwt"], "revoked")
+    status, _ = await api.as_tenant("other-token").call(
+        "GET",
+        f"{stack.url('revocation')}/status-jobs/{submitted['id']}",
+        headers=api.as_tenant("other-token").auth,
+    )
+    assert status == 404

@@ -35,6 +35,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.credentials.shares",
         "x.status.changes",
         "x.status.lists",
+        "x.status.jobs",
         "x.issuer.assessments",
     }
     compacted = {name for name, s in specs.items() if s.compacted}
@@ -45,6 +46,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.issuer.endorsements",
         "x.credentials.shares",
         "x.status.lists",
+        "x.status.jobs",
     }
 
 

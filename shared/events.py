@@ -40,6 +40,7 @@ __all__ = [
     "StatusEntryRef",
     "StatusJobRecorded",
     "StatusListPublished",
+    "WebhookRegistered",
     "decode_event",
     "encode_event",
     "utc_now",
@@ -345,6 +346,21 @@ class StatusJobRecorded(Event, frozen=True, kw_only=True):
     results: dict[str, str] | None = None  # credential id -> outcome, once finished
 
 
+class WebhookRegistered(Event, frozen=True, kw_only=True):
+    """A tenant's webhook subscription (compacted topic `issuer.webhooks`,
+    keyed by webhook id). Its signing secret is never on the bus: it is
+    derived from the key store's master key and the webhook id."""
+
+    TYPE: ClassVar[str] = "WebhookRegistered"
+    VERSION: ClassVar[int] = 1
+
+    webhook_id: str
+    tenant: str
+    url: str
+    events: list[str]
+    status: str = "active"  # or deleted
+
+
 class StatusListPublished(Event, frozen=True, kw_only=True):
     """A signed status list credential snapshot (topic `status.lists`)."""
 
@@ -413,6 +429,7 @@ DEFAULT_REGISTRY = EventRegistry(
         StatusListPublished,
         AssessmentPassed,
         StatusJobRecorded,
+        WebhookRegistered,
     ]
 )
 

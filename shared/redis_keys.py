@@ -40,6 +40,11 @@ REGISTRY = "registry"  # sorted set per tenant: credential id by issue time (ms)
 REGISTRY_LEARNER = "registry-learner"  # sorted set per tenant and learner key
 REGISTRY_ENTRY = "registry-entry"  # hash: credential id -> summary (JSON)
 REGISTRY_STATUS = "registry-status"  # hash: credential id -> "revoked" / "suspended"
+WEBHOOKS = "webhooks"  # hash: webhook id -> WebhookRegistered (issuer.webhooks)
+WEBHOOK_QUEUE = "webhook-queue"  # sorted set: delivery id by when it is due (ms)
+WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delivery
+WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes
+WEBHOOK_DEAD = "webhook-dead"  # list per tenant: deliveries that ran out of attempts
 REGISTRY_EXPIRY = "registry-expiry"  # sorted set per tenant: credential id by validUntil (ms)
 
 # Revocation.

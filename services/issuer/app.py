@@ -24,6 +24,7 @@ from services.issuer.app_keys import (
     STORE,
     TRUST_LIST,
     VC_API,
+    WEBHOOKS,
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
@@ -46,6 +47,8 @@ from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
 from services.issuer.vc_api_routes import vc_api_routes
+from services.issuer.webhook_routes import webhook_routes
+from services.issuer.webhooks import Webhooks, WebhookSecrets, deliver_forever
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -55,7 +58,9 @@ from shared.kafka.topics import (
     ISSUER_ASSESSMENTS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
+    ISSUER_WEBHOOKS,
     STATUS_CHANGES,
+    STATUS_JOBS,
     topic_name,
 )
 from shared.keystore import KeyStore
@@ -63,6 +68,7 @@ from shared.service import (
     PRODUCER,
     STATE_REPLICA,
     RedisFactory,
+    background_task,
     consumer_context,
     replicated_state,
     run_service,
@@ -76,6 +82,7 @@ from shared.web.auth import (
     install_operator_tokens,
 )
 from shared.web.metrics import OUTCOMES
+from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 REPLICA = "issuer-replica"
 
@@ -94,11 +101,25 @@ def create_app(
     install_operator_tokens(app, ApiTokens.operators_from_env())
     install_endorser_tokens(app, ApiTokens.endorsers_from_env())
     learner_keys = LearnerKeys.from_master_key(settings.keys.master_key)
+    webhook_secrets = WebhookSecrets.from_master_key(settings.keys.master_key)
+    # Webhook targets: https and public only; the test-only origins are off by default.
+    webhook_fetcher = SafeFetcher(
+        FetchPolicy(trusted_origins=frozenset(settings.webhooks.test_origins))
+    )
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
         app[REGISTRY_INDEX] = RegistryIndex(client, common.redis_prefix, learner_keys)
+        app[WEBHOOKS] = Webhooks(
+            client,
+            common.redis_prefix,
+            webhook_secrets,
+            settings.webhooks,
+            webhook_fetcher,
+            producer,
+            topic_name(common, ISSUER_WEBHOOKS),
+        )
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -193,9 +214,10 @@ def create_app(
                     ISSUER_ENDORSEMENTS,
                     CREDENTIALS_SHARES,
                     STATUS_CHANGES,  # the registry's status column
+                    ISSUER_WEBHOOKS,
                 ],
                 handler=lambda app: on_issuer_event(
-                    app[STORE], app[ALLOCATOR], app[REGISTRY_INDEX]
+                    app[STORE], app[ALLOCATOR], app[REGISTRY_INDEX], app[WEBHOOKS]
                 ),
             ),
             application,
@@ -206,12 +228,24 @@ def create_app(
                 lambda app: on_assessment(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-assessments",
             ),
+            # Outbound webhooks: a filtered consumer shared by the instances.
+            consumer_context(
+                common,
+                "webhooks",
+                [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS],
+                lambda app: app[WEBHOOKS].handler(),
+                group_id="issuer-webhooks",
+            ),
+            background_task(
+                lambda app: deliver_forever(app[WEBHOOKS], app[STATE_REPLICA].wait_caught_up)
+            ),
         ]
     )
     app.add_routes(routes)
     app.add_routes(learner_routes)
     app.add_routes(vc_api_routes)
     app.add_routes(registry_routes)
+    app.add_routes(webhook_routes)
     return app
 
 

@@ -18,6 +18,7 @@ from services.issuer.settings import Settings
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
+from services.issuer.webhooks import Webhooks
 
 ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
@@ -33,3 +34,4 @@ SELF_HOSTING: web.AppKey[SelfHosting] = web.AppKey("issuer.self_hosting", SelfHo
 LEARNERS: web.AppKey[Learners] = web.AppKey("issuer.learners", Learners)
 VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)
 REGISTRY_INDEX: web.AppKey[RegistryIndex] = web.AppKey("issuer.registry_index", RegistryIndex)
+WEBHOOKS: web.AppKey[Webhooks] = web.AppKey("issuer.webhooks", Webhooks)

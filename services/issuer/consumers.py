@@ -7,6 +7,7 @@ from aiokafka.structs import ConsumerRecord
 from services.issuer.allocation import StatusAllocator
 from services.issuer.registry import RegistryIndex
 from services.issuer.store import IssuerStore
+from services.issuer.webhooks import Webhooks
 from shared.events import (
     AccreditationStatusAssigned,
     AchievementPublished,
@@ -17,12 +18,16 @@ from shared.events import (
     IssuerProfilePublished,
     ProviderPublished,
     StatusChanged,
+    WebhookRegistered,
 )
 from shared.kafka.consumer import Handler
 
 
 def on_issuer_event(
-    store: IssuerStore, allocator: StatusAllocator, registry: RegistryIndex | None = None
+    store: IssuerStore,
+    allocator: StatusAllocator,
+    registry: RegistryIndex | None = None,
+    webhooks: Webhooks | None = None,
 ) -> Handler:
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
@@ -50,6 +55,8 @@ def on_issuer_event(
                 await store.save_credential(event)
                 if registry is not None:
                     await registry.issued(event)
+            case WebhookRegistered() if webhooks is not None:
+                await webhooks.remember(event)
             case StatusChanged() if registry is not None:
                 await registry.status_changed(event)
             case CredentialShared():

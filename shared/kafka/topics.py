@@ -33,6 +33,7 @@ CREDENTIALS_SHARES = "credentials.shares"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
 STATUS_JOBS = "status.jobs"
+ISSUER_WEBHOOKS = "issuer.webhooks"
 ISSUER_ASSESSMENTS = "issuer.assessments"
 DLQ_SUFFIX = ".dlq"
 CREATE_TIMEOUT_MS = 30_000
@@ -82,6 +83,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),
     TopicSpec(STATUS_JOBS, compacted=True),  # bulk status jobs, by job id
+    TopicSpec(ISSUER_WEBHOOKS, compacted=True),  # tenants' webhook subscriptions
     TopicSpec(ISSUER_ASSESSMENTS),
 )
 

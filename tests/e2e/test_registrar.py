@@ -6,11 +6,17 @@ Real processes (tests/e2e/harness.py) on the shared Kafka and Redis.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from shared.events import StatusChanged, decode_event
 from tests.e2e.client import Api, Json, read_topic, until
@@ -392,3 +398,116 @@ async def test_bulk_suspend_and_revoke_jobs(stack: Stack, api: Api) -> None:
         headers=api.as_tenant("other-token").auth,
     )
     assert status == 404
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server receiving webhooks; fails the first `failures`
+    attempts of each delivery (by its Microcred-Delivery id)."""
+
+    failures: int = 2
+    received: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    answered: list[int] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.received.append((request.path, dict(request.headers), body))
+        delivery = request.headers.get("Microcred-Delivery", "")
+        self.attempts[delivery] = self.attempts.get(delivery, 0) + 1
+        status = 500 if self.attempts[delivery] <= self.failures else 204
+        self.answered.append(status)
+        return web.Response(status=status)
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The documented recipe: HMAC-SHA256(secret, "<t>." + body), t recent."""
+    fields = dict(part.split("=", 1) for part in headers["Microcred-Signature"].split(","))
+    timestamp = int(fields["t"])
+    expected = hmac.new(
+        bytes.fromhex(secret), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return abs(time.time() - timestamp) < 300 and hmac.compare_digest(expected, fields["v1"])
+
+
+async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: Api) -> None:
+    receiver = Receiver()
+    app = web.Application()
+    app.router.add_post("/{path:.*}", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
+    base = f"http://127.0.0.1:{stack.webhook_port}"
+    hooks = f"{stack.url('issuer')}/webhooks"
+    other = api.as_tenant("other-token")
+    try:
+        # Not https, credentials in the URL, an unknown event: refused.
+        for bad in (
+            {"url": "http://hooks.example/x"},
+            {"url": "https://user:pw@hooks.example/x"},
+            {"url": f"{base}/a", "events": ["credential.exploded"]},
+        ):
+            status, problem = await api.call("POST", hooks, json=bad, headers=api.auth)
+            assert status == 422, (bad, problem)
+
+        status, hook = await api.call("POST", hooks, json={"url": f"{base}/ours"}, headers=api.auth)
+        assert status == 201 and len(hook["secret"]) == 64, hook
+        status, theirs = await other.call(
+            "POST", hooks, json={"url": f"{base}/theirs"}, headers=other.auth
+        )
+        assert status == 201, theirs
+        # https, but to a loopback address: the SSRF guard refuses each attempt.
+        status, guarded = await api.call(
+            "POST",
+            hooks,
+            json={"url": "https://127.0.0.1:9/hook", "events": ["credential.issued"]},
+            headers=api.auth,
+        )
+        assert status == 201, guarded
+
+        achievement_id = await api.achievement(await api.accredited_issuer())
+        credential = await api.issue(achievement_id, key="webhook-1")
+        reason = {"code": "issued_in_error", "text": "Wrong cohort", "public": False}
+        status, _ = await change_status(api, credential["credentialId"], "revocation", True, reason)
+        assert status == 200
+
+        async def both_delivered() -> list[Json] | None:
+            ok = [json.loads(body) for path, _, body in receiver.received if path == "/ours"]
+            types = {event["type"] for event in ok}
+            wanted = {"credential.issued", "credential.revoked"}
+            return ok if wanted <= types and receiver.answered.count(204) >= 2 else None
+
+        assert await until(both_delivered, within=30.0), receiver.answered
+        assert receiver.answered[:2] == [500, 500]  # the receiver failed twice first
+        assert sorted(receiver.attempts.values()) == [3, 3]  # then each delivery got through
+        for path, headers, body in receiver.received:
+            assert path == "/ours", "the other tenant's webhook got our records"
+            assert verified(hook["secret"], headers, body), headers
+            assert not verified(theirs["secret"], headers, body)
+        events = {json.loads(b)["type"]: json.loads(b) for _, _, b in receiver.received}
+        assert events["credential.issued"]["data"]["credentialId"] == credential["credentialId"]
+        assert events["credential.revoked"]["data"]["reason"]["code"] == "issued_in_error"
+        assert all(json.loads(b)["tenant"] == stack.tenant for _, _, b in receiver.received)
+
+        async def log_shows(outcome: str, path: str) -> list[Json] | None:
+            status, log = await api.call("GET", f"{stack.url('issuer')}/{path}", headers=api.auth)
+            assert status == 200, log
+            found = [e for e in log["items"] if e["outcome"] == outcome]
+            return found or None
+
+        delivered = await until(lambda: log_shows("delivered", "webhook-deliveries"))
+        assert delivered and all(e["attempts"] == 3 for e in delivered)  # 2 failures, then ok
+        dead = await until(lambda: log_shows("dead", "webhook-dead-letters"), within=30.0)
+        assert dead and dead[0]["webhookId"] == guarded["id"] and dead[0]["attempts"] == 4
+        assert "non-public" in dead[0]["errors"][0], dead[0]
+        # Tenant isolation of the views.
+        status, log = await other.call(
+            "GET", f"{stack.url('issuer')}/webhook-deliveries", headers=other.auth
+        )
+        assert status == 200 and log["items"] == []
+        status, listed = await other.call("GET", hooks, headers=other.auth)
+        assert [h["id"] for h in listed["items"]] == [theirs["id"]]
+        status, _ = await other.call("DELETE", f"{hooks}/{hook['id']}", headers=other.auth)
+        assert status == 404
+    finally:
+        await runner.cleanup()

@@ -36,6 +36,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.status.changes",
         "x.status.lists",
         "x.status.jobs",
+        "x.issuer.webhooks",
         "x.issuer.assessments",
     }
     compacted = {name for name, s in specs.items() if s.compacted}
@@ -47,6 +48,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.credentials.shares",
         "x.status.lists",
         "x.status.jobs",
+        "x.issuer.webhooks",
     }
 
 

@@ -44,6 +44,7 @@ WEBHOOKS = "webhooks"  # hash: webhook id -> WebhookRegistered (issuer.webhooks)
 WEBHOOK_QUEUE = "webhook-queue"  # sorted set: delivery id by when it is due (ms)
 WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delivery
 WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes
+WEBHOOK_EXPIRING_SENT = "webhook-expiring-sent"  # set per webhook: credentials notified
 WEBHOOK_DEAD = "webhook-dead"  # list per tenant: deliveries that ran out of attempts
 REGISTRY_EXPIRY = "registry-expiry"  # sorted set per tenant: credential id by validUntil (ms)
 

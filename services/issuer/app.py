@@ -225,7 +225,9 @@ def create_app(
                 common,
                 "assessments",
                 [ISSUER_ASSESSMENTS],
-                lambda app: on_assessment(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
+                lambda app: on_assessment(
+                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[WEBHOOKS].refused
+                ),
                 group_id="issuer-assessments",
             ),
             # Outbound webhooks: a filtered consumer shared by the instances.
@@ -237,7 +239,9 @@ def create_app(
                 group_id="issuer-webhooks",
             ),
             background_task(
-                lambda app: deliver_forever(app[WEBHOOKS], app[STATE_REPLICA].wait_caught_up)
+                lambda app: deliver_forever(
+                    app[WEBHOOKS], app[REGISTRY_INDEX], app[STATE_REPLICA].wait_caught_up
+                )
             ),
         ]
     )

@@ -21,6 +21,8 @@ class WebhookSettings:
     # webhook may target although not https or not public. Never set it in
     # production: it opens the SSRF guard for those origins.
     test_origins: tuple[str, ...] = ()
+    expiring_days: int = 30  # credential.expiring: this many days ahead
+    expiring_scan_seconds: int = 3600  # how often to look
 
     @classmethod
     def from_env(cls) -> WebhookSettings:
@@ -29,6 +31,8 @@ class WebhookSettings:
             retry_cap_ms=env_int("WEBHOOK_RETRY_CAP_MS", 300_000, minimum=1),
             max_attempts=env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
             test_origins=env_list("WEBHOOK_TEST_ORIGINS"),
+            expiring_days=env_int("WEBHOOK_EXPIRING_DAYS", 30, minimum=1, maximum=3660),
+            expiring_scan_seconds=env_int("WEBHOOK_EXPIRING_SCAN_SECONDS", 3600, minimum=1),
         )
 
 

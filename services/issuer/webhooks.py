@@ -36,9 +36,11 @@ from aiokafka.structs import ConsumerRecord
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from services.issuer.registry import RegistryIndex
 from services.issuer.settings import WebhookSettings
 from shared.errors import InvalidField, NotFound
 from shared.events import (
+    AssessmentPassed,
     CredentialIssued,
     Event,
     StatusChanged,
@@ -53,6 +55,7 @@ from shared.logging import get_logger
 from shared.redis_keys import (
     WEBHOOK_DEAD,
     WEBHOOK_DELIVERIES,
+    WEBHOOK_EXPIRING_SENT,
     WEBHOOK_LOG,
     WEBHOOK_QUEUE,
     WEBHOOKS,
@@ -241,14 +244,61 @@ class Webhooks:
             if found is None:
                 return
             tenant, kind, data = found
-            for hook in await self._subscriptions():
-                if hook.tenant != tenant or kind not in hook.events:
-                    continue
-                if hook.occurred_at > event.occurred_at:
-                    continue  # subscribed after it happened
-                await self._enqueue(hook, event, kind, data)
+            await self.notify(tenant, event, kind, data)
 
         return handle
+
+    async def notify(self, tenant: str, event: Event, kind: str, data: dict[str, Any]) -> None:
+        """Queue `kind` for the tenant's subscriptions to it (and no one else's)."""
+        for hook in await self._subscriptions():
+            if hook.tenant != tenant or kind not in hook.events:
+                continue
+            if hook.occurred_at > event.occurred_at:
+                continue  # subscribed after it happened
+            await self._enqueue(hook, event, kind, data)
+
+    async def refused(self, event: AssessmentPassed, reason: str, detail: str) -> None:
+        """An inbound assessment refused for good (issuer.inbound): say why."""
+        data = {
+            "eventId": event.id,
+            "idempotencyKey": event.idempotency_key,
+            "achievementId": event.achievement_id,
+            "reason": {"title": reason, "detail": detail},
+        }
+        await self.notify(event.tenant, event, "credential.refused", data)
+
+    async def expiring(self, registry: RegistryIndex) -> int:
+        """`credential.expiring`, once per credential and webhook, for the
+        credentials of subscribed tenants expiring within `expiring_days`."""
+        sent = 0
+        hooks = [h for h in await self._subscriptions() if "credential.expiring" in h.events]
+        for tenant in sorted({h.tenant for h in hooks}):
+            report = await registry.expiring(tenant, self.settings.expiring_days)
+            for group in report["achievements"]:
+                for entry in group["credentials"]:
+                    sent += await self._expiring_once(tenant, hooks, entry)
+        return sent
+
+    async def _expiring_once(
+        self, tenant: str, hooks: list[WebhookRegistered], entry: dict[str, Any]
+    ) -> int:
+        sent = 0
+        data = {
+            "credentialId": entry["credentialId"],
+            "achievementId": entry["achievementId"],
+            "validUntil": entry["validUntil"],
+        }
+        for hook in hooks:
+            if hook.tenant != tenant:
+                continue
+            marker = self._key(WEBHOOK_EXPIRING_SENT, hook.webhook_id)
+            if await self.client.sadd(marker, entry["credentialId"]):
+                notice = WebhookRegistered(  # only its id and time are used
+                    webhook_id=hook.webhook_id, tenant=tenant, url=hook.url, events=[]
+                )
+                await self._enqueue(hook, notice, "credential.expiring", data)
+                sent += 1
+        return sent
 
     async def _enqueue(
         self, hook: WebhookRegistered, event: Event, kind: str, data: dict[str, Any]
@@ -367,11 +417,22 @@ def _text(value: bytes | str) -> str:
 
 
 async def deliver_forever(
-    webhooks: Webhooks, ready: Callable[[], Awaitable[None]], every: float = 0.05
+    webhooks: Webhooks,
+    registry: RegistryIndex,
+    ready: Callable[[], Awaitable[None]],
+    every: float = 0.05,
 ) -> None:
-    """The delivery worker of this instance (background task)."""
+    """The delivery worker of this instance (background task); also scans
+    for expiring credentials every `expiring_scan_seconds`."""
     await ready()
+    next_scan = 0.0
     while True:
+        if time.monotonic() >= next_scan:
+            next_scan = time.monotonic() + webhooks.settings.expiring_scan_seconds
+            try:
+                await webhooks.expiring(registry)
+            except Exception:
+                _log.exception("webhook.expiring_scan_failed")
         try:
             if not await webhooks.deliver_due():
                 await asyncio.sleep(every)

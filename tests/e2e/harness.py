@@ -156,6 +156,7 @@ class Stack:
             "MICROCRED_WEBHOOK_TEST_ORIGINS": f"http://127.0.0.1:{self.webhook_port}",
             "MICROCRED_WEBHOOK_RETRY_BASE_MS": "200",
             "MICROCRED_WEBHOOK_MAX_ATTEMPTS": "4",
+            "MICROCRED_WEBHOOK_EXPIRING_SCAN_SECONDS": "1",
         }
         for name in SERVICES:
             env = {

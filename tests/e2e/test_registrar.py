@@ -6,6 +6,7 @@ Real processes (tests/e2e/harness.py) on the shared Kafka and Redis.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -18,8 +19,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from shared.events import StatusChanged, decode_event
-from tests.e2e.client import Api, Json, read_topic, until
+from shared.events import AssessmentPassed, StatusChanged, decode_event, encode_event
+from tests.e2e.client import Api, Json, produce_raw, read_topic, until
 from tests.e2e.harness import Stack
 
 
@@ -509,5 +510,54 @@ async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: 
         assert [h["id"] for h in listed["items"]] == [theirs["id"]]
         status, _ = await other.call("DELETE", f"{hooks}/{hook['id']}", headers=other.auth)
         assert status == 404
+
+        # Refused (an inbound assessment below the threshold) and expiring.
+        refusal = AssessmentPassed(
+            tenant=stack.tenant,
+            achievement_id=achievement_id,
+            learner={"id": "did:example:low"},
+            score=10,
+            idempotency_key="inbound-low",
+        )
+        await produce_raw(
+            stack.kafka_bootstrap,
+            stack.topic("issuer.assessments"),
+            [("did:example:low", encode_event(refusal))],
+        )
+        status, expiring = await api.call(
+            "POST",
+            f"{stack.url('catalog')}/achievements",
+            json={
+                "issuerDid": credential["credential"]["issuer"]["id"],
+                "name": "First Aid at Work",
+                "description": "Give first aid in a workplace emergency.",
+                "criteria": {"narrative": "Pass the practical assessment."},
+                "masteryThreshold": 0.9,
+                "microCredential": {"validityPeriod": "P10D"},
+            },
+            headers=api.auth,
+        )
+        assert status == 201, expiring
+        soon = await api.issue(expiring["id"], key="webhook-expiring")
+
+        def ours(kind: str) -> list[Json]:
+            bodies = [json.loads(b) for p, _, b in receiver.received if p == "/ours"]
+            return [b for b in bodies if b["type"] == kind]
+
+        async def more_delivered() -> bool:
+            refused = [b for b in ours("credential.refused") if b["data"]["eventId"] == refusal.id]
+            soon_ids = [b["data"]["credentialId"] for b in ours("credential.expiring")]
+            return bool(refused) and soon["credentialId"] in soon_ids
+
+        assert await until(more_delivered, within=30.0), [b for _, _, b in receiver.received]
+        (refused,) = {b["id"]: b for b in ours("credential.refused")}.values()
+        assert "threshold" in refused["data"]["reason"]["title"].lower(), refused
+        await asyncio.sleep(2.5)  # two more scans: still notified once
+        notices = [
+            b
+            for b in ours("credential.expiring")
+            if b["data"]["credentialId"] == soon["credentialId"]
+        ]
+        assert len({b["id"] for b in notices}) == 1
     finally:
         await runner.cleanup()

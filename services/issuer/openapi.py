@@ -7,6 +7,7 @@ from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.registry import SearchIn
 from services.issuer.rotation import CompromiseIn
+from services.issuer.webhooks import WebhookIn
 from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}
@@ -241,6 +242,35 @@ OPENAPI = document(
                 secured=True,
             )
         },
+        "/webhooks": {
+            "post": operation(
+                "Subscribe a URL to the tenant's events (signed with the secret answered once)",
+                {
+                    "201": "{id, url, events, status, createdAt, secret}",
+                    "422": "Not an https URL, or an unknown event type",
+                },
+                body=WebhookIn,
+                secured=True,
+            ),
+            "get": operation("The tenant's webhooks", {"200": "{items: [...]}"}, secured=True),
+        },
+        "/webhooks/{webhook_id}": {
+            "delete": operation(
+                "Unsubscribe", {"200": "The webhook, deleted", "404": "Unknown"}, secured=True
+            )
+        },
+        "/webhook-deliveries": {
+            "get": operation(
+                "The tenant's delivery log (newest first)", {"200": "{items}"}, secured=True
+            )
+        },
+        "/webhook-dead-letters": {
+            "get": operation(
+                "Deliveries that ran out of attempts, with their bodies",
+                {"200": "{items}"},
+                secured=True,
+            )
+        },
         "/reports/expiring": {
             "get": operation(
                 "Credentials expiring in the next `days` days (query, 1-3660, default 30),"
@@ -250,5 +280,5 @@ OPENAPI = document(
             )
         },
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, SearchIn),
+    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, SearchIn, WebhookIn),
 )

@@ -218,6 +218,8 @@ class Issuance:
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
         await self.store.save_credential(event)
+        if self.registry is not None:  # searchable at once on this instance too
+            await self.registry.issued(event)
         _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
         self.outcomes.count("award", "issued")
         return event

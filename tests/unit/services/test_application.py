@@ -36,12 +36,13 @@ from services.revocation.changes import (
     StatusChanges,
 )
 from services.revocation.history import StatusHistory
+from services.revocation.jobs import JobStore, StatusJobIn, StatusJobs, item_key
 from services.revocation.issuers import IssuerKeys
 from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
 from services.revocation.signed import SignedLists
 from shared.credentials.builders import build_profile
-from shared.errors import IdempotencyKeyReused, Rebuilding
+from shared.errors import IdempotencyKeyReused, NotFound, Rebuilding
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
@@ -371,3 +372,32 @@ async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) ->
     with pytest.raises(Rebuilding):  # the bit read refuses atomically
         await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
     assert revocation.published.of(StatusChanged) == []
+
+
+async def test_a_resumed_status_job_never_applies_an_item_twice(
+    revocation: RevocationWorld,
+) -> None:
+    store = JobStore(revocation.redis, "revocation")
+    jobs = StatusJobs(store, revocation.changes, revocation.published, "status.jobs")
+    who = Requester(TENANT, "token:sha256:abc", "req-9")
+    body = StatusJobIn(action="suspend", credentialIds=["urn:uuid:c1", "urn:uuid:nope"])
+    view, created = await jobs.submit(who, body, "bulk-1")
+    assert created and view["state"] == "queued" and view["progress"]["total"] == 2
+    again, created = await jobs.submit(who, body, "bulk-1")
+    assert not created and again["id"] == view["id"]
+
+    item = "urn:uuid:c1"
+    assert await revocation.changes.change(
+        who, item, "suspension", True, item_key(view["id"], item)
+    )
+    # ...as if the instance died after the change, before writing the outcome:
+    # the resumed job answers from the idempotency record, changing nothing.
+    assert await jobs.run_pending() == 1
+    done = await jobs.get(TENANT, view["id"])
+    assert done["state"] == "finished"
+    outcomes = {i["credentialId"]: i["outcome"] for i in done["items"]}
+    assert outcomes[item] == "changed" and outcomes["urn:uuid:nope"].startswith("refused")
+    assert len(revocation.published.of(StatusChanged)) == 1
+    assert await jobs.run_pending() == 0  # finished: not run again
+    with pytest.raises(NotFound):
+        await jobs.get("other-tenant", view["id"])

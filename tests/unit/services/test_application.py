@@ -36,8 +36,8 @@ from services.revocation.changes import (
     StatusChanges,
 )
 from services.revocation.history import StatusHistory
-from services.revocation.jobs import JobStore, StatusJobIn, StatusJobs, item_key
 from services.revocation.issuers import IssuerKeys
+from services.revocation.jobs import JobStore, StatusJobIn, StatusJobs, item_key
 from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
 from services.revocation.signed import SignedLists

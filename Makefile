@@ -85,6 +85,7 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_revocation_latency -n 200
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_shares
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_verify_batch -n 1000
+	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_registry_search
 
 faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
 	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults

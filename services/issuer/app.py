@@ -29,6 +29,7 @@ from services.issuer.app_keys import (
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
 from services.issuer.domain.learner_keys import LearnerKeys
+from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
@@ -48,7 +49,7 @@ from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
 from services.issuer.vc_api_routes import vc_api_routes
 from services.issuer.webhook_routes import webhook_routes
-from services.issuer.webhooks import Webhooks, WebhookSecrets, deliver_forever
+from services.issuer.webhooks import Webhooks, deliver_forever
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,

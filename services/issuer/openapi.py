@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
+from services.issuer.domain.webhook_events import WebhookIn
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
 from services.issuer.registry import SearchIn
 from services.issuer.rotation import CompromiseIn
-from services.issuer.webhooks import WebhookIn
 from shared.web.openapi import document, operation
 
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.issuer.app_keys import WEBHOOKS
-from services.issuer.webhooks import WebhookIn
+from services.issuer.domain.webhook_events import WebhookIn
 from shared.redis_keys import WEBHOOK_DEAD, WEBHOOK_LOG
 from shared.web.auth import require_tenant
 from shared.web.body import decode_body, json_response

@@ -11,15 +11,15 @@ import fakeredis
 import orjson
 import pytest
 
-from services.issuer.settings import WebhookSettings
-from services.issuer.webhooks import (
+from services.issuer.domain.webhook_events import (
     WebhookIn,
-    Webhooks,
     WebhookSecrets,
     backoff_ms,
     outbound,
     sign,
 )
+from services.issuer.settings import WebhookSettings
+from services.issuer.webhooks import Webhooks
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, StatusChanged, StatusEntryRef
 from shared.kafka.producer import Publisher

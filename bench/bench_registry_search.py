@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as redis
 
-from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.registry import LearnerQuery, RegistryIndex, SearchIn
 from shared.events import CredentialIssued, StatusEntryRef
+from shared.learner_keys import LearnerKeys
 
 
 def event(keys: LearnerKeys, n: int, start: datetime) -> CredentialIssued:
@@ -38,7 +38,7 @@ def event(keys: LearnerKeys, n: int, start: datetime) -> CredentialIssued:
         achievement_revision=1,
         credential_jwt="x.y.z",
         status_entries=[StatusEntryRef(purpose="revocation", list_id="l", list_url="u", index=n)],
-        learner_key=keys.of("bench", "emailAddress", learner),
+        learner_key=keys.of("emailAddress", learner),
     )
 
 

@@ -275,8 +275,8 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     request_hash: str | None = None
     # The catalog revision of the achievement it was issued under (additive).
     achievement_revision: int | None = None
-    # The tenant's keyed fingerprint of the learner (registrar search;
-    # services/issuer/domain/learner_keys.py), never the plain identity.
+    # The learner as stacking knows them across credentials (additive):
+    # an HMAC of their identity (shared.learner_keys), never the identity.
     learner_key: str | None = None
     # The credential this one renews (re-assessment), when it does.
     renews: str | None = None

@@ -28,7 +28,6 @@ from services.issuer.app_keys import (
 )
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
-from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
@@ -65,6 +64,7 @@ from shared.kafka.topics import (
     topic_name,
 )
 from shared.keystore import KeyStore
+from shared.learner_keys import LearnerKeys
 from shared.service import (
     PRODUCER,
     STATE_REPLICA,

@@ -36,7 +36,6 @@ from services.issuer.domain.errors import (
     ProfileRequirementsUnmet,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
-from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.domain.renewal import check_renewable, renewal_evidence
 from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
@@ -46,6 +45,7 @@ from shared.errors import InvalidField
 from shared.events import AchievementPublished, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
+from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
 from shared.policy_profiles import DEFAULT_PROFILE, award_gaps
 from shared.replica_wait import wait_for_record
@@ -243,7 +243,7 @@ class Issuance:
         )
 
     def _learner_key(self, tenant: str, body: AwardIn) -> str | None:
-        """The learner's fingerprint for registrar search (domain/learner_keys.py)."""
+        """The learner's key (shared/learner_keys.py): registrar search, renewal."""
         recipient = body.recipient
         for kind, value in (
             ("id", recipient.id),
@@ -251,7 +251,7 @@ class Issuance:
             ("sisSourcedId", recipient.studentId),
         ):
             if value and self.learner_keys is not None:
-                return self.learner_keys.of(tenant, kind, value)
+                return self.learner_keys.of(kind, value)
         return None
 
 

@@ -5,7 +5,7 @@ The index is derived state (invariant 3): `credentials.issued` gives each
 credential's summary, `status.changes` its revocation and suspension, so a
 Redis wipe rebuilds it by replay. Everything is kept per tenant: a tenant's
 queries only ever read its own sorted sets. Learners are indexed by their
-keyed fingerprint (domain/learner_keys.py), never in clear.
+key (shared/learner_keys.py, the one stacking uses), never in clear.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import msgspec
 import orjson
 import redis.asyncio as redis
 
-from services.issuer.domain.learner_keys import KINDS, LearnerKeys
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, StatusChanged
+from shared.learner_keys import LearnerKeys
 from shared.redis_keys import (
     REGISTRY,
     REGISTRY_ENTRY,
@@ -34,6 +34,8 @@ from shared.redis_keys import (
 from shared.timestamps import Timestamp
 
 Status = Literal["active", "revoked", "suspended", "expired"]
+# The kinds a registrar searches by, and the identity type each stands for.
+KINDS = {"id": "id", "email": "emailAddress", "studentId": "sisSourcedId"}
 PAGE_MAX = 500
 _SCAN = 1000  # index entries read per round while filtering
 
@@ -91,9 +93,7 @@ class RegistryIndex:
     async def issued(self, event: CredentialIssued) -> None:
         """Index a credential (idempotent: a replay writes the same members)."""
         subject = _subject_id(event)
-        learner = event.learner_key or (
-            self.learner_keys.of(event.tenant, "id", subject) if subject else None
-        )
+        learner = event.learner_key or (self.learner_keys.of("id", subject) if subject else None)
         at = _ms(event.occurred_at)
         entry = {
             "credentialId": event.credential_id,
@@ -161,7 +161,7 @@ class RegistryIndex:
         if len(given) != 1:
             raise InvalidField("$.learner", "give exactly one of id, email, studentId")
         kind, value = given[0]
-        return self.learner_keys.of(tenant, KINDS[kind], value)
+        return self.learner_keys.of(KINDS[kind], value)
 
     async def search(self, tenant: str, query: SearchIn) -> Page:
         """One page of matches, oldest first; `next_cursor` continues it."""

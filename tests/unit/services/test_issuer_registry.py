@@ -9,10 +9,10 @@ import fakeredis
 import msgspec
 import pytest
 
-from services.issuer.domain.learner_keys import LearnerKeys
 from services.issuer.registry import LearnerQuery, RegistryIndex, SearchIn
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, StatusChanged, StatusEntryRef
+from shared.learner_keys import LearnerKeys
 
 KEYS = LearnerKeys.from_master_key(b"k" * 32)
 
@@ -49,7 +49,7 @@ def issued(
         credential_jwt="x.y.z",
         status_entries=[StatusEntryRef(purpose="revocation", list_id="l", list_url="u", index=n)],
         credential_ldp={"credentialSubject": {"id": subject}} if subject else {},
-        learner_key=KEYS.of(tenant, *learner) if learner else None,
+        learner_key=KEYS.of(*learner) if learner else None,
         valid_until=_stamp(valid_until) if valid_until else None,
     )
 

@@ -86,6 +86,7 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_shares
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_verify_batch -n 1000
 	$(LOCAL)/with-stack.sh $(PY) bench/bench_verify_http.py
+	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_registry_search
 
 bulk-check: venv ## the bulk-job e2e tests with the issue's 10,000-row file (minutes; make test runs 1,000 rows)
 	MICROCRED_BULK_TEST_ROWS=10000 $(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests/e2e/test_bulk_jobs.py

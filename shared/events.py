@@ -39,7 +39,9 @@ __all__ = [
     "ProviderPublished",
     "StatusChanged",
     "StatusEntryRef",
+    "StatusJobRecorded",
     "StatusListPublished",
+    "WebhookRegistered",
     "decode_event",
     "encode_event",
     "utc_now",
@@ -296,6 +298,8 @@ class CredentialIssued(Event, frozen=True, kw_only=True):
     learner_key: str | None = None
     # The pathway a stacked credential completes (additive; shared.pathways).
     pathway_id: str | None = None
+    # The credential this one renews (re-assessment), when it does.
+    renews: str | None = None
 
 
 class CredentialShared(Event, frozen=True, kw_only=True):
@@ -331,8 +335,50 @@ class StatusChanged(Event, frozen=True, kw_only=True):
     index: NonNegative
     value: NonNegative
     credential_id: str
-    reason: str | None = None
+    reason: str | None = None  # the reason's text (shared.status_reasons)
     idempotency_key: str | None = None
+    # The audit trail (additive): the reason's code, whether verifiers may
+    # show it, who asked (a fingerprint of the bearer token) and the request id.
+    reason_code: str | None = None
+    reason_public: bool = False
+    actor: str | None = None
+    request_id: str | None = None
+
+
+class StatusJobRecorded(Event, frozen=True, kw_only=True):
+    """A bulk revoke / suspend / reinstate job (compacted topic `status.jobs`,
+    keyed by job id): first `submitted` with the credential ids it resolved
+    to, then `finished` with every item's outcome."""
+
+    TYPE: ClassVar[str] = "StatusJobRecorded"
+    VERSION: ClassVar[int] = 1
+
+    job_id: str
+    tenant: str
+    action: str  # revoke, suspend, reinstate
+    credential_ids: list[str]
+    state: str  # submitted, finished
+    reason_code: str | None = None
+    reason: str | None = None
+    reason_public: bool = False
+    actor: str | None = None
+    request_id: str | None = None
+    results: dict[str, str] | None = None  # credential id -> outcome, once finished
+
+
+class WebhookRegistered(Event, frozen=True, kw_only=True):
+    """A tenant's webhook subscription (compacted topic `issuer.webhooks`,
+    keyed by webhook id). Its signing secret is never on the bus: it is
+    derived from the key store's master key and the webhook id."""
+
+    TYPE: ClassVar[str] = "WebhookRegistered"
+    VERSION: ClassVar[int] = 1
+
+    webhook_id: str
+    tenant: str
+    url: str
+    events: list[str]
+    status: str = "active"  # or deleted
 
 
 class StatusListPublished(Event, frozen=True, kw_only=True):
@@ -424,6 +470,8 @@ DEFAULT_REGISTRY = EventRegistry(
         StatusListPublished,
         AssessmentPassed,
         BulkJobChanged,
+        StatusJobRecorded,
+        WebhookRegistered,
     ]
 )
 

@@ -51,6 +51,18 @@ BULK_ACTIVE = "bulk-active"  # set: ids of the jobs still to run
 BULK_RESULTS = "bulk-results"  # hash per job: row number -> its result
 BULK_COUNTS = "bulk-counts"  # hash per job: read, issued, failed, refused:<reason>
 BULK_LOCK = "bulk-lock"  # lease per job while an instance runs it
+# Registrar search (services/issuer/registry.py), per tenant.
+REGISTRY = "registry"  # sorted set per tenant: credential id by issue time (ms)
+REGISTRY_LEARNER = "registry-learner"  # sorted set per tenant and learner key
+REGISTRY_ENTRY = "registry-entry"  # hash: credential id -> summary (JSON)
+REGISTRY_STATUS = "registry-status"  # hash: credential id -> "revoked" / "suspended"
+WEBHOOKS = "webhooks"  # hash: webhook id -> WebhookRegistered (issuer.webhooks)
+WEBHOOK_QUEUE = "webhook-queue"  # sorted set: delivery id by when it is due (ms)
+WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delivery
+WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes
+WEBHOOK_EXPIRING_SENT = "webhook-expiring-sent"  # set per webhook: credentials notified
+WEBHOOK_DEAD = "webhook-dead"  # list per tenant: deliveries that ran out of attempts
+REGISTRY_EXPIRY = "registry-expiry"  # sorted set per tenant: credential id by validUntil (ms)
 
 # Revocation.
 STATUS_LISTS = "status-lists"  # hash: list id -> URL, issuer, purpose
@@ -60,6 +72,12 @@ STATUS_DIRTY = "status-dirty"  # set: lists changed since their snapshot
 STATUS_LISTS_USED = "status-lists-used"  # per issuer, purpose: highest in use
 STATUS_PUBLISH_LOCK = "status-publish-lock"  # lock per list
 STATUS_CHANGE_LOCK = "status-change-lock"  # lock per list
+STATUS_HISTORY = "status-history"  # hash per credential: event id -> audit entry
+STATUS_JOBS = "status-jobs"  # hash: job id -> StatusJobRecorded (newest)
+STATUS_JOBS_PENDING = "status-jobs-pending"  # set: submitted, not finished
+STATUS_JOB_RESULTS = "status-job-results"  # hash per job: credential id -> outcome
+STATUS_JOB_LOCK = "status-job-lock"  # lease per job while an instance runs it
+CREDENTIALS_BY_ACHIEVEMENT = "credentials-by-achievement"  # zset per tenant, achievement, revision
 SIGNED_LISTS = "signed-lists"  # hash: list id -> newest StatusListPublished
 ISSUER_SLUGS = "issuer-slugs"  # hash: issuer slug -> DID
 # issuer, catalog: web domain -> tenant of the self-hosted did:web identities on it

@@ -20,12 +20,14 @@ from services.issuer.app_keys import (
     ISSUER_SETTINGS,
     LEARNERS,
     LINKAGES,
+    REGISTRY_INDEX,
     ROTATION,
     SELF_HOSTING,
     STACKING,
     STORE,
     TRUST_LIST,
     VC_API,
+    WEBHOOKS,
 )
 from services.issuer.awards import Issuance
 from services.issuer.bulk import BulkJobs
@@ -33,6 +35,7 @@ from services.issuer.bulk_routes import bulk_routes
 from services.issuer.bulk_runner import BulkRunner
 from services.issuer.bulk_store import BulkJobStore
 from services.issuer.consumers import on_issuer_event
+from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.inbound import on_assessment
@@ -40,6 +43,8 @@ from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
+from services.issuer.registry import RegistryIndex
+from services.issuer.registry_routes import registry_routes
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
 from services.issuer.self_hosting import SelfHosting
@@ -50,6 +55,8 @@ from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
 from services.issuer.vc_api_routes import vc_api_routes
+from services.issuer.webhook_routes import webhook_routes
+from services.issuer.webhooks import Webhooks, deliver_forever
 from shared.credentials.jsonld import default_registry
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
@@ -63,6 +70,9 @@ from shared.kafka.topics import (
     ISSUER_BULK_ROWS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
+    ISSUER_WEBHOOKS,
+    STATUS_CHANGES,
+    STATUS_JOBS,
     topic_name,
 )
 from shared.keystore import KeyStore
@@ -85,6 +95,7 @@ from shared.web.auth import (
     install_operator_tokens,
 )
 from shared.web.metrics import OUTCOMES
+from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
 REPLICA = "issuer-replica"
 
@@ -102,11 +113,27 @@ def create_app(
     install_api_tokens(app, ApiTokens.from_env())
     install_operator_tokens(app, ApiTokens.operators_from_env())
     install_endorser_tokens(app, ApiTokens.endorsers_from_env())
+    learner_keys = LearnerKeys.from_master_key(settings.keys.master_key)
+    webhook_secrets = WebhookSecrets.from_master_key(settings.keys.master_key)
+    # Webhook targets: https and public only; the test-only origins are off by default.
+    webhook_fetcher = SafeFetcher(
+        FetchPolicy(trusted_origins=frozenset(settings.webhooks.test_origins))
+    )
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
         app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
+        app[REGISTRY_INDEX] = RegistryIndex(client, common.redis_prefix, learner_keys)
+        app[WEBHOOKS] = Webhooks(
+            client,
+            common.redis_prefix,
+            webhook_secrets,
+            settings.webhooks,
+            webhook_fetcher,
+            producer,
+            topic_name(common, ISSUER_WEBHOOKS),
+        )
 
     async def application(app: web.Application) -> AsyncIterator[None]:
         """The use cases, built from their dependencies (the composition root)."""
@@ -131,7 +158,8 @@ def create_app(
             outcomes=app[OUTCOMES],
             require_caught_up=state.require_caught_up,
             accreditations=accreditations,
-            learner_keys=LearnerKeys.from_master_key(settings.keys.master_key),
+            learner_keys=learner_keys,
+            registry=app[REGISTRY_INDEX],
         )
         app[STACKING] = Stacking(
             store=app[STORE],
@@ -230,15 +258,25 @@ def create_app(
                     CREDENTIALS_SHARES,
                     CATALOG_PATHWAYS,
                     ISSUER_BULK_JOBS,
+                    STATUS_CHANGES,  # the registry's status column
+                    ISSUER_WEBHOOKS,
                 ],
-                handler=lambda app: on_issuer_event(app[STORE], app[ALLOCATOR], app[BULK_STORE]),
+                handler=lambda app: on_issuer_event(
+                    app[STORE],
+                    app[ALLOCATOR],
+                    bulk=app[BULK_STORE],
+                    registry=app[REGISTRY_INDEX],
+                    webhooks=app[WEBHOOKS],
+                ),
             ),
             application,
             consumer_context(
                 common,
                 "assessments",
                 [ISSUER_ASSESSMENTS],
-                lambda app: on_assessment(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
+                lambda app: on_assessment(
+                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[WEBHOOKS].refused
+                ),
                 group_id="issuer-assessments",
             ),
             consumer_context(
@@ -249,12 +287,27 @@ def create_app(
                 group_id="issuer-stacking",
             ),
             background_task(run_bulk_jobs),
+            # Outbound webhooks: a filtered consumer shared by the instances.
+            consumer_context(
+                common,
+                "webhooks",
+                [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS],
+                lambda app: app[WEBHOOKS].handler(),
+                group_id="issuer-webhooks",
+            ),
+            background_task(
+                lambda app: deliver_forever(
+                    app[WEBHOOKS], app[REGISTRY_INDEX], app[STATE_REPLICA].wait_caught_up
+                )
+            ),
         ]
     )
     app.add_routes(routes)
     app.add_routes(learner_routes)
     app.add_routes(vc_api_routes)
     app.add_routes(bulk_routes)
+    app.add_routes(registry_routes)
+    app.add_routes(webhook_routes)
     return app
 
 

@@ -13,6 +13,7 @@ from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
+from services.issuer.registry import RegistryIndex
 from services.issuer.rotation import KeyRotation
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
@@ -20,6 +21,7 @@ from services.issuer.stacking import Stacking
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
+from services.issuer.webhooks import Webhooks
 
 ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
@@ -37,3 +39,5 @@ VC_API: web.AppKey[VcApiIssuance] = web.AppKey("issuer.vc_api", VcApiIssuance)
 STACKING: web.AppKey[Stacking] = web.AppKey("issuer.stacking", Stacking)
 BULK_STORE: web.AppKey[BulkJobStore] = web.AppKey("issuer.bulk_store", BulkJobStore)
 BULK_JOBS: web.AppKey[BulkJobs] = web.AppKey("issuer.bulk_jobs", BulkJobs)
+REGISTRY_INDEX: web.AppKey[RegistryIndex] = web.AppKey("issuer.registry_index", RegistryIndex)
+WEBHOOKS: web.AppKey[Webhooks] = web.AppKey("issuer.webhooks", Webhooks)

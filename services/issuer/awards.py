@@ -37,6 +37,8 @@ from services.issuer.domain.errors import (
     ProfileRequirementsUnmet,
 )
 from services.issuer.domain.gate import ScoreError, meets_mastery
+from services.issuer.domain.renewal import check_renewable, renewal_evidence
+from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
@@ -75,6 +77,7 @@ class Issuance:
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
     learner_keys: LearnerKeys  # stacking: the learner across credentials
+    registry: RegistryIndex | None = None  # registrar search; renewals: is the renewed one revoked
 
     async def award(
         self, tenant: str, body: AwardIn, key: str | None
@@ -176,6 +179,8 @@ class Issuance:
         identity = await self._signing_identity(tenant, achievement)
         # Everything that can refuse the award comes before any status entry is taken.
         subject = _subject(body)
+        learner = learner_key(self.learner_keys, body.recipient)
+        renewed = await self._renewed(tenant, body, learner)
         _check_evidence(body)
         _check_validity(achievement, now)
         issuer_profile = await self.accreditations.profile_for(identity, now)
@@ -189,6 +194,7 @@ class Issuance:
             achievement=document,
             entries=entries,
             now=now,
+            renewal=renewal_evidence(renewed) if renewed is not None else None,
         )
         assert identity.signing_key_id is not None
         signing_key = await self.signer.signing_key(
@@ -207,14 +213,35 @@ class Issuance:
             request_hash=request,
             valid_until=credential.get("validUntil"),
             credential_ldp=signed,
-            learner_key=learner_key(self.learner_keys, body.recipient),
+            learner_key=learner,
+            renews=renewed.credential_id if renewed is not None else None,
         )
         await self.allocator.still_current(generation)  # no wipe while we signed
         await self.publisher.publish(self.topic, event, key=event.credential_id)
         await self.store.save_credential(event)
+        if self.registry is not None:  # searchable at once on this instance too
+            await self.registry.issued(event)
         _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
         self.outcomes.count("award", "issued")
         return event
+
+    async def _renewed(
+        self, tenant: str, body: AwardIn, learner_key: str | None
+    ) -> CredentialIssued | None:
+        """The credential this award renews (domain/renewal.py), if it names one."""
+        if body.renews is None:
+            return None
+        renews = body.renews
+        # Issued a moment ago by another instance: still on its way through Kafka.
+        previous = await wait_for_record(lambda: self.store.credential(renews))
+        revoked = self.registry is not None and await self.registry.revoked(body.renews)
+        return check_renewable(
+            previous,
+            tenant=tenant,
+            achievement_id=body.achievementId,
+            learner_key=learner_key,
+            revoked=revoked,
+        )
 
 
 def _subject(body: AwardIn) -> Subject:

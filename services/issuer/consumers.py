@@ -6,7 +6,9 @@ from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.bulk_store import BulkJobStore
+from services.issuer.registry import RegistryIndex
 from services.issuer.store import IssuerStore
+from services.issuer.webhooks import Webhooks
 from shared.events import (
     AccreditationStatusAssigned,
     AchievementPublished,
@@ -18,14 +20,21 @@ from shared.events import (
     IssuerProfilePublished,
     PathwayPublished,
     ProviderPublished,
+    StatusChanged,
+    WebhookRegistered,
 )
 from shared.kafka.consumer import Handler
 
 
 def on_issuer_event(
-    store: IssuerStore, allocator: StatusAllocator, bulk: BulkJobStore | None = None
+    store: IssuerStore,
+    allocator: StatusAllocator,
+    *,
+    bulk: BulkJobStore | None = None,
+    registry: RegistryIndex | None = None,
+    webhooks: Webhooks | None = None,
 ) -> Handler:
-    """`bulk`: the bulk jobs' store (None in tests of the other records)."""
+    """`bulk`, `registry`, `webhooks`: their stores (None in tests of the other records)."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
@@ -53,6 +62,12 @@ def on_issuer_event(
                         entry.list_id, entry.index, event.issuer_did, entry.purpose
                     )
                 await store.save_credential(event)
+                if registry is not None:
+                    await registry.issued(event)
+            case WebhookRegistered() if webhooks is not None:
+                await webhooks.remember(event)
+            case StatusChanged() if registry is not None:
+                await registry.status_changed(event)
             case CredentialShared():
                 await store.save_share(event)
             case BulkJobChanged() if bulk is not None:

@@ -54,10 +54,18 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     )
 
 
-def on_assessment(issuance: Issuance, caught_up: Callable[[], Awaitable[None]]) -> Handler:
+Refused = Callable[[AssessmentPassed, str, str], Awaitable[None]]
+
+
+def on_assessment(
+    issuance: Issuance,
+    caught_up: Callable[[], Awaitable[None]],
+    refused: Refused | None = None,
+) -> Handler:
     """Refusals (below threshold, unknown achievement...) are domain errors:
     the consumer loop dead-letters them with the reason, and retries
-    transient ones (the state still rebuilding, Redis or Kafka away)."""
+    transient ones (the state still rebuilding, Redis or Kafka away).
+    `refused` hears of each final refusal (the tenant's webhooks)."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if not isinstance(event, AssessmentPassed):
@@ -66,9 +74,15 @@ def on_assessment(issuance: Issuance, caught_up: Callable[[], Awaitable[None]]) 
         key = event.idempotency_key or f"event:{event.id}"
         try:
             issued, created = await issuance.award(event.tenant, _award_request(event), key)
-        except DomainError as refused:
-            if not refused.transient:
+        except PoisonMessage as poison:
+            if refused is not None:
+                await refused(event, "Invalid assessment", poison.reason)
+            raise
+        except DomainError as error:
+            if not error.transient:
                 issuance.outcomes.count("inbound_assessment", "rejected")
+                if refused is not None:
+                    await refused(event, error.title, str(error))
             raise
         _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.vc_input import IssueCredentialIn
+from services.issuer.domain.webhook_events import WebhookIn
 from services.issuer.endorsing import EndorsementIn
 from services.issuer.identities import IssuerIn
+from services.issuer.registry import SearchIn
 from services.issuer.rotation import CompromiseIn
 from services.issuer.stacking import StackedAwardIn
 from shared.web.openapi import document, operation
@@ -315,7 +317,71 @@ OPENAPI = document(
             )
         },
         **LEARNER_PATHS,
+        "/registry/search": {
+            "post": operation(
+                "Registrar search: the tenant's credentials by learner (id, email or student"
+                " number, matched through a keyed fingerprint), achievement, revision, issue"
+                " dates, status; paginated",
+                {"200": "{items: [...], nextCursor}", "422": "A field names what is wrong"},
+                body=SearchIn,
+                secured=True,
+            )
+        },
+        "/registry/export": {
+            "post": operation(
+                "Every match of a registrar search, streamed as CSV or JSON Lines (`format`)",
+                {"200": "text/csv or application/jsonl", "422": "A field names what is wrong"},
+                body=SearchIn,
+                secured=True,
+            )
+        },
+        "/webhooks": {
+            "post": operation(
+                "Subscribe a URL to the tenant's events (signed with the secret answered once)",
+                {
+                    "201": "{id, url, events, status, createdAt, secret}",
+                    "422": "Not an https URL, or an unknown event type",
+                },
+                body=WebhookIn,
+                secured=True,
+            ),
+            "get": operation("The tenant's webhooks", {"200": "{items: [...]}"}, secured=True),
+        },
+        "/webhooks/{webhook_id}": {
+            "delete": operation(
+                "Unsubscribe", {"200": "The webhook, deleted", "404": "Unknown"}, secured=True
+            )
+        },
+        "/webhook-deliveries": {
+            "get": operation(
+                "The tenant's delivery log (newest first)", {"200": "{items}"}, secured=True
+            )
+        },
+        "/webhook-dead-letters": {
+            "get": operation(
+                "Deliveries that ran out of attempts, with their bodies",
+                {"200": "{items}"},
+                secured=True,
+            )
+        },
+        "/reports/expiring": {
+            "get": operation(
+                "Credentials expiring in the next `days` days (query, 1-3660, default 30),"
+                " per achievement",
+                {"200": "{days, until, achievements: [{achievementId, count, credentials}]}"},
+                secured=True,
+            )
+        },
         **BULK_PATHS,
     },
-    bodies=(IssuerIn, AwardIn, CompromiseIn, EndorsementIn, IssueCredentialIn, StackedAwardIn),
+    bodies=(
+        IssuerIn,
+        AwardIn,
+        CompromiseIn,
+        EndorsementIn,
+        IssueCredentialIn,
+        StackedAwardIn,
+        SearchIn,
+        WebhookIn,
+    ),
 )

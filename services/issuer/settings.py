@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.keystore import KeyStoreSettings
-from shared.settings import CommonSettings, env_bool, env_str
+from shared.settings import CommonSettings, env_bool, env_int, env_list, env_str
 
 DEFAULT_PORT = 8082
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Outbound webhooks: retries with capped exponential backoff."""
+
+    retry_base_ms: int = 1000  # the first retry's delay; doubled each time
+    retry_cap_ms: int = 300_000  # never more than this between attempts
+    max_attempts: int = 8  # then the delivery goes to the dead letters
+    # TEST ONLY, off by default: origins (e.g. `http://127.0.0.1:8099`) a
+    # webhook may target although not https or not public. Never set it in
+    # production: it opens the SSRF guard for those origins.
+    test_origins: tuple[str, ...] = ()
+    expiring_days: int = 30  # credential.expiring: this many days ahead
+    expiring_scan_seconds: int = 3600  # how often to look
+
+    @classmethod
+    def from_env(cls) -> WebhookSettings:
+        return cls(
+            retry_base_ms=env_int("WEBHOOK_RETRY_BASE_MS", 1000, minimum=1),
+            retry_cap_ms=env_int("WEBHOOK_RETRY_CAP_MS", 300_000, minimum=1),
+            max_attempts=env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=50),
+            test_origins=env_list("WEBHOOK_TEST_ORIGINS"),
+            expiring_days=env_int("WEBHOOK_EXPIRING_DAYS", 30, minimum=1, maximum=3660),
+            expiring_scan_seconds=env_int("WEBHOOK_EXPIRING_SCAN_SECONDS", 3600, minimum=1),
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +52,7 @@ class Settings:
     # off by default, see the verifier's setting of the same name
     # (`MICROCRED_JSONLD_EXAMPLE_CONTEXTS`, docs/conformance.md).
     jsonld_example_contexts: bool = False
+    webhooks: WebhookSettings = field(default_factory=lambda: WebhookSettings())
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,4 +69,5 @@ class Settings:
             operator_name=env_str("OPERATOR_NAME", "microcred platform operator"),
             verifier_base_url=env_str("VERIFIER_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             jsonld_example_contexts=env_bool("JSONLD_EXAMPLE_CONTEXTS", False),
+            webhooks=WebhookSettings.from_env(),
         )

@@ -13,17 +13,23 @@ from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.app_keys import (
     ACCREDITATION_REVOCATIONS,
     ISSUER_KEYS,
+    JOB_STORE,
     LISTS,
     PUBLIC_LISTS,
     PUBLISHING,
     REVOCATION_SETTINGS,
     SIGNED_LISTS,
     STATUS_CHANGES,
+    STATUS_HISTORY,
     STATUS_IDEMPOTENCY,
+    STATUS_JOBS,
 )
 from services.revocation.changes import StatusChanges
 from services.revocation.consumers import on_revocation_event
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
+from services.revocation.job_routes import job_routes
+from services.revocation.jobs import JobStore, StatusJobs, run_jobs
 from services.revocation.lists import StatusListStore
 from services.revocation.openapi import OPENAPI
 from services.revocation.publishing import ListPublisher
@@ -44,6 +50,7 @@ from shared.kafka.topics import (
     topic_name,
 )
 from shared.kafka.topics import STATUS_CHANGES as STATUS_CHANGES_TOPIC
+from shared.kafka.topics import STATUS_JOBS as STATUS_JOBS_TOPIC
 from shared.keystore import KeyStore
 from shared.logging import get_logger
 from shared.service import (
@@ -81,6 +88,8 @@ def create_app(
         app[SIGNED_LISTS] = SignedLists(client, common.redis_prefix)
         app[ISSUER_KEYS] = IssuerKeys(client, common.redis_prefix, keys)
         app[STATUS_IDEMPOTENCY] = IdempotencyRecords(client, common.redis_prefix, "status")
+        app[STATUS_HISTORY] = StatusHistory(client, common.redis_prefix)
+        app[JOB_STORE] = JobStore(client, common.redis_prefix)
         app[PUBLISHING] = ListPublisher(
             lists=app[LISTS],
             signed=app[SIGNED_LISTS],
@@ -105,6 +114,13 @@ def create_app(
             topic=topic_name(common, STATUS_CHANGES_TOPIC),
             outcomes=app[OUTCOMES],
             require_caught_up=app[STATE_REPLICA].require_caught_up,
+            history=app[STATUS_HISTORY],
+        )
+        app[STATUS_JOBS] = StatusJobs(
+            store=app[JOB_STORE],
+            changes=app[STATUS_CHANGES],
+            publisher=app[PRODUCER],
+            topic=topic_name(common, STATUS_JOBS_TOPIC),
         )
         yield
 
@@ -121,12 +137,15 @@ def create_app(
                     STATUS_CHANGES_TOPIC,
                     ISSUER_ENDORSEMENTS,
                     CATALOG_PROVIDERS,
+                    STATUS_JOBS_TOPIC,
                 ],
                 handler=lambda app: on_revocation_event(
                     app[PUBLISHING],
                     app[ISSUER_KEYS],
                     app[STATUS_IDEMPOTENCY],
                     app[ACCREDITATION_REVOCATIONS],
+                    app[STATUS_HISTORY],
+                    app[JOB_STORE],
                 ),
             ),
             application,
@@ -139,9 +158,13 @@ def create_app(
                 durable=False,
             ),
             background_task(lambda app: publish_changed_lists(app[PUBLISHING], app[STATE_REPLICA])),
+            background_task(
+                lambda app: run_jobs(app[STATUS_JOBS], app[STATE_REPLICA].wait_caught_up)
+            ),
         ]
     )
     app.add_routes(routes)
+    app.add_routes(job_routes)
     return app
 
 

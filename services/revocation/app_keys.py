@@ -6,7 +6,9 @@ from aiohttp import web
 
 from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import StatusChanges
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
+from services.revocation.jobs import JobStore, StatusJobs
 from services.revocation.lists import StatusListStore
 from services.revocation.publishing import ListPublisher
 from services.revocation.served import PublicLists
@@ -27,3 +29,6 @@ STATUS_IDEMPOTENCY: web.AppKey[IdempotencyRecords] = web.AppKey(
 ACCREDITATION_REVOCATIONS: web.AppKey[AccreditationRevocations] = web.AppKey(
     "revocation.accreditation_revocations", AccreditationRevocations
 )
+STATUS_HISTORY: web.AppKey[StatusHistory] = web.AppKey("revocation.status_history", StatusHistory)
+STATUS_JOBS: web.AppKey[StatusJobs] = web.AppKey("revocation.status_jobs", StatusJobs)
+JOB_STORE: web.AppKey[JobStore] = web.AppKey("revocation.job_store", JobStore)

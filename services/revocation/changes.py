@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from services.revocation.history import StatusHistory
 from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
 from shared.errors import Conflict, DomainError, NotFound
@@ -20,6 +22,7 @@ from shared.idempotency import IdempotencyRecords, fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.replica_wait import wait_for_record
+from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 
 _log = get_logger("revocation.changes")
@@ -44,6 +47,16 @@ def change_fingerprint(credential_id: str, purpose: str, value: int) -> str:
 
 
 @dataclass(frozen=True)
+class Requester:
+    """Who asks for a change, for the audit trail: the tenant, a fingerprint
+    of its bearer token and the request id."""
+
+    tenant: str
+    actor: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusChanges:
     lists: StatusListStore
     keys: IdempotencyRecords
@@ -52,12 +65,21 @@ class StatusChanges:
     topic: str  # status.changes, with the deployment's prefix
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
+    history: StatusHistory
 
     async def change(
-        self, tenant: str, credential_id: str, purpose: str, status: bool, key: str | None
+        self,
+        who: Requester | str,
+        credential_id: str,
+        purpose: str,
+        status: bool,
+        key: str | None,
+        reason: StatusReason | None = None,
     ) -> bool:
         """Set the credential's `purpose` entry; True when it changed. A request
         repeating an earlier one's Idempotency-Key gets that one's answer."""
+        who = who if isinstance(who, Requester) else Requester(who)
+        tenant = who.tenant
         self.require_caught_up()
         await self.lists.state.require()
         entry, info = await self._entry(tenant, credential_id, purpose)
@@ -65,12 +87,12 @@ class StatusChanges:
         request = change_fingerprint(credential_id, purpose, value)
         async with self.lists.changing(entry.list_id):
             if key is None:
-                changed = await self._apply(tenant, credential_id, entry, info, value, None)
+                changed = await self._apply(who, credential_id, entry, info, value, None, reason)
             else:
                 async with self.keys.claim(tenant, key, request) as earlier:
                     if earlier is not None:
                         return earlier == CHANGED
-                    changed = await self._apply(tenant, credential_id, entry, info, value, key)
+                    changed = await self._apply(who, credential_id, entry, info, value, key, reason)
                     answer = CHANGED if changed else UNCHANGED
                     await self.keys.remember(tenant, key, request, answer)
         if changed or await self.lists.is_dirty(info.list_id):
@@ -78,6 +100,15 @@ class StatusChanges:
         outcome = (purpose if value else f"{purpose}_lifted") if changed else "unchanged"
         self.outcomes.count("status_change", outcome)
         return changed
+
+    async def audit_trail(self, tenant: str, credential_id: str) -> list[dict[str, Any]]:
+        """The audit trail of the tenant's credential (404 for anyone else's)."""
+        self.require_caught_up()
+        record = await wait_for_record(lambda: self._own_credential(tenant, credential_id))
+        if record is None:
+            await self.lists.state.require()
+            raise CredentialNotFound("no such credential for this tenant")
+        return await self.history.of(credential_id)
 
     async def _entry(
         self, tenant: str, credential_id: str, purpose: str
@@ -102,12 +133,13 @@ class StatusChanges:
 
     async def _apply(
         self,
-        tenant: str,
+        who: Requester,
         credential_id: str,
         entry: StatusEntryRef,
         info: ListInfo,
         value: int,
         key: str | None,
+        reason: StatusReason | None,
     ) -> bool:
         current = await self.lists.get_bit(entry.list_id, entry.index)
         if entry.purpose == "revocation" and current == 1 and value == 0:
@@ -116,7 +148,7 @@ class StatusChanges:
         if current == value:
             return False
         change = StatusChanged(
-            tenant=tenant,
+            tenant=who.tenant,
             list_id=info.list_id,
             list_url=info.list_url,
             issuer_did=info.issuer_did,
@@ -125,11 +157,17 @@ class StatusChanges:
             value=value,
             credential_id=credential_id,
             idempotency_key=key,
+            reason=reason.text if reason is not None else None,
+            reason_code=reason.code if reason is not None else None,
+            reason_public=reason.public if reason is not None else False,
+            actor=who.actor,
+            request_id=who.request_id,
         )
         # Kafka first (the record, acks=all), then the local bitmap.
         await self.publisher.publish(self.topic, change, key=change.list_id)
         await self.lists.set_bit(change.list_id, change.index, change.value)
         await self.lists.mark_dirty(change.list_id)
+        await self.history.record(change)
         _log.info(
             "credential.status_changed",
             credential_id=credential_id,

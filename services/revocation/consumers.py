@@ -6,7 +6,9 @@ from aiokafka.structs import ConsumerRecord
 
 from services.revocation.accreditations import AccreditationRevocations
 from services.revocation.changes import CHANGED, change_fingerprint
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
+from services.revocation.jobs import JobStore
 from services.revocation.lists import CredentialRecord, ListInfo
 from services.revocation.publishing import ListPublisher
 from shared.events import (
@@ -16,6 +18,7 @@ from shared.events import (
     IssuerProfilePublished,
     ProviderPublished,
     StatusChanged,
+    StatusJobRecorded,
 )
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.consumer import Handler
@@ -27,6 +30,8 @@ def on_revocation_event(
     issuer_keys: IssuerKeys,
     status_idempotency: IdempotencyRecords,
     accreditations: AccreditationRevocations,
+    history: StatusHistory,
+    jobs: JobStore | None = None,
 ) -> Handler:
     lists = publishing.lists
 
@@ -49,6 +54,8 @@ def on_revocation_event(
                         tuple(event.status_entries),
                     )
                 )
+                if jobs is not None:  # bulk jobs select by achievement and date
+                    await jobs.issued(event)
                 for entry in event.status_entries:
                     info = ListInfo(entry.list_id, entry.list_url, event.issuer_did, entry.purpose)
                     await publishing.track(info)
@@ -62,11 +69,14 @@ def on_revocation_event(
                 if await lists.set_bit(event.list_id, event.index, event.value) != event.value:
                     await lists.mark_dirty(event.list_id)
                     publishing.changed.set()
+                await history.record(event)  # the audit trail, also after a wipe
                 if event.idempotency_key:  # rebuild: a retry still gets the first answer
                     request = change_fingerprint(event.credential_id, event.purpose, event.value)
                     await status_idempotency.remember(
                         event.tenant, event.idempotency_key, request, CHANGED
                     )
+            case StatusJobRecorded() if jobs is not None:
+                await jobs.recorded(event)
             case AccreditationStatusAssigned():
                 await accreditations.assigned(event)
             case ProviderPublished():

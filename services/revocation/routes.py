@@ -12,11 +12,13 @@ from services.revocation.app_keys import (
     REVOCATION_SETTINGS,
     STATUS_CHANGES,
 )
+from services.revocation.changes import Requester
 from services.revocation.representations import representation
 from shared.service import STATE_REPLICA
-from shared.web.auth import require_tenant
+from shared.status_reasons import StatusReason
+from shared.web.auth import require_tenant, token_fingerprint
 from shared.web.body import decode_body, idempotency_key, json_response
-from shared.web.problems import Problem
+from shared.web.problems import REQUEST_ID, Problem
 
 routes = web.RouteTableDef()
 
@@ -34,6 +36,9 @@ class StatusUpdateIn(msgspec.Struct):
     credentialId: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     credentialStatus: StatusIn | Annotated[list[StatusIn], msgspec.Meta(min_length=1, max_length=1)]
     status: bool
+    # Ours, additive: why (shared.status_reasons), for the audit trail and,
+    # when `public`, for verifiers.
+    reason: StatusReason | None = None
 
 
 SUPPORTED_TYPES = frozenset({"BitstringStatusListEntry"})
@@ -48,8 +53,9 @@ async def update_status(request: web.Request) -> web.Response:
     if status.type not in SUPPORTED_TYPES:
         raise Problem(422, f"unsupported credentialStatus.type {status.type!r}")
     key = idempotency_key(request)
+    who = Requester(tenant, token_fingerprint(request), request.get(REQUEST_ID))
     changed = await request.app[STATUS_CHANGES].change(
-        tenant, body.credentialId, status.statusPurpose, body.status, key
+        who, body.credentialId, status.statusPurpose, body.status, key, body.reason
     )
     return json_response(
         {
@@ -59,6 +65,15 @@ async def update_status(request: web.Request) -> web.Response:
             "changed": changed,
         }
     )
+
+
+@routes.get("/credentials/{credential_id}/status-history")
+async def get_status_history(request: web.Request) -> web.Response:
+    """The audit trail of one of the tenant's credentials (who, when, why)."""
+    tenant = require_tenant(request)
+    credential_id = request.match_info["credential_id"]
+    entries = await request.app[STATUS_CHANGES].audit_trail(tenant, credential_id)
+    return json_response({"credentialId": credential_id, "changes": entries})
 
 
 @routes.get("/status-lists/{list_id}")

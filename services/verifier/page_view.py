@@ -222,9 +222,10 @@ def _dates(dates: Json) -> list[tuple[str, str]]:
 
 def _status_details(state: str, state_details: Json) -> list[tuple[str, str]]:
     """When and why it was revoked or suspended, when the report says so."""
+    reason = _dict(state_details.get("reason"))  # {code, text}: the public reason
     pairs = [
         (f"{state}_on", _date(state_details.get("since"))),
-        ("reason", _text(state_details.get("reason"))),
+        ("reason", _text(reason.get("text")) or _text(reason.get("code"))),
     ]
     return [(key, value) for key, value in pairs if value is not None]
 

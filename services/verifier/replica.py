@@ -59,6 +59,9 @@ class Replica:
     # (list URL, index) -> when the entry was last set, for entries set now
     # (from the history topic `status.changes`): a revoked report says since when.
     status_set_at: dict[tuple[str, int], str] = field(default_factory=dict)
+    # (list URL, index) -> the reason of the change that set it, only when the
+    # institution made it public (shared.status_reasons); never a private one.
+    public_reasons: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
 
     def apply(self, event: Event) -> None:
         match event:
@@ -122,14 +125,24 @@ class Replica:
         """When the entry was set (revoked, suspended), if it is set and we saw it."""
         return self.status_set_at.get((list_url, index))
 
+    def public_reason(self, list_url: str, index: int) -> dict[str, str] | None:
+        """Why the entry was set, when the institution made that public."""
+        return self.public_reasons.get((list_url, index))
+
     def _apply_status_change(self, event: StatusChanged) -> None:
         # One partition per list (the topic's key), so changes of an entry
         # arrive in order; a replay applies the same sequence again.
         entry = (event.list_url, event.index)
         if event.value:
             self.status_set_at[entry] = event.occurred_at
+            if event.reason_public and (event.reason_code or event.reason):
+                reason = {"code": event.reason_code or "other", "text": event.reason or ""}
+                self.public_reasons[entry] = reason
+            else:
+                self.public_reasons.pop(entry, None)
         else:
             self.status_set_at.pop(entry, None)
+            self.public_reasons.pop(entry, None)
 
     def _apply_status_list(self, event: StatusListPublished) -> None:
         current = self.status_lists.get(event.list_url)

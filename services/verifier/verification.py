@@ -178,12 +178,13 @@ class Verifier:
 
     def _date_status(self, report: VerificationReport, credential: dict[str, Any]) -> None:
         """A revoked or suspended status check says since when (our issuers'
-        lists, from `status.changes`) and the public reason (none yet: null)."""
+        lists, from `status.changes`) and why, when the institution made the
+        reason public (null otherwise: a private reason never leaves it)."""
         status = report.check("status")
         if status is None or status.code not in ("revoked", "suspended"):
             return
         raw = credential.get("credentialStatus")
-        since = None
+        since = reason = None
         for item in raw if isinstance(raw, list) else [raw]:
             try:
                 entry = parse_status_entry(item, "/credentialStatus")
@@ -191,7 +192,8 @@ class Verifier:
                 continue
             if entry.purpose == ("revocation" if status.code == "revoked" else "suspension"):
                 since = since or self._replica.status_since(entry.list_url, entry.index)
-        details = {**(status.details or {}), "since": since, "reason": None}
+                reason = reason or self._replica.public_reason(entry.list_url, entry.index)
+        details = {**(status.details or {}), "since": since, "reason": reason}
         report.checks[report.checks.index(status)] = dataclasses.replace(status, details=details)
 
     async def _verify_ob2(

@@ -32,6 +32,8 @@ CREDENTIALS_ISSUED = "credentials.issued"
 CREDENTIALS_SHARES = "credentials.shares"
 STATUS_CHANGES = "status.changes"
 STATUS_LISTS = "status.lists"
+STATUS_JOBS = "status.jobs"
+ISSUER_WEBHOOKS = "issuer.webhooks"
 ISSUER_ASSESSMENTS = "issuer.assessments"
 # Bulk award jobs (issue 9): the jobs' changes, and their uploaded rows keyed
 # by job id (the staged upload: the jobs' system of record).
@@ -85,6 +87,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(CREDENTIALS_SHARES, compacted=True),
     TopicSpec(STATUS_CHANGES),
     TopicSpec(STATUS_LISTS, compacted=True),
+    TopicSpec(STATUS_JOBS, compacted=True),  # bulk status jobs, by job id
+    TopicSpec(ISSUER_WEBHOOKS, compacted=True),  # tenants' webhook subscriptions
     TopicSpec(ISSUER_ASSESSMENTS),
     TopicSpec(ISSUER_BULK_JOBS),
     TopicSpec(ISSUER_BULK_ROWS),

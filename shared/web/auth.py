@@ -17,6 +17,7 @@ an endorser never acts as a tenant).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,13 @@ def require_tenant(request: web.Request) -> str:
     if _name_in(request, ENDORSER_TOKENS, token) is not None:
         raise _forbidden("An endorser token cannot act as a tenant.")
     raise _unauthorized("The bearer token is not valid.", "invalid_token")
+
+
+def token_fingerprint(request: web.Request) -> str:
+    """Who made the request, for audit trails: a short SHA-256 fingerprint of
+    its bearer token (never the token), so two tokens of one tenant differ."""
+    digest = hashlib.sha256(_bearer(request).encode()).hexdigest()
+    return f"token:sha256:{digest[:16]}"
 
 
 def require_operator(request: web.Request) -> str:

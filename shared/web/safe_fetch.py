@@ -204,6 +204,23 @@ class SafeFetcher:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise FetchError(f"{url} could not be fetched: {type(error).__name__}") from error
 
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST `body` to `url` behind the same guard (webhooks); the status
+        answered (redirects not followed). FetchError when it cannot be sent."""
+        connector = await self._connector(url)
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
+        try:
+            async with (
+                aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+                session.post(
+                    url, data=body, headers=dict(headers), allow_redirects=False
+                ) as answer,
+            ):
+                await answer.content.read(1024)  # a receiver's answer is not ours to keep
+                return answer.status
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise FetchError(f"{url} could not be reached: {type(error).__name__}") from error
+
     async def _read_capped(self, answer: aiohttp.ClientResponse) -> bytes:
         chunks: list[bytes] = []
         size = 0

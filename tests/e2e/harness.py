@@ -119,6 +119,9 @@ class Stack:
     other_endorser: str = "Federation of Logistics Firms"
     namespace: str = field(default_factory=lambda: f"e2e-{secrets.token_hex(4)}")
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # A port for a test's webhook receiver (plain http on loopback): allowed
+    # through the test-only MICROCRED_WEBHOOK_TEST_ORIGINS, off by default.
+    webhook_port: int = field(default_factory=lambda: free_port())
 
     def __post_init__(self) -> None:
         ports = {name: free_port() for name in SERVICES}
@@ -150,6 +153,10 @@ class Stack:
             "MICROCRED_VERIFIER_WORKERS": "1",
             "MICROCRED_VERIFIER_CANON_PROCESSES": "1",
             "MICROCRED_VERIFIER_ADDRESS_QUOTA": "1000000",
+            "MICROCRED_WEBHOOK_TEST_ORIGINS": f"http://127.0.0.1:{self.webhook_port}",
+            "MICROCRED_WEBHOOK_RETRY_BASE_MS": "200",
+            "MICROCRED_WEBHOOK_MAX_ATTEMPTS": "4",
+            "MICROCRED_WEBHOOK_EXPIRING_SCAN_SECONDS": "1",
         }
         for name in SERVICES:
             env = {

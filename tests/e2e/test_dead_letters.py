@@ -32,7 +32,7 @@ WRONG_ISSUED = orjson.dumps(
 # topic -> (poison records, how many consumers dead-letter each)
 POISON = {
     "status.lists": ([BAD_JSON, WRONG_LIST], 2),  # verifier, revocation (its in-memory lists)
-    "credentials.issued": ([BAD_JSON, WRONG_ISSUED], 3),  # issuer, revocation, issuer-stacking
+    "credentials.issued": ([BAD_JSON, WRONG_ISSUED], 4),  # issuer, revocation, issuer-stacking, -webhooks
 }
 
 

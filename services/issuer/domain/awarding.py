@@ -53,6 +53,9 @@ class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
     maxScore: Annotated[float, msgspec.Meta(gt=0)] = 100.0
     assessedAt: Timestamp | None = None  # and not in the future: awards.py checks
     evidence: Annotated[list[EvidenceIn], msgspec.Meta(max_length=20)] = []
+    # The id of the tenant's credential this award renews (a re-assessment of
+    # the same learner and achievement, before or after it expired).
+    renews: Bounded | None = None
 
 
 class EvidenceError(ValueError):
@@ -145,8 +148,10 @@ def award_credential(
     achievement: dict[str, Any],
     entries: list[StatusEntryRef],
     now: datetime,
+    renewal: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential (OB 3.0 §B.1.2) for a passed assessment."""
+    """The unsigned OpenBadgeCredential (OB 3.0 §B.1.2) for a passed
+    assessment; `renewal`, the Evidence naming the credential it renews."""
     percent = score_fraction(body.score, body.maxScore) * Decimal(100)
     mastery: dict[str, Any] = next(iter(achievement.get("resultDescription") or []), {})
     result = build_result(
@@ -166,7 +171,7 @@ def award_credential(
         results=[result],
         credits_earned=achievement.get("creditsAvailable"),
         activity_end=body.assessedAt,
-        evidence=evidence_of(body),
+        evidence=[*evidence_of(body), *([renewal] if renewal else [])],
     )
     # Bitstring Status List v1.0 §2.1: one entry per purpose (revocation, suspension).
     credential["credentialStatus"] = [

@@ -45,6 +45,8 @@ async def test_history_is_kept_forever_and_entity_state_compacted(kafka_bootstra
                 "status.lists",
                 "issuer.endorsements",
                 "credentials.shares",
+                "status.jobs",
+                "issuer.webhooks",
             }:
                 assert config["cleanup.policy"] == "compact", (name, config)
             else:  # history, and every dead-letter topic

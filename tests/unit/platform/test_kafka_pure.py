@@ -35,6 +35,8 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.credentials.shares",
         "x.status.changes",
         "x.status.lists",
+        "x.status.jobs",
+        "x.issuer.webhooks",
         "x.issuer.assessments",
         "x.issuer.bulk-jobs",
         "x.issuer.bulk-rows",
@@ -46,6 +48,8 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.issuer.endorsements",
         "x.credentials.shares",
         "x.status.lists",
+        "x.status.jobs",
+        "x.issuer.webhooks",
     }
 
 

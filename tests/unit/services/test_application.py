@@ -29,13 +29,20 @@ from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import BelowThreshold
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
-from services.revocation.changes import RevocationIsPermanent, StatusChanges
+from services.revocation.changes import (
+    CredentialNotFound,
+    Requester,
+    RevocationIsPermanent,
+    StatusChanges,
+)
+from services.revocation.history import StatusHistory
 from services.revocation.issuers import IssuerKeys
+from services.revocation.jobs import JobStore, StatusJobIn, StatusJobs, item_key
 from services.revocation.lists import CredentialRecord, ListInfo, StatusListStore
 from services.revocation.publishing import ListPublisher
 from services.revocation.signed import SignedLists
 from shared.credentials.builders import build_profile
-from shared.errors import IdempotencyKeyReused, Rebuilding
+from shared.errors import IdempotencyKeyReused, NotFound, Rebuilding
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
@@ -49,6 +56,7 @@ from shared.kafka.offsets import RedisOffsetStore
 from shared.keystore import FileKeyStore
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
+from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
 
@@ -301,6 +309,7 @@ async def revocation(tmp_path: Path) -> AsyncIterator[RevocationWorld]:
         topic="status.changes",
         outcomes=Outcomes.create(CollectorRegistry()),
         require_caught_up=gate.require_caught_up,
+        history=StatusHistory(client, prefix),
     )
     yield RevocationWorld(client, changes, published, gate)
     await client.aclose()
@@ -332,6 +341,30 @@ async def test_a_retried_suspension_does_not_undo_a_later_lift(revocation: Revoc
     assert len(revocation.published.of(StatusChanged)) == 2
 
 
+async def test_a_change_with_a_reason_is_audited(revocation: RevocationWorld) -> None:
+    who = Requester(TENANT, "token:sha256:abc", "req-1")
+    reason = StatusReason(code="academic_misconduct", text="copied the project", public=False)
+    assert await revocation.changes.change(who, "urn:uuid:c1", "suspension", True, "k1", reason)
+    assert await revocation.changes.change(who, "urn:uuid:c1", "suspension", False, None)
+    (event, _) = revocation.published.of(StatusChanged)
+    assert (event.reason_code, event.reason, event.reason_public) == (
+        "academic_misconduct",
+        "copied the project",
+        False,
+    )
+    assert (event.actor, event.request_id) == ("token:sha256:abc", "req-1")
+    trail = await revocation.changes.audit_trail(TENANT, "urn:uuid:c1")
+    assert [e["action"] for e in trail] == ["suspended", "reinstated"]
+    assert trail[0]["reason"] == {
+        "code": "academic_misconduct",
+        "text": "copied the project",
+        "public": False,
+    }
+    assert trail[0]["requestId"] == "req-1" and trail[1]["reason"] is None
+    with pytest.raises(CredentialNotFound):  # another tenant's credential
+        await revocation.changes.audit_trail("other-tenant", "urn:uuid:c1")
+
+
 async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) -> None:
     revocation.gate.open = False
     with pytest.raises(Rebuilding):
@@ -341,3 +374,32 @@ async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) ->
     with pytest.raises(Rebuilding):  # the bit read refuses atomically
         await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
     assert revocation.published.of(StatusChanged) == []
+
+
+async def test_a_resumed_status_job_never_applies_an_item_twice(
+    revocation: RevocationWorld,
+) -> None:
+    store = JobStore(revocation.redis, "revocation")
+    jobs = StatusJobs(store, revocation.changes, revocation.published, "status.jobs")
+    who = Requester(TENANT, "token:sha256:abc", "req-9")
+    body = StatusJobIn(action="suspend", credentialIds=["urn:uuid:c1", "urn:uuid:nope"])
+    view, created = await jobs.submit(who, body, "bulk-1")
+    assert created and view["state"] == "queued" and view["progress"]["total"] == 2
+    again, created = await jobs.submit(who, body, "bulk-1")
+    assert not created and again["id"] == view["id"]
+
+    item = "urn:uuid:c1"
+    assert await revocation.changes.change(
+        who, item, "suspension", True, item_key(view["id"], item)
+    )
+    # ...as if the instance died after the change, before writing the outcome:
+    # the resumed job answers from the idempotency record, changing nothing.
+    assert await jobs.run_pending() == 1
+    done = await jobs.get(TENANT, view["id"])
+    assert done["state"] == "finished"
+    outcomes = {i["credentialId"]: i["outcome"] for i in done["items"]}
+    assert outcomes[item] == "changed" and outcomes["urn:uuid:nope"].startswith("refused")
+    assert len(revocation.published.of(StatusChanged)) == 1
+    assert await jobs.run_pending() == 0  # finished: not run again
+    with pytest.raises(NotFound):
+        await jobs.get("other-tenant", view["id"])

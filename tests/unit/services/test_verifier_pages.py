@@ -308,7 +308,10 @@ async def test_the_link_field_goes_through_the_ssrf_guard(client: Client) -> Non
 def test_the_status_date_and_public_reason(state: str) -> None:
     report = {
         "state": state,
-        "stateDetails": {"since": "2026-11-30T08:00:00Z", "reason": "issued in error"},
+        "stateDetails": {
+            "since": "2026-11-30T08:00:00Z",
+            "reason": {"code": "issued_in_error", "text": "issued in error"},
+        },
         "results": [{"check": "status", "outcome": "failed", "code": state}],
         "credential": None,
     }

@@ -1,0 +1,255 @@
+"""Registrar search: a tenant's issued credentials, found again by learner,
+achievement, revision, issue date and status; exported as CSV or JSON Lines.
+
+The index is derived state (invariant 3): `credentials.issued` gives each
+credential's summary, `status.changes` its revocation and suspension, so a
+Redis wipe rebuilds it by replay. Everything is kept per tenant: a tenant's
+queries only ever read its own sorted sets. Learners are indexed by their
+key (shared/learner_keys.py, the one stacking uses), never in clear.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import msgspec
+import orjson
+import redis.asyncio as redis
+
+from shared.errors import InvalidField
+from shared.events import CredentialIssued, StatusChanged
+from shared.learner_keys import LearnerKeys
+from shared.redis_keys import (
+    REGISTRY,
+    REGISTRY_ENTRY,
+    REGISTRY_EXPIRY,
+    REGISTRY_LEARNER,
+    REGISTRY_STATUS,
+    redis_key,
+)
+from shared.timestamps import Timestamp
+
+Status = Literal["active", "revoked", "suspended", "expired"]
+# The kinds a registrar searches by, and the identity type each stands for.
+KINDS = {"id": "id", "email": "emailAddress", "studentId": "sisSourcedId"}
+PAGE_MAX = 500
+_SCAN = 1000  # index entries read per round while filtering
+
+
+class LearnerQuery(msgspec.Struct, forbid_unknown_fields=True):
+    """Exactly one of the learner's DID (or other id), email or student number."""
+
+    id: str | None = None
+    email: str | None = None
+    studentId: str | None = None
+
+
+class SearchIn(msgspec.Struct, forbid_unknown_fields=True):
+    """`POST /registry/search` and `/registry/export` (docs/api.md)."""
+
+    learner: LearnerQuery | None = None
+    achievementId: str | None = None
+    revision: int | None = None
+    issuedFrom: Timestamp | None = None
+    issuedTo: Timestamp | None = None
+    status: Status | None = None
+    limit: int = 100
+    cursor: str | None = None
+    format: Literal["csv", "jsonl"] = "jsonl"  # export only
+
+
+def _ms(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _subject_id(event: CredentialIssued) -> str | None:
+    subject = (event.credential_ldp or {}).get("credentialSubject")
+    if isinstance(subject, dict) and isinstance(subject.get("id"), str):
+        return str(subject["id"])
+    return None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class RegistryIndex:
+    client: redis.Redis
+    prefix: str
+    learner_keys: LearnerKeys
+
+    def _key(self, entity: str, *parts: str) -> str:
+        return redis_key(self.prefix, entity, *parts)
+
+    # -- replay --------------------------------------------------------------
+
+    async def issued(self, event: CredentialIssued) -> None:
+        """Index a credential (idempotent: a replay writes the same members)."""
+        subject = _subject_id(event)
+        learner = event.learner_key or (self.learner_keys.of("id", subject) if subject else None)
+        at = _ms(event.occurred_at)
+        entry = {
+            "credentialId": event.credential_id,
+            "tenant": event.tenant,
+            "issuerDid": event.issuer_did,
+            "achievementId": event.achievement_id,
+            "revision": event.achievement_revision,
+            "issuedAt": event.occurred_at,
+            "validUntil": event.valid_until,
+            "learnerId": subject,
+            "learnerKey": learner,
+            "renews": event.renews,
+        }
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key(REGISTRY_ENTRY), event.credential_id, orjson.dumps(entry))
+            pipe.zadd(self._key(REGISTRY, event.tenant), {event.credential_id: at})
+            if learner:
+                pipe.zadd(
+                    self._key(REGISTRY_LEARNER, event.tenant, learner), {event.credential_id: at}
+                )
+            if event.valid_until:
+                expiry = self._key(REGISTRY_EXPIRY, event.tenant)
+                pipe.zadd(expiry, {event.credential_id: _ms(event.valid_until)})
+            await pipe.execute()
+
+    async def status_changed(self, event: StatusChanged) -> None:
+        field = f"{event.credential_id}|{event.purpose}"
+        await self.client.hset(self._key(REGISTRY_STATUS), field, str(event.value))
+
+    # -- reads ---------------------------------------------------------------
+
+    async def revoked(self, credential_id: str) -> bool:
+        field = f"{credential_id}|revocation"
+        return await self.client.hget(self._key(REGISTRY_STATUS), field) == b"1"
+
+    async def entries(self, credential_ids: list[str]) -> list[dict[str, Any]]:
+        """The summaries with their current status, in the order asked."""
+        if not credential_ids:
+            return []
+        raw = await self.client.hmget(self._key(REGISTRY_ENTRY), credential_ids)
+        fields = [f"{c}|{p}" for c in credential_ids for p in ("revocation", "suspension")]
+        bits = await self.client.hmget(self._key(REGISTRY_STATUS), fields)
+        now = time.time() * 1000
+        found = []
+        for i, value in enumerate(raw):
+            if value is None:
+                continue
+            entry = orjson.loads(value)
+            revoked, suspended = (bits[2 * i] == b"1"), (bits[2 * i + 1] == b"1")
+            expired = entry.get("validUntil") and _ms(entry["validUntil"]) <= now
+            entry["status"] = (
+                "revoked"
+                if revoked
+                else "suspended"
+                if suspended
+                else "expired"
+                if expired
+                else "active"
+            )
+            found.append(entry)
+        return found
+
+    def _learner_key(self, tenant: str, learner: LearnerQuery) -> str:
+        given = [(k, v) for k, v in msgspec.structs.asdict(learner).items() if v]
+        if len(given) != 1:
+            raise InvalidField("$.learner", "give exactly one of id, email, studentId")
+        kind, value = given[0]
+        return self.learner_keys.of(KINDS[kind], value)
+
+    async def search(self, tenant: str, query: SearchIn) -> Page:
+        """One page of matches, oldest first; `next_cursor` continues it."""
+        if not 1 <= query.limit <= PAGE_MAX:
+            raise InvalidField("$.limit", f"must be between 1 and {PAGE_MAX}")
+        start = _cursor(query.cursor)
+        items: list[dict[str, Any]] = []
+        async for position, entry in self._matches(tenant, query, start):
+            if len(items) == query.limit:
+                return Page(items, str(position))
+            items.append(entry)
+        return Page(items, None)
+
+    async def export(self, tenant: str, query: SearchIn) -> AsyncIterator[dict[str, Any]]:
+        """Every match, oldest first, read in rounds (flat memory)."""
+        async for _, entry in self._matches(tenant, query, _cursor(query.cursor)):
+            yield entry
+
+    async def _matches(
+        self, tenant: str, query: SearchIn, start: int
+    ) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+        index = (
+            self._key(REGISTRY_LEARNER, tenant, self._learner_key(tenant, query.learner))
+            if query.learner is not None
+            else self._key(REGISTRY, tenant)
+        )
+        low = int(query.issuedFrom.timestamp() * 1000) if query.issuedFrom else "-inf"
+        high = int(query.issuedTo.timestamp() * 1000) if query.issuedTo else "+inf"
+        position = start
+        while True:
+            ids = await self.client.zrangebyscore(index, low, high, start=position, num=_SCAN)
+            if not ids:
+                return
+            entries = await self.entries(_ids(ids))
+            for offset, entry in enumerate(entries):
+                if entry["tenant"] == tenant and _wanted(entry, query):
+                    yield position + offset, entry
+            position += len(ids)
+
+    async def expiring(self, tenant: str, days: int) -> dict[str, Any]:
+        """Credentials of the tenant whose validUntil falls in the next `days`
+        days, counted per achievement (revoked ones left out)."""
+        now = int(time.time() * 1000)
+        ids = await self.client.zrangebyscore(
+            self._key(REGISTRY_EXPIRY, tenant), now, now + days * 86_400_000
+        )
+        per: dict[str, list[dict[str, Any]]] = {}
+        for entry in await self.entries(_ids(ids)):
+            if entry["status"] != "revoked":
+                per.setdefault(entry["achievementId"], []).append(entry)
+        return {
+            "days": days,
+            "until": datetime.fromtimestamp(now / 1000 + days * 86400, UTC).isoformat(),
+            "achievements": [
+                {"achievementId": a, "count": len(es), "credentials": es}
+                for a, es in sorted(per.items())
+            ],
+        }
+
+
+def _ids(members: list[Any]) -> list[str]:
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+
+
+def _wanted(entry: dict[str, Any], query: SearchIn) -> bool:
+    return (
+        (query.achievementId is None or entry["achievementId"] == query.achievementId)
+        and (query.revision is None or entry["revision"] == query.revision)
+        and (query.status is None or entry["status"] == query.status)
+    )
+
+
+def _cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 12:
+        raise InvalidField("$.cursor", "not a cursor this search returned")
+    return int(cursor)
+
+
+CSV_COLUMNS = (
+    "credentialId",
+    "achievementId",
+    "revision",
+    "issuedAt",
+    "validUntil",
+    "status",
+    "learnerId",
+    "issuerDid",
+    "renews",
+)

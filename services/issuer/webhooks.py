@@ -1,0 +1,353 @@
+"""Outbound webhooks: each tenant's own events, signed, retried, logged.
+
+The dispatcher is a filtered consumer (consumer group `issuer-webhooks`, so
+several issuer instances share the partitions): it reads
+`credentials.issued`, `status.changes` and `status.jobs`, which carry every
+tenant's records, and queues a delivery only to the subscriptions of the
+event's own tenant, so no tenant ever receives another's records.
+
+Signature (docs/api.md "Webhooks"): `Microcred-Signature: t=<unix seconds>,
+v1=<hex HMAC-SHA256(secret, "<t>." + body)>`, a fresh `t` per attempt. The
+secret is derived from the key store's master key and the webhook id (HKDF,
+then HMAC), so it is never stored nor put on Kafka.
+
+Retries: capped exponential backoff (`retry_base_ms` doubled per attempt,
+at most `retry_cap_ms`), up to `max_attempts`, then the dead letters. Any
+2xx is a success. Targets go through the SSRF guard (shared/web/safe_fetch:
+https, public addresses, pinned resolution) on every attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgspec
+import orjson
+import redis.asyncio as redis
+from aiokafka.structs import ConsumerRecord
+
+from services.issuer.domain.webhook_events import (
+    EVENT_TYPES,
+    SIGNATURE_HEADER,
+    WebhookIn,
+    WebhookSecrets,
+    backoff_ms,
+    outbound,
+    sign,
+)
+from services.issuer.registry import RegistryIndex
+from services.issuer.settings import WebhookSettings
+from shared.errors import InvalidField, NotFound
+from shared.events import (
+    AssessmentPassed,
+    Event,
+    WebhookRegistered,
+    decode_event,
+    encode_event,
+)
+from shared.kafka.consumer import Handler
+from shared.kafka.producer import Publisher
+from shared.logging import get_logger
+from shared.redis_keys import (
+    WEBHOOK_DEAD,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_EXPIRING_SENT,
+    WEBHOOK_LOG,
+    WEBHOOK_QUEUE,
+    WEBHOOKS,
+    redis_key,
+)
+from shared.web.safe_fetch import FetchError, SafeFetcher
+
+_log = get_logger("issuer.webhooks")
+LOG_KEPT = 1000
+_NAMESPACE = uuid.UUID("0b7d7a7e-45a4-4d8e-9a3e-7f3c8d1f2a10")
+
+
+class WebhookNotFound(NotFound):
+    title = "Webhook not found"
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    client: redis.Redis
+    prefix: str
+    secrets: WebhookSecrets
+    settings: WebhookSettings
+    fetcher: SafeFetcher
+    publisher: Publisher | None = None
+    topic: str = ""  # issuer.webhooks, with the deployment's prefix
+
+    def _key(self, entity: str, *parts: str) -> str:
+        return redis_key(self.prefix, entity, *parts)
+
+    # -- subscriptions (replayed from issuer.webhooks) -------------------------
+
+    async def remember(self, event: WebhookRegistered) -> None:
+        await self.client.hset(self._key(WEBHOOKS), event.webhook_id, encode_event(event))
+
+    async def _subscriptions(self) -> list[WebhookRegistered]:
+        raw = await self.client.hvals(self._key(WEBHOOKS))
+        found = [decode_event(value) for value in raw]
+        return [w for w in found if isinstance(w, WebhookRegistered) and w.status == "active"]
+
+    async def register(self, tenant: str, body: WebhookIn) -> dict[str, Any]:
+        self._check_target(body.url)
+        if body.events is not None and not body.events:
+            raise InvalidField("$.events", "name at least one event")
+        events = list(EVENT_TYPES) if body.events is None else list(body.events)
+        assert self.publisher is not None
+        event = WebhookRegistered(
+            webhook_id=f"wh_{uuid.uuid4().hex}",
+            tenant=tenant,
+            url=body.url,
+            events=sorted(set(events)),
+        )
+        await self.publisher.publish(self.topic, event, key=event.webhook_id)
+        await self.remember(event)
+        return {**self._view(event), "secret": self.secrets.of(event.webhook_id).hex()}
+
+    async def delete(self, tenant: str, webhook_id: str) -> dict[str, Any]:
+        current = await self._own(tenant, webhook_id)
+        assert self.publisher is not None
+        gone = msgspec.structs.replace(current, status="deleted", id=str(uuid.uuid4()))
+        await self.publisher.publish(self.topic, gone, key=webhook_id)
+        await self.remember(gone)
+        return self._view(gone)
+
+    async def of_tenant(self, tenant: str) -> list[dict[str, Any]]:
+        return [self._view(w) for w in await self._subscriptions() if w.tenant == tenant]
+
+    async def _own(self, tenant: str, webhook_id: str) -> WebhookRegistered:
+        raw = await self.client.hget(self._key(WEBHOOKS), webhook_id)
+        event = decode_event(raw) if raw is not None else None
+        if not isinstance(event, WebhookRegistered) or event.tenant != tenant:
+            raise WebhookNotFound("no such webhook for this tenant")
+        return event
+
+    def _view(self, event: WebhookRegistered) -> dict[str, Any]:
+        return {
+            "id": event.webhook_id,
+            "url": event.url,
+            "events": event.events,
+            "status": event.status,
+            "createdAt": event.occurred_at,
+        }
+
+    def _check_target(self, url: str) -> None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        if origin in self.settings.test_origins:
+            return
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            raise InvalidField("$.url", "a webhook URL is https, with a host and no credentials")
+
+    # -- the filtered consumer --------------------------------------------------
+
+    def handler(self) -> Handler:
+        async def handle(event: Event, record: ConsumerRecord) -> None:
+            found = outbound(event)
+            if found is None:
+                return
+            tenant, kind, data = found
+            await self.notify(tenant, event, kind, data)
+
+        return handle
+
+    async def notify(self, tenant: str, event: Event, kind: str, data: dict[str, Any]) -> None:
+        """Queue `kind` for the tenant's subscriptions to it (and no one else's)."""
+        for hook in await self._subscriptions():
+            if hook.tenant != tenant or kind not in hook.events:
+                continue
+            if hook.occurred_at > event.occurred_at:
+                continue  # subscribed after it happened
+            await self._enqueue(hook, event, kind, data)
+
+    async def refused(self, event: AssessmentPassed, reason: str, detail: str) -> None:
+        """An inbound assessment refused for good (issuer.inbound): say why."""
+        data = {
+            "eventId": event.id,
+            "idempotencyKey": event.idempotency_key,
+            "achievementId": event.achievement_id,
+            "reason": {"title": reason, "detail": detail},
+        }
+        await self.notify(event.tenant, event, "credential.refused", data)
+
+    async def expiring(self, registry: RegistryIndex) -> int:
+        """`credential.expiring`, once per credential and webhook, for the
+        credentials of subscribed tenants expiring within `expiring_days`."""
+        sent = 0
+        hooks = [h for h in await self._subscriptions() if "credential.expiring" in h.events]
+        for tenant in sorted({h.tenant for h in hooks}):
+            report = await registry.expiring(tenant, self.settings.expiring_days)
+            for group in report["achievements"]:
+                for entry in group["credentials"]:
+                    sent += await self._expiring_once(tenant, hooks, entry)
+        return sent
+
+    async def _expiring_once(
+        self, tenant: str, hooks: list[WebhookRegistered], entry: dict[str, Any]
+    ) -> int:
+        sent = 0
+        data = {
+            "credentialId": entry["credentialId"],
+            "achievementId": entry["achievementId"],
+            "validUntil": entry["validUntil"],
+        }
+        for hook in hooks:
+            if hook.tenant != tenant:
+                continue
+            marker = self._key(WEBHOOK_EXPIRING_SENT, hook.webhook_id)
+            if await self.client.sadd(marker, entry["credentialId"]):
+                notice = WebhookRegistered(  # only its id and time are used
+                    webhook_id=hook.webhook_id, tenant=tenant, url=hook.url, events=[]
+                )
+                await self._enqueue(hook, notice, "credential.expiring", data)
+                sent += 1
+        return sent
+
+    async def _enqueue(
+        self, hook: WebhookRegistered, event: Event, kind: str, data: dict[str, Any]
+    ) -> None:
+        delivery_id = str(uuid.uuid5(_NAMESPACE, f"{hook.webhook_id}|{event.id}|{kind}"))
+        body = {
+            "id": delivery_id,
+            "type": kind,
+            "occurredAt": event.occurred_at,
+            "tenant": hook.tenant,
+            "data": data,
+        }
+        record = {
+            "id": delivery_id,
+            "webhookId": hook.webhook_id,
+            "tenant": hook.tenant,
+            "url": hook.url,
+            "type": kind,
+            "body": orjson.dumps(body).decode(),
+            "attempts": 0,
+            "errors": [],
+        }
+        # A redelivered record (consumer restart) queues nothing twice.
+        if await self.client.hsetnx(
+            self._key(WEBHOOK_DELIVERIES), delivery_id, orjson.dumps(record)
+        ):
+            await self.client.zadd(self._key(WEBHOOK_QUEUE), {delivery_id: _now_ms()})
+
+    # -- delivery -----------------------------------------------------------------
+
+    async def deliver_due(self, limit: int = 50) -> int:
+        """Attempt every due delivery this instance claims (ZREM: one claimant)."""
+        due = await self.client.zrangebyscore(
+            self._key(WEBHOOK_QUEUE), "-inf", _now_ms(), start=0, num=limit
+        )
+        ids = [_text(d) for d in due if isinstance(d, bytes | str)]
+        claimed = [d for d in ids if await self.client.zrem(self._key(WEBHOOK_QUEUE), d)]
+        await asyncio.gather(*(self._attempt(d) for d in claimed))
+        return len(claimed)
+
+    async def _attempt(self, delivery_id: str) -> None:
+        raw = await self.client.hget(self._key(WEBHOOK_DELIVERIES), delivery_id)
+        if raw is None:
+            return
+        record = orjson.loads(raw)
+        body = record["body"].encode()
+        secret = self.secrets.of(record["webhookId"])
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+            "Microcred-Delivery": delivery_id,
+            "Microcred-Event": record["type"],
+        }
+        record["attempts"] += 1
+        try:
+            status = await self.fetcher.post(record["url"], body, headers)
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+        except FetchError as failure:
+            status, error = None, str(failure)[:300]
+        at = _now_ms()
+        if error is None:
+            await self._finish(record, WEBHOOK_LOG, "delivered", status, at)
+        elif record["attempts"] >= self.settings.max_attempts:
+            record["errors"].append(error)
+            await self._finish(record, WEBHOOK_DEAD, "dead", status, at)
+            await self._finish(record, WEBHOOK_LOG, "dead", status, at, remove=False)
+        else:
+            record["errors"].append(error)
+            wait = backoff_ms(self.settings, record["attempts"])
+            await self.client.hset(self._key(WEBHOOK_DELIVERIES), delivery_id, orjson.dumps(record))
+            await self.client.zadd(self._key(WEBHOOK_QUEUE), {delivery_id: at + wait})
+            _log.info("webhook.retry_scheduled", delivery=delivery_id, wait_ms=wait, error=error)
+
+    async def _finish(
+        self,
+        record: dict[str, Any],
+        entity: str,
+        outcome: str,
+        status: int | None,
+        at: int,
+        *,
+        remove: bool = True,
+    ) -> None:
+        entry = {
+            "id": record["id"],
+            "webhookId": record["webhookId"],
+            "type": record["type"],
+            "outcome": outcome,
+            "attempts": record["attempts"],
+            "lastStatus": status,
+            "errors": record["errors"],
+            "at": at,
+        }
+        if entity == WEBHOOK_DEAD:
+            entry["body"] = orjson.loads(record["body"])
+        key = self._key(entity, record["tenant"])
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, orjson.dumps(entry))
+            pipe.ltrim(key, 0, LOG_KEPT - 1)
+            if remove:
+                pipe.hdel(self._key(WEBHOOK_DELIVERIES), record["id"])
+            await pipe.execute()
+
+    async def log(self, tenant: str, entity: str) -> list[dict[str, Any]]:
+        """The tenant's delivery log (newest first) or dead letters."""
+        raw = await self.client.lrange(self._key(entity, tenant), 0, LOG_KEPT - 1)
+        return [orjson.loads(item) for item in raw]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def deliver_forever(
+    webhooks: Webhooks,
+    registry: RegistryIndex,
+    ready: Callable[[], Awaitable[None]],
+    every: float = 0.05,
+) -> None:
+    """The delivery worker of this instance (background task); also scans
+    for expiring credentials every `expiring_scan_seconds`."""
+    await ready()
+    next_scan = 0.0
+    while True:
+        if time.monotonic() >= next_scan:
+            next_scan = time.monotonic() + webhooks.settings.expiring_scan_seconds
+            try:
+                await webhooks.expiring(registry)
+            except Exception:
+                _log.exception("webhook.expiring_scan_failed")
+        try:
+            if not await webhooks.deliver_due():
+                await asyncio.sleep(every)
+        except Exception:  # Redis away a moment: next round
+            _log.exception("webhook.round_failed")
+            await asyncio.sleep(1.0)

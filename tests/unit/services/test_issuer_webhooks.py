@@ -1,0 +1,149 @@
+"""Webhook signatures, backoff and the per-tenant filter (fakeredis)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Mapping
+
+import fakeredis
+import orjson
+import pytest
+
+from services.issuer.domain.webhook_events import (
+    WebhookIn,
+    WebhookSecrets,
+    backoff_ms,
+    outbound,
+    sign,
+)
+from services.issuer.settings import WebhookSettings
+from services.issuer.webhooks import Webhooks
+from shared.errors import InvalidField
+from shared.events import CredentialIssued, StatusChanged, StatusEntryRef
+from shared.kafka.producer import Publisher
+from shared.redis_keys import WEBHOOK_DEAD, WEBHOOK_LOG
+from shared.web.safe_fetch import FetchError, SafeFetcher
+
+
+def test_signature_recipe() -> None:
+    secret, body = b"s" * 32, b'{"a":1}'
+    header = sign(secret, 1_700_000_000, body)
+    t, v1 = (part.split("=", 1)[1] for part in header.split(","))
+    assert t == "1700000000"
+    assert v1 == hmac.new(secret, b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign(secret, 1_700_000_001, body) != header  # the time is signed too
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    settings = WebhookSettings(retry_base_ms=100, retry_cap_ms=500)
+    assert [backoff_ms(settings, n) for n in range(1, 6)] == [100, 200, 400, 500, 500]
+
+
+def test_only_the_events_we_notify() -> None:
+    change = StatusChanged(
+        tenant="uni",
+        list_id="l",
+        list_url="u",
+        issuer_did="d",
+        purpose="suspension",
+        index=1,
+        value=0,
+        credential_id="c",
+    )
+    assert outbound(change) == (
+        "uni",
+        "credential.reinstated",
+        {"credentialId": "c", "reason": None},
+    )
+
+
+class Recorder(Publisher):
+    async def publish(self, topic: str, event: object, *, key: str | None = None) -> None:
+        pass
+
+
+class FailingFetcher(SafeFetcher):
+    def __init__(self, answers: list[int | None]) -> None:
+        super().__init__()
+        self.answers = answers
+        self.calls: list[Mapping[str, str]] = []
+        self.urls: list[str] = []
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        self.calls.append(headers)
+        self.urls.append(url)
+        answer = self.answers.pop(0)
+        if answer is None:
+            raise FetchError("refused")
+        return answer
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
+    redis = fakeredis.FakeAsyncRedis()
+    yield redis
+    await redis.aclose()
+
+
+def hooks(client: fakeredis.FakeAsyncRedis, fetcher: SafeFetcher) -> Webhooks:
+    return Webhooks(
+        client,
+        "issuer",
+        WebhookSecrets.from_master_key(b"m" * 32),
+        WebhookSettings(retry_base_ms=1, retry_cap_ms=1, max_attempts=3),
+        fetcher,
+        Recorder(),  # type: ignore[abstract]
+        "issuer.webhooks",
+    )
+
+
+def issued(tenant: str) -> CredentialIssued:
+    return CredentialIssued(
+        tenant=tenant,
+        credential_id=f"urn:uuid:{tenant}",
+        issuer_did="did:web:x",
+        achievement_id="a",
+        credential_jwt="x.y.z",
+        status_entries=[StatusEntryRef(purpose="revocation", list_id="l", list_url="u", index=1)],
+    )
+
+
+async def drain(webhooks: Webhooks) -> None:
+    for _ in range(50):
+        await webhooks.deliver_due()
+        await asyncio.sleep(0.005)
+
+
+async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    fetcher = FailingFetcher([500, None, 204, 204, 500, 500, 500])
+    webhooks = hooks(client, fetcher)
+    ours = await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    await webhooks.register("other", WebhookIn(url="https://hooks.other.example/b"))
+    with pytest.raises(InvalidField):
+        await webhooks.register("uni", WebhookIn(url="http://hooks.uni.example/a"))
+    handle = webhooks.handler()
+    event = issued("uni")
+    later = issued("uni")
+    await handle(event, None)  # type: ignore[arg-type]
+    await handle(event, None)  # type: ignore[arg-type]  # redelivered: queued once
+    await drain(webhooks)
+    assert len(fetcher.calls) == 3  # 500, refused, then 204
+    secret = bytes.fromhex(ours["secret"])
+    log = await webhooks.log("uni", WEBHOOK_LOG)
+    assert [(e["outcome"], e["attempts"]) for e in log] == [("delivered", 3)]
+    assert await webhooks.log("other", WEBHOOK_LOG) == []
+    assert fetcher.calls[-1]["Microcred-Signature"].startswith("t=")
+    assert secret != WebhookSecrets.from_master_key(b"m" * 32).of("another")
+    await handle(issued("other"), None)  # type: ignore[arg-type]
+    await drain(webhooks)
+    assert fetcher.urls[3:] == ["https://hooks.other.example/b"]  # only its own webhook
+
+    await handle(later, None)  # type: ignore[arg-type]
+    await drain(webhooks)
+    dead = await webhooks.log("uni", WEBHOOK_DEAD)
+    assert len(dead) == 1 and dead[0]["attempts"] == 3 and dead[0]["errors"] == ["HTTP 500"] * 3
+    assert orjson.loads(orjson.dumps(dead[0]["body"]))["tenant"] == "uni"

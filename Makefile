@@ -100,8 +100,13 @@ browser-deps: ## chromium, chromium-driver (apt) and axe-core (npm ci) for tests
 unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit
 
-test: venv lint browser-deps ## lint, then every test (tests/browser too) against the real stack (started here if not running)
-	$(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests
+# Test files that measure time (timing side channels, a heavy request beside
+# light ones): run alone, after the others, which run two files at a time.
+SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py
+
+test: venv lint browser-deps ## lint, then every test but the fault suite (make faults) against the real stack (started here if not running)
+	$(LOCAL)/with-stack.sh bash -c '$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not faults" \
+		$(addprefix --ignore=,$(SERIAL_TESTS)) tests && $(VENV)/bin/pytest -q $(SERIAL_TESTS)'
 
 kafka3-check: venv ## 3-node Kafka: RF 3, min ISR 2, acks=all writes with one broker killed, rejoin
 	MICROCRED_KAFKA_NODES=3 $(LOCAL)/with-stack.sh $(PY) $(LOCAL)/kafka3_check.py

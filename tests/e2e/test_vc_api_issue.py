@@ -218,5 +218,7 @@ async def test_an_open_badge_of_our_achievement_is_an_award(api: Api) -> None:
     assert status == 201, body
     vc = body["verifiableCredential"]
     assert vc["credentialSubject"]["achievement"]["id"] == achievement
+    # the issuer's first status lists reach the verifier over Kafka a moment later
+    assert await api.reaches(vc, "untrusted"), "never verified (registered, not accredited)"
     code, report = await api.verify(vc)
     assert code == 200 and report["verified"], report

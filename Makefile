@@ -101,8 +101,9 @@ unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit
 
 # Test files that measure time (timing side channels, a heavy request beside
-# light ones): run alone, after the others, which run two files at a time.
-SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py
+# light ones, a Redis wipe healing within a minute): run alone, after the
+# others, which run two files at a time.
+SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py tests/e2e/test_rebuild.py
 
 test: venv lint browser-deps ## lint, then every test but the fault suite (make faults) against the real stack (started here if not running)
 	$(LOCAL)/with-stack.sh bash -c '$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not faults" \

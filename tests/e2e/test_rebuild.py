@@ -264,7 +264,9 @@ async def test_a_wipe_under_running_services_heals_by_itself(stack: Stack, api: 
                 return False
         return True
 
-    assert await until(healed, within=60), "a service did not heal by itself"
+    if not await until(healed, within=60):
+        states = {name: await readiness(api, name) for name in WIPED}
+        raise AssertionError(f"a service did not heal by itself: {states}")
     assert {name: stack.services[name].process.pid for name in WIPED} == pids  # type: ignore[union-attr]
 
     # Nothing lost: the retry gets the first credential; the revocation holds.

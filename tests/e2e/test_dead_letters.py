@@ -32,7 +32,8 @@ WRONG_ISSUED = orjson.dumps(
 # topic -> (poison records, how many consumers dead-letter each)
 POISON = {
     "status.lists": ([BAD_JSON, WRONG_LIST], 2),  # verifier, revocation (its in-memory lists)
-    "credentials.issued": ([BAD_JSON, WRONG_ISSUED], 4),  # issuer, revocation, issuer-stacking, -webhooks
+    # issuer, revocation, and the issuer-stacking and issuer-webhooks groups
+    "credentials.issued": ([BAD_JSON, WRONG_ISSUED], 4),
 }
 
 

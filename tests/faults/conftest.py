@@ -1,6 +1,6 @@
 """The fault suite's own Kafka and Redis, its load plan, and its table.
 
-`MICROCRED_FAULTS_MODE`: `quick` (default; what `make test` runs) or `full`
+`MICROCRED_FAULTS_MODE`: `quick` (default: `pytest tests/faults`) or `full`
 (`make faults`: a bigger load). `MICROCRED_FAULTS_SEED` repeats a run's
 fault moments.
 """

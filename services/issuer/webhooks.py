@@ -43,7 +43,7 @@ from services.issuer.domain.webhook_events import (
 )
 from services.issuer.registry import RegistryIndex
 from services.issuer.settings import WebhookSettings
-from shared.errors import InvalidField, NotFound
+from shared.errors import InvalidField, NotFound, is_transient
 from shared.events import (
     AssessmentPassed,
     Event,
@@ -343,11 +343,20 @@ async def deliver_forever(
             next_scan = time.monotonic() + webhooks.settings.expiring_scan_seconds
             try:
                 await webhooks.expiring(registry)
-            except Exception:
-                _log.exception("webhook.expiring_scan_failed")
+            except Exception as error:
+                _round_failed("webhook.expiring_scan_failed", error)
         try:
             if not await webhooks.deliver_due():
                 await asyncio.sleep(every)
-        except Exception:  # Redis away a moment: next round
-            _log.exception("webhook.round_failed")
+        except Exception as error:  # Redis away a moment: next round
+            _round_failed("webhook.round_failed", error)
             await asyncio.sleep(1.0)
+
+
+def _round_failed(event: str, error: Exception) -> None:
+    """One line for an infrastructure error (retried next round), a traceback
+    for anything else (a bug to see)."""
+    if is_transient(error):
+        _log.warning(event, error=repr(error)[:300])
+    else:
+        _log.exception(event)

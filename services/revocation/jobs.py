@@ -26,7 +26,7 @@ import msgspec
 import redis.asyncio as redis
 
 from services.revocation.changes import Requester, StatusChanges
-from shared.errors import Conflict, DomainError, InvalidField, NotFound, Unavailable
+from shared.errors import Conflict, DomainError, InvalidField, NotFound, Unavailable, is_transient
 from shared.events import CredentialIssued, StatusJobRecorded, decode_event, encode_event
 from shared.idempotency import lease
 from shared.kafka.producer import Publisher
@@ -284,6 +284,9 @@ async def run_jobs(
         await wait_caught_up()
         try:
             await jobs.run_pending()
-        except Exception:  # a transient Redis or Kafka failure: next round
-            _log.exception("status_job.round_failed")
+        except Exception as error:  # a transient Redis or Kafka failure: next round
+            if is_transient(error):
+                _log.warning("status_job.round_failed", error=repr(error)[:300])
+            else:
+                _log.exception("status_job.round_failed")
         await asyncio.sleep(every)

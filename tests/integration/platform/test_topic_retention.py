@@ -28,6 +28,10 @@ async def test_history_is_kept_forever_and_entity_state_compacted(kafka_bootstra
                 )
             ]
         )
+        for _ in range(100):  # the broker lists a new topic a moment after creating it
+            if f"{prefix}credentials.issued" in await admin.list_topics():
+                break
+            await asyncio.sleep(0.05)
         specs = all_topic_specs(prefix)
         created = await ensure_topics(kafka_bootstrap, specs)
         names = [spec.name for spec in specs]

@@ -43,7 +43,7 @@ from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
-from services.issuer.registry import RegistryIndex
+from services.issuer.registry import STATUS_FEED, RegistryIndex, status_feed_context
 from services.issuer.registry_routes import registry_routes
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
@@ -124,7 +124,12 @@ def create_app(
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
         app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
-        app[REGISTRY_INDEX] = RegistryIndex(client, common.redis_prefix, learner_keys)
+        app[REGISTRY_INDEX] = RegistryIndex(
+            client,
+            common.redis_prefix,
+            learner_keys,
+            status_caught_up=lambda: app[STATUS_FEED].require_caught_up(),
+        )
         app[WEBHOOKS] = Webhooks(
             client,
             common.redis_prefix,
@@ -258,7 +263,6 @@ def create_app(
                     CREDENTIALS_SHARES,
                     CATALOG_PATHWAYS,
                     ISSUER_BULK_JOBS,
-                    STATUS_CHANGES,  # the registry's status column
                     ISSUER_WEBHOOKS,
                 ],
                 handler=lambda app: on_issuer_event(
@@ -269,6 +273,7 @@ def create_app(
                     webhooks=app[WEBHOOKS],
                 ),
             ),
+            status_feed_context(common, REGISTRY_INDEX),  # the registry's status column
             application,
             consumer_context(
                 common,

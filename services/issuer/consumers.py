@@ -20,7 +20,6 @@ from shared.events import (
     IssuerProfilePublished,
     PathwayPublished,
     ProviderPublished,
-    StatusChanged,
     WebhookRegistered,
 )
 from shared.kafka.consumer import Handler
@@ -66,8 +65,6 @@ def on_issuer_event(
                     await registry.issued(event)
             case WebhookRegistered() if webhooks is not None:
                 await webhooks.remember(event)
-            case StatusChanged() if registry is not None:
-                await registry.status_changed(event)
             case CredentialShared():
                 await store.save_share(event)
             case BulkJobChanged() if bulk is not None:

@@ -2,8 +2,12 @@
 achievement, revision, issue date and status; exported as CSV or JSON Lines.
 
 The index is derived state (invariant 3): `credentials.issued` gives each
-credential's summary, `status.changes` its revocation and suspension, so a
-Redis wipe rebuilds it by replay. Everything is kept per tenant: a tenant's
+credential's summary (through the issuer's replica), `status.changes` its
+revocation and suspension (through a feed of its own, `status_feed_context`,
+which does not gate the issuer's readiness: that history grows with every
+status change, and replaying it must not hold awards back after a Redis
+wipe; reads of the status column answer 503 until the feed caught up), so a
+wipe rebuilds it by replay. Everything is kept per tenant: a tenant's
 queries only ever read its own sorted sets. Learners are indexed by their
 key (shared/learner_keys.py, the one stacking uses), never in clear.
 """
@@ -11,7 +15,7 @@ key (shared/learner_keys.py, the one stacking uses), never in clear.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -19,9 +23,13 @@ from typing import Any, Literal
 import msgspec
 import orjson
 import redis.asyncio as redis
+from aiohttp import web
 
 from shared.errors import InvalidField
-from shared.events import CredentialIssued, StatusChanged
+from shared.events import CredentialIssued, Event, StatusChanged
+from shared.kafka.consumer import ConsumerLoop, Handler
+from shared.kafka.offsets import RedisOffsetStore
+from shared.kafka.topics import STATUS_CHANGES, topic_name
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import (
     REGISTRY,
@@ -31,7 +39,10 @@ from shared.redis_keys import (
     REGISTRY_STATUS,
     redis_key,
 )
+from shared.service import PRODUCER, REDIS, CleanupContext
+from shared.settings import CommonSettings
 from shared.timestamps import Timestamp
+from shared.web.consumers import serve_consumer
 
 Status = Literal["active", "revoked", "suspended", "expired"]
 # The kinds a registrar searches by, and the identity type each stands for.
@@ -79,11 +90,17 @@ class Page:
     next_cursor: str | None
 
 
+def _no_wait() -> None:
+    """The status column is always complete (tests that feed it directly)."""
+
+
 @dataclass(frozen=True)
 class RegistryIndex:
     client: redis.Redis
     prefix: str
     learner_keys: LearnerKeys
+    # Raises `Rebuilding` until the status feed caught up (status_feed_context).
+    status_caught_up: Callable[[], None] = _no_wait
 
     def _key(self, entity: str, *parts: str) -> str:
         return redis_key(self.prefix, entity, *parts)
@@ -126,6 +143,7 @@ class RegistryIndex:
     # -- reads ---------------------------------------------------------------
 
     async def revoked(self, credential_id: str) -> bool:
+        self.status_caught_up()
         field = f"{credential_id}|revocation"
         return await self.client.hget(self._key(REGISTRY_STATUS), field) == b"1"
 
@@ -133,6 +151,7 @@ class RegistryIndex:
         """The summaries with their current status, in the order asked."""
         if not credential_ids:
             return []
+        self.status_caught_up()
         raw = await self.client.hmget(self._key(REGISTRY_ENTRY), credential_ids)
         fields = [f"{c}|{p}" for c in credential_ids for p in ("revocation", "suspension")]
         bits = await self.client.hmget(self._key(REGISTRY_STATUS), fields)
@@ -253,3 +272,41 @@ CSV_COLUMNS = (
     "issuerDid",
     "renews",
 )
+
+
+# -- the status feed -------------------------------------------------------------
+
+STATUS_FEED: web.AppKey[ConsumerLoop] = web.AppKey("issuer.status_feed", ConsumerLoop)
+
+
+def _on_status(registry: RegistryIndex) -> Handler:
+    async def handle(event: Event, record: object) -> None:
+        if isinstance(event, StatusChanged):
+            await registry.status_changed(event)
+
+    return handle
+
+
+def status_feed_context(
+    settings: CommonSettings, registry: web.AppKey[RegistryIndex]
+) -> CleanupContext:
+    """`status.changes` into the registry's status column: a durable replica
+    with offsets of its own (`<prefix>:status-feed`), so a Redis wipe replays
+    it too, shown in `/readyz` without gating the issuer's readiness."""
+
+    async def status_feed(app: web.Application) -> AsyncIterator[None]:
+        client = app[REDIS]
+        topic = topic_name(settings, STATUS_CHANGES)
+        loop = ConsumerLoop(
+            settings.kafka_bootstrap,
+            [topic],
+            _on_status(app[registry]),
+            dlq=app[PRODUCER],
+            offsets=RedisOffsetStore(client, f"{settings.redis_prefix}:status-feed"),
+            client_id=f"{settings.service}-status-feed",
+        )
+        app[STATUS_FEED] = loop
+        async with serve_consumer(app, "status-feed", loop, gates_readiness=False):
+            yield
+
+    return status_feed

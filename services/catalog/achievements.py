@@ -19,10 +19,11 @@ import msgspec
 import redis.asyncio as redis
 
 from services.catalog.domain import AchievementIn, request_path, valid_document
+from services.catalog.revisions import revision_event, revision_of
 from services.catalog.store import ACHIEVEMENT_CHANGES, CatalogStore
 from shared.credentials.builders import format_datetime
 from shared.errors import Conflict, InvalidField, InvalidFields, NotFound
-from shared.events import AchievementPublished, KeyedWrite, utc_now
+from shared.events import AchievementPublished
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.policy_profiles import AwardingBody, definition_gaps
@@ -149,33 +150,13 @@ class Achievements:
                 made = await make(current)
                 if made is current:
                     return current
-                write = (
-                    []
-                    if key is None or request_hash is None
-                    else [
-                        KeyedWrite(
-                            scope=ACHIEVEMENT_CHANGES,
-                            idempotency_key=key,
-                            request_hash=request_hash,
-                            answer=f"{achievement_id}|{made.revision}",
-                        )
-                    ]
-                )
-                event = msgspec.structs.replace(
-                    made,
-                    id=str(uuid.uuid4()),
-                    occurred_at=utc_now(),
-                    idempotency_key=None,
-                    request_hash=None,
-                    writes=write,
-                )
+                event = revision_event(made, ACHIEVEMENT_CHANGES, achievement_id, key, request_hash)
                 await self.publisher.publish(self.topic, event, key=achievement_id)
                 await self.store.save_achievement(event)
                 return event
 
         async def replay(answer: str) -> AchievementPublished:
-            first, _, revision = answer.rpartition("|")
-            event = await self.store.achievement_revision(first, int(revision))
+            event = await self.store.achievement_revision(*revision_of(answer))
             assert event is not None, "the revision is stored before its key"
             return event
 

@@ -25,10 +25,11 @@ import redis.asyncio as redis
 
 from services.catalog.achievements import Achievements
 from services.catalog.domain import AchievementIn
+from services.catalog.revisions import revision_event, revision_of
 from services.catalog.store import CatalogStore
 from shared.credentials.builders import format_datetime
 from shared.errors import Conflict, InvalidFields, NotFound
-from shared.events import AchievementPublished, KeyedWrite, PathwayPublished, utc_now
+from shared.events import AchievementPublished, PathwayPublished
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.pathway_index import PATHWAY_CHANGES, PathwayIndex
@@ -207,33 +208,13 @@ class Pathways:
                 made = await make(current)
                 if made is current:
                     return current
-                writes = (
-                    []
-                    if key is None or request_hash is None
-                    else [
-                        KeyedWrite(
-                            scope=PATHWAY_CHANGES,
-                            idempotency_key=key,
-                            request_hash=request_hash,
-                            answer=f"{pathway_id}|{made.revision}",
-                        )
-                    ]
-                )
-                event = msgspec.structs.replace(
-                    made,
-                    id=str(uuid.uuid4()),
-                    occurred_at=utc_now(),
-                    idempotency_key=None,
-                    request_hash=None,
-                    writes=writes,
-                )
+                event = revision_event(made, PATHWAY_CHANGES, pathway_id, key, request_hash)
                 await self.publisher.publish(self.topic, event, key=pathway_id)
                 await self.index.save(event)
                 return event
 
         async def replay(answer: str) -> PathwayPublished:
-            first, _, revision = answer.rpartition("|")
-            event = await self.index.revision(first, int(revision))
+            event = await self.index.revision(*revision_of(answer))
             assert event is not None, "the revision is stored before its key"
             return event
 

@@ -13,19 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
-STATES = (
-    "valid",
-    "untrusted",
-    "revoked",
-    "suspended",
-    "expired",
-    "not_yet_valid",
-    "tampered",
-    "unchecked",
-    "malformed",
-)
+from shared.credentials.report import State
+
+STATES: tuple[str, ...] = get_args(State)  # one list of states: shared/credentials/report.py
 KNOWN_CHECKS = frozenset(
     {
         "format",

@@ -88,7 +88,7 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 	$(LOCAL)/with-stack.sh $(PY) bench/bench_verify_http.py
 	$(LOCAL)/with-stack.sh $(PY) -m bench.bench_registry_search
 
-bulk-check: venv ## the bulk-job e2e tests with the issue's 10,000-row file (minutes; make test runs 1,000 rows)
+bulk-check: venv ## the bulk-job e2e tests with the issue's 10,000-row file (minutes; make test runs 300 rows)
 	MICROCRED_BULK_TEST_ROWS=10000 $(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests/e2e/test_bulk_jobs.py
 
 faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table

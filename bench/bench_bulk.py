@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_revocation_latency import summary
+from bench.services import running_services
 from services.issuer.domain.awarding import AwardIn, RecipientIn, award_credential, subject_of
 from services.issuer.signing import Signer
 from shared.credentials.crypto_keys import SigningKey
@@ -155,18 +154,8 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=800)
     args = parser.parse_args()
     rows = 100_000 if args.large else args.rows
-    with tempfile.TemporaryDirectory(prefix="bench-bulk-") as workdir:
-        stack = Stack(
-            workdir=Path(workdir),
-            kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
-        )
-        stack.start("catalog", "issuer")
-        try:
-            asyncio.run(run(stack, rows, args.clients, args.singles))
-        finally:
-            stack.stop()
-            stack.remove_traces()
+    with running_services("bulk", "catalog", "issuer") as stack:
+        asyncio.run(run(stack, rows, args.clients, args.singles))
 
 
 if __name__ == "__main__":

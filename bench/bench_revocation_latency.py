@@ -21,15 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 
+from bench.services import running_services
 from tests.e2e.client import Api, Json
 from tests.e2e.harness import Stack
 
@@ -137,20 +135,8 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=200, help="credentials to revoke")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="verifier poll interval")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-revocation-") as workdir:
-        stack = Stack(
-            workdir=Path(workdir),
-            kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
-            token="bench-token",
-        )
-        print(f"starting the four services (namespace {stack.namespace}) ...")
-        stack.start()
-        try:
-            met = asyncio.run(run(stack, args.count, args.poll_ms / 1000))
-        finally:
-            stack.stop()
-            stack.remove_traces()
+    with running_services("revocation") as stack:
+        met = asyncio.run(run(stack, args.count, args.poll_ms / 1000))
     raise SystemExit(0 if met else 1)
 
 

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import tempfile
 import time
-from pathlib import Path
 
 import aiohttp
 import redis
 
 from bench.bench_revocation_latency import summary
+from bench.services import running_services
 from tests.e2e.client import Api, until
 from tests.e2e.harness import Stack
 
@@ -94,18 +92,8 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=20000)
     parser.add_argument("--views", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        stack = Stack(
-            workdir=Path(workdir),
-            kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
-        )
-        stack.start()
-        try:
-            asyncio.run(run(stack, args.copies, args.views))
-        finally:
-            stack.stop()
-            stack.remove_traces()
+    with running_services("shares") as stack:
+        asyncio.run(run(stack, args.copies, args.views))
 
 
 if __name__ == "__main__":

@@ -27,15 +27,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.services import running_services
 from shared.credentials.dids import DidResolver
 from shared.credentials.verify import verify_credential
 from tests.e2e.client import Api, Json, status_entries, until
@@ -156,20 +154,8 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=1000, help="VC-JWTs in the batch")
     parser.add_argument("--rounds", type=int, default=3, help="batches timed")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-batch-") as workdir:
-        stack = Stack(
-            workdir=Path(workdir),
-            kafka_bootstrap=os.environ.get("MICROCRED_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
-            token="bench-token",
-        )
-        print(f"starting the four services (namespace {stack.namespace}) ...")
-        stack.start()
-        try:
-            asyncio.run(run(stack, args.count, args.rounds))
-        finally:
-            stack.stop()
-            stack.remove_traces()
+    with running_services("batch") as stack:
+        asyncio.run(run(stack, args.count, args.rounds))
 
 
 if __name__ == "__main__":

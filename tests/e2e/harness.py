@@ -27,10 +27,26 @@ SERVICES = ("catalog", "issuer", "revocation", "verifier")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Ports for the services a test starts come from a block of its own per
+# pytest-xdist worker, below the kernel's ephemeral range (32768+): a port
+# asked of the kernel (`bind(0)`) is released before the service binds it,
+# and in that gap another worker's `bind(0)` could be handed the same one.
+_PORT_BLOCK = 2000
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+_FIRST_PORT = 20000 + _PORT_BLOCK * (int(_WORKER) % 6 if _WORKER.isdigit() else 0)
+_PORTS = iter(range(_FIRST_PORT, _FIRST_PORT + _PORT_BLOCK))
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port free now, from this worker's own block."""
+    for port in _PORTS:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("this test worker used up its block of ports")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from shared.settings import cpu_cores
 from tests.e2e.harness import Stack
 
 
@@ -23,6 +24,8 @@ def running_services(name: str, *services: str, token: str = "bench-token") -> I
             redis_url=os.environ.get("MICROCRED_REDIS_URL", "redis://127.0.0.1:16379/0"),
             token=token,
         )
+        # The issuer signs as deployed (one process per core), not as in tests.
+        stack.services["issuer"].env["MICROCRED_ISSUER_SIGNING_PROCESSES"] = str(cpu_cores())
         print(f"starting the services (namespace {stack.namespace}) ...")
         stack.start(*services)
         try:

@@ -16,6 +16,11 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
+def cpu_cores() -> int:
+    """The default size of a service's process pools: one process per core."""
+    return os.cpu_count() or 1
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value the service cannot use."""
 

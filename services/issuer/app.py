@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import redis.asyncio as redis
@@ -49,7 +50,7 @@ from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
-from services.issuer.signing import Signer
+from services.issuer.signing import Signer, SigningPool
 from services.issuer.stacking import Stacking, on_issued
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
@@ -109,7 +110,8 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[ISSUER_SETTINGS] = settings
-    signer = Signer(keystore or settings.keys.open())
+    signing = SigningPool(settings.signing_processes)
+    signer = Signer(keystore or settings.keys.open(), signing)
     install_api_tokens(app, ApiTokens.from_env())
     install_operator_tokens(app, ApiTokens.operators_from_env())
     install_endorser_tokens(app, ApiTokens.endorsers_from_env())
@@ -247,8 +249,16 @@ def create_app(
         )
         await runner.run_forever()
 
+    async def signing_pool(app: web.Application) -> AsyncIterator[None]:
+        signing.start()
+        warming = asyncio.create_task(signing.warm_up())
+        yield
+        warming.cancel()
+        signing.stop()
+
     app.cleanup_ctx.extend(
         [
+            signing_pool,
             *replicated_state(
                 common,
                 redis_factory=redis_factory,

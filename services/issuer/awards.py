@@ -200,7 +200,7 @@ class Issuance:
         signing_key = await self.signer.signing_key(
             identity.signing_key_id, identity.did_document, identity.signing_method_id
         )
-        jwt, signed = Signer.sign(credential, signing_key)
+        jwt, signed = await self.signer.sign(credential, signing_key)
         event = CredentialIssued(
             tenant=tenant,
             credential_id=credential["id"],

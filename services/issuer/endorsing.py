@@ -125,7 +125,7 @@ class Endorsing:
             valid_from=format_datetime(datetime.now(UTC)),
             name=f"{endorser} endorses {name}",
         )
-        jwt, signed = Signer.sign(unsigned, signing_key)
+        jwt, signed = await self.signer.sign(unsigned, signing_key)
         assert signed is not None, "endorser keys are Ed25519 (create_identity's default)"
         event = EndorsementPublished(
             endorser=endorser,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shared.keystore import KeyStoreSettings
-from shared.settings import CommonSettings, env_bool, env_int, env_list, env_str
+from shared.settings import CommonSettings, cpu_cores, env_bool, env_int, env_list, env_str
 
 DEFAULT_PORT = 8082
 
@@ -53,6 +53,9 @@ class Settings:
     # (`MICROCRED_JSONLD_EXAMPLE_CONTEXTS`, docs/conformance.md).
     jsonld_example_contexts: bool = False
     webhooks: WebhookSettings = field(default_factory=lambda: WebhookSettings())
+    # Credentials are signed in this many processes (services/issuer/signing.py);
+    # 0: on the event loop.
+    signing_processes: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -70,4 +73,5 @@ class Settings:
             verifier_base_url=env_str("VERIFIER_BASE_URL", "http://127.0.0.1:8080").rstrip("/"),
             jsonld_example_contexts=env_bool("JSONLD_EXAMPLE_CONTEXTS", False),
             webhooks=WebhookSettings.from_env(),
+            signing_processes=env_int("ISSUER_SIGNING_PROCESSES", cpu_cores(), minimum=0),
         )

@@ -1,27 +1,126 @@
-"""Issuer identities and signatures: keys stay in the key store, never on Kafka."""
+"""Issuer identities and signatures: keys stay in the key store, never on Kafka.
+
+Signing a credential (RDFC-1.0 canonicalisation for the Data Integrity
+proof, then the VC-JWT) is pure Python and CPU-bound: about half of the
+issuer's work per award. With `MICROCRED_ISSUER_SIGNING_PROCESSES` > 0 (the
+default: one per core) it runs in a process pool (shared/process_pool.py), so the event loop
+goes on with other awards' Redis and Kafka work meanwhile and the signing
+uses every core. A worker gets the private key as PKCS#8 bytes over its
+pipe (same host, same user; never on Kafka or in Redis) and keeps the
+loaded key in memory.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import weakref
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_der_private_key,
+)
 
 from shared.credentials.crypto_keys import PublicKey, SigningKey
 from shared.credentials.data_integrity import sign_data_integrity, signs_data_integrity
 from shared.credentials.did_documents import current_method_id, web_did, web_document
 from shared.credentials.dids import did_key_document, did_key_for
+from shared.credentials.jsonld import default_registry
 from shared.credentials.jwt import sign_ob_jwt
+from shared.errors import Unavailable
 from shared.keystore import KeyKind, KeyStore, PrivateKey
+from shared.logging import get_logger
+from shared.process_pool import spawn_pool
+
+_log = get_logger("issuer.signing")
+Signed = tuple[str, dict[str, Any] | None]  # the VC-JWT, the Data Integrity form
+
+
+def sign_both(credential: dict[str, Any], key: SigningKey) -> Signed:
+    """The credential as a VC-JWT (EdDSA, ES256 or RS256 by the issuer's key)
+    and with an embedded Data Integrity proof (eddsa-rdfc-2022 or
+    ecdsa-rdfc-2019; None for an RSA key: no RSA cryptosuite exists): the
+    two proof formats OB 3.0 §8 allows. §8.2: the Data Integrity proof is
+    made first and travels inside the JWT payload."""
+    if not signs_data_integrity(key):
+        return sign_ob_jwt(credential, key), None
+    signed = sign_data_integrity(credential, key)
+    return sign_ob_jwt(signed, key), signed
+
+
+_worker_keys: dict[tuple[str, bytes], SigningKey] = {}  # in a pool process
+
+
+def _sign_in_worker(credential: dict[str, Any], kid: str, pkcs8: bytes) -> Signed:
+    key = _worker_keys.get((kid, pkcs8))
+    if key is None:
+        if len(_worker_keys) >= 1024:
+            _worker_keys.clear()
+        private_key = load_der_private_key(pkcs8, password=None)
+        key = _worker_keys[(kid, pkcs8)] = SigningKey(private_key, kid)  # type: ignore[arg-type]
+    return sign_both(credential, key)
+
+
+class SigningPool:
+    """`processes` signing processes (0: sign on the event loop)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._pkcs8: weakref.WeakKeyDictionary[SigningKey, bytes] = weakref.WeakKeyDictionary()
+
+    def start(self) -> None:
+        if self.processes > 0:
+            # each worker loads the JSON-LD contexts once
+            self._pool = spawn_pool(self.processes, default_registry)
+
+    async def warm_up(self) -> None:
+        """Start every worker now (spawn and imports take a second), not on the first award."""
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            await asyncio.gather(
+                *(loop.run_in_executor(self._pool, default_registry) for _ in range(self.processes))
+            )
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    async def sign(self, credential: dict[str, Any], key: SigningKey) -> Signed:
+        if self._pool is None:
+            return sign_both(credential, key)
+        pkcs8 = self._pkcs8.get(key)
+        if pkcs8 is None:
+            pkcs8 = self._pkcs8[key] = key.private_key.private_bytes(
+                Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+            )
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(
+                self._pool, _sign_in_worker, credential, key.kid, pkcs8
+            )
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool
+            _log.warning("signing_pool.broken", processes=self.processes)
+            self.stop()
+            self.start()
+            raise Unavailable("the signing workers restarted; retry") from None
 
 
 class Signer:
     """Creates did:key and platform-hosted did:web identities and signs with
     their keys (cached in memory)."""
 
-    def __init__(self, keystore: KeyStore) -> None:
+    def __init__(self, keystore: KeyStore, pool: SigningPool | None = None) -> None:
         self._keystore = keystore
         self._keys: dict[str, SigningKey] = {}
+        self.pool = pool or SigningPool(0)
 
     async def create_identity(
         self, tenant: str, kind: KeyKind = "Ed25519"
@@ -70,17 +169,9 @@ class Signer:
             key = self._keys[key_id] = SigningKey(private_key, kid)
         return key
 
-    @staticmethod
-    def sign(credential: dict[str, Any], key: SigningKey) -> tuple[str, dict[str, Any] | None]:
-        """The credential as a VC-JWT (EdDSA, ES256 or RS256 by the issuer's key)
-        and with an embedded Data Integrity proof (eddsa-rdfc-2022 or
-        ecdsa-rdfc-2019; None for an RSA key: no RSA cryptosuite exists): the
-        two proof formats OB 3.0 §8 allows. §8.2: the Data Integrity proof is
-        made first and travels inside the JWT payload."""
-        if not signs_data_integrity(key):
-            return sign_ob_jwt(credential, key), None
-        signed = sign_data_integrity(credential, key)
-        return sign_ob_jwt(signed, key), signed
+    async def sign(self, credential: dict[str, Any], key: SigningKey) -> Signed:
+        """`sign_both`, in the signing pool when there is one."""
+        return await self.pool.sign(credential, key)
 
 
 def key_kind(key: PrivateKey) -> KeyKind:

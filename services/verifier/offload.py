@@ -3,10 +3,10 @@
 JSON-LD expansion and canonicalisation are pure Python and CPU-bound; on the
 event loop one large Data Integrity document would stall every other
 request. Documents whose JSON is at least `inline_below` bytes go to a
-`ProcessPoolExecutor` (started with `spawn`, so no threads or sockets of the
-service are inherited; each worker builds its context registry once, in the
-initializer); smaller ones stay inline, where the pickling and the round
-trip would cost more than the work (see README, Benchmarks).
+process pool (shared/process_pool.py; each worker builds its context
+registry once, in the initializer); smaller ones stay inline, where the
+pickling and the round trip would cost more than the work (see README,
+Benchmarks).
 
 Both paths enforce the time cap (`MICROCRED_VERIFIER_CANON_MS`): the worker
 stops itself at the deadline (`canonicalization_too_slow`), and the caller
@@ -18,8 +18,6 @@ answered 422 naming the limit, like the step cap
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +30,7 @@ from shared.credentials.errors import ContextError, CredentialError
 from shared.credentials.jsonld import default_registry
 from shared.errors import Unavailable
 from shared.logging import get_logger
+from shared.process_pool import spawn_pool
 
 # The RDFC-1.0 work caps of the credential core: answered as a request limit.
 _WORK_CODES = frozenset({"canonicalization_too_complex", "canonicalization_too_slow"})
@@ -53,10 +52,6 @@ def _canonize_in_worker(payload: bytes, path: str, seconds: float, allow_example
     except CredentialError as error:
         return ("error", error.code, error.detail, error.path)
     return ("ok", nquads, "", None)
-
-
-def default_processes() -> int:
-    return os.cpu_count() or 1
 
 
 class CanonPool:
@@ -81,12 +76,7 @@ class CanonPool:
 
     def start(self) -> None:
         if self.processes > 0:
-            self._pool = ProcessPoolExecutor(
-                self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
-                initargs=(self.allow_examples,),
-            )
+            self._pool = spawn_pool(self.processes, _warm, self.allow_examples)
 
     async def warm_up(self) -> None:
         """Start every worker now (spawn + imports take ~1 s), not on the first request."""

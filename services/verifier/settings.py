@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.verifier.budget import Limits
-from services.verifier.offload import default_processes
 from services.verifier.ratelimit import RatePolicy
-from shared.settings import CommonSettings, env_bool, env_int, env_list, env_str
+from shared.settings import CommonSettings, cpu_cores, env_bool, env_int, env_list, env_str
 
 DEFAULT_PORT = 8080
 
@@ -26,7 +25,7 @@ class ServerOptions:
     @classmethod
     def from_env(cls) -> ServerOptions:
         return cls(
-            workers=env_int("VERIFIER_WORKERS", default_processes(), minimum=1),
+            workers=env_int("VERIFIER_WORKERS", cpu_cores(), minimum=1),
             keepalive_s=env_int("VERIFIER_KEEPALIVE_S", cls.keepalive_s, minimum=1),
             connections_per_address=env_int(
                 "VERIFIER_CONNECTIONS_PER_ADDRESS", cls.connections_per_address, minimum=1
@@ -81,7 +80,7 @@ class Settings:
             trust_list_refresh_s=env_int("TRUST_LIST_REFRESH_S", 600),
             accept_registered=env_bool("VERIFIER_ACCEPT_REGISTERED", False),
             limits=Limits.from_env(),
-            canon_processes=env_int("VERIFIER_CANON_PROCESSES", default_processes(), minimum=0),
+            canon_processes=env_int("VERIFIER_CANON_PROCESSES", cpu_cores(), minimum=0),
             canon_inline_bytes=env_int("VERIFIER_CANON_INLINE_BYTES", 8 * 1024, minimum=0),
             rates=RatePolicy.from_env(),
             server=ServerOptions.from_env(),

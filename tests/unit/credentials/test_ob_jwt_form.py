@@ -8,12 +8,13 @@ the Data Integrity proof is made first and sits inside the JWT payload.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from openbadgeslib.ob3 import OB3Verifier
 
-from services.issuer.signing import Signer
+from services.issuer.signing import SigningPool, sign_both
 from shared.credentials.crypto_keys import (
     KeyFormatError,
     SigningKey,
@@ -35,7 +36,7 @@ RESOLVER = DidResolver()
 def signed() -> tuple[SigningKey, str, dict[str, object]]:
     key = generate_ed25519()
     did = did_key_for(key.public_key)
-    jwt, credential = Signer.sign(ob3_credential(did, name="Header Rules"), key)
+    jwt, credential = sign_both(ob3_credential(did, name="Header Rules"), key)
     return key, jwt, credential
 
 
@@ -87,7 +88,7 @@ def _key_of_kind(kind: str) -> tuple[SigningKey, str, dict[str, object]]:
 @pytest.mark.parametrize(("kind", "alg"), [("P-256", "ES256"), ("RSA", "RS256")])
 def test_p256_and_rsa_issuers_sign_es256_and_rs256_jwts(kind: str, alg: str) -> None:
     key, did, document = _key_of_kind(kind)
-    jwt, credential = Signer.sign(ob3_credential(did, name="Key Types"), key)
+    jwt, credential = sign_both(ob3_credential(did, name="Key Types"), key)
     header, payload = peek_jws(jwt)
     assert header == {"alg": alg, "kid": key.kid, "typ": "JWT"}
     # an independent OB 3.0 verifier accepts it, and refuses another key's signature
@@ -133,3 +134,29 @@ def test_an_rsa_issuers_domain_linkage_is_the_jwt_form() -> None:
         assert isinstance(entry, str) and peek_jws(entry)[0]["alg"] == "RS256"
     ed = generate_ed25519("did:web:issuer.example#key-1")
     assert len(linkage_entries("did:web:issuer.example", "issuer.example", ed, now, "both")) == 2
+
+
+def test_the_signing_pool_signs_each_key_kind_as_on_the_event_loop() -> None:
+    """services/issuer/signing.py: the key crosses to a pool process as PKCS#8."""
+    ed25519 = generate_ed25519()
+    did = did_key_for(ed25519.public_key)
+    kinds = [(ed25519, did, did_key_document(did)), _key_of_kind("P-256"), _key_of_kind("RSA")]
+
+    async def sign_all() -> list[tuple[str, dict[str, Any] | None]]:
+        pool = SigningPool(1)
+        pool.start()
+        try:
+            return [await pool.sign(ob3_credential(d, name="Pooled"), k) for k, d, _ in kinds]
+        finally:
+            pool.stop()
+
+    signed = asyncio.run(sign_all())
+    assert [credential is None for _, credential in signed] == [False, False, True]
+    for (key, did, document), (jwt, credential) in zip(kinds, signed, strict=True):
+        resolver = DidResolver(known={did: document})
+        header, payload = peek_jws(jwt)
+        assert header == {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
+        from_jwt = asyncio.run(verify_vc_jwt(jwt, resolver))
+        assert from_jwt["credentialSubject"] == payload["credentialSubject"]
+        if credential is not None:
+            asyncio.run(verify_data_integrity(credential, resolver))

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from services.catalog.domain import AchievementIn, valid_document
 from services.issuer.domain.awarding import AwardIn, award_credential, subject_of
-from services.issuer.signing import Signer
+from services.issuer.signing import sign_both
 from shared.credentials.builders import build_profile
 from shared.credentials.crypto_keys import generate_ed25519
 from shared.credentials.dids import DidResolver, did_key_for
@@ -121,7 +121,7 @@ def _award(document: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         entries=ENTRIES,
         now=NOW,
     )
-    return Signer.sign(credential, KEY)
+    return sign_both(credential, KEY)
 
 
 @settings(

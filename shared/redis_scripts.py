@@ -56,22 +56,59 @@ redis.call('SET', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: generation, replayed, bitmap, counter; ARGV: candidate indexes.
-# Claim the first free candidate (invariant 1). Returns {index, generation},
-# {-1} when every candidate was taken, or NOT_REPLAYED.
-CLAIM_STATUS_INDEX = (
+LIST_FULL = -3
+
+# KEYS: generation, replayed, then a bitmap and a counter per list; ARGV: the
+# fill limit, the number of candidates per list, then each list's candidate
+# indexes. Claim, in each list, the first free candidate (invariant 1), unless
+# the list already holds `fill limit` entries. Returns {generation, one result
+# per list: the index, -1 when every candidate was taken, or LIST_FULL}, or
+# NOT_REPLAYED.
+CLAIM_STATUS_ENTRIES = (
     _REPLAYED_GUARD
     + """
-for _, index in ipairs(ARGV) do
-  if redis.call('GETBIT', KEYS[3], index) == 0 then
-    redis.call('SETBIT', KEYS[3], index, 1)
-    redis.call('INCR', KEYS[4])
-    return {tonumber(index), generation}
+local limit, per_list = tonumber(ARGV[1]), tonumber(ARGV[2])
+local results = {generation}
+for list = 1, (#KEYS - 2) / 2 do
+  local bitmap, counter = KEYS[2 * list + 1], KEYS[2 * list + 2]
+  local result = -1
+  if tonumber(redis.call('GET', counter) or '0') >= limit then
+    result = """
+    + str(LIST_FULL)
+    + """
+  else
+    for i = 1, per_list do
+      local index = ARGV[2 + (list - 1) * per_list + i]
+      if redis.call('GETBIT', bitmap, index) == 0 then
+        redis.call('SETBIT', bitmap, index, 1)
+        redis.call('INCR', counter)
+        result = tonumber(index)
+        break
+      end
+    end
   end
+  results[list + 1] = result
 end
-return {-1}
+return results
 """
 )
+
+# KEYS: a bitmap, a counter and the current list number per entry; ARGV: the
+# index and list number per entry. Replay of issued entries: mark each index
+# taken (counted once) and raise the current list number to the entry's.
+RECORD_STATUS_ENTRIES = """
+for entry = 0, #KEYS / 3 - 1 do
+  local bitmap, counter, current = KEYS[3 * entry + 1], KEYS[3 * entry + 2], KEYS[3 * entry + 3]
+  if redis.call('SETBIT', bitmap, ARGV[2 * entry + 1], 1) == 0 then
+    redis.call('INCR', counter)
+  end
+  local number = tonumber(ARGV[2 * entry + 2])
+  if number > tonumber(redis.call('GET', current) or '0') then
+    redis.call('SET', current, number)
+  end
+end
+return 1
+"""
 
 # KEYS: generation, replayed, list bitmap; ARGV: index. The bit, or NOT_REPLAYED.
 GET_STATUS_BIT = (

@@ -16,6 +16,7 @@ publishes (`still_current`), so a wipe while it signed cannot slip through.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Sequence
 
 import redis.asyncio as redis
 
@@ -29,7 +30,13 @@ from shared.redis_keys import (
     redis_key,
     replayed_key,
 )
-from shared.redis_scripts import ADVANCE_LIST, CLAIM_STATUS_INDEX, NOT_REPLAYED, RAISE_TO
+from shared.redis_scripts import (
+    ADVANCE_LIST,
+    CLAIM_STATUS_ENTRIES,
+    LIST_FULL,
+    NOT_REPLAYED,
+    RECORD_STATUS_ENTRIES,
+)
 from shared.status_lists import LIST_SIZE, PURPOSES, list_id_for, list_url, parse_list_id
 
 # Open the next list once half the entries are taken: random probing stays
@@ -39,13 +46,18 @@ CANDIDATES_PER_TRY = 16
 
 
 class StatusAllocator:
+    """Claims take one Redis call for all of an award's entries; the number
+    of each issuer's current list is remembered here (lists only move
+    forward: a number found full is advanced in Redis, compare-and-set)."""
+
     def __init__(self, client: redis.Redis, prefix: str, status_base_url: str) -> None:
         self._redis = client
         self._prefix = prefix
         self._base_url = status_base_url
-        self._claim = client.register_script(CLAIM_STATUS_INDEX)
-        self._raise_to = client.register_script(RAISE_TO)
+        self._claim = client.register_script(CLAIM_STATUS_ENTRIES)
+        self._record = client.register_script(RECORD_STATUS_ENTRIES)
         self._advance = client.register_script(ADVANCE_LIST)
+        self._current: dict[tuple[str, str], int] = {}  # (issuer, purpose): list number
 
     def _state_keys(self) -> list[str]:
         return [generation_key(self._prefix), replayed_key(self._prefix)]
@@ -53,24 +65,12 @@ class StatusAllocator:
     async def entries(self, issuer_did: str) -> tuple[list[StatusEntryRef], str]:
         """A free entry for each purpose (Bitstring Status List v1.0 §2.1: one
         entry per purpose), and the state generation they were claimed in."""
-        claimed = [await self.allocate(issuer_did, purpose) for purpose in PURPOSES]
-        generations = {generation for _, generation in claimed}
-        if len(generations) != 1:  # a wipe between two claims
-            raise Rebuilding()
-        return [entry for entry, _ in claimed], generations.pop()
+        return await self._claim_entries(issuer_did, PURPOSES)
 
     async def allocate(self, issuer_did: str, purpose: str) -> tuple[StatusEntryRef, str]:
         """A free entry and its generation; `Rebuilding` until the bitmaps are complete."""
-        number = await self._current_list(issuer_did, purpose)
-        while True:
-            list_id = list_id_for(issuer_did, purpose, number)
-            claimed = await self._claim_in(list_id)
-            if claimed is not None:
-                index, generation = claimed
-                url = list_url(self._base_url, list_id)
-                entry = StatusEntryRef(purpose=purpose, list_id=list_id, list_url=url, index=index)
-                return entry, generation
-            number = await self._advance_list(issuer_did, purpose, number)
+        (entry,), generation = await self._claim_entries(issuer_did, [purpose])
+        return entry, generation
 
     async def still_current(self, generation: str) -> None:
         """Raise `Rebuilding` unless claims made in `generation` still stand:
@@ -79,36 +79,60 @@ class StatusAllocator:
         if current != replayed or current != generation.encode():
             raise Rebuilding()
 
-    async def record(self, list_id: str, index: int, issuer_did: str, purpose: str) -> None:
-        """Replay: mark an index seen in `credentials.issued` as taken."""
-        bitmap, counter = self._list_keys(list_id)
-        if not await self._redis.setbit(bitmap, index, 1):
-            await self._redis.incr(counter)
-        name = parse_list_id(list_id)
-        number = name.number if name is not None else 0
-        # Lists only move forward: keep the highest list number seen.
-        await self._raise_to(keys=[self._current_key(issuer_did, purpose)], args=[number, 0])
+    async def record(self, issuer_did: str, entries: Sequence[StatusEntryRef]) -> None:
+        """Replay: mark the entries seen in `credentials.issued` as taken."""
+        keys: list[str] = []
+        args: list[int] = []
+        for entry in entries:
+            name = parse_list_id(entry.list_id)
+            keys += [*self._list_keys(entry.list_id), self._current_key(issuer_did, entry.purpose)]
+            args += [entry.index, name.number if name is not None else 0]
+        if keys:
+            await self._record(keys=keys, args=args)
 
-    async def _claim_in(self, list_id: str) -> tuple[int, str] | None:
-        bitmap, counter = self._list_keys(list_id)
-        taken = int(await self._redis.get(counter) or 0)
-        if taken >= FILL_LIMIT:
-            return None
-        for _ in range(8):
-            candidates = [secrets.randbelow(LIST_SIZE) for _ in range(CANDIDATES_PER_TRY)]
-            result = await self._claim(keys=[*self._state_keys(), bitmap, counter], args=candidates)
+    async def _claim_entries(
+        self, issuer_did: str, purposes: Iterable[str]
+    ) -> tuple[list[StatusEntryRef], str]:
+        numbers = {purpose: await self._list_number(issuer_did, purpose) for purpose in purposes}
+        claimed: dict[str, StatusEntryRef] = {}
+        while len(claimed) < len(numbers):
+            pending = {
+                p: list_id_for(issuer_did, p, n) for p, n in numbers.items() if p not in claimed
+            }
+            keys = self._state_keys()
+            args = [FILL_LIMIT, CANDIDATES_PER_TRY]
+            for list_id in pending.values():
+                keys += self._list_keys(list_id)
+                args += [secrets.randbelow(LIST_SIZE) for _ in range(CANDIDATES_PER_TRY)]
+            result = await self._claim(keys=keys, args=args)
             if result == NOT_REPLAYED:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")
-            index, *generation = result
-            if index >= 0:
-                return int(index), generation[0].decode()
-        return None
+            generation, *indexes = result
+            for (purpose, list_id), index in zip(pending.items(), indexes, strict=True):
+                if index >= 0:
+                    url = list_url(self._base_url, list_id)
+                    claimed[purpose] = StatusEntryRef(
+                        purpose=purpose, list_id=list_id, list_url=url, index=int(index)
+                    )
+                elif index == LIST_FULL:
+                    numbers[purpose] = await self._advance_list(
+                        issuer_did, purpose, numbers[purpose]
+                    )
+                # else every candidate was taken: another try with new ones
+        return [claimed[purpose] for purpose in numbers], generation.decode()
 
-    async def _current_list(self, issuer_did: str, purpose: str) -> int:
-        return int(await self._redis.get(self._current_key(issuer_did, purpose)) or 0)
+    async def _list_number(self, issuer_did: str, purpose: str) -> int:
+        number = self._current.get((issuer_did, purpose))
+        if number is None:
+            stored = await self._redis.get(self._current_key(issuer_did, purpose))
+            number = self._current[(issuer_did, purpose)] = int(stored or 0)
+        return number
 
     async def _advance_list(self, issuer_did: str, purpose: str, seen: int) -> int:
-        return int(await self._advance(keys=[self._current_key(issuer_did, purpose)], args=[seen]))
+        key = self._current_key(issuer_did, purpose)
+        number = int(await self._advance(keys=[key], args=[seen]))
+        self._current[(issuer_did, purpose)] = number
+        return number
 
     def _list_keys(self, list_id: str) -> tuple[str, str]:
         return (

@@ -49,17 +49,11 @@ def on_issuer_event(
                 await store.pathways.save(event)
             case AccreditationStatusAssigned():
                 # Invariant 1 for the operator's lists too.
-                entry = event.entry
-                await allocator.record(
-                    entry.list_id, entry.index, event.operator_did, entry.purpose
-                )
+                await allocator.record(event.operator_did, [event.entry])
                 await store.save_accreditation_status(event)
             case CredentialIssued():
                 # Invariant 1: every index handed out before stays taken.
-                for entry in event.status_entries:
-                    await allocator.record(
-                        entry.list_id, entry.index, event.issuer_did, entry.purpose
-                    )
+                await allocator.record(event.issuer_did, event.status_entries)
                 await store.save_credential(event)
                 if registry is not None:
                     await registry.issued(event)

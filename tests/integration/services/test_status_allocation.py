@@ -88,7 +88,7 @@ async def test_a_wiped_redis_refuses_until_replayed(client: redis.Redis, prefix:
         await allocator.still_current(generation)
 
     for claim in issued:  # what replaying credentials.issued does
-        await allocator.record(claim.list_id, claim.index, DID, "revocation")
+        await allocator.record(DID, [claim])
     with pytest.raises(Rebuilding):  # a new generation, not caught up yet
         await allocator.allocate(DID, "revocation")
     await replayed(client, prefix)

@@ -164,12 +164,13 @@ class Stack:
             "MICROCRED_TRUSTED_FETCH_ORIGINS": f"http://127.0.0.1:{ports['revocation']}",
             "MICROCRED_LOG_LEVEL": "info",
             # Tests send many requests from one address, on a shared 2-core
-            # machine: one verifier worker, one process per pool, a generous
-            # quota (the limits' own tests, tests/e2e/test_verifier_limits.py,
-            # set theirs).
+            # machine: one verifier worker, one canonicalisation process, the
+            # issuer signing inline (the `signing_processes` marker of
+            # tests/e2e/conftest.py gives it a pool), a generous quota (the
+            # limits' own tests, tests/e2e/test_verifier_limits.py, set theirs).
             "MICROCRED_VERIFIER_WORKERS": "1",
             "MICROCRED_VERIFIER_CANON_PROCESSES": "1",
-            "MICROCRED_ISSUER_SIGNING_PROCESSES": "1",
+            "MICROCRED_ISSUER_SIGNING_PROCESSES": "0",
             "MICROCRED_VERIFIER_ADDRESS_QUOTA": "1000000",
             "MICROCRED_WEBHOOK_TEST_ORIGINS": f"http://127.0.0.1:{self.webhook_port}",
             "MICROCRED_WEBHOOK_RETRY_BASE_MS": "200",

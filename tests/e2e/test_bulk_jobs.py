@@ -33,10 +33,11 @@ from tests.e2e.bulk_client import (
     results,
     upload,
 )
-from tests.e2e.client import Api
+from tests.e2e.client import Api, until
 from tests.e2e.harness import Stack
 
-pytestmark = [pytest.mark.e2e]
+# The issuer as deployed: signing in a pool of two processes.
+pytestmark = [pytest.mark.e2e, pytest.mark.signing_processes(2)]
 
 # `make test` runs a 300-row file (every kind of bad row is in it: rows 7, 97,
 # 101...); `make bulk-check` runs the issue's 10,000 rows (minutes here).
@@ -102,6 +103,26 @@ async def test_a_large_file_with_bad_rows_completes_row_by_row(api: Api, achieve
     assert [r["row"] for r in jsonl] == list(range(1, rows + 1))
 
 
+def pool_workers(pid: int) -> list[int]:
+    """The issuer's signing processes (its spawned children)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def gone(pids: list[int]) -> bool:
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        return False
+    return True
+
+
 async def test_kill_9_mid_job_resumes_without_duplicate_or_gap(
     stack: Stack, api: Api, achievement: str
 ) -> None:
@@ -111,7 +132,12 @@ async def test_kill_9_mid_job_resumes_without_duplicate_or_gap(
     # killed a third of the way in, mid-batch
     views = await follow(api, created["id"], stop=lambda v: v["progress"]["read"] >= rows // 3)
     assert views[-1]["state"] == "running", views[-1]
-    stack.services["issuer"].kill()
+    issuer = stack.services["issuer"]
+    assert issuer.process is not None
+    workers = pool_workers(issuer.process.pid)
+    assert len(workers) == 2, workers
+    issuer.kill()
+    assert await until(lambda: gone(workers), within=10.0), "signing workers outlived the issuer"
     stack.start("issuer")
     views += await follow(api, created["id"], within=300)
     assert views[-1]["state"] == "done", views[-1]

@@ -25,7 +25,8 @@ venv: $(STAMP) ## create .venv and install the project with dev extras (when pyp
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check 'uv==0.9.30'
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
 	@touch $@
 
 stack-up: venv ## start Kafka and Redis
@@ -91,8 +92,9 @@ bench: venv ## run the benchmarks (each prints its figures against a baseline of
 bulk-check: venv ## the bulk-job e2e tests with the issue's 10,000-row file (minutes; make test runs 300 rows)
 	MICROCRED_BULK_TEST_ROWS=10000 $(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q tests/e2e/test_bulk_jobs.py
 
-faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own; prints the table
+faults: venv ## the fault suite with its bigger load, on a Kafka and Redis of its own, prints the table; then the e2e Redis-wipe rebuild test
 	MICROCRED_FAULTS_MODE=full $(PY) -m pytest -q tests/faults
+	$(LOCAL)/with-stack.sh $(VENV)/bin/pytest -q -m faults tests/e2e/test_rebuild.py
 
 browser-deps: ## chromium, chromium-driver (apt) and axe-core (npm ci) for tests/browser, when missing
 	$(LOCAL)/browser.sh
@@ -101,9 +103,9 @@ unit: venv ## unit tests only (no Kafka or Redis)
 	$(VENV)/bin/pytest -q tests/unit
 
 # Test files that measure time (timing side channels, a heavy request beside
-# light ones, a Redis wipe healing within a minute): run alone, after the
-# others, which run two files at a time.
-SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py tests/e2e/test_rebuild.py
+# light ones): run alone, after the others, which run two files at a time.
+# The e2e Redis-wipe test (tests/e2e/test_rebuild.py) runs in make faults.
+SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py
 
 test: venv lint browser-deps ## lint, then every test but the fault suite (make faults) against the real stack (started here if not running)
 	$(LOCAL)/with-stack.sh bash -c '$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not faults" \

@@ -37,7 +37,9 @@ def sequence(etag: str) -> int:
     return int(etag.strip('"').removesuffix("-jwt"))
 
 
-pytestmark = [pytest.mark.e2e]
+# Wipes Redis and waits for every service to heal: with the fault suite, in
+# make faults (it takes a minute and measures time).
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 WIPED = ("issuer", "catalog", "revocation")
 

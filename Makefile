@@ -26,7 +26,7 @@ venv: $(STAMP) ## create .venv and install the project with dev extras (when pyp
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check 'uv==0.9.30'
-	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[dev]'
 	@touch $@
 
 stack-up: venv ## start Kafka and Redis

@@ -88,15 +88,23 @@ class ServiceProcess:
         raise TimeoutError(f"{self.name} not ready after {timeout}s:\n{self.log_tail()}")
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """SIGTERM: the service shuts down by itself (`wait_stopped` waits for it)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self) -> None:
+        """After `terminate`: wait for the exit (SIGKILL after 20 s)."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.process = None
 
     def kill(self) -> None:
@@ -201,8 +209,12 @@ class Stack:
             self.services[name].wait_ready()
 
     def stop(self, *names: str) -> None:
-        for name in names or SERVICES:
-            self.services[name].stop()
+        """Stop these services (default: the four), all shutting down at once."""
+        chosen = [self.services[name] for name in names or SERVICES]
+        for service in chosen:
+            service.terminate()
+        for service in chosen:
+            service.wait_stopped()
 
     # -- additions for the invariant tests ----------------------------------
 

@@ -107,7 +107,8 @@ unit: venv ## unit tests only (no Kafka or Redis)
 # The e2e Redis-wipe test (tests/e2e/test_rebuild.py) runs in make faults.
 SERIAL_TESTS := tests/e2e/test_verifier_limits.py tests/e2e/test_tenancy.py
 
-test: venv lint browser-deps ## lint, then every test but the fault suite (make faults) against the real stack (started here if not running)
+test: venv browser-deps ## lint, then every test but the fault suite (make faults) against the real stack (started here if not running)
+	$(LOCAL)/stack.sh jars & $(MAKE) --no-print-directory lint && wait $$!
 	$(LOCAL)/with-stack.sh bash -c '$(VENV)/bin/pytest -q -n 2 --dist loadfile -m "not faults" \
 		$(addprefix --ignore=,$(SERIAL_TESTS)) tests && $(VENV)/bin/pytest -q $(SERIAL_TESTS)'
 

@@ -397,7 +397,7 @@ cmd_status() {
 }
 
 usage() {
-  echo "usage: $0 up|down|wipe|status [kafka|redis]...   or   $0 kill-node|up-node N" >&2
+  echo "usage: $0 up|down|wipe|status [kafka|redis]...   or   $0 kill-node|up-node N   or   $0 jars" >&2
   exit 2
 }
 
@@ -405,6 +405,11 @@ main() {
   local cmd=${1:-} c
   shift || true
   case $cmd in
+    jars) # only resolve the Kafka jars (make test does it while linting)
+      mkdir -p "$LOG_DIR"
+      kafka_libs
+      return
+      ;;
     kill-node | up-node)
       if (($# != 1)) || [[ " ${KAFKA_NODE_IDS[*]} " != *" $1 "* ]]; then
         die "$cmd needs a Kafka node id: one of ${KAFKA_NODE_IDS[*]} (MICROCRED_KAFKA_NODES=$KAFKA_NODES)"

@@ -1,13 +1,13 @@
 """Issuer identities and signatures: keys stay in the key store, never on Kafka.
 
 Signing a credential (RDFC-1.0 canonicalisation for the Data Integrity
-proof, then the VC-JWT) is pure Python and CPU-bound: about half of the
-issuer's work per award. With `MICROCRED_ISSUER_SIGNING_PROCESSES` > 0 (the
-default: one per core) it runs in a process pool (shared/process_pool.py), so the event loop
-goes on with other awards' Redis and Kafka work meanwhile and the signing
-uses every core. A worker gets the private key as PKCS#8 bytes over its
-pipe (same host, same user; never on Kafka or in Redis) and keeps the
-loaded key in memory.
+proof, then the VC-JWT) is pure Python and CPU-bound: about 40% of the
+issuer's event loop per award. With `MICROCRED_ISSUER_SIGNING_PROCESSES` > 0
+(the default: one per core) it runs in a process pool
+(shared/process_pool.py), so the event loop goes on with other awards'
+Redis and Kafka work meanwhile and the signing uses every core. A worker
+gets the private key as PKCS#8 bytes over its pipe (same host, same user;
+never on Kafka or in Redis) and keeps the loaded key in memory.
 """
 
 from __future__ import annotations
@@ -82,11 +82,15 @@ class SigningPool:
 
     async def warm_up(self) -> None:
         """Start every worker now (spawn and imports take a second), not on the first award."""
-        if self._pool is not None:
-            loop = asyncio.get_running_loop()
+        if self._pool is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
             await asyncio.gather(
                 *(loop.run_in_executor(self._pool, default_registry) for _ in range(self.processes))
             )
+        except BrokenProcessPool:  # replaced on first use (`sign`)
+            _log.warning("signing_pool.warm_up_failed", processes=self.processes)
 
     def stop(self) -> None:
         if self._pool is not None:
@@ -120,7 +124,7 @@ class Signer:
     def __init__(self, keystore: KeyStore, pool: SigningPool | None = None) -> None:
         self._keystore = keystore
         self._keys: dict[str, SigningKey] = {}
-        self.pool = pool or SigningPool(0)
+        self._pool = pool or SigningPool(0)
 
     async def create_identity(
         self, tenant: str, kind: KeyKind = "Ed25519"
@@ -171,7 +175,7 @@ class Signer:
 
     async def sign(self, credential: dict[str, Any], key: SigningKey) -> Signed:
         """`sign_both`, in the signing pool when there is one."""
-        return await self.pool.sign(credential, key)
+        return await self._pool.sign(credential, key)
 
 
 def key_kind(key: PrivateKey) -> KeyKind:

@@ -8,6 +8,9 @@ the Data Integrity proof is made first and sits inside the JWT payload.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import signal
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from shared.credentials.did_documents import current_method_id, web_document
 from shared.credentials.dids import JWS_2020_CONTEXT, DidResolver, did_key_document, did_key_for
 from shared.credentials.jws import peek_jws
 from shared.credentials.jwt import verify_vc_jwt
+from shared.errors import Unavailable
 from shared.keystore import RSA_BITS
 from tests.unit.credentials.vc_samples import ob3_credential
 
@@ -160,3 +164,28 @@ def test_the_signing_pool_signs_each_key_kind_as_on_the_event_loop() -> None:
         assert from_jwt["credentialSubject"] == payload["credentialSubject"]
         if credential is not None:
             asyncio.run(verify_data_integrity(credential, resolver))
+
+
+def test_a_killed_signing_worker_costs_one_retry_and_no_credential() -> None:
+    """A pool worker killed mid-life: that award answers 503 (`Unavailable`),
+    the pool is replaced and the next award is signed."""
+    key = generate_ed25519()
+    did = did_key_for(key.public_key)
+
+    async def sign_kill_sign() -> str:
+        pool = SigningPool(1)
+        pool.start()
+        try:
+            await pool.sign(ob3_credential(did, name="Before"), key)
+            for worker in multiprocessing.active_children():
+                if worker.name.startswith("SpawnProcess"):
+                    os.kill(worker.pid or 0, signal.SIGKILL)
+            with pytest.raises(Unavailable):
+                await pool.sign(ob3_credential(did, name="Lost"), key)
+            jwt, _ = await pool.sign(ob3_credential(did, name="After"), key)
+            return jwt
+        finally:
+            pool.stop()
+
+    jwt = asyncio.run(sign_kill_sign())
+    assert asyncio.run(verify_vc_jwt(jwt, RESOLVER))["credentialSubject"]

@@ -414,6 +414,33 @@ class AssessmentPassed(Event, frozen=True, kw_only=True):
     # Evidence passed with the result (additive): OB 3.0 Evidence members
     # as in `POST /awards` (`id`, `name`, `description`, `narrative`, `genre`).
     evidence: list[dict[str, str]] = msgspec.field(default_factory=list)
+    # A formative assessment (additive): recorded as an attempt, never issued.
+    formative: bool = False
+
+
+class AttemptRecorded(Event, frozen=True, kw_only=True):
+    """An assessment result that did not become a credential (topic
+    `issuer.attempts`, issue 9): a formative attempt, recorded by design, or
+    an award the issuer refused, with why. `id` is the attempt's id."""
+
+    TYPE: ClassVar[str] = "AttemptRecorded"
+    VERSION: ClassVar[int] = 1
+
+    tenant: str
+    kind: Literal["formative", "refused"]
+    source: Literal["api", "bulk", "kafka", "vc-api"]
+    achievement_id: str
+    learner_key: str | None = None  # shared.learner_keys; None: no usable learner
+    score: float | None = None
+    max_score: float | None = None
+    met_threshold: bool | None = None  # formative: whether it would have passed
+    assessed_at: str | None = None
+    evidence: list[dict[str, str]] = msgspec.field(default_factory=list)
+    reason_title: str | None = None  # refused: the problem's title and detail
+    reason_detail: str | None = None
+    inbound_event_id: str | None = None  # the AssessmentPassed it came from
+    idempotency_key: str | None = None
+    request_hash: str | None = None
 
 
 class BulkJobChanged(Event, frozen=True, kw_only=True):
@@ -469,6 +496,7 @@ DEFAULT_REGISTRY = EventRegistry(
         StatusChanged,
         StatusListPublished,
         AssessmentPassed,
+        AttemptRecorded,
         BulkJobChanged,
         StatusJobRecorded,
         WebhookRegistered,

@@ -62,6 +62,9 @@ WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delive
 WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes
 WEBHOOK_EXPIRING_SENT = "webhook-expiring-sent"  # set per webhook: credentials notified
 WEBHOOK_DEAD = "webhook-dead"  # list per tenant: deliveries that ran out of attempts
+ATTEMPTS = "attempts"  # sorted set per tenant: attempt id by when recorded (ms)
+ATTEMPTS_LEARNER = "attempts-learner"  # sorted set per tenant and learner key
+ATTEMPT_ENTRY = "attempt-entry"  # hash: attempt id -> its view (JSON)
 REGISTRY_EXPIRY = "registry-expiry"  # sorted set per tenant: credential id by validUntil (ms)
 
 # Revocation.

@@ -13,6 +13,8 @@ from services.issuer.allocation import StatusAllocator
 from services.issuer.app_keys import (
     ACCREDITATIONS,
     ALLOCATOR,
+    ATTEMPT_INDEX,
+    ATTEMPTS,
     BULK_JOBS,
     BULK_STORE,
     ENDORSING,
@@ -30,6 +32,7 @@ from services.issuer.app_keys import (
     VC_API,
     WEBHOOKS,
 )
+from services.issuer.attempts import AttemptIndex, Attempts
 from services.issuer.awards import Issuance
 from services.issuer.bulk import BulkJobs
 from services.issuer.bulk_routes import bulk_routes
@@ -67,6 +70,7 @@ from shared.kafka.topics import (
     CREDENTIALS_ISSUED,
     CREDENTIALS_SHARES,
     ISSUER_ASSESSMENTS,
+    ISSUER_ATTEMPTS,
     ISSUER_BULK_JOBS,
     ISSUER_BULK_ROWS,
     ISSUER_ENDORSEMENTS,
@@ -126,6 +130,7 @@ def create_app(
         app[STORE] = IssuerStore(client, common.redis_prefix)
         app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
         app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
+        app[ATTEMPT_INDEX] = AttemptIndex(client, common.redis_prefix, learner_keys)
         app[REGISTRY_INDEX] = RegistryIndex(
             client,
             common.redis_prefix,
@@ -156,6 +161,15 @@ def create_app(
             endorsements_topic=topic_name(common, ISSUER_ENDORSEMENTS),
         )
         app[ACCREDITATIONS] = accreditations
+        app[ATTEMPTS] = Attempts(
+            store=app[STORE],
+            index=app[ATTEMPT_INDEX],
+            publisher=app[PRODUCER],
+            topic=topic_name(common, ISSUER_ATTEMPTS),
+            learner_keys=learner_keys,
+            outcomes=app[OUTCOMES],
+            require_caught_up=state.require_caught_up,
+        )
         app[ISSUANCE] = Issuance(
             store=app[STORE],
             allocator=app[ALLOCATOR],
@@ -167,6 +181,7 @@ def create_app(
             accreditations=accreditations,
             learner_keys=learner_keys,
             registry=app[REGISTRY_INDEX],
+            attempts=app[ATTEMPTS],
         )
         app[STACKING] = Stacking(
             store=app[STORE],
@@ -274,6 +289,7 @@ def create_app(
                     CATALOG_PATHWAYS,
                     ISSUER_BULK_JOBS,
                     ISSUER_WEBHOOKS,
+                    ISSUER_ATTEMPTS,
                 ],
                 handler=lambda app: on_issuer_event(
                     app[STORE],
@@ -281,6 +297,7 @@ def create_app(
                     bulk=app[BULK_STORE],
                     registry=app[REGISTRY_INDEX],
                     webhooks=app[WEBHOOKS],
+                    attempts=app[ATTEMPT_INDEX],
                 ),
             ),
             status_feed_context(common, REGISTRY_INDEX),  # the registry's status column
@@ -290,7 +307,7 @@ def create_app(
                 "assessments",
                 [ISSUER_ASSESSMENTS],
                 lambda app: on_assessment(
-                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[WEBHOOKS].refused
+                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[ATTEMPTS]
                 ),
                 group_id="issuer-assessments",
             ),
@@ -306,7 +323,7 @@ def create_app(
             consumer_context(
                 common,
                 "webhooks",
-                [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS],
+                [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS, ISSUER_ATTEMPTS],
                 lambda app: app[WEBHOOKS].handler(),
                 group_id="issuer-webhooks",
             ),

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
+from services.issuer.attempts import AttemptIndex, Attempts
 from services.issuer.awards import Issuance
 from services.issuer.bulk import BulkJobs
 from services.issuer.bulk_store import BulkJobStore
@@ -41,3 +42,5 @@ BULK_STORE: web.AppKey[BulkJobStore] = web.AppKey("issuer.bulk_store", BulkJobSt
 BULK_JOBS: web.AppKey[BulkJobs] = web.AppKey("issuer.bulk_jobs", BulkJobs)
 REGISTRY_INDEX: web.AppKey[RegistryIndex] = web.AppKey("issuer.registry_index", RegistryIndex)
 WEBHOOKS: web.AppKey[Webhooks] = web.AppKey("issuer.webhooks", Webhooks)
+ATTEMPT_INDEX: web.AppKey[AttemptIndex] = web.AppKey("issuer.attempt_index", AttemptIndex)
+ATTEMPTS: web.AppKey[Attempts] = web.AppKey("issuer.attempts", Attempts)

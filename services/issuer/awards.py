@@ -15,6 +15,7 @@ from typing import Any
 
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
+from services.issuer.attempts import Attempts, Source
 from services.issuer.domain.awarding import (
     AwardIn,
     EvidenceError,
@@ -42,8 +43,8 @@ from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
-from shared.errors import InvalidField
-from shared.events import AchievementPublished, CredentialIssued
+from shared.errors import Conflict, DomainError, IdempotencyKeyReused, InvalidField
+from shared.events import AchievementPublished, AssessmentPassed, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
@@ -78,11 +79,32 @@ class Issuance:
     accreditations: Accreditations
     learner_keys: LearnerKeys  # stacking: the learner across credentials
     registry: RegistryIndex | None = None  # registrar search; renewals: is the renewed one revoked
+    attempts: Attempts | None = None  # refusals recorded (issuer.attempts), None in some tests
 
     async def award(
+        self,
+        tenant: str,
+        body: AwardIn,
+        key: str | None,
+        *,
+        source: Source = "api",
+        inbound: AssessmentPassed | None = None,
+    ) -> tuple[CredentialIssued, bool]:
+        """The credential for this award and whether it was made now (False: a
+        replay). A refusal of the assessment is recorded before it is raised
+        (`source`, `inbound`: where the award came from)."""
+        try:
+            return await self._award(tenant, body, key)
+        except DomainError as error:
+            if self.attempts is not None and refuses_the_assessment(error):
+                await self.attempts.refused(
+                    tenant, body, error.title, error.detail, source=source, key=key, inbound=inbound
+                )
+            raise
+
+    async def _award(
         self, tenant: str, body: AwardIn, key: str | None
     ) -> tuple[CredentialIssued, bool]:
-        """The credential for this award and whether it was made now (False: a replay)."""
         self.require_caught_up()
         await self.store.state.require()  # also sees a wipe the consumer has not yet
 
@@ -242,6 +264,15 @@ class Issuance:
             learner_key=learner_key,
             revoked=revoked,
         )
+
+
+def refuses_the_assessment(error: DomainError) -> bool:
+    """Whether the error refuses this assessment for good, rather than the
+    request's key (reused with another body; a concurrent retry's lease,
+    plain `Conflict`) or the moment (transient: retried)."""
+    return not (
+        error.transient or isinstance(error, IdempotencyKeyReused) or type(error) is Conflict
+    )
 
 
 def _subject(body: AwardIn) -> Subject:

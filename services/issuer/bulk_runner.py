@@ -195,10 +195,22 @@ class BulkRunner:
         except RowError as error:
             return RowResult(row, "refused", MALFORMED, detail=str(error)[:500])
         if body.achievementId in missing:  # asked once per job, not waited for on each row
-            return RowResult(row, "refused", "achievement-not-found", detail="no such achievement")
+            detail = f"no achievement {body.achievementId}"
+            if self.issuance.attempts is not None:  # recorded as an award would record it
+                await self.issuance.attempts.refused(
+                    job.tenant,
+                    body,
+                    AchievementNotFound.title,
+                    detail,
+                    source="bulk",
+                    key=row_key(job.id, row),
+                )
+            return RowResult(row, "refused", "achievement-not-found", detail=detail)
         try:
             async with asyncio.timeout(ROW_SECONDS):
-                event, _ = await self.issuance.award(job.tenant, body, row_key(job.id, row))
+                event, _ = await self.issuance.award(
+                    job.tenant, body, row_key(job.id, row), source="bulk"
+                )
         except TimeoutError:
             _log.exception("bulk_row.timeout", job_id=job.id, row=row)  # where it waited
             raise

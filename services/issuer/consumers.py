@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
+from services.issuer.attempts import AttemptIndex
 from services.issuer.bulk_store import BulkJobStore
 from services.issuer.registry import RegistryIndex
 from services.issuer.store import IssuerStore
@@ -12,6 +13,7 @@ from services.issuer.webhooks import Webhooks
 from shared.events import (
     AccreditationStatusAssigned,
     AchievementPublished,
+    AttemptRecorded,
     BulkJobChanged,
     CredentialIssued,
     CredentialShared,
@@ -32,8 +34,10 @@ def on_issuer_event(
     bulk: BulkJobStore | None = None,
     registry: RegistryIndex | None = None,
     webhooks: Webhooks | None = None,
+    attempts: AttemptIndex | None = None,
 ) -> Handler:
-    """`bulk`, `registry`, `webhooks`: their stores (None in tests of the other records)."""
+    """`bulk`, `registry`, `webhooks`, `attempts`: their stores (None in
+    tests of the other records)."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
@@ -61,6 +65,8 @@ def on_issuer_event(
                 await webhooks.remember(event)
             case CredentialShared():
                 await store.save_share(event)
+            case AttemptRecorded() if attempts is not None:
+                await attempts.recorded(event)
             case BulkJobChanged() if bulk is not None:
                 await bulk.apply(event)
             case _:

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiokafka.structs import ConsumerRecord
 
+from services.issuer.attempts import Attempts
 from services.issuer.awards import Issuance
 from services.issuer.domain.awarding import AwardIn, EvidenceIn, RecipientIn
 from shared.errors import DomainError
@@ -54,18 +55,17 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     )
 
 
-Refused = Callable[[AssessmentPassed, str, str], Awaitable[None]]
-
-
 def on_assessment(
     issuance: Issuance,
     caught_up: Callable[[], Awaitable[None]],
-    refused: Refused | None = None,
+    attempts: Attempts | None = None,
 ) -> Handler:
     """Refusals (below threshold, unknown achievement...) are domain errors:
     the consumer loop dead-letters them with the reason, and retries
-    transient ones (the state still rebuilding, Redis or Kafka away).
-    `refused` hears of each final refusal (the tenant's webhooks)."""
+    transient ones (the state still rebuilding, Redis or Kafka away). Each
+    final refusal is recorded as an attempt (services/issuer/attempts.py:
+    the registrar's view, the tenant's webhooks), and so is a formative
+    assessment (`formative: true`), which is never issued."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if not isinstance(event, AssessmentPassed):
@@ -73,16 +73,32 @@ def on_assessment(
         await caught_up()  # the replay comes first
         key = event.idempotency_key or f"event:{event.id}"
         try:
-            issued, created = await issuance.award(event.tenant, _award_request(event), key)
+            request = _award_request(event)
         except PoisonMessage as poison:
-            if refused is not None:
-                await refused(event, "Invalid assessment", poison.reason)
+            if attempts is not None:
+                await attempts.refused(
+                    event.tenant,
+                    None,
+                    "Invalid assessment",
+                    poison.reason,
+                    source="kafka",
+                    key=key,
+                    inbound=event,
+                )
             raise
+        if event.formative:
+            if attempts is None:
+                raise PoisonMessage("formative assessments are not recorded here")
+            await attempts.formative(event.tenant, request, key, source="kafka", inbound=event)
+            _log.info("assessment.recorded_formative", event_id=event.id)
+            return
+        try:
+            issued, created = await issuance.award(
+                event.tenant, request, key, source="kafka", inbound=event
+            )
         except DomainError as error:
             if not error.transient:
                 issuance.outcomes.count("inbound_assessment", "rejected")
-                if refused is not None:
-                    await refused(event, error.title, str(error))
             raise
         _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.issuer.attempts import AttemptQuery
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.vc_input import IssueCredentialIn
 from services.issuer.domain.webhook_events import WebhookIn
@@ -22,6 +23,10 @@ _DOWNLOADS = {
     "badge.svg": "The badge as an SVG with the VC-JWT baked in (openbadges:credential, "
     "OB 3.0 §5.3)",
 }
+_ATTEMPT = (
+    "{id, kind: formative|refused, source: api|bulk|kafka|vc-api, achievementId, score, "
+    "maxScore, metThreshold, assessedAt, recordedAt, evidence, reason: {title, detail}|null}"
+)
 _BULK_FILE = {
     "required": True,
     "content": {
@@ -241,6 +246,32 @@ OPENAPI = document(
                 parameters=[IDEMPOTENCY_KEY],
             )
         },
+        "/attempts": {
+            "post": operation(
+                "Record a formative assessment's result: never issued; says whether it "
+                "would have met the mastery threshold (the body of POST /awards, no renews)",
+                {
+                    "201": _ATTEMPT,
+                    "200": "A retry with the same Idempotency-Key: the first attempt",
+                    "404": "No such achievement for this tenant",
+                    "422": "Invalid input (score, recipient, assessedAt, renews), a reused key",
+                    "503": "Rebuilding state from Kafka; retry",
+                },
+                body=AwardIn,
+                secured=True,
+                parameters=[IDEMPOTENCY_KEY],
+            )
+        },
+        "/attempts/search": {
+            "post": operation(
+                "The tenant's attempts, newest first: formative ones and refused awards "
+                "(from POST /awards, bulk rows, issuer.assessments, the VC-API) with why; "
+                "by learner (id, email or student number), achievement, kind; paginated",
+                {"200": f"{{items: [{_ATTEMPT}], nextCursor}}", "422": "A field names it"},
+                body=AttemptQuery,
+                secured=True,
+            )
+        },
         "/endorsements": {
             "post": operation(
                 "An endorser (MICROCRED_ENDORSER_TOKENS) endorses an achievement: an OB 3.0 "
@@ -382,6 +413,7 @@ OPENAPI = document(
         IssueCredentialIn,
         StackedAwardIn,
         SearchIn,
+        AttemptQuery,
         WebhookIn,
     ),
 )

@@ -73,6 +73,15 @@ class SearchIn(msgspec.Struct, forbid_unknown_fields=True):
     format: Literal["csv", "jsonl"] = "jsonl"  # export only
 
 
+def learner_key_of(keys: LearnerKeys, learner: LearnerQuery) -> str:
+    """The learner key (shared.learner_keys) a registrar's query stands for."""
+    given = [(k, v) for k, v in msgspec.structs.asdict(learner).items() if v]
+    if len(given) != 1:
+        raise InvalidField("$.learner", "give exactly one of id, email, studentId")
+    kind, value = given[0]
+    return keys.of(KINDS[kind], value)
+
+
 def _ms(stamp: str) -> int:
     return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
@@ -175,13 +184,6 @@ class RegistryIndex:
             found.append(entry)
         return found
 
-    def _learner_key(self, tenant: str, learner: LearnerQuery) -> str:
-        given = [(k, v) for k, v in msgspec.structs.asdict(learner).items() if v]
-        if len(given) != 1:
-            raise InvalidField("$.learner", "give exactly one of id, email, studentId")
-        kind, value = given[0]
-        return self.learner_keys.of(KINDS[kind], value)
-
     async def search(self, tenant: str, query: SearchIn) -> Page:
         """One page of matches, oldest first; `next_cursor` continues it."""
         if not 1 <= query.limit <= PAGE_MAX:
@@ -203,7 +205,7 @@ class RegistryIndex:
         self, tenant: str, query: SearchIn, start: int
     ) -> AsyncIterator[tuple[int, dict[str, Any]]]:
         index = (
-            self._key(REGISTRY_LEARNER, tenant, self._learner_key(tenant, query.learner))
+            self._key(REGISTRY_LEARNER, tenant, learner_key_of(self.learner_keys, query.learner))
             if query.learner is not None
             else self._key(REGISTRY, tenant)
         )
@@ -214,7 +216,7 @@ class RegistryIndex:
             ids = await self.client.zrangebyscore(index, low, high, start=position, num=_SCAN)
             if not ids:
                 return
-            entries = await self.entries(_ids(ids))
+            entries = await self.entries(ids_of(ids))
             for offset, entry in enumerate(entries):
                 if entry["tenant"] == tenant and _wanted(entry, query):
                     yield position + offset, entry
@@ -228,7 +230,7 @@ class RegistryIndex:
             self._key(REGISTRY_EXPIRY, tenant), now, now + days * 86_400_000
         )
         per: dict[str, list[dict[str, Any]]] = {}
-        for entry in await self.entries(_ids(ids)):
+        for entry in await self.entries(ids_of(ids)):
             if entry["status"] != "revoked":
                 per.setdefault(entry["achievementId"], []).append(entry)
         return {
@@ -241,7 +243,7 @@ class RegistryIndex:
         }
 
 
-def _ids(members: list[Any]) -> list[str]:
+def ids_of(members: list[Any]) -> list[str]:
     return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
 

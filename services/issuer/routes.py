@@ -8,6 +8,8 @@ from aiohttp import web
 
 from services.issuer.app_keys import (
     ACCREDITATIONS,
+    ATTEMPT_INDEX,
+    ATTEMPTS,
     ENDORSING,
     IDENTITIES,
     ISSUANCE,
@@ -20,6 +22,7 @@ from services.issuer.app_keys import (
     STORE,
     TRUST_LIST,
 )
+from services.issuer.attempts import AttemptQuery
 from services.issuer.awards import issued_response
 from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
 from services.issuer.domain.errors import IssuerNotFound
@@ -146,6 +149,25 @@ async def create_award(request: web.Request) -> web.Response:
     event, created = await request.app[ISSUANCE].award(tenant, body, key)
     answer = {**issued_response(event), **request.app[LEARNERS].award_links(event)}
     return json_response(answer, status=201 if created else 200)
+
+
+@routes.post("/attempts")
+async def record_attempt(request: web.Request) -> web.Response:
+    """A formative assessment's result, recorded and never issued."""
+    tenant = require_tenant(request)
+    body = await decode_body(request, AwardIn)
+    key = idempotency_key(request)
+    attempt, created = await request.app[ATTEMPTS].formative(tenant, body, key)
+    return json_response(attempt, status=201 if created else 200)
+
+
+@routes.post("/attempts/search")
+async def search_attempts(request: web.Request) -> web.Response:
+    """The tenant's attempts (formative and refused), newest first."""
+    tenant = require_tenant(request)
+    query = await decode_body(request, AttemptQuery)
+    page = await request.app[ATTEMPT_INDEX].search(tenant, query)
+    return json_response({"items": page.items, "nextCursor": page.next_cursor})
 
 
 @routes.get("/credentials/{credential_id}")

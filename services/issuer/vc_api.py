@@ -116,7 +116,7 @@ class VcApiIssuance:
         achievement = await self._our_achievement(body.credential)
         if achievement is not None:
             award = _award_in(body.credential, achievement, tenant, body)
-            event, _ = await self.awards.award(tenant, award, key)
+            event, _ = await self.awards.award(tenant, award, key, source="vc-api")
             return _answer(event, body.options)
         credential = checked_credential(body.credential)
         identity = await self._issuer(tenant, credential)

@@ -2,8 +2,8 @@
 
 The dispatcher is a filtered consumer (consumer group `issuer-webhooks`, so
 several issuer instances share the partitions): it reads
-`credentials.issued`, `status.changes` and `status.jobs`, which carry every
-tenant's records, and queues a delivery only to the subscriptions of the
+`credentials.issued`, `status.changes`, `status.jobs` and `issuer.attempts`,
+which carry every tenant's records, and queues a delivery only to the subscriptions of the
 event's own tenant, so no tenant ever receives another's records.
 
 Signature (docs/api.md "Webhooks"): `Microcred-Signature: t=<unix seconds>,
@@ -45,7 +45,6 @@ from services.issuer.registry import RegistryIndex
 from services.issuer.settings import WebhookSettings
 from shared.errors import InvalidField, NotFound, is_transient
 from shared.events import (
-    AssessmentPassed,
     Event,
     WebhookRegistered,
     decode_event,
@@ -168,16 +167,6 @@ class Webhooks:
             if hook.occurred_at > event.occurred_at:
                 continue  # subscribed after it happened
             await self._enqueue(hook, event, kind, data)
-
-    async def refused(self, event: AssessmentPassed, reason: str, detail: str) -> None:
-        """An inbound assessment refused for good (issuer.inbound): say why."""
-        data = {
-            "eventId": event.id,
-            "idempotencyKey": event.idempotency_key,
-            "achievementId": event.achievement_id,
-            "reason": {"title": reason, "detail": detail},
-        }
-        await self.notify(event.tenant, event, "credential.refused", data)
 
     async def expiring(self, registry: RegistryIndex) -> int:
         """`credential.expiring`, once per credential and webhook, for the

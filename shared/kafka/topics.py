@@ -35,6 +35,7 @@ STATUS_LISTS = "status.lists"
 STATUS_JOBS = "status.jobs"
 ISSUER_WEBHOOKS = "issuer.webhooks"
 ISSUER_ASSESSMENTS = "issuer.assessments"
+ISSUER_ATTEMPTS = "issuer.attempts"
 # Bulk award jobs (issue 9): the jobs' changes, and their uploaded rows keyed
 # by job id (the staged upload: the jobs' system of record).
 ISSUER_BULK_JOBS = "issuer.bulk-jobs"
@@ -90,6 +91,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STATUS_JOBS, compacted=True),  # bulk status jobs, by job id
     TopicSpec(ISSUER_WEBHOOKS, compacted=True),  # tenants' webhook subscriptions
     TopicSpec(ISSUER_ASSESSMENTS),
+    # Formative attempts and refused awards, forever (issue 9): a history topic.
+    TopicSpec(ISSUER_ATTEMPTS),
     TopicSpec(ISSUER_BULK_JOBS),
     TopicSpec(ISSUER_BULK_ROWS),
 )

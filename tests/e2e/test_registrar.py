@@ -574,3 +574,100 @@ async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: 
         assert len({b["id"] for b in notices}) == 1
     finally:
         await runner.cleanup()
+
+
+async def test_formative_attempts_and_refusals_are_recorded_found_and_notified(
+    stack: Stack, api: Api
+) -> None:
+    receiver = Receiver(failures=0)
+    app = web.Application()
+    app.router.add_post("/{path:.*}", receiver.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
+    issuer = stack.url("issuer")
+    learner = {"email": "ada@example.org"}
+    try:
+        status, hook = await api.call(
+            "POST",
+            f"{issuer}/webhooks",
+            json={
+                "url": f"http://127.0.0.1:{stack.webhook_port}/attempts",
+                "events": ["credential.refused", "attempt.recorded"],
+            },
+            headers=api.auth,
+        )
+        assert status == 201, hook
+        achievement_id = await api.achievement(await api.accredited_issuer())
+        await api.issuer_knows(achievement_id)
+        practice = {"achievementId": achievement_id, "recipient": learner, "score": 60}
+        headers = {**api.auth, "Idempotency-Key": "practice-1"}
+        status, attempt = await api.call(
+            "POST", f"{issuer}/attempts", json=practice, headers=headers
+        )
+        assert status == 201, attempt
+        assert (attempt["kind"], attempt["metThreshold"]) == ("formative", False)
+        status, again = await api.call("POST", f"{issuer}/attempts", json=practice, headers=headers)
+        assert (status, again["id"]) == (200, attempt["id"])
+        # Formative over Kafka, and an award refused over HTTP: recorded too.
+        inbound = AssessmentPassed(
+            tenant=stack.tenant,
+            achievement_id=achievement_id,
+            learner=learner,
+            score=95,
+            formative=True,
+        )
+        await produce_raw(
+            stack.kafka_bootstrap,
+            stack.topic("issuer.assessments"),
+            [("ada", encode_event(inbound))],
+        )
+        status, problem = await api.award(achievement_id, recipient=learner, score=40, key="exam")
+        assert status == 422, problem
+
+        async def ada_attempts() -> list[Json] | None:
+            status, page = await api.call(
+                "POST",
+                f"{issuer}/attempts/search",
+                json={"learner": learner, "achievementId": achievement_id},
+                headers=api.auth,
+            )
+            assert status == 200, page
+            return page["items"] if len(page["items"]) == 3 else None
+
+        found = await until(ada_attempts, within=15.0)
+        assert found is not None, "three attempts of this learner never found"
+        assert {(a["kind"], a["source"], a["metThreshold"]) for a in found} == {
+            ("refused", "api", None),
+            ("formative", "kafka", True),
+            ("formative", "api", False),
+        }
+        times = [a["recordedAt"] for a in found]
+        assert times == sorted(times, reverse=True)  # newest first
+        (refusal,) = [a for a in found if a["kind"] == "refused"]
+        assert "threshold" in refusal["reason"]["title"].lower()
+        status, _ = await api.award(achievement_id, recipient=learner, score=95, key="exam")
+        assert status == 201  # the refusal left the key free for the corrected result
+        other = api.as_tenant("other-token")
+        status, theirs = await other.call(
+            "POST", f"{issuer}/attempts/search", json={"learner": learner}, headers=other.auth
+        )
+        assert status == 200 and theirs["items"] == []
+
+        def notified() -> dict[str, list[Json]]:
+            bodies = [json.loads(b) for p, _, b in receiver.received if p == "/attempts"]
+            return {
+                kind: [b["data"] for b in bodies if b["type"] == kind]
+                for kind in ("credential.refused", "attempt.recorded")
+            }
+
+        async def all_notified() -> bool:
+            seen = notified()
+            ids = {d["attemptId"] for kind in seen.values() for d in kind}
+            return {a["id"] for a in found} <= ids
+
+        assert await until(all_notified, within=15.0), notified()
+        refused = [d for d in notified()["credential.refused"] if d["attemptId"] == refusal["id"]]
+        assert refused[0]["source"] == "api" and refused[0]["idempotencyKey"] == "exam"
+    finally:
+        await runner.cleanup()

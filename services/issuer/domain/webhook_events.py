@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from services.issuer.settings import WebhookSettings
-from shared.events import CredentialIssued, Event, StatusChanged, StatusJobRecorded
+from shared.events import (
+    AttemptRecorded,
+    CredentialIssued,
+    Event,
+    StatusChanged,
+    StatusJobRecorded,
+)
 
 EventType = Literal[
     "credential.issued",
@@ -24,6 +30,7 @@ EventType = Literal[
     "credential.reinstated",
     "credential.expiring",
     "job.finished",
+    "attempt.recorded",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 SIGNATURE_HEADER = "Microcred-Signature"
@@ -77,6 +84,26 @@ def outbound(event: Event) -> tuple[str, str, dict[str, Any]] | None:
                 else None
             )
             return event.tenant, kind, {"credentialId": event.credential_id, "reason": reason}
+        case AttemptRecorded(kind="refused"):
+            data: dict[str, Any] = {
+                "attemptId": event.id,
+                "source": event.source,
+                "eventId": event.inbound_event_id,
+                "idempotencyKey": event.idempotency_key,
+                "achievementId": event.achievement_id,
+                "reason": {"title": event.reason_title, "detail": event.reason_detail},
+            }
+            return event.tenant, "credential.refused", data
+        case AttemptRecorded():
+            data = {
+                "attemptId": event.id,
+                "source": event.source,
+                "achievementId": event.achievement_id,
+                "score": event.score,
+                "maxScore": event.max_score,
+                "metThreshold": event.met_threshold,
+            }
+            return event.tenant, "attempt.recorded", data
         case StatusJobRecorded() if event.state == "finished":
             outcomes = list((event.results or {}).values())
             return (

@@ -38,6 +38,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.status.jobs",
         "x.issuer.webhooks",
         "x.issuer.assessments",
+        "x.issuer.attempts",
         "x.issuer.bulk-jobs",
         "x.issuer.bulk-rows",
     }

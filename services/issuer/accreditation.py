@@ -29,10 +29,14 @@ provider.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.signing import Signer
@@ -106,9 +110,10 @@ def accreditation_endorsement(
     operator: dict[str, Any],
     key: SigningKey,
     status: StatusEntryRef,
+    memo: SignedOnce | None = None,
 ) -> dict[str, Any]:
     """The operator's signed EndorsementCredential about `issuer_did`, with
-    its revocation entry."""
+    its revocation entry (`memo`: signed once per content)."""
     unsigned = build_endorsement(
         id=endorsement_id(provider, accreditation, issuer_did),
         issuer=operator,
@@ -120,7 +125,36 @@ def accreditation_endorsement(
         credential_status=status_entry(status.list_url, status.index, status.purpose),
     )
     created = datetime.fromisoformat(accreditation.valid_from.replace("Z", "+00:00"))
+    if memo is not None:
+        return memo.sign(unsigned, key, created)
     return sign_data_integrity(unsigned, key, created=created)
+
+
+class SignedOnce:
+    """Endorsements signed before, by content: an eddsa-rdfc-2022 proof over
+    the same document with the same key and `created` is the same bytes
+    (Ed25519 signatures are deterministic, RFC 8032 §5.1.6), so each is
+    signed once, not on every award of an accredited provider (RDFC-1.0 and
+    the signature took about 4 ms of the issuer's event loop per award).
+    A new key (rotation, compromise) or any change to the document is a new
+    entry; the `entries` most recent are kept."""
+
+    def __init__(self, entries: int = 256) -> None:
+        self._entries = entries
+        self._signed: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def sign(self, unsigned: dict[str, Any], key: SigningKey, created: datetime) -> dict[str, Any]:
+        what = [unsigned, key.kid, created.isoformat()]
+        name = hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS)).digest()
+        found = self._signed.get(name)
+        if found is None:
+            found = orjson.dumps(sign_data_integrity(unsigned, key, created=created))
+            self._signed[name] = found
+            while len(self._signed) > self._entries:
+                self._signed.popitem(last=False)
+        else:
+            self._signed.move_to_end(name)
+        return dict(orjson.loads(found))  # a copy of its own for each credential
 
 
 def accreditor(accreditation: ProviderAccreditation) -> dict[str, Any]:
@@ -144,6 +178,7 @@ class Accreditations:
     operator_url: str
     allocator: StatusAllocator
     endorsements_topic: str  # issuer.endorsements, with the deployment's prefix
+    signed_once: SignedOnce = field(default_factory=SignedOnce)
 
     async def profile_for(self, identity: IssuerIdentity, now: datetime) -> dict[str, Any]:
         """The issuer's profile with its accreditations in force, each with
@@ -164,6 +199,7 @@ class Accreditations:
                 operator.profile,
                 key,
                 await self._status(provider, a, identity.did, operator.did),
+                self.signed_once,
             )
             for a in current
         ]

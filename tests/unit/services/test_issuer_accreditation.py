@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from openbadgeslib.ob3.ldp import verify_data_integrity_proof
 
+from services.issuer import accreditation
 from services.issuer.accreditation import OPERATOR_TENANT
 from shared.credentials.dids import DidResolver
 from shared.credentials.verify import verify_credential
@@ -42,9 +44,17 @@ class NoLists:
         return {}
 
 
-async def _provider(world: IssuerWorld, *, status: str = "active", revision: int = 1) -> None:
+async def _provider(
+    world: IssuerWorld,
+    *,
+    status: str = "active",
+    revision: int = 1,
+    body: str = "National QA Agency",
+) -> None:
     did = world.history[0].did  # type: ignore[attr-defined]
-    accreditation = ProviderAccreditation(**{**_fields(ACCREDITATION), "status": status})
+    accredited = ProviderAccreditation(
+        **{**_fields(ACCREDITATION), "status": status, "quality_assurance_body": body}
+    )
     await world.issuance.store.save_provider(
         ProviderPublished(
             tenant=TENANT,
@@ -54,13 +64,13 @@ async def _provider(world: IssuerWorld, *, status: str = "active", revision: int
             country="FI",
             provider_type="university",
             issuer_dids=[did],
-            accreditations=[accreditation],
+            accreditations=[accredited],
         )
     )
 
 
-def _fields(accreditation: ProviderAccreditation) -> dict[str, Any]:
-    return {f: getattr(accreditation, f) for f in accreditation.__struct_fields__}
+def _fields(accredited: ProviderAccreditation) -> dict[str, Any]:
+    return {f: getattr(accredited, f) for f in accredited.__struct_fields__}
 
 
 async def test_unaccredited_issuer_profile_is_unchanged(issuer: IssuerWorld) -> None:  # noqa: F811
@@ -120,3 +130,33 @@ async def test_withdrawn_accreditation_is_no_longer_embedded(issuer: IssuerWorld
     event, _ = await issuer.issuance.award(TENANT, award(), None)
     assert "endorsement" not in event.credential_ldp["issuer"]
     assert event.credential_ldp["issuer"]["type"] == ["Profile"]
+
+
+async def test_each_endorsement_is_signed_once_not_per_award(
+    issuer: IssuerWorld,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RDFC-1.0 and a signature per award cost ~4 ms of the event loop: the
+    same document with the same key is signed once (services/issuer/accreditation.py)."""
+    signed: list[str] = []
+    real = accreditation.sign_data_integrity
+
+    def counting(doc: Any, key: Any, **options: Any) -> dict[str, Any]:
+        signed.append(str(doc.get("id")))
+        return real(doc, key, **options)
+
+    monkeypatch.setattr(accreditation, "sign_data_integrity", counting)
+    await _provider(issuer)
+    events = [
+        (await issuer.issuance.award(TENANT, award(learner=f"did:example:{n}"), None))[0]
+        for n in range(3)
+    ]
+    assert len(signed) == 1
+    profiles = [e.credential_ldp["issuer"] for e in events]
+    assert profiles[0] == profiles[1] == profiles[2]
+    assert profiles[0]["endorsement"][0] is not profiles[1]["endorsement"][0]
+    # A changed accreditation is a new document: signed again.
+    await _provider(issuer, revision=2, body="Another QA Agency")
+    event, _ = await issuer.issuance.award(TENANT, award(learner="did:example:later"), None)
+    assert len(signed) == 2
+    assert event.credential_ldp["issuer"]["accreditations"][0]["name"] == "Another QA Agency"

@@ -236,6 +236,11 @@ def definition_gaps(profile: str, achievement: Doc, body: AwardingBody) -> list[
     return [Gap(element, path) for element, path, rule in rules if not rule(achievement, body)]
 
 
+def has_award_rules(profile: str) -> bool:
+    """Whether `profile` checks anything at award time (`award_gaps`)."""
+    return bool(AWARD_RULES[profile_of(profile)])
+
+
 def award_gaps(profile: str, credential: Doc) -> list[Gap]:
     """The mandatory elements a built credential lacks under `profile`."""
     return [

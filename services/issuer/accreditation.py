@@ -183,7 +183,12 @@ class Accreditations:
     async def profile_for(self, identity: IssuerIdentity, now: datetime) -> dict[str, Any]:
         """The issuer's profile with its accreditations in force, each with
         the operator's endorsement; unchanged when there are none."""
-        provider = await self.store.provider_of(identity.did)
+        return await self.profile_with(identity, await self.store.provider_of(identity.did), now)
+
+    async def profile_with(
+        self, identity: IssuerIdentity, provider: ProviderPublished | None, now: datetime
+    ) -> dict[str, Any]:
+        """`profile_for`, with the provider listing the issuer already read."""
         if provider is None or provider.tenant != identity.tenant or provider.status != "active":
             return identity.profile
         moment = format_datetime(now)

@@ -49,7 +49,7 @@ from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
-from shared.policy_profiles import DEFAULT_PROFILE, award_gaps
+from shared.policy_profiles import DEFAULT_PROFILE, award_gaps, has_award_rules
 from shared.replica_wait import wait_for_record
 from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
@@ -150,9 +150,9 @@ class Issuance:
             document["endorsement"] = [dict(e.credential_ldp) for e in endorsed]
         return document
 
-    async def _meets_policy(
+    def _meets_policy(
         self,
-        identity: IssuerIdentity,
+        profile: str,
         body: AwardIn,
         subject: Subject,
         issuer_profile: dict[str, Any],
@@ -161,8 +161,8 @@ class Issuance:
     ) -> None:
         """The award-time rules of the provider's policy profile
         (shared.policy_profiles), on the credential as it would be built."""
-        provider = await self.store.provider_of(identity.did)
-        profile = provider.policy_profile if provider is not None else DEFAULT_PROFILE
+        if not has_award_rules(profile):
+            return  # nothing to check: no draft to build
         draft = award_credential(
             body=body,
             subject=subject,
@@ -205,9 +205,11 @@ class Issuance:
         renewed = await self._renewed(tenant, body, learner)
         _check_evidence(body)
         _check_validity(achievement, now)
-        issuer_profile = await self.accreditations.profile_for(identity, now)
+        provider = await self.store.provider_of(identity.did)
+        issuer_profile = await self.accreditations.profile_with(identity, provider, now)
         document = await self._with_endorsements(achievement)
-        await self._meets_policy(identity, body, subject, issuer_profile, document, now)
+        profile = provider.policy_profile if provider is not None else DEFAULT_PROFILE
+        self._meets_policy(profile, body, subject, issuer_profile, document, now)
         entries, generation = await self.allocator.entries(identity.did)
         credential = award_credential(
             body=body,

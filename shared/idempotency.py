@@ -24,6 +24,7 @@ from typing import TypeVar
 import msgspec
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import LockError
 
 from shared.errors import Conflict, IdempotencyKeyReused, Rebuilding
@@ -108,6 +109,10 @@ class IdempotencyRecords:
         """Record the key's first use (`request`: its fingerprint); a later
         record of the same key (a replay) keeps the first."""
         await self._redis.hsetnx(self._hash(tenant), key, orjson.dumps([request, answer]))
+
+    def remember_in(self, pipe: Pipeline, tenant: str, key: str, request: str, answer: str) -> None:
+        """`remember`, as one command of the caller's pipeline."""
+        pipe.hsetnx(self._hash(tenant), key, orjson.dumps([request, answer]))
 
     @contextlib.asynccontextmanager
     async def claim(self, tenant: str, key: str, request: str) -> AsyncIterator[str | None]:

@@ -5,6 +5,7 @@ read by stacking (services.issuer.stacking)."""
 from __future__ import annotations
 
 import redis.asyncio as redis
+from redis.asyncio.client import Pipeline
 
 from shared.events import CredentialIssued
 from shared.pathways import Earned
@@ -32,13 +33,19 @@ class LearnerIndex:
 
     async def add(self, event: CredentialIssued) -> None:
         """Index the credential under its learner (idempotent; none: no key)."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            self.add_in(pipe, event)
+            await pipe.execute()
+
+    def add_in(self, pipe: Pipeline, event: CredentialIssued) -> None:
+        """`add`, as commands of the caller's pipeline."""
         if event.learner_key is None:
             return
         earned = earned_of(event)
         field = f"{earned.achievement_id}|{earned.credential_id}"
-        await self._client.hset(self._key(event.learner_key), field, earned.valid_from)
+        pipe.hset(self._key(event.learner_key), field, earned.valid_from)
         holders = redis_key(self._prefix, ACHIEVEMENT_LEARNERS, earned.achievement_id)
-        await self._client.sadd(holders, event.learner_key)
+        pipe.sadd(holders, event.learner_key)
 
     async def holders(self, achievement_ids: list[str]) -> list[str]:
         """The learner keys holding any of these achievements, sorted."""

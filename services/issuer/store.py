@@ -172,13 +172,21 @@ class IssuerStore:
         return await self._achievements.get(achievement_id)
 
     async def save_credential(self, event: CredentialIssued) -> None:
-        # The credential first: an idempotency key never points at nothing.
-        await self._credentials.put(event.credential_id, event)
-        await self.learners.add(event)
-        if event.idempotency_key and event.request_hash:
-            await self.award_idempotency.remember(
-                event.tenant, event.idempotency_key, event.request_hash, event.credential_id
-            )
+        """The credential, its learner's index and its idempotency key, in
+        one transaction (one round trip): an idempotency key never points at
+        nothing."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            self._credentials.put_in(pipe, event.credential_id, event)
+            self.learners.add_in(pipe, event)
+            if event.idempotency_key and event.request_hash:
+                self.award_idempotency.remember_in(
+                    pipe,
+                    event.tenant,
+                    event.idempotency_key,
+                    event.request_hash,
+                    event.credential_id,
+                )
+            await pipe.execute()
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)

@@ -443,6 +443,27 @@ class AttemptRecorded(Event, frozen=True, kw_only=True):
     request_hash: str | None = None
 
 
+class WebhookDeliveryFinished(Event, frozen=True, kw_only=True):
+    """A webhook delivery that got through or ran out of attempts (topic
+    `issuer.webhook-deliveries`, keyed by delivery id): the tenant's delivery
+    log and dead letters, and what a replay after a Redis wipe never sends
+    again."""
+
+    TYPE: ClassVar[str] = "WebhookDeliveryFinished"
+    VERSION: ClassVar[int] = 1
+
+    delivery_id: str
+    webhook_id: str
+    tenant: str
+    kind: str  # the webhook event type
+    outcome: Literal["delivered", "dead"]
+    attempts: NonNegative
+    last_status: int | None = None
+    errors: list[str] = msgspec.field(default_factory=list)
+    at_ms: NonNegative = 0
+    body: str | None = None  # a dead delivery's request body, for the dead letters
+
+
 class BulkJobChanged(Event, frozen=True, kw_only=True):
     """A bulk award job queued, cancelled or finished (topic `issuer.bulk-jobs`,
     keyed by job id). `queued` names where its rows are staged on
@@ -500,6 +521,7 @@ DEFAULT_REGISTRY = EventRegistry(
         BulkJobChanged,
         StatusJobRecorded,
         WebhookRegistered,
+        WebhookDeliveryFinished,
     ]
 )
 

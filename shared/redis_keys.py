@@ -61,6 +61,7 @@ WEBHOOK_QUEUE = "webhook-queue"  # sorted set: delivery id by when it is due (ms
 WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delivery
 WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes
 WEBHOOK_EXPIRING_SENT = "webhook-expiring-sent"  # set per webhook: credentials notified
+WEBHOOK_DONE = "webhook-done"  # set: ids of deliveries that got through or died
 WEBHOOK_DEAD = "webhook-dead"  # list per tenant: deliveries that ran out of attempts
 ATTEMPTS = "attempts"  # sorted set per tenant: attempt id by when recorded (ms)
 ATTEMPTS_LEARNER = "attempts-learner"  # sorted set per tenant and learner key

@@ -172,3 +172,22 @@ local resume = tonumber(redis.call('HGET', KEYS[3], 'next_offset') or '0')
 if tonumber(ARGV[1]) > resume then redis.call('HSET', KEYS[3], 'next_offset', ARGV[1]) end
 return recorded
 """
+
+# KEYS: the finished deliveries set, the tenant's log, the tenant's dead
+# letters, the pending deliveries hash; ARGV: delivery id, log entry, dead
+# letter entry ('' unless it died), entries kept. A delivery's end is logged
+# once, whether applied by the instance that made it or replayed from Kafka.
+FINISH_WEBHOOK_DELIVERY = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  redis.call('HDEL', KEYS[4], ARGV[1])
+  return 0
+end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[4]) - 1)
+if ARGV[3] ~= '' then
+  redis.call('LPUSH', KEYS[3], ARGV[3])
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[4]) - 1)
+end
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+"""

@@ -80,6 +80,7 @@ def consumer_context(
     durable: bool = True,
     group_id: str | None = None,
     gates_state: bool = False,
+    feed: web.AppKey[ConsumerLoop] | None = None,
 ) -> CleanupContext:
     """Consume `topics` (base names) into this service.
 
@@ -90,11 +91,17 @@ def consumer_context(
     `gates_state` makes it the service's `STATE_REPLICA`.
     Group mode (`group_id`): instances share the partitions of a work queue,
     offsets committed to Kafka after handling; its backlog does not gate
-    readiness."""
+    readiness.
+    A feed (`feed`, the app key its loop is kept under): a replica with
+    offsets and a generation of its own in Redis (`<prefix>:<name>`), so a
+    wipe replays it too, shown in `/readyz` without ever gating readiness:
+    the state it feeds is optional, and its readers check the loop."""
 
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
         offsets: OffsetStore | None = None
-        if group_id is None:
+        if feed is not None:
+            offsets = RedisOffsetStore(app[REDIS], f"{settings.redis_prefix}:{name}")
+        elif group_id is None:
             offsets = (
                 RedisOffsetStore(app[REDIS], settings.redis_prefix)
                 if durable
@@ -113,7 +120,15 @@ def consumer_context(
         )
         if gates_state:
             app[STATE_REPLICA] = loop
-        async with serve_consumer(app, name, loop, backlog_gates_readiness=group_id is None):
+        if feed is not None:
+            app[feed] = loop
+        async with serve_consumer(
+            app,
+            name,
+            loop,
+            backlog_gates_readiness=group_id is None,
+            gates_readiness=feed is None,
+        ):
             yield
 
     return consumer_ctx

@@ -47,7 +47,7 @@ from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
 from services.issuer.openapi import OPENAPI
-from services.issuer.registry import STATUS_FEED, RegistryIndex, status_feed_context
+from services.issuer.registry import STATUS_FEED, RegistryIndex, on_status
 from services.issuer.registry_routes import registry_routes
 from services.issuer.rotation import KeyRotation
 from services.issuer.routes import routes
@@ -60,7 +60,7 @@ from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
 from services.issuer.vc_api_routes import vc_api_routes
 from services.issuer.webhook_routes import webhook_routes
-from services.issuer.webhooks import Webhooks, deliver_forever
+from services.issuer.webhooks import WEBHOOK_FEED, Webhooks, deliver_forever
 from shared.credentials.jsonld import default_registry
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
@@ -75,6 +75,7 @@ from shared.kafka.topics import (
     ISSUER_BULK_ROWS,
     ISSUER_ENDORSEMENTS,
     ISSUER_PROFILES,
+    ISSUER_WEBHOOK_DELIVERIES,
     ISSUER_WEBHOOKS,
     STATUS_CHANGES,
     STATUS_JOBS,
@@ -145,6 +146,7 @@ def create_app(
             webhook_fetcher,
             producer,
             topic_name(common, ISSUER_WEBHOOKS),
+            topic_name(common, ISSUER_WEBHOOK_DELIVERIES),
         )
 
     async def application(app: web.Application) -> AsyncIterator[None]:
@@ -290,6 +292,7 @@ def create_app(
                     ISSUER_BULK_JOBS,
                     ISSUER_WEBHOOKS,
                     ISSUER_ATTEMPTS,
+                    ISSUER_WEBHOOK_DELIVERIES,
                 ],
                 handler=lambda app: on_issuer_event(
                     app[STORE],
@@ -300,7 +303,13 @@ def create_app(
                     attempts=app[ATTEMPT_INDEX],
                 ),
             ),
-            status_feed_context(common, REGISTRY_INDEX),  # the registry's status column
+            consumer_context(  # the registry's status column
+                common,
+                "status-feed",
+                [STATUS_CHANGES],
+                lambda app: on_status(app[REGISTRY_INDEX]),
+                feed=STATUS_FEED,
+            ),
             application,
             consumer_context(
                 common,
@@ -319,13 +328,13 @@ def create_app(
                 group_id="issuer-stacking",
             ),
             background_task(run_bulk_jobs),
-            # Outbound webhooks: a filtered consumer shared by the instances.
+            # Outbound webhooks: a filtered feed, queueing into the shared Redis.
             consumer_context(
                 common,
-                "webhooks",
+                "webhook-feed",
                 [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS, ISSUER_ATTEMPTS],
-                lambda app: app[WEBHOOKS].handler(),
-                group_id="issuer-webhooks",
+                lambda app: app[WEBHOOKS].handler(app[STATE_REPLICA].wait_caught_up),
+                feed=WEBHOOK_FEED,
             ),
             background_task(
                 lambda app: deliver_forever(

@@ -22,6 +22,7 @@ from shared.events import (
     IssuerProfilePublished,
     PathwayPublished,
     ProviderPublished,
+    WebhookDeliveryFinished,
     WebhookRegistered,
 )
 from shared.kafka.consumer import Handler
@@ -63,6 +64,8 @@ def on_issuer_event(
                     await registry.issued(event)
             case WebhookRegistered() if webhooks is not None:
                 await webhooks.remember(event)
+            case WebhookDeliveryFinished() if webhooks is not None:
+                await webhooks.finished(event)
             case CredentialShared():
                 await store.save_share(event)
             case AttemptRecorded() if attempts is not None:

@@ -3,8 +3,8 @@ achievement, revision, issue date and status; exported as CSV or JSON Lines.
 
 The index is derived state (invariant 3): `credentials.issued` gives each
 credential's summary (through the issuer's replica), `status.changes` its
-revocation and suspension (through a feed of its own, `status_feed_context`,
-which does not gate the issuer's readiness: that history grows with every
+revocation and suspension (through a feed of its own, `on_status`, which
+does not gate the issuer's readiness: that history grows with every
 status change, and replaying it must not hold awards back after a Redis
 wipe; reads of the status column answer 503 until the feed caught up), so a
 wipe rebuilds it by replay. Everything is kept per tenant: a tenant's
@@ -28,8 +28,6 @@ from aiohttp import web
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, Event, StatusChanged
 from shared.kafka.consumer import ConsumerLoop, Handler
-from shared.kafka.offsets import RedisOffsetStore
-from shared.kafka.topics import STATUS_CHANGES, topic_name
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import (
     REGISTRY,
@@ -39,10 +37,7 @@ from shared.redis_keys import (
     REGISTRY_STATUS,
     redis_key,
 )
-from shared.service import PRODUCER, REDIS, CleanupContext
-from shared.settings import CommonSettings
 from shared.timestamps import Timestamp
-from shared.web.consumers import serve_consumer
 
 Status = Literal["active", "revoked", "suspended", "expired"]
 # The kinds a registrar searches by, and the identity type each stands for.
@@ -108,7 +103,7 @@ class RegistryIndex:
     client: redis.Redis
     prefix: str
     learner_keys: LearnerKeys
-    # Raises `Rebuilding` until the status feed caught up (status_feed_context).
+    # Raises `Rebuilding` until the status feed caught up (the `status-feed` consumer).
     status_caught_up: Callable[[], None] = _no_wait
 
     def _key(self, entity: str, *parts: str) -> str:
@@ -281,34 +276,13 @@ CSV_COLUMNS = (
 STATUS_FEED: web.AppKey[ConsumerLoop] = web.AppKey("issuer.status_feed", ConsumerLoop)
 
 
-def _on_status(registry: RegistryIndex) -> Handler:
+def on_status(registry: RegistryIndex) -> Handler:
+    """`status.changes` into the registry's status column: a feed of its own
+    (shared.service.consumer_context `feed`), so a Redis wipe replays it too
+    without holding the issuer's readiness back."""
+
     async def handle(event: Event, record: object) -> None:
         if isinstance(event, StatusChanged):
             await registry.status_changed(event)
 
     return handle
-
-
-def status_feed_context(
-    settings: CommonSettings, registry: web.AppKey[RegistryIndex]
-) -> CleanupContext:
-    """`status.changes` into the registry's status column: a durable replica
-    with offsets of its own (`<prefix>:status-feed`), so a Redis wipe replays
-    it too, shown in `/readyz` without gating the issuer's readiness."""
-
-    async def status_feed(app: web.Application) -> AsyncIterator[None]:
-        client = app[REDIS]
-        topic = topic_name(settings, STATUS_CHANGES)
-        loop = ConsumerLoop(
-            settings.kafka_bootstrap,
-            [topic],
-            _on_status(app[registry]),
-            dlq=app[PRODUCER],
-            offsets=RedisOffsetStore(client, f"{settings.redis_prefix}:status-feed"),
-            client_id=f"{settings.service}-status-feed",
-        )
-        app[STATUS_FEED] = loop
-        async with serve_consumer(app, "status-feed", loop, gates_readiness=False):
-            yield
-
-    return status_feed

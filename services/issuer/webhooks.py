@@ -1,9 +1,9 @@
 """Outbound webhooks: each tenant's own events, signed, retried, logged.
 
-The dispatcher is a filtered consumer (consumer group `issuer-webhooks`, so
-several issuer instances share the partitions): it reads
+The dispatcher is a filtered consumer: every issuer instance reads
 `credentials.issued`, `status.changes`, `status.jobs` and `issuer.attempts`,
-which carry every tenant's records, and queues a delivery only to the subscriptions of the
+which carry every tenant's records, and queues a delivery (once: its id is
+derived from the webhook and the event) only to the subscriptions of the
 event's own tenant, so no tenant ever receives another's records.
 
 Signature (docs/api.md "Webhooks"): `Microcred-Signature: t=<unix seconds>,
@@ -15,6 +15,14 @@ Retries: capped exponential backoff (`retry_base_ms` doubled per attempt,
 at most `retry_cap_ms`), up to `max_attempts`, then the dead letters. Any
 2xx is a success. Targets go through the SSRF guard (shared/web/safe_fetch:
 https, public addresses, pinned resolution) on every attempt.
+
+Nothing is lost to a Redis wipe: the dispatcher is a feed (offsets and a
+generation of its own in Redis, shared.service.consumer_context), so a wipe
+replays the source topics and queues again what was pending; each delivery
+that got through or died is recorded on `issuer.webhook-deliveries` (the
+tenant's log and dead letters, rebuilt by the issuer's replica), so none is
+sent again. At least once: a delivery whose end was not yet recorded may be
+sent again; receivers deduplicate on `Microcred-Delivery`.
 """
 
 from __future__ import annotations
@@ -23,14 +31,16 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import msgspec
 import orjson
 import redis.asyncio as redis
+from aiohttp import web
 from aiokafka.structs import ConsumerRecord
+from redis.commands.core import AsyncScript
 
 from services.issuer.domain.webhook_events import (
     EVENT_TYPES,
@@ -46,25 +56,30 @@ from services.issuer.settings import WebhookSettings
 from shared.errors import InvalidField, NotFound, is_transient
 from shared.events import (
     Event,
+    WebhookDeliveryFinished,
     WebhookRegistered,
     decode_event,
     encode_event,
 )
-from shared.kafka.consumer import Handler
+from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.redis_keys import (
     WEBHOOK_DEAD,
     WEBHOOK_DELIVERIES,
+    WEBHOOK_DONE,
     WEBHOOK_EXPIRING_SENT,
     WEBHOOK_LOG,
     WEBHOOK_QUEUE,
     WEBHOOKS,
     redis_key,
 )
+from shared.redis_scripts import FINISH_WEBHOOK_DELIVERY
 from shared.web.safe_fetch import FetchError, SafeFetcher
 
 _log = get_logger("issuer.webhooks")
+# The dispatcher's feed (its loop, shown in /readyz as `webhook-feed`).
+WEBHOOK_FEED: web.AppKey[ConsumerLoop] = web.AppKey("issuer.webhook_feed", ConsumerLoop)
 LOG_KEPT = 1000
 _NAMESPACE = uuid.UUID("0b7d7a7e-45a4-4d8e-9a3e-7f3c8d1f2a10")
 
@@ -82,6 +97,11 @@ class Webhooks:
     fetcher: SafeFetcher
     publisher: Publisher | None = None
     topic: str = ""  # issuer.webhooks, with the deployment's prefix
+    deliveries_topic: str = ""  # issuer.webhook-deliveries, likewise
+    _finish: AsyncScript = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_finish", self.client.register_script(FINISH_WEBHOOK_DELIVERY))
 
     def _key(self, entity: str, *parts: str) -> str:
         return redis_key(self.prefix, entity, *parts)
@@ -149,8 +169,12 @@ class Webhooks:
 
     # -- the filtered consumer --------------------------------------------------
 
-    def handler(self) -> Handler:
+    def handler(self, ready: Callable[[], Awaitable[None]]) -> Handler:
+        """The webhook feed's handler: after the issuer's replica caught up
+        (the subscriptions and finished deliveries rebuilt after a wipe)."""
+
         async def handle(event: Event, record: ConsumerRecord) -> None:
+            await ready()
             found = outbound(event)
             if found is None:
                 return
@@ -195,7 +219,11 @@ class Webhooks:
             marker = self._key(WEBHOOK_EXPIRING_SENT, hook.webhook_id)
             if await self.client.sadd(marker, entry["credentialId"]):
                 notice = WebhookRegistered(  # only its id and time are used
-                    webhook_id=hook.webhook_id, tenant=tenant, url=hook.url, events=[]
+                    id=str(uuid.uuid5(_NAMESPACE, f"expiring|{entry['credentialId']}")),
+                    webhook_id=hook.webhook_id,
+                    tenant=tenant,
+                    url=hook.url,
+                    events=[],
                 )
                 await self._enqueue(hook, notice, "credential.expiring", data)
                 sent += 1
@@ -205,6 +233,8 @@ class Webhooks:
         self, hook: WebhookRegistered, event: Event, kind: str, data: dict[str, Any]
     ) -> None:
         delivery_id = str(uuid.uuid5(_NAMESPACE, f"{hook.webhook_id}|{event.id}|{kind}"))
+        if await self.client.sismember(self._key(WEBHOOK_DONE), delivery_id):
+            return  # it got through or died before (a replay after a Redis wipe)
         body = {
             "id": delivery_id,
             "type": kind,
@@ -244,6 +274,9 @@ class Webhooks:
         raw = await self.client.hget(self._key(WEBHOOK_DELIVERIES), delivery_id)
         if raw is None:
             return
+        if await self.client.sismember(self._key(WEBHOOK_DONE), delivery_id):
+            await self.client.hdel(self._key(WEBHOOK_DELIVERIES), delivery_id)
+            return  # queued again by a replay, but it got through or died before
         record = orjson.loads(raw)
         body = record["body"].encode()
         secret = self.secrets.of(record["webhookId"])
@@ -261,11 +294,10 @@ class Webhooks:
             status, error = None, str(failure)[:300]
         at = _now_ms()
         if error is None:
-            await self._finish(record, WEBHOOK_LOG, "delivered", status, at)
+            await self._conclude(record, "delivered", status, at)
         elif record["attempts"] >= self.settings.max_attempts:
             record["errors"].append(error)
-            await self._finish(record, WEBHOOK_DEAD, "dead", status, at)
-            await self._finish(record, WEBHOOK_LOG, "dead", status, at, remove=False)
+            await self._conclude(record, "dead", status, at)
         else:
             record["errors"].append(error)
             wait = backoff_ms(self.settings, record["attempts"])
@@ -273,35 +305,59 @@ class Webhooks:
             await self.client.zadd(self._key(WEBHOOK_QUEUE), {delivery_id: at + wait})
             _log.info("webhook.retry_scheduled", delivery=delivery_id, wait_ms=wait, error=error)
 
-    async def _finish(
+    async def _conclude(
         self,
         record: dict[str, Any],
-        entity: str,
-        outcome: str,
+        outcome: Literal["delivered", "dead"],
         status: int | None,
         at: int,
-        *,
-        remove: bool = True,
     ) -> None:
+        """Record on Kafka that the delivery ended, then apply it here."""
+        event = WebhookDeliveryFinished(
+            delivery_id=record["id"],
+            webhook_id=record["webhookId"],
+            tenant=record["tenant"],
+            kind=record["type"],
+            outcome=outcome,
+            attempts=record["attempts"],
+            last_status=status,
+            errors=record["errors"],
+            at_ms=at,
+            body=record["body"] if outcome == "dead" else None,
+        )
+        assert self.publisher is not None
+        try:
+            await self.publisher.publish(self.deliveries_topic, event, key=event.delivery_id)
+        except Exception:
+            # Not recorded: the delivery goes again later (at least once;
+            # receivers deduplicate on Microcred-Delivery).
+            await self.client.zadd(self._key(WEBHOOK_QUEUE), {record["id"]: at + 1000})
+            raise
+        await self.finished(event)
+
+    async def finished(self, event: WebhookDeliveryFinished) -> None:
+        """A delivery's end into the tenant's log and dead letters, once
+        (also when replayed from `issuer.webhook-deliveries`)."""
         entry = {
-            "id": record["id"],
-            "webhookId": record["webhookId"],
-            "type": record["type"],
-            "outcome": outcome,
-            "attempts": record["attempts"],
-            "lastStatus": status,
-            "errors": record["errors"],
-            "at": at,
+            "id": event.delivery_id,
+            "webhookId": event.webhook_id,
+            "type": event.kind,
+            "outcome": event.outcome,
+            "attempts": event.attempts,
+            "lastStatus": event.last_status,
+            "errors": event.errors,
+            "at": event.at_ms,
         }
-        if entity == WEBHOOK_DEAD:
-            entry["body"] = orjson.loads(record["body"])
-        key = self._key(entity, record["tenant"])
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.lpush(key, orjson.dumps(entry))
-            pipe.ltrim(key, 0, LOG_KEPT - 1)
-            if remove:
-                pipe.hdel(self._key(WEBHOOK_DELIVERIES), record["id"])
-            await pipe.execute()
+        dead = orjson.dumps({**entry, "body": orjson.loads(event.body)}) if event.body else b""
+        await self._finish(
+            keys=[
+                self._key(WEBHOOK_DONE),
+                self._key(WEBHOOK_LOG, event.tenant),
+                self._key(WEBHOOK_DEAD, event.tenant),
+                self._key(WEBHOOK_DELIVERIES),
+            ],
+            args=[event.delivery_id, orjson.dumps(entry), dead, LOG_KEPT],
+        )
 
     async def log(self, tenant: str, entity: str) -> list[dict[str, Any]]:
         """The tenant's delivery log (newest first) or dead letters."""
@@ -324,10 +380,12 @@ async def deliver_forever(
     every: float = 0.05,
 ) -> None:
     """The delivery worker of this instance (background task); also scans
-    for expiring credentials every `expiring_scan_seconds`."""
-    await ready()
+    for expiring credentials every `expiring_scan_seconds`. Each round waits
+    until the issuer's replica caught up: after a Redis wipe, which
+    deliveries finished before is known again before any is sent."""
     next_scan = 0.0
     while True:
+        await ready()
         if time.monotonic() >= next_scan:
             next_scan = time.monotonic() + webhooks.settings.expiring_scan_seconds
             try:

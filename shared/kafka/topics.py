@@ -36,6 +36,7 @@ STATUS_JOBS = "status.jobs"
 ISSUER_WEBHOOKS = "issuer.webhooks"
 ISSUER_ASSESSMENTS = "issuer.assessments"
 ISSUER_ATTEMPTS = "issuer.attempts"
+ISSUER_WEBHOOK_DELIVERIES = "issuer.webhook-deliveries"
 # Bulk award jobs (issue 9): the jobs' changes, and their uploaded rows keyed
 # by job id (the staged upload: the jobs' system of record).
 ISSUER_BULK_JOBS = "issuer.bulk-jobs"
@@ -93,6 +94,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(ISSUER_ASSESSMENTS),
     # Formative attempts and refused awards, forever (issue 9): a history topic.
     TopicSpec(ISSUER_ATTEMPTS),
+    # Webhook deliveries that got through or died: the logs, and never twice.
+    TopicSpec(ISSUER_WEBHOOK_DELIVERIES),
     TopicSpec(ISSUER_BULK_JOBS),
     TopicSpec(ISSUER_BULK_ROWS),
 )

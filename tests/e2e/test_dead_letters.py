@@ -32,7 +32,7 @@ WRONG_ISSUED = orjson.dumps(
 # topic -> (poison records, how many consumers dead-letter each)
 POISON = {
     "status.lists": ([BAD_JSON, WRONG_LIST], 2),  # verifier, revocation (its in-memory lists)
-    # issuer, revocation, and the issuer-stacking and issuer-webhooks groups
+    # issuer, revocation, the issuer-stacking group and the issuer's webhook feed
     "credentials.issued": ([BAD_JSON, WRONG_ISSUED], 4),
 }
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 import redis.asyncio as redis
+from aiohttp import web
 
 from shared.credentials.dids import DidResolver
 from shared.credentials.jwt import verify_vc_jwt
@@ -283,3 +284,75 @@ async def test_a_wipe_under_running_services_heals_by_itself(stack: Stack, api: 
     assert status == 200 and body["changed"], body
     assert await api.reaches(earlier[2]["jwt"], "revoked")
     assert await api.verdict(earlier[1]["jwt"]) == "valid"
+
+
+async def test_a_wipe_sends_no_webhook_delivery_twice_and_keeps_the_log(
+    stack: Stack, api: Api
+) -> None:
+    """Issue 9's webhooks after a Redis wipe of the issuer: the feed replays
+    every record from the beginning, yet a delivery that got through is not
+    sent again, the log is rebuilt from `issuer.webhook-deliveries`, and
+    deliveries go on."""
+    received: list[tuple[str, str]] = []  # (delivery id, event type)
+
+    async def receive(request: web.Request) -> web.Response:
+        await request.read()
+        received.append((request.headers["Microcred-Delivery"], request.headers["Microcred-Event"]))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
+    try:
+        status, hook = await api.call(
+            "POST",
+            f"{stack.url('issuer')}/webhooks",
+            json={
+                "url": f"http://127.0.0.1:{stack.webhook_port}/hook",
+                "events": ["credential.issued"],
+            },
+            headers=api.auth,
+        )
+        assert status == 201, hook
+        achievement_id = await api.achievement(await api.create_issuer())
+        await api.issuer_knows(achievement_id)
+        await api.issue(achievement_id, key="hook-before")
+
+        async def got(count: int) -> bool:
+            return len(received) >= count
+
+        assert await until(lambda: got(1)), received
+
+        feeds = ("issuer-replica", "webhook-feed")
+        _, report = await readiness(api, "issuer")
+        before = {name: report["checks"][name]["restarts"] for name in feeds}
+        assert stack.wipe_redis("issuer") > 0
+
+        async def healed() -> bool:
+            """Ready again, both the replica and the feed having replayed."""
+            status, report = await readiness(api, "issuer")
+            checks = report.get("checks", {})
+            return status == 200 and all(checks[n]["restarts"] > before[n] for n in feeds)
+
+        assert await until(healed, within=60.0), await readiness(api, "issuer")
+        await api.issue(achievement_id, key="hook-after")
+        assert await until(lambda: got(2)), received
+        await asyncio.sleep(2.0)  # time to send the first one again, were it to be
+
+        assert len(received) == 2 and len({d for d, _ in received}) == 2, received
+
+        async def logged() -> list[Json] | None:
+            status, log = await api.call(
+                "GET", f"{stack.url('issuer')}/webhook-deliveries", headers=api.auth
+            )
+            assert status == 200, log
+            return log["items"] if len(log["items"]) == 2 else None
+
+        log = await until(logged, within=15.0)
+        assert log is not None, "the delivery log was not rebuilt"
+        assert {e["id"] for e in log} == {d for d, _ in received}
+        assert all(e["outcome"] == "delivered" and e["attempts"] == 1 for e in log)
+    finally:
+        await runner.cleanup()

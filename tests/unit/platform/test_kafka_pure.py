@@ -39,6 +39,7 @@ def test_all_topic_specs_match_the_documented_topics() -> None:
         "x.issuer.webhooks",
         "x.issuer.assessments",
         "x.issuer.attempts",
+        "x.issuer.webhook-deliveries",
         "x.issuer.bulk-jobs",
         "x.issuer.bulk-rows",
     }

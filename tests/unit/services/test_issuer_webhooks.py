@@ -21,7 +21,14 @@ from services.issuer.domain.webhook_events import (
 from services.issuer.settings import WebhookSettings
 from services.issuer.webhooks import Webhooks
 from shared.errors import InvalidField
-from shared.events import CredentialIssued, StatusChanged, StatusEntryRef
+from shared.events import (
+    CredentialIssued,
+    Event,
+    StatusChanged,
+    StatusEntryRef,
+    WebhookDeliveryFinished,
+    WebhookRegistered,
+)
 from shared.kafka.producer import Publisher
 from shared.redis_keys import WEBHOOK_DEAD, WEBHOOK_LOG
 from shared.web.safe_fetch import FetchError, SafeFetcher
@@ -60,8 +67,15 @@ def test_only_the_events_we_notify() -> None:
 
 
 class Recorder(Publisher):
-    async def publish(self, topic: str, event: object, *, key: str | None = None) -> None:
-        pass
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def publish(self, topic: str, event: Event, *, key: str | None = None) -> None:
+        self.events.append(event)
+
+
+async def caught_up() -> None:
+    """The issuer's replica, always caught up here."""
 
 
 class FailingFetcher(SafeFetcher):
@@ -125,7 +139,7 @@ async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
     await webhooks.register("other", WebhookIn(url="https://hooks.other.example/b"))
     with pytest.raises(InvalidField):
         await webhooks.register("uni", WebhookIn(url="http://hooks.uni.example/a"))
-    handle = webhooks.handler()
+    handle = webhooks.handler(caught_up)
     event = issued("uni")
     later = issued("uni")
     await handle(event, None)  # type: ignore[arg-type]
@@ -147,3 +161,41 @@ async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
     dead = await webhooks.log("uni", WEBHOOK_DEAD)
     assert len(dead) == 1 and dead[0]["attempts"] == 3 and dead[0]["errors"] == ["HTTP 500"] * 3
     assert orjson.loads(orjson.dumps(dead[0]["body"]))["tenant"] == "uni"
+
+
+async def test_a_redis_wipe_loses_no_pending_delivery_and_sends_none_twice(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    """What the replay after a wipe does (the issuer's replica, then the
+    webhook feed from the beginning): the delivery that got through is not
+    sent again, the one still pending is sent, the log is rebuilt."""
+    fetcher = FailingFetcher([204, 500])
+    webhooks = hooks(client, fetcher)
+    await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    handle = webhooks.handler(caught_up)
+    sent, pending = issued("uni"), issued("uni")
+    await handle(sent, None)  # type: ignore[arg-type]
+    await webhooks.deliver_due()
+    await handle(pending, None)  # type: ignore[arg-type]
+    await webhooks.deliver_due()  # 500: to be retried
+    assert len(fetcher.calls) == 2
+
+    await client.flushall()
+    recorded = webhooks.publisher.events  # type: ignore[union-attr]
+    for event in recorded:  # the replica: subscriptions and finished deliveries
+        if isinstance(event, WebhookRegistered):
+            await webhooks.remember(event)
+        elif isinstance(event, WebhookDeliveryFinished):
+            await webhooks.finished(event)
+    for event in (sent, pending):  # the feed, replayed from the beginning
+        await handle(event, None)  # type: ignore[arg-type]
+    fetcher.answers.append(204)
+    await drain(webhooks)
+    deliveries = [c["Microcred-Delivery"] for c in fetcher.calls]
+    assert len(deliveries) == 3 and deliveries[2] == deliveries[1] != deliveries[0]
+    log = await webhooks.log("uni", WEBHOOK_LOG)
+    assert [e["outcome"] for e in log] == ["delivered", "delivered"]
+    for event in webhooks.publisher.events:  # type: ignore[union-attr]
+        if isinstance(event, WebhookDeliveryFinished):
+            await webhooks.finished(event)  # replayed again: logged once
+    assert len(await webhooks.log("uni", WEBHOOK_LOG)) == 2

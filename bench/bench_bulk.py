@@ -2,7 +2,7 @@
 
 Run from the repository root, with Kafka and Redis up (`make stack-up`):
 
-    .venv/bin/python -m bench.bench_bulk [--rows 10000] [--large] [--clients 16]
+    .venv/bin/python -m bench.bench_bulk [--rows 10000] [--large] [--clients 16] [--accredited]
 
 It starts its own catalog and issuer (tests/e2e/harness.py) against the
 running Kafka and Redis, then in one run measures:
@@ -134,10 +134,13 @@ async def singles(
     return total / (time.perf_counter() - started), samples
 
 
-async def run(stack: Stack, rows: int, clients: int, total: int) -> None:
+async def run(stack: Stack, rows: int, clients: int, total: int, accredited: bool) -> None:
     async with aiohttp.ClientSession() as session:
         api = Api(stack, session)
-        achievement = await api.achievement(await api.create_issuer())
+        issuer = await (api.accredited_issuer() if accredited else api.create_issuer())
+        kind = "accredited (an operator endorsement in each credential)"
+        print(f"issuer: {kind if accredited else 'registered only'}")
+        achievement = await api.achievement(issuer)
         await api.issuer_knows(achievement)
         await singles(api, achievement, 50, 4)  # warm up
         base = in_process_rate()
@@ -164,10 +167,11 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="100,000 rows")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--singles", type=int, default=800)
+    parser.add_argument("--accredited", action="store_true", help="an accredited provider's issuer")
     args = parser.parse_args()
     rows = 100_000 if args.large else args.rows
     with running_services("bulk", "catalog", "issuer") as stack:
-        asyncio.run(run(stack, rows, args.clients, args.singles))
+        asyncio.run(run(stack, rows, args.clients, args.singles, args.accredited))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import orjson
 import redis.asyncio as redis
 
 from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key, subject_of
-from services.issuer.domain.errors import AchievementNotFound, InvalidRecipient, InvalidScore
+from services.issuer.domain.errors import InvalidRecipient, InvalidScore
 from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.registry import PAGE_MAX, LearnerQuery, Page, ids_of, learner_key_of
 from services.issuer.store import IssuerStore
@@ -41,7 +41,6 @@ from shared.idempotency import IdempotencyRecords, fingerprint
 from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import ATTEMPT_ENTRY, ATTEMPTS, ATTEMPTS_LEARNER, redis_key
-from shared.replica_wait import wait_for_record
 from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
 
@@ -215,15 +214,7 @@ class Attempts:
         except RecipientError as error:
             raise InvalidRecipient(str(error)) from None
 
-        async def own() -> Any:
-            found = await self.store.achievement(body.achievementId)
-            return found if found is not None and found.tenant == tenant else None
-
-        # Like an award: one just defined may be on its way; another tenant's waits alike.
-        achievement = await wait_for_record(own)
-        if achievement is None:
-            await self.store.state.require()
-            raise AchievementNotFound(f"no achievement {body.achievementId}")
+        achievement = await self.store.tenant_achievement(tenant, body.achievementId)
         try:
             met = meets_mastery(body.score, body.maxScore, achievement.mastery_threshold)
         except ScoreError as error:

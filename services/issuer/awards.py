@@ -28,7 +28,6 @@ from services.issuer.domain.awarding import (
     valid_until,
 )
 from services.issuer.domain.errors import (
-    AchievementNotFound,
     AchievementRetired,
     BelowThreshold,
     InvalidAchievement,
@@ -122,12 +121,7 @@ class Issuance:
         )
 
     async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
-        # A just-defined achievement may still be on its way from the catalog;
-        # another tenant's waits the same (no timing side channel).
-        achievement = await wait_for_record(lambda: self._own_achievement(tenant, body))
-        if achievement is None:
-            await self.store.state.require()  # missing only because of a rebuild: 503
-            raise AchievementNotFound(f"no achievement {body.achievementId}")
+        achievement = await self.store.tenant_achievement(tenant, body.achievementId)
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
         try:
@@ -177,10 +171,6 @@ class Issuance:
             raise ProfileRequirementsUnmet(
                 [(_AWARD_PATHS.get(g.path, "$"), f"{profile} requires {g.element}") for g in gaps]
             )
-
-    async def _own_achievement(self, tenant: str, body: AwardIn) -> AchievementPublished | None:
-        achievement = await self.store.achievement(body.achievementId)
-        return achievement if achievement is not None and achievement.tenant == tenant else None
 
     async def _signing_identity(
         self, tenant: str, achievement: AchievementPublished

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from services.issuer.domain.errors import AchievementNotFound
 from services.issuer.learner_index import LearnerIndex
 from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
@@ -44,6 +45,7 @@ from shared.redis_keys import (
     SHARES,
     redis_key,
 )
+from shared.replica_wait import wait_for_record
 
 
 def endorser_tenant(endorser: str) -> str:
@@ -170,6 +172,21 @@ class IssuerStore:
 
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
         return await self._achievements.get(achievement_id)
+
+    async def tenant_achievement(self, tenant: str, achievement_id: str) -> AchievementPublished:
+        """The tenant's achievement, waited for a moment (one just defined may
+        still be on its way from the catalog; another tenant's waits alike:
+        no timing side channel); 404, or 503 while the state is rebuilt."""
+
+        async def own() -> AchievementPublished | None:
+            found = await self.achievement(achievement_id)
+            return found if found is not None and found.tenant == tenant else None
+
+        achievement = await wait_for_record(own)
+        if achievement is None:
+            await self.state.require()  # missing only because of a rebuild: 503
+            raise AchievementNotFound(f"no achievement {achievement_id}")
+        return achievement
 
     async def save_credential(self, event: CredentialIssued) -> None:
         """The credential, its learner's index and its idempotency key, in

@@ -4,11 +4,13 @@ the session's Kafka topics, read and written as any outside client would."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
+from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared.credentials.jwt import peek_vc_jwt
@@ -31,6 +33,23 @@ async def until(
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver(
+    stack: Stack, handle: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> AsyncIterator[str]:
+    """A real HTTP server at the stack's webhook origin answering every POST
+    with `handle`, for as long as the block runs; yields that origin."""
+    app = web.Application()
+    app.router.add_post("/{path:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
+    try:
+        yield f"http://127.0.0.1:{stack.webhook_port}"
+    finally:
+        await runner.cleanup()
 
 
 def check(report: Json, name: str) -> Json:

@@ -27,6 +27,7 @@ from tests.e2e.client import (
     read_topic,
     status_entries,
     until,
+    webhook_receiver,
 )
 from tests.e2e.harness import Stack
 
@@ -300,17 +301,12 @@ async def test_a_wipe_sends_no_webhook_delivery_twice_and_keeps_the_log(
         received.append((request.headers["Microcred-Delivery"], request.headers["Microcred-Event"]))
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/hook", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
-    try:
+    async with webhook_receiver(stack, receive) as base:
         status, hook = await api.call(
             "POST",
             f"{stack.url('issuer')}/webhooks",
             json={
-                "url": f"http://127.0.0.1:{stack.webhook_port}/hook",
+                "url": f"{base}/hook",
                 "events": ["credential.issued"],
             },
             headers=api.auth,
@@ -354,5 +350,3 @@ async def test_a_wipe_sends_no_webhook_delivery_twice_and_keeps_the_log(
         assert log is not None, "the delivery log was not rebuilt"
         assert {e["id"] for e in log} == {d for d, _ in received}
         assert all(e["outcome"] == "delivered" and e["attempts"] == 1 for e in log)
-    finally:
-        await runner.cleanup()

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 
 from shared.events import AssessmentPassed, StatusChanged, decode_event, encode_event
-from tests.e2e.client import Api, Json, produce_raw, read_topic, until
+from tests.e2e.client import Api, Json, produce_raw, read_topic, until, webhook_receiver
 from tests.e2e.harness import Stack
 
 
@@ -434,15 +434,9 @@ def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: Api) -> None:
     receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/{path:.*}", receiver.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
-    base = f"http://127.0.0.1:{stack.webhook_port}"
     hooks = f"{stack.url('issuer')}/webhooks"
     other = api.as_tenant("other-token")
-    try:
+    async with webhook_receiver(stack, receiver.handle) as base:
         # Not https, credentials in the URL, an unknown event: refused.
         for bad in (
             {"url": "http://hooks.example/x"},
@@ -572,27 +566,20 @@ async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: 
             if b["data"]["credentialId"] == soon["credentialId"]
         ]
         assert len({b["id"] for b in notices}) == 1
-    finally:
-        await runner.cleanup()
 
 
 async def test_formative_attempts_and_refusals_are_recorded_found_and_notified(
     stack: Stack, api: Api
 ) -> None:
     receiver = Receiver(failures=0)
-    app = web.Application()
-    app.router.add_post("/{path:.*}", receiver.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", stack.webhook_port).start()
     issuer = stack.url("issuer")
     learner = {"email": "ada@example.org"}
-    try:
+    async with webhook_receiver(stack, receiver.handle) as base:
         status, hook = await api.call(
             "POST",
             f"{issuer}/webhooks",
             json={
-                "url": f"http://127.0.0.1:{stack.webhook_port}/attempts",
+                "url": f"{base}/attempts",
                 "events": ["credential.refused", "attempt.recorded"],
             },
             headers=api.auth,
@@ -669,5 +656,3 @@ async def test_formative_attempts_and_refusals_are_recorded_found_and_notified(
         assert await until(all_notified, within=15.0), notified()
         refused = [d for d in notified()["credential.refused"] if d["attemptId"] == refusal["id"]]
         assert refused[0]["source"] == "api" and refused[0]["idempotencyKey"] == "exam"
-    finally:
-        await runner.cleanup()

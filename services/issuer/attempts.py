@@ -30,10 +30,17 @@ import msgspec
 import orjson
 import redis.asyncio as redis
 
-from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key, subject_of
-from services.issuer.domain.errors import InvalidRecipient, InvalidScore
-from services.issuer.domain.gate import ScoreError, meets_mastery
-from services.issuer.registry import PAGE_MAX, LearnerQuery, Page, ids_of, learner_key_of
+from services.issuer.domain.assessment import check_assessed_at, checked_subject, mastery_met
+from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
+from services.issuer.registry import (
+    PAGE_MAX,
+    LearnerQuery,
+    Page,
+    cursor_position,
+    ids_of,
+    learner_key_of,
+    stamp_ms,
+)
 from services.issuer.store import IssuerStore
 from shared.errors import InvalidField
 from shared.events import AssessmentPassed, AttemptRecorded
@@ -41,7 +48,6 @@ from shared.idempotency import IdempotencyRecords, fingerprint
 from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import ATTEMPT_ENTRY, ATTEMPTS, ATTEMPTS_LEARNER, redis_key
-from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
 
 Source = Literal["api", "bulk", "kafka", "vc-api"]
@@ -94,7 +100,7 @@ class AttemptIndex:
         return redis_key(self._prefix, entity, *parts)
 
     async def recorded(self, event: AttemptRecorded) -> None:
-        at = {event.id: _ms(event.occurred_at)}
+        at = {event.id: stamp_ms(event.occurred_at)}
         entry = {"tenant": event.tenant, **view(event)}
         async with self._client.pipeline(transaction=True) as pipe:
             pipe.hset(self._key(ATTEMPT_ENTRY), event.id, orjson.dumps(entry))
@@ -120,14 +126,12 @@ class AttemptIndex:
         """One page of the tenant's attempts, newest first."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidField("$.limit", f"must be between 1 and {PAGE_MAX}")
-        if query.cursor is not None and (not query.cursor.isdigit() or len(query.cursor) > 12):
-            raise InvalidField("$.cursor", "not a cursor this search returned")
         index = (
             self._key(ATTEMPTS_LEARNER, tenant, learner_key_of(self._learner_keys, query.learner))
             if query.learner is not None
             else self._key(ATTEMPTS, tenant)
         )
-        position = int(query.cursor or 0)
+        position = cursor_position(query.cursor)
         items: list[dict[str, Any]] = []
         while True:
             ids = ids_of(await self._client.zrevrange(index, position, position + PAGE_MAX - 1))
@@ -147,10 +151,6 @@ def _wanted(entry: dict[str, Any], query: AttemptQuery) -> bool:
     return (query.achievementId is None or entry["achievementId"] == query.achievementId) and (
         query.kind is None or entry["kind"] == query.kind
     )
-
-
-def _ms(stamp: str) -> int:
-    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -203,22 +203,10 @@ class Attempts:
         key: str | None,
         request: str | None,
     ) -> AttemptRecorded:
-        now = datetime.now(UTC)
-        if body.assessedAt is not None:
-            try:
-                past_instant(body.assessedAt, now=now)
-            except TimestampError as error:
-                raise InvalidField("$.assessedAt", str(error)) from None
-        try:
-            subject_of(body.recipient)
-        except RecipientError as error:
-            raise InvalidRecipient(str(error)) from None
-
+        check_assessed_at(body, datetime.now(UTC))
+        checked_subject(body)
         achievement = await self.store.tenant_achievement(tenant, body.achievementId)
-        try:
-            met = meets_mastery(body.score, body.maxScore, achievement.mastery_threshold)
-        except ScoreError as error:
-            raise InvalidScore(str(error)) from None
+        met = mastery_met(body, achievement.mastery_threshold)
         return AttemptRecorded(
             **_result_fields(self.learner_keys, tenant, body, source, inbound),
             kind="formative",

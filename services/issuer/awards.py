@@ -16,33 +16,32 @@ from typing import Any
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.attempts import Attempts, Source
+from services.issuer.domain.assessment import (
+    check_assessed_at,
+    check_evidence,
+    checked_subject,
+    mastery_met,
+)
 from services.issuer.domain.awarding import (
     AwardIn,
-    EvidenceError,
-    RecipientError,
     Subject,
     award_credential,
-    evidence_of,
     learner_key,
-    subject_of,
     valid_until,
 )
 from services.issuer.domain.errors import (
     AchievementRetired,
     BelowThreshold,
     InvalidAchievement,
-    InvalidRecipient,
-    InvalidScore,
     IssuerUnavailable,
     ProfileRequirementsUnmet,
 )
-from services.issuer.domain.gate import ScoreError, meets_mastery
 from services.issuer.domain.renewal import check_renewable, renewal_evidence
 from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
-from shared.errors import Conflict, DomainError, IdempotencyKeyReused, InvalidField
+from shared.errors import Conflict, DomainError, IdempotencyKeyReused
 from shared.events import AchievementPublished, AssessmentPassed, CredentialIssued
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
@@ -50,7 +49,6 @@ from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
 from shared.policy_profiles import DEFAULT_PROFILE, award_gaps, has_award_rules
 from shared.replica_wait import wait_for_record
-from shared.timestamps import TimestampError, past_instant
 from shared.web.metrics import Outcomes
 
 _log = get_logger("issuer.awards")
@@ -124,11 +122,7 @@ class Issuance:
         achievement = await self.store.tenant_achievement(tenant, body.achievementId)
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
-        try:
-            passed = meets_mastery(body.score, body.maxScore, achievement.mastery_threshold)
-        except ScoreError as error:
-            raise InvalidScore(str(error)) from None
-        if not passed:
+        if not mastery_met(body, achievement.mastery_threshold):
             self.outcomes.count("award", "below_threshold")
             raise BelowThreshold(
                 f"score {body.score}/{body.maxScore} is below the mastery threshold "
@@ -186,14 +180,14 @@ class Issuance:
         self, tenant: str, body: AwardIn, key: str | None, request: str | None
     ) -> CredentialIssued:
         now = datetime.now(UTC).replace(microsecond=0)
-        _check_assessed_at(body, now)
+        check_assessed_at(body, now)
         achievement = await self._achievement_for(tenant, body)
         identity = await self._signing_identity(tenant, achievement)
         # Everything that can refuse the award comes before any status entry is taken.
-        subject = _subject(body)
+        subject = checked_subject(body)
         learner = learner_key(self.learner_keys, body.recipient)
         renewed = await self._renewed(tenant, body, learner)
-        _check_evidence(body)
+        check_evidence(body)
         _check_validity(achievement, now)
         provider = await self.store.provider_of(identity.did)
         issuer_profile = await self.accreditations.profile_with(identity, provider, now)
@@ -267,31 +261,8 @@ def refuses_the_assessment(error: DomainError) -> bool:
     )
 
 
-def _subject(body: AwardIn) -> Subject:
-    try:
-        return subject_of(body.recipient)
-    except RecipientError as error:
-        raise InvalidRecipient(str(error)) from None
-
-
 # Where a missing award-time element comes from in the request.
 _AWARD_PATHS = {"$.evidence": "$.evidence", "$.credentialSubject": "$.recipient"}
-
-
-def _check_evidence(body: AwardIn) -> None:
-    try:
-        evidence_of(body)
-    except EvidenceError as error:
-        raise InvalidField(error.path, str(error)) from None
-
-
-def _check_assessed_at(body: AwardIn, now: datetime) -> None:
-    if body.assessedAt is None:
-        return
-    try:
-        past_instant(body.assessedAt, now=now)
-    except TimestampError as error:
-        raise InvalidField("$.assessedAt", str(error)) from None
 
 
 def _check_validity(achievement: AchievementPublished, now: datetime) -> None:

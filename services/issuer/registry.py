@@ -77,7 +77,8 @@ def learner_key_of(keys: LearnerKeys, learner: LearnerQuery) -> str:
     return keys.of(KINDS[kind], value)
 
 
-def _ms(stamp: str) -> int:
+def stamp_ms(stamp: str) -> int:
+    """An RFC 3339 time as milliseconds since the epoch (the indexes' scores)."""
     return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
 
@@ -115,7 +116,7 @@ class RegistryIndex:
         """Index a credential (idempotent: a replay writes the same members)."""
         subject = _subject_id(event)
         learner = event.learner_key or (self.learner_keys.of("id", subject) if subject else None)
-        at = _ms(event.occurred_at)
+        at = stamp_ms(event.occurred_at)
         entry = {
             "credentialId": event.credential_id,
             "tenant": event.tenant,
@@ -137,7 +138,7 @@ class RegistryIndex:
                 )
             if event.valid_until:
                 expiry = self._key(REGISTRY_EXPIRY, event.tenant)
-                pipe.zadd(expiry, {event.credential_id: _ms(event.valid_until)})
+                pipe.zadd(expiry, {event.credential_id: stamp_ms(event.valid_until)})
             await pipe.execute()
 
     async def status_changed(self, event: StatusChanged) -> None:
@@ -166,7 +167,7 @@ class RegistryIndex:
                 continue
             entry = orjson.loads(value)
             revoked, suspended = (bits[2 * i] == b"1"), (bits[2 * i + 1] == b"1")
-            expired = entry.get("validUntil") and _ms(entry["validUntil"]) <= now
+            expired = entry.get("validUntil") and stamp_ms(entry["validUntil"]) <= now
             entry["status"] = (
                 "revoked"
                 if revoked
@@ -183,7 +184,7 @@ class RegistryIndex:
         """One page of matches, oldest first; `next_cursor` continues it."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidField("$.limit", f"must be between 1 and {PAGE_MAX}")
-        start = _cursor(query.cursor)
+        start = cursor_position(query.cursor)
         items: list[dict[str, Any]] = []
         async for position, entry in self._matches(tenant, query, start):
             if len(items) == query.limit:
@@ -193,7 +194,7 @@ class RegistryIndex:
 
     async def export(self, tenant: str, query: SearchIn) -> AsyncIterator[dict[str, Any]]:
         """Every match, oldest first, read in rounds (flat memory)."""
-        async for _, entry in self._matches(tenant, query, _cursor(query.cursor)):
+        async for _, entry in self._matches(tenant, query, cursor_position(query.cursor)):
             yield entry
 
     async def _matches(
@@ -250,7 +251,8 @@ def _wanted(entry: dict[str, Any], query: SearchIn) -> bool:
     )
 
 
-def _cursor(cursor: str | None) -> int:
+def cursor_position(cursor: str | None) -> int:
+    """Where a page cursor this module's searches returned points (0: the start)."""
     if cursor is None:
         return 0
     if not cursor.isdigit() or len(cursor) > 12:

@@ -30,7 +30,12 @@ import msgspec
 import orjson
 import redis.asyncio as redis
 
-from services.issuer.domain.assessment import check_assessed_at, checked_subject, mastery_met
+from services.issuer.domain.assessment import (
+    check_assessed_at,
+    check_evidence,
+    checked_subject,
+    mastery_met,
+)
 from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
 from services.issuer.registry import (
     PAGE_MAX,
@@ -205,6 +210,7 @@ class Attempts:
     ) -> AttemptRecorded:
         check_assessed_at(body, datetime.now(UTC))
         checked_subject(body)
+        check_evidence(body)  # kept with the attempt and shown to the registrar
         achievement = await self.store.tenant_achievement(tenant, body.achievementId)
         met = mastery_met(body, achievement.mastery_threshold)
         return AttemptRecorded(

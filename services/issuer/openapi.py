@@ -254,7 +254,8 @@ OPENAPI = document(
                     "201": _ATTEMPT,
                     "200": "A retry with the same Idempotency-Key: the first attempt",
                     "404": "No such achievement for this tenant",
-                    "422": "Invalid input (score, recipient, assessedAt, renews), a reused key",
+                    "422": "Invalid input (score, recipient, assessedAt, evidence, renews)"
+                    ", a reused key",
                     "503": "Rebuilding state from Kafka; retry",
                 },
                 body=AwardIn,

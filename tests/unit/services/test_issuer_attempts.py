@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from services.issuer.attempts import AttemptIndex, AttemptQuery, Attempts
 from services.issuer.awards import Issuance, refuses_the_assessment
 from services.issuer.consumers import on_issuer_event
-from services.issuer.domain.awarding import AwardIn, RecipientIn
+from services.issuer.domain.awarding import AwardIn, EvidenceIn, RecipientIn
 from services.issuer.domain.errors import (
     AchievementNotFound,
     AchievementRetired,
@@ -92,6 +92,9 @@ async def test_a_formative_attempt_is_checked_like_an_award(world: World) -> Non
         await world.attempts.formative(TENANT, award(score=120), None)
     with pytest.raises(AchievementNotFound):  # another tenant's achievement: not found
         await world.attempts.formative("another-tenant", award(), None)
+    bad_evidence = msgspec.structs.replace(award(), evidence=[EvidenceIn(id="not a url")])
+    with pytest.raises(InvalidField, match=r"\$\.evidence"):
+        await world.attempts.formative(TENANT, bad_evidence, None)
     renewal = msgspec.structs.replace(award(), renews="urn:uuid:1")
     with pytest.raises(InvalidField, match=r"\$\.renews"):
         await world.attempts.formative(TENANT, renewal, None)

@@ -25,8 +25,9 @@ from services.issuer.domain.errors import (
 )
 from services.issuer.domain.webhook_events import outbound
 from services.issuer.registry import LearnerQuery
-from shared.errors import Conflict, IdempotencyKeyReused, InvalidField, Rebuilding
-from shared.events import AttemptRecorded, CredentialIssued
+from shared.errors import Conflict, IdempotencyKeyReused, InvalidField, Rebuilding, Unavailable
+from shared.events import AttemptRecorded, CredentialIssued, Event
+from shared.kafka.producer import Published
 from shared.learner_keys import LearnerKeys
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
@@ -197,3 +198,23 @@ async def test_a_refusal_without_a_usable_learner_is_kept(world: World) -> None:
     (refusal,) = recorded(world)
     assert refusal.learner_key is None and refusal.reason_title == InvalidRecipient.title
     assert [a["id"] for a in await search(world, kind="refused")] == [refusal.id]
+
+
+class KafkaDown(Recorded):
+    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
+        raise Unavailable("Kafka is unreachable")
+
+
+async def test_with_kafka_down_a_refusal_is_a_503_and_recorded_once_back(world: World) -> None:
+    """The refusal's record is written before the 4xx: with Kafka away the
+    caller gets a 503 (retry), nothing is half recorded, and the retry once
+    Kafka is back is refused and recorded once."""
+    down = dataclasses.replace(world.attempts, publisher=KafkaDown())
+    with pytest.raises(Unavailable):
+        await dataclasses.replace(world.issuance, attempts=down).award(
+            TENANT, award(score=50), "exam-9"
+        )
+    assert recorded(world) == [] and await search(world) == []
+    with pytest.raises(BelowThreshold):
+        await world.issuance.award(TENANT, award(score=50), "exam-9")
+    assert len(recorded(world)) == 1 and len(await search(world)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Mapping
@@ -20,7 +21,7 @@ from services.issuer.domain.webhook_events import (
 )
 from services.issuer.settings import WebhookSettings
 from services.issuer.webhooks import Webhooks
-from shared.errors import InvalidField
+from shared.errors import InvalidField, Unavailable
 from shared.events import (
     CredentialIssued,
     Event,
@@ -199,3 +200,29 @@ async def test_a_redis_wipe_loses_no_pending_delivery_and_sends_none_twice(
         if isinstance(event, WebhookDeliveryFinished):
             await webhooks.finished(event)  # replayed again: logged once
     assert len(await webhooks.log("uni", WEBHOOK_LOG)) == 2
+
+
+class KafkaDown(Recorder):
+    async def publish(self, topic: str, event: Event, *, key: str | None = None) -> None:
+        raise Unavailable("Kafka is unreachable")
+
+
+async def test_a_delivery_whose_end_cannot_be_recorded_stays_queued(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    """Kafka away when a delivery got through: its end is not recorded, so it
+    is not logged as done and goes again (at least once), then is logged once."""
+    fetcher = FailingFetcher([204, 204])
+    webhooks = hooks(client, fetcher)
+    await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    await webhooks.handler(caught_up)(issued("uni"), None)  # type: ignore[arg-type]
+    down = dataclasses.replace(webhooks, publisher=KafkaDown())  # type: ignore[abstract]
+    with pytest.raises(Unavailable):
+        await down.deliver_due()
+    assert await webhooks.log("uni", WEBHOOK_LOG) == []
+    await asyncio.sleep(1.1)  # due again a second later
+    await drain(webhooks)
+    deliveries = [c["Microcred-Delivery"] for c in fetcher.calls]
+    assert len(deliveries) == 2 and deliveries[0] == deliveries[1]
+    log = await webhooks.log("uni", WEBHOOK_LOG)
+    assert [(e["id"], e["outcome"]) for e in log] == [(deliveries[0], "delivered")]

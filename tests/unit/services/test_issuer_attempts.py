@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -52,7 +51,7 @@ class World:
 
 
 @pytest.fixture
-async def world(issuer: IssuerWorld, tmp_path: Path) -> AsyncIterator[World]:
+async def world(issuer: IssuerWorld) -> AsyncIterator[World]:
     keys = LearnerKeys(bytes(32))  # the issuance's too: one learner key
     attempts = Attempts(
         store=issuer.issuance.store,

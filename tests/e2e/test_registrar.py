@@ -502,7 +502,13 @@ async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: 
             found = [e for e in log["items"] if e["outcome"] == outcome]
             return found or None
 
-        delivered = await until(lambda: log_shows("delivered", "webhook-deliveries"))
+        async def both_logged() -> list[Json] | None:
+            # A delivery is logged once its end is recorded on Kafka, a moment
+            # after the receiver answered.
+            found = await log_shows("delivered", "webhook-deliveries") or []
+            return found if wanted <= {e["type"] for e in found} else None
+
+        delivered = await until(both_logged)
         assert delivered and all(e["attempts"] == 3 for e in delivered)  # 2 failures, then ok
         assert {"credential.issued", "credential.revoked"} <= {e["type"] for e in delivered}
         dead = await until(lambda: log_shows("dead", "webhook-dead-letters"), within=30.0)

@@ -5,7 +5,9 @@ clients, default 16, each POSTing the next credential of a pool and waiting
 for the answer), four targets, each a separate process on this machine:
 
 - echo: a bare aiohttp app answering `POST /credentials/verify` with the
-  JSON it received (orjson), the ceiling for any aiohttp service here;
+  JSON it received (orjson), the ceiling for any aiohttp service here; on
+  uvloop, as the verifier runs, for the ratios (the stricter baseline), and
+  once on asyncio's default loop for reference;
 - the verifier, one worker process (`MICROCRED_VERIFIER_WORKERS=1`): VC-JWT
   (alternating with the echo, `--rounds` times: the round of the median
   ratio is reported, as the load of a shared machine moves between
@@ -62,9 +64,13 @@ from shared.credentials.status_list import (  # noqa: E402
 from tests.e2e.harness import _delete_topics, free_port  # noqa: E402
 
 ISSUERS = 10
+ECHO = "echo (bare aiohttp, JSON, uvloop)"
+PLAIN_ECHO = "echo (bare aiohttp, JSON, asyncio loop)"
 ECHO_APP = """
-import sys, orjson
+import sys, orjson, uvloop
 from aiohttp import web
+if sys.argv[2] == "uvloop":  # the verifier's event loop (shared/web/app.py use_uvloop)
+    uvloop.install()
 async def echo(request):
     return web.Response(body=orjson.dumps(orjson.loads(await request.read())),
                         content_type="application/json")
@@ -188,8 +194,8 @@ def start_verifier(port: int, workers: int, origin: str, prefix: str) -> subproc
     )
 
 
-def start_echo(port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", ECHO_APP, str(port)], cwd=ROOT)
+def start_echo(port: int, loop: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", ECHO_APP, str(port), loop], cwd=ROOT)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -299,7 +305,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{args.credentials} VC-JWT + {args.credentials} Data Integrity credentials, "
               f"{ISSUERS} issuers, made in {time.monotonic() - started:.1f} s")  # fmt: skip
         echo_port, one_port, many_port = free_port(), free_port(), free_port()
-        echo = start_echo(echo_port)
+        plain_port = free_port()
+        echo, plain = start_echo(echo_port, "uvloop"), start_echo(plain_port, "asyncio")
         one = start_verifier(one_port, 1, origin, prefix)
         results: list[Result] = []
         rounds: list[tuple[Result, Result]] = []
@@ -315,9 +322,11 @@ async def main(args: argparse.Namespace) -> None:
             # Echo and VC-JWT alternate, `--rounds` times: on a shared machine the
             # load moves between measures, so each round gives its own ratio.
             for _ in range(args.rounds):
-                echoed = await load("echo (bare aiohttp, JSON)", echo_url, jwts, c, s, verified)
+                echoed = await load(ECHO, echo_url, jwts, c, s, verified)
                 rounds.append((echoed, await load(jwt_name, one_url, jwts, c, s, verified)))
             results.extend(median_by_ratio(rounds))
+            plain_url = f"http://127.0.0.1:{plain_port}/credentials/verify"
+            results.append(await load(PLAIN_ECHO, plain_url, jwts, c, s, verified))
             results.append(
                 await load("verifier, 1 process: Data Integrity", one_url, ldps, c, s, verified)
             )
@@ -345,8 +354,9 @@ async def main(args: argparse.Namespace) -> None:
                 stop(many)
         finally:
             stop(one) if one.poll() is None else None
-            echo.terminate()
-            echo.wait()
+            for each in (echo, plain):
+                each.terminate()
+                each.wait()
             await _delete_topics(bootstrap, prefix)
     echo_rate = results[0].rate
     print(f"{c} concurrent clients, {s:.0f} s each, this machine ({os.cpu_count()} cores)")
@@ -358,6 +368,9 @@ async def main(args: argparse.Namespace) -> None:
     print("are compared with that round's echo")
     for result in results:
         print(f"{result.line()}   {result.rate / echo_rate:5.2f}x echo")
+    plain_rate = next(r.rate for r in results if r.name == PLAIN_ECHO)
+    jwt_rate = results[1].rate
+    print(f"VC-JWT against the echo on asyncio's default loop: {jwt_rate / plain_rate:.2f}x")
 
 
 if __name__ == "__main__":

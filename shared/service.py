@@ -22,7 +22,7 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, is_compacted, topic_name
 from shared.logging import configure_logging
 from shared.settings import CommonSettings, SettingsError
-from shared.web.app import add_ready_check, run_app
+from shared.web.app import add_ready_check, run_app, use_uvloop
 from shared.web.consumers import serve_consumer
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -191,4 +191,5 @@ def run_service(name: str, load: Callable[[], S], build: Callable[[S], web.Appli
         sys.stderr.write(f"{name}: configuration error: {error}\n")
         raise SystemExit(2) from None
     configure_logging(name, settings.common.log_level)
+    use_uvloop()
     run_app(build(settings), settings.common)

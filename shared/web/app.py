@@ -6,12 +6,14 @@ Middlewares (outermost first): request id, metrics, problems. Routes:
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
+import uvloop
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
@@ -40,6 +42,7 @@ __all__ = [
     "create_base_app",
     "request_id_middleware",
     "run_app",
+    "use_uvloop",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -173,6 +176,14 @@ def create_base_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/openapi.json", openapi_handler)
     return app
+
+
+def use_uvloop() -> None:
+    """Run this process's event loops on uvloop (libuv): the services spend
+    most of their time in the event loop's own machinery (sockets to Redis,
+    Kafka and clients), which uvloop does in C. Measured on the bulk
+    benchmark: single awards 184 -> 256/s, p99 143 -> 99 ms."""
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def run_app(app: web.Application, settings: CommonSettings) -> None:

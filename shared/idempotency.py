@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,7 +27,6 @@ import msgspec
 import orjson
 import redis.asyncio as redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import LockError
 
 from shared.errors import Conflict, IdempotencyKeyReused, Rebuilding
 from shared.redis_keys import (
@@ -35,11 +36,18 @@ from shared.redis_keys import (
     redis_key,
     replayed_key,
 )
-from shared.redis_scripts import HGET_REPLAYED, NOT_REPLAYED
+from shared.redis_scripts import (
+    ACQUIRE_LEASES,
+    HMGET_REPLAYED,
+    NOT_REPLAYED,
+    RELEASE_LEASES,
+    RENEW_LEASES,
+)
 
 T = TypeVar("T")
 LEASE_SECONDS = 5.0
 WAIT_SECONDS = 30.0
+RETRY_SECONDS = 0.1  # a held lease is asked for again after this
 
 
 def fingerprint(request: object) -> str:
@@ -52,27 +60,43 @@ def fingerprint(request: object) -> str:
 async def lease(
     client: redis.Redis, name: str, *, wait: float = WAIT_SECONDS
 ) -> AsyncIterator[None]:
-    """Hold the Redis lock `name` with a `LEASE_SECONDS` lease, renewed while
-    the body runs; a holder that dies frees it within the lease. Raises
-    `Conflict` when another holder keeps it for longer than `wait`."""
-    lock = client.lock(name, timeout=LEASE_SECONDS, blocking_timeout=wait)
-    if not await lock.acquire():
-        raise Conflict("another request holds this resource; retry later")
+    """Hold the lease `name` (`leases` of one)."""
+    async with leases(client, [name], wait=wait):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def leases(
+    client: redis.Redis, names: Sequence[str], *, wait: float = WAIT_SECONDS
+) -> AsyncIterator[None]:
+    """Hold every lease in `names` (taken all at once, or none), each for
+    `LEASE_SECONDS` and renewed while the body runs; a holder that dies frees
+    them within the lease. Raises `Conflict` when another holder keeps one of
+    them for longer than `wait`."""
+    token, ms = secrets.token_hex(16), int(LEASE_SECONDS * 1000)
+    acquire = client.register_script(ACQUIRE_LEASES)
+    deadline = time.monotonic() + wait
+    while not await acquire(keys=names, args=[token, ms]):
+        if time.monotonic() >= deadline:
+            raise Conflict("another request holds this resource; retry later")
+        await asyncio.sleep(RETRY_SECONDS)
 
     async def renew() -> None:
+        extend = client.register_script(RENEW_LEASES)
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
-            await lock.reacquire()
+            with contextlib.suppress(Exception):  # a blip: the next round, or the lease ends
+                await extend(keys=names, args=[token, ms])
 
     renewing = asyncio.create_task(renew())
     try:
         yield
     finally:
         renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError, LockError, Exception):
+        with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        with contextlib.suppress(LockError):  # expired meanwhile (e.g. a Redis blip)
-            await lock.release()
+        with contextlib.suppress(Exception):  # unreachable Redis: the leases run out
+            await client.register_script(RELEASE_LEASES)(keys=names, args=[token])
 
 
 @dataclass(frozen=True)
@@ -90,20 +114,24 @@ class IdempotencyRecords:
         self._redis = client
         self._prefix = prefix
         self._scope = scope
-        self._hget = client.register_script(HGET_REPLAYED)
+        self._hmget = client.register_script(HMGET_REPLAYED)
 
     def _hash(self, tenant: str) -> str:
         return redis_key(self._prefix, IDEMPOTENCY, self._scope, tenant)
 
     async def first_use(self, tenant: str, key: str) -> FirstUse | None:
+        (found,) = await self.first_uses(tenant, [key])
+        return found
+
+    async def first_uses(self, tenant: str, keys: Sequence[str]) -> list[FirstUse | None]:
+        """What each key was first used for (None: never), in one call."""
+        if not keys:
+            return []
         state = [generation_key(self._prefix), replayed_key(self._prefix)]
-        raw = await self._hget(keys=[*state, self._hash(tenant)], args=[key])
-        if raw == NOT_REPLAYED:
+        found = await self._hmget(keys=[*state, self._hash(tenant)], args=list(keys))
+        if found == NOT_REPLAYED:
             raise Rebuilding()
-        if raw is None:
-            return None
-        found, answer = orjson.loads(raw)
-        return FirstUse(found, answer)
+        return [None if raw is None else FirstUse(*orjson.loads(raw)) for raw in found]
 
     async def remember(self, tenant: str, key: str, request: str, answer: str) -> None:
         """Record the key's first use (`request`: its fingerprint); a later
@@ -118,13 +146,25 @@ class IdempotencyRecords:
     async def claim(self, tenant: str, key: str, request: str) -> AsyncIterator[str | None]:
         """Hold the key's lease and yield the first answer given to it (None:
         first use, go ahead and `remember` the answer before leaving)."""
-        async with lease(
-            self._redis, redis_key(self._prefix, IDEMPOTENCY_LOCK, self._scope, tenant, key)
-        ):
-            earlier = await self.first_use(tenant, key)
+        async with self.claim_many(tenant, [key]) as (earlier,):
             if earlier is not None and earlier.fingerprint != request:
                 raise IdempotencyKeyReused()
             yield None if earlier is None else earlier.answer
+
+    @contextlib.asynccontextmanager
+    async def claim_many(
+        self, tenant: str, keys: Sequence[str]
+    ) -> AsyncIterator[list[FirstUse | None]]:
+        """Hold the leases of distinct `keys` (e.g. a bulk job's batch) and
+        yield each key's first use; the caller compares the fingerprints."""
+        if not keys:
+            yield []
+            return
+        if len(set(keys)) != len(keys):
+            raise ValueError("claim_many needs distinct keys")
+        names = [redis_key(self._prefix, IDEMPOTENCY_LOCK, self._scope, tenant, k) for k in keys]
+        async with leases(self._redis, names):
+            yield await self.first_uses(tenant, keys)
 
     async def once(
         self,

@@ -20,17 +20,17 @@ E = TypeVar("E", bound=Event)
 class EventHash(Generic[E]):
     def __init__(self, client: redis.Redis, key: str, event_type: type[E]) -> None:
         self._redis = client
-        self._key = key
+        self.key = key
         self._type = event_type
 
     async def get(self, entity_id: str) -> E | None:
-        raw = await self._redis.hget(self._key, entity_id)
+        raw = await self._redis.hget(self.key, entity_id)
         event = decode_event(raw) if raw is not None else None
         return event if isinstance(event, self._type) else None
 
     async def values(self) -> list[E]:
         """Every stored event (a small registry; not for large hashes)."""
-        raw = await self._redis.hgetall(self._key)
+        raw = await self._redis.hgetall(self.key)
         found = [decode_event(value) for value in raw.values()]
         return [event for event in found if isinstance(event, self._type)]
 
@@ -38,16 +38,16 @@ class EventHash(Generic[E]):
         """The stored events of these ids (missing ones left out)."""
         if not entity_ids:
             return []
-        raw = await self._redis.hmget(self._key, entity_ids)
+        raw = await self._redis.hmget(self.key, entity_ids)
         found = [decode_event(value) for value in raw if value is not None]
         return [event for event in found if isinstance(event, self._type)]
 
     async def put(self, entity_id: str, event: E) -> None:
-        await self._redis.hset(self._key, entity_id, encode_event(event))
+        await self._redis.hset(self.key, entity_id, encode_event(event))
 
     def put_in(self, pipe: Pipeline, entity_id: str, event: E) -> None:
         """`put`, as one command of the caller's pipeline."""
-        pipe.hset(self._key, entity_id, encode_event(event))
+        pipe.hset(self.key, entity_id, encode_event(event))
 
     async def put_newest(self, entity_id: str, event: E, version: Callable[[E], int]) -> None:
         """Keep `event` unless a newer version is already stored (replays are idempotent)."""

@@ -145,15 +145,42 @@ if current == tonumber(ARGV[1]) then redis.call('SET', KEYS[1], current + 1) ret
 return current
 """
 
-# KEYS: generation, replayed, hash; ARGV: field. The field's value (nil when
+# KEYS: generation, replayed, hash; ARGV: fields. Their values (nil when
 # absent), or NOT_REPLAYED: a record that may be missing only because the
 # state is still being rebuilt must not read as "never used".
-HGET_REPLAYED = (
+HMGET_REPLAYED = (
     _REPLAYED_GUARD
     + """
-return redis.call('HGET', KEYS[3], ARGV[1])
+return redis.call('HMGET', KEYS[3], unpack(ARGV))
 """
 )
+
+# Leases (shared/idempotency.py `leases`). KEYS: the lease names; ARGV: the
+# holder's token, the lease in ms. Take every one or none (1 or 0): a holder
+# never sits on some while it waits for the others.
+ACQUIRE_LEASES = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+return 1
+"""
+
+# KEYS: the lease names; ARGV: token, lease in ms. Extend those still held.
+RENEW_LEASES = """
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+end
+return 1
+"""
+
+# KEYS: the lease names; ARGV: token. Free those still held by this holder.
+RELEASE_LEASES = """
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 1
+"""
 
 # KEYS: a bulk job's results hash, counts hash, job hash; ARGV: the offset to
 # resume from after these rows, then (row, result, counter) triples. Each row
@@ -190,4 +217,11 @@ if ARGV[3] ~= '' then
 end
 redis.call('HDEL', KEYS[4], ARGV[1])
 return 1
+"""
+
+# KEYS: a hash; ARGV: fields. 1 or 0 for each: whether the hash has it.
+HEXISTS_MANY = """
+local found = {}
+for i = 1, #ARGV do found[i] = redis.call('HEXISTS', KEYS[1], ARGV[i]) end
+return found
 """

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 import redis.asyncio as redis
 from aiohttp import web
 
-from shared.kafka.consumer import ConsumerLoop, Handler
+from shared.kafka.consumer import BatchHandler, ConsumerLoop, Handler
 from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, is_compacted, topic_name
@@ -81,6 +81,7 @@ def consumer_context(
     group_id: str | None = None,
     gates_state: bool = False,
     feed: web.AppKey[ConsumerLoop] | None = None,
+    batch: Callable[[web.Application], BatchHandler] | None = None,
 ) -> CleanupContext:
     """Consume `topics` (base names) into this service.
 
@@ -95,7 +96,8 @@ def consumer_context(
     A feed (`feed`, the app key its loop is kept under): a replica with
     offsets and a generation of its own in Redis (`<prefix>:<name>`), so a
     wipe replays it too, shown in `/readyz` without ever gating readiness:
-    the state it feeds is optional, and its readers check the loop."""
+    the state it feeds is optional, and its readers check the loop.
+    `batch`: the loop's batch handler (shared/kafka/consumer.py), if any."""
 
     async def consumer_ctx(app: web.Application) -> AsyncIterator[None]:
         offsets: OffsetStore | None = None
@@ -113,6 +115,7 @@ def consumer_context(
             names,
             handler(app),
             dlq=app[PRODUCER],
+            batch_handler=None if batch is None else batch(app),
             offsets=offsets,
             group_id=None if group_id is None else topic_name(settings, group_id),
             compacted=[name for name in names if is_compacted(settings, name)],
@@ -155,6 +158,7 @@ def replicated_state(
     replica: str,
     topics: Sequence[str],
     handler: Callable[[web.Application], Handler],
+    batch: Callable[[web.Application], BatchHandler] | None = None,
 ) -> list[CleanupContext]:
     """A service whose Redis state is rebuilt from Kafka, in start order:
     Redis, the producer (and topics), the service's `stores` on them, and the
@@ -170,7 +174,7 @@ def replicated_state(
         redis_context(settings, redis_factory),
         kafka_context(settings),
         stores_ctx,
-        consumer_context(settings, replica, topics, handler, gates_state=True),
+        consumer_context(settings, replica, topics, handler, gates_state=True, batch=batch),
     ]
 
 

@@ -16,7 +16,7 @@ publishes (`still_current`), so a wipe while it signed cannot slip through.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import redis.asyncio as redis
 
@@ -65,7 +65,16 @@ class StatusAllocator:
     async def entries(self, issuer_did: str) -> tuple[list[StatusEntryRef], str]:
         """A free entry for each purpose (Bitstring Status List v1.0 §2.1: one
         entry per purpose), and the state generation they were claimed in."""
-        return await self._claim_entries(issuer_did, PURPOSES)
+        (entries,), generation = await self.entries_for_many(issuer_did, 1)
+        return entries, generation
+
+    async def entries_for_many(
+        self, issuer_did: str, credentials: int
+    ) -> tuple[list[list[StatusEntryRef]], str]:
+        """`entries` for each of `credentials` credentials, in one call (a bulk batch)."""
+        claimed, generation = await self._claim_entries(issuer_did, list(PURPOSES) * credentials)
+        per = len(PURPOSES)
+        return [claimed[i : i + per] for i in range(0, len(claimed), per)], generation
 
     async def allocate(self, issuer_did: str, purpose: str) -> tuple[StatusEntryRef, str]:
         """A free entry and its generation; `Rebuilding` until the bitmaps are complete."""
@@ -81,45 +90,59 @@ class StatusAllocator:
 
     async def record(self, issuer_did: str, entries: Sequence[StatusEntryRef]) -> None:
         """Replay: mark the entries seen in `credentials.issued` as taken."""
+        await self.record_many([(issuer_did, entries)])
+
+    async def record_many(self, issued: Sequence[tuple[str, Sequence[StatusEntryRef]]]) -> None:
+        """`record` for each (issuer, entries), in one call."""
         keys: list[str] = []
         args: list[int] = []
-        for entry in entries:
-            name = parse_list_id(entry.list_id)
-            keys += [*self._list_keys(entry.list_id), self._current_key(issuer_did, entry.purpose)]
-            args += [entry.index, name.number if name is not None else 0]
+        for issuer_did, entries in issued:
+            for entry in entries:
+                name = parse_list_id(entry.list_id)
+                keys += [
+                    *self._list_keys(entry.list_id),
+                    self._current_key(issuer_did, entry.purpose),
+                ]
+                args += [entry.index, name.number if name is not None else 0]
         if keys:
             await self._record(keys=keys, args=args)
 
     async def _claim_entries(
-        self, issuer_did: str, purposes: Iterable[str]
+        self, issuer_did: str, purposes: list[str]
     ) -> tuple[list[StatusEntryRef], str]:
-        numbers = {purpose: await self._list_number(issuer_did, purpose) for purpose in purposes}
-        claimed: dict[str, StatusEntryRef] = {}
-        while len(claimed) < len(numbers):
-            pending = {
-                p: list_id_for(issuer_did, p, n) for p, n in numbers.items() if p not in claimed
-            }
+        """A free entry for each item of `purposes` (repeats claim distinct
+        entries), all in one Redis call unless a list fills up meanwhile."""
+        numbers = {p: await self._list_number(issuer_did, p) for p in set(purposes)}
+        claimed: list[StatusEntryRef | None] = [None] * len(purposes)
+        generation: bytes | None = None
+        while pending := [i for i, entry in enumerate(claimed) if entry is None]:
             keys = self._state_keys()
             args = [FILL_LIMIT, CANDIDATES_PER_TRY]
-            for list_id in pending.values():
-                keys += self._list_keys(list_id)
+            for i in pending:
+                keys += self._list_keys(list_id_for(issuer_did, purposes[i], numbers[purposes[i]]))
                 args += [secrets.randbelow(LIST_SIZE) for _ in range(CANDIDATES_PER_TRY)]
             result = await self._claim(keys=keys, args=args)
             if result == NOT_REPLAYED:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")
+            if generation not in (None, result[0]):  # a wipe between two tries
+                raise Rebuilding("status allocation state is being rebuilt; retry shortly")
             generation, *indexes = result
-            for (purpose, list_id), index in zip(pending.items(), indexes, strict=True):
+            full: set[str] = set()
+            for i, index in zip(pending, indexes, strict=True):
+                purpose = purposes[i]
                 if index >= 0:
+                    list_id = list_id_for(issuer_did, purpose, numbers[purpose])
                     url = list_url(self._base_url, list_id)
-                    claimed[purpose] = StatusEntryRef(
+                    claimed[i] = StatusEntryRef(
                         purpose=purpose, list_id=list_id, list_url=url, index=int(index)
                     )
                 elif index == LIST_FULL:
-                    numbers[purpose] = await self._advance_list(
-                        issuer_did, purpose, numbers[purpose]
-                    )
+                    full.add(purpose)
                 # else every candidate was taken: another try with new ones
-        return [claimed[purpose] for purpose in numbers], generation.decode()
+            for purpose in full:
+                numbers[purpose] = await self._advance_list(issuer_did, purpose, numbers[purpose])
+        assert generation is not None
+        return [entry for entry in claimed if entry is not None], generation.decode()
 
     async def _list_number(self, issuer_did: str, purpose: str) -> int:
         number = self._current.get((issuer_did, purpose))

@@ -38,7 +38,7 @@ from services.issuer.bulk import BulkJobs
 from services.issuer.bulk_routes import bulk_routes
 from services.issuer.bulk_runner import BulkRunner
 from services.issuer.bulk_store import BulkJobStore
-from services.issuer.consumers import on_issuer_event
+from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
@@ -54,7 +54,7 @@ from services.issuer.routes import routes
 from services.issuer.self_hosting import SelfHosting
 from services.issuer.settings import Settings
 from services.issuer.signing import Signer, SigningPool
-from services.issuer.stacking import Stacking, on_issued
+from services.issuer.stacking import Stacking, on_issued, on_issued_batch
 from services.issuer.store import IssuerStore
 from services.issuer.trust_list import TrustListPublisher
 from services.issuer.vc_api import VcApiIssuance
@@ -62,6 +62,8 @@ from services.issuer.vc_api_routes import vc_api_routes
 from services.issuer.webhook_routes import webhook_routes
 from services.issuer.webhooks import WEBHOOK_FEED, Webhooks, deliver_forever
 from shared.credentials.jsonld import default_registry
+from shared.events import CredentialIssued
+from shared.kafka.consumer import Handler, in_runs
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import (
     CATALOG_ACHIEVEMENTS,
@@ -106,6 +108,17 @@ from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 REPLICA = "issuer-replica"
 
 
+def _replica(app: web.Application) -> Handler:
+    """The handler of the issuer's replica (`STATE_REPLICA`)."""
+    return on_issuer_event(
+        app[STORE],
+        app[ALLOCATOR],
+        bulk=app[BULK_STORE],
+        webhooks=app[WEBHOOKS],
+        attempts=app[ATTEMPT_INDEX],
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -128,16 +141,16 @@ def create_app(
     )
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
-        app[STORE] = IssuerStore(client, common.redis_prefix)
-        app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
-        app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
-        app[ATTEMPT_INDEX] = AttemptIndex(client, common.redis_prefix, learner_keys)
         app[REGISTRY_INDEX] = RegistryIndex(
             client,
             common.redis_prefix,
             learner_keys,
             status_caught_up=lambda: app[STATUS_FEED].require_caught_up(),
         )
+        app[STORE] = IssuerStore(client, common.redis_prefix, registry=app[REGISTRY_INDEX])
+        app[ALLOCATOR] = StatusAllocator(client, common.redis_prefix, settings.status_base_url)
+        app[BULK_STORE] = BulkJobStore(client, common.redis_prefix)
+        app[ATTEMPT_INDEX] = AttemptIndex(client, common.redis_prefix, learner_keys)
         app[WEBHOOKS] = Webhooks(
             client,
             common.redis_prefix,
@@ -294,13 +307,11 @@ def create_app(
                     ISSUER_ATTEMPTS,
                     ISSUER_WEBHOOK_DELIVERIES,
                 ],
-                handler=lambda app: on_issuer_event(
-                    app[STORE],
-                    app[ALLOCATOR],
-                    bulk=app[BULK_STORE],
-                    registry=app[REGISTRY_INDEX],
-                    webhooks=app[WEBHOOKS],
-                    attempts=app[ATTEMPT_INDEX],
+                handler=_replica,
+                batch=lambda app: in_runs(
+                    _replica(app),
+                    CredentialIssued,
+                    on_credentials_issued(app[STORE], app[ALLOCATOR]),
                 ),
             ),
             consumer_context(  # the registry's status column
@@ -326,6 +337,7 @@ def create_app(
                 [CREDENTIALS_ISSUED, CATALOG_PATHWAYS],
                 lambda app: on_issued(app[STACKING], app[STATE_REPLICA].wait_caught_up),
                 group_id="issuer-stacking",
+                batch=lambda app: on_issued_batch(app[STACKING], app[STATE_REPLICA].wait_caught_up),
             ),
             background_task(run_bulk_jobs),
             # Outbound webhooks: a filtered feed, queueing into the shared Redis.
@@ -335,6 +347,7 @@ def create_app(
                 [CREDENTIALS_ISSUED, STATUS_CHANGES, STATUS_JOBS, ISSUER_ATTEMPTS],
                 lambda app: app[WEBHOOKS].handler(app[STATE_REPLICA].wait_caught_up),
                 feed=WEBHOOK_FEED,
+                batch=lambda app: app[WEBHOOKS].batch_handler(app[STATE_REPLICA].wait_caught_up),
             ),
             background_task(
                 lambda app: deliver_forever(

@@ -8,7 +8,8 @@ Idempotency-Key answers the first credential, never a second one. Invariant
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -54,6 +55,10 @@ from shared.web.metrics import Outcomes
 _log = get_logger("issuer.awards")
 
 
+Awarded = tuple[CredentialIssued, bool]  # the credential, and whether made now
+Outcome = Awarded | Exception  # or what refused it
+
+
 def issued_response(event: CredentialIssued) -> dict[str, Any]:
     return {
         "credentialId": event.credential_id,
@@ -75,7 +80,7 @@ class Issuance:
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
     learner_keys: LearnerKeys  # stacking: the learner across credentials
-    registry: RegistryIndex | None = None  # registrar search; renewals: is the renewed one revoked
+    registry: RegistryIndex | None = None  # renewals: is the renewed one revoked
     attempts: Attempts | None = None  # refusals recorded (issuer.attempts), None in some tests
 
     async def award(
@@ -86,49 +91,86 @@ class Issuance:
         *,
         source: Source = "api",
         inbound: AssessmentPassed | None = None,
-    ) -> tuple[CredentialIssued, bool]:
+    ) -> Awarded:
         """The credential for this award and whether it was made now (False: a
         replay). A refusal of the assessment is recorded before it is raised
         (`source`, `inbound`: where the award came from)."""
-        try:
-            return await self._award(tenant, body, key)
-        except DomainError as error:
-            if self.attempts is not None and refuses_the_assessment(error):
-                await self.attempts.refused(
-                    tenant, body, error.title, error.detail, source=source, key=key, inbound=inbound
-                )
-            raise
+        (outcome,) = await self.award_many(tenant, [(body, key)], source=source, inbound=inbound)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    async def _award(
-        self, tenant: str, body: AwardIn, key: str | None
-    ) -> tuple[CredentialIssued, bool]:
+    async def award_many(
+        self,
+        tenant: str,
+        items: Sequence[tuple[AwardIn, str | None]],
+        *,
+        source: Source = "api",
+        inbound: AssessmentPassed | None = None,
+    ) -> list[Outcome]:
+        """`award` for each (body, Idempotency-Key) item (keys distinct), in
+        order: its credential and whether it was made now, or the error that
+        refused it. What the items share is done once for them all: the
+        keys' leases and records, the look-ups of each achievement, the
+        status entries of each issuer, a round trip per signing process,
+        Kafka (acknowledged together), one Redis transaction."""
         self.require_caught_up()
         await self.store.state.require()  # also sees a wipe the consumer has not yet
+        requests = [fingerprint(body) if key is not None else None for body, key in items]
+        keyed = [i for i, (_, key) in enumerate(items) if key is not None]
+        records = self.store.award_idempotency
+        keys = [key for _, key in items if key is not None]
+        async with records.claim_many(tenant, keys) as firsts:
+            outcomes: list[Outcome | None] = [None] * len(items)
+            earlier: dict[int, str] = {}
+            for i, first in zip(keyed, firsts, strict=True):
+                if first is not None and first.fingerprint != requests[i]:
+                    outcomes[i] = IdempotencyKeyReused()
+                elif first is not None:
+                    earlier[i] = first.answer
+            replayed = await self.store.credentials(list(earlier.values()))
+            for i, credential_id in earlier.items():
+                assert credential_id in replayed, "the credential is stored before its key"
+                outcomes[i] = (replayed[credential_id], False)
+                self.outcomes.count("award", "replayed")
+            fresh = [
+                _Fresh(i, body, key, requests[i])
+                for i, (body, key) in enumerate(items)
+                if outcomes[i] is None
+            ]
+            made = await self._issue(tenant, fresh)
+            for each, outcome in zip(fresh, made, strict=True):
+                outcomes[each.position] = outcome
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(items)
+        if self.attempts is not None:
+            attempts = self.attempts
+            await asyncio.gather(
+                *(
+                    attempts.refused(
+                        tenant, body, o.title, o.detail, source=source, key=key, inbound=inbound
+                    )
+                    for (body, key), o in zip(items, done, strict=True)
+                    if isinstance(o, DomainError) and refuses_the_assessment(o)
+                )
+            )
+        return done
 
-        async def issue(key: str | None, request: str | None) -> CredentialIssued:
-            return await self._issue(tenant, body, key, request)
-
-        async def replay(credential_id: str) -> CredentialIssued:
-            event = await self.store.credential(credential_id)
-            assert event is not None, "the credential is stored before its key"
-            self.outcomes.count("award", "replayed")
-            return event
-
-        return await self.store.award_idempotency.once(
-            tenant, key, fingerprint(body), issue, replay
-        )
-
-    async def _achievement_for(self, tenant: str, body: AwardIn) -> AchievementPublished:
-        achievement = await self.store.tenant_achievement(tenant, body.achievementId)
+    async def _issuing(self, tenant: str, achievement_id: str, now: datetime) -> _Issuing:
+        """What every award of this achievement now shares."""
+        achievement = await self.store.tenant_achievement(tenant, achievement_id)
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
-        if not mastery_met(body, achievement.mastery_threshold):
-            self.outcomes.count("award", "below_threshold")
-            raise BelowThreshold(
-                f"score {body.score}/{body.maxScore} is below the mastery threshold "
-                f"of {achievement.mastery_threshold:.0%}"
-            )
-        return achievement
+        identity = await self._signing_identity(tenant, achievement)
+        _check_validity(achievement, now)
+        provider = await self.store.provider_of(identity.did)
+        return _Issuing(
+            achievement,
+            identity,
+            issuer_profile=await self.accreditations.profile_with(identity, provider, now),
+            document=await self._with_endorsements(achievement),
+            profile=provider.policy_profile if provider is not None else DEFAULT_PROFILE,
+        )
 
     async def _with_endorsements(self, achievement: AchievementPublished) -> dict[str, Any]:
         """The achievement with its endorsers' signed EndorsementCredentials."""
@@ -139,31 +181,28 @@ class Issuance:
         return document
 
     def _meets_policy(
-        self,
-        profile: str,
-        body: AwardIn,
-        subject: Subject,
-        issuer_profile: dict[str, Any],
-        achievement: dict[str, Any],
-        now: datetime,
+        self, issuing: _Issuing, body: AwardIn, subject: Subject, now: datetime
     ) -> None:
         """The award-time rules of the provider's policy profile
         (shared.policy_profiles), on the credential as it would be built."""
-        if not has_award_rules(profile):
+        if not has_award_rules(issuing.profile):
             return  # nothing to check: no draft to build
         draft = award_credential(
             body=body,
             subject=subject,
-            issuer_profile=issuer_profile,
-            achievement=achievement,
+            issuer_profile=issuing.issuer_profile,
+            achievement=issuing.document,
             entries=[],
             now=now,
         )
-        gaps = award_gaps(profile, draft)
+        gaps = award_gaps(issuing.profile, draft)
         if gaps:
             self.outcomes.count("award", "profile_unmet")
             raise ProfileRequirementsUnmet(
-                [(_AWARD_PATHS.get(g.path, "$"), f"{profile} requires {g.element}") for g in gaps]
+                [
+                    (_AWARD_PATHS.get(g.path, "$"), f"{issuing.profile} requires {g.element}")
+                    for g in gaps
+                ]
             )
 
     async def _signing_identity(
@@ -176,62 +215,123 @@ class Issuance:
             raise IssuerUnavailable("the achievement's issuer has no signing key here")
         return identity
 
-    async def _issue(
-        self, tenant: str, body: AwardIn, key: str | None, request: str | None
-    ) -> CredentialIssued:
-        now = datetime.now(UTC).replace(microsecond=0)
-        check_assessed_at(body, now)
-        achievement = await self._achievement_for(tenant, body)
-        identity = await self._signing_identity(tenant, achievement)
-        # Everything that can refuse the award comes before any status entry is taken.
+    async def _draft(self, tenant: str, fresh: _Fresh, now: datetime, issuing: _Issuing) -> _Draft:
+        """Everything that can refuse the award, before any status entry is taken."""
+        body = fresh.body
+        if not mastery_met(body, issuing.achievement.mastery_threshold):
+            self.outcomes.count("award", "below_threshold")
+            raise BelowThreshold(
+                f"score {body.score}/{body.maxScore} is below the mastery threshold "
+                f"of {issuing.achievement.mastery_threshold:.0%}"
+            )
         subject = checked_subject(body)
         learner = learner_key(self.learner_keys, body.recipient)
         renewed = await self._renewed(tenant, body, learner)
         check_evidence(body)
-        _check_validity(achievement, now)
-        provider = await self.store.provider_of(identity.did)
-        issuer_profile = await self.accreditations.profile_with(identity, provider, now)
-        document = await self._with_endorsements(achievement)
-        profile = provider.policy_profile if provider is not None else DEFAULT_PROFILE
-        self._meets_policy(profile, body, subject, issuer_profile, document, now)
-        entries, generation = await self.allocator.entries(identity.did)
-        credential = award_credential(
-            body=body,
-            subject=subject,
-            issuer_profile=issuer_profile,
-            achievement=document,
-            entries=entries,
-            now=now,
-            renewal=renewal_evidence(renewed) if renewed is not None else None,
+        self._meets_policy(issuing, body, subject, now)
+        return _Draft(fresh, issuing, subject, learner, renewed)
+
+    async def _issue(self, tenant: str, batch: list[_Fresh]) -> list[Outcome]:
+        """The fresh items' credentials, or what refused each."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        outcomes: dict[int, Outcome] = {}
+        shared: dict[str, _Issuing | Exception] = {}  # by achievement id
+        drafts: list[_Draft] = []
+        for fresh in batch:
+            try:
+                check_assessed_at(fresh.body, now)
+                achievement_id = fresh.body.achievementId
+                if achievement_id not in shared:
+                    try:
+                        shared[achievement_id] = await self._issuing(tenant, achievement_id, now)
+                    except Exception as error:  # each award of it is refused alike
+                        shared[achievement_id] = error
+                issuing = shared[achievement_id]
+                if isinstance(issuing, Exception):
+                    raise issuing
+                drafts.append(await self._draft(tenant, fresh, now, issuing))
+            except Exception as error:
+                outcomes[fresh.position] = error
+        by_issuer: dict[str, list[_Draft]] = {}
+        for draft in drafts:
+            by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
+        signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
+        for group in by_issuer.values():
+            try:
+                signed += await self._signed(tenant, group, now)
+            except Exception as error:
+                outcomes.update((draft.fresh.position, error) for draft in group)
+        published = await asyncio.gather(
+            *(self.publisher.publish(self.topic, e, key=e.credential_id) for _, e in signed),
+            return_exceptions=True,
         )
+        kept: list[CredentialIssued] = []
+        for (position, event), done in zip(signed, published, strict=True):
+            if isinstance(done, BaseException) and not isinstance(done, Exception):
+                raise done
+            if isinstance(done, Exception):
+                outcomes[position] = done
+            else:
+                outcomes[position] = (event, True)
+                kept.append(event)
+        await self.store.save_credentials(kept)  # also searchable at once on this instance
+        for event in kept:
+            _log.info(
+                "credential.issued", credential_id=event.credential_id, issuer=event.issuer_did
+            )
+            self.outcomes.count("award", "issued")
+        return [outcomes[fresh.position] for fresh in batch]
+
+    async def _signed(
+        self, tenant: str, drafts: list[_Draft], now: datetime
+    ) -> list[tuple[int, CredentialIssued]]:
+        """The events of one issuer's drafts (with their items' positions):
+        status entries claimed, built, signed."""
+        identity = drafts[0].issuing.identity
+        entries, generation = await self.allocator.entries_for_many(identity.did, len(drafts))
+        credentials = [
+            award_credential(
+                body=draft.fresh.body,
+                subject=draft.subject,
+                issuer_profile=draft.issuing.issuer_profile,
+                achievement=draft.issuing.document,
+                entries=each,
+                now=now,
+                renewal=renewal_evidence(draft.renewed) if draft.renewed is not None else None,
+            )
+            for draft, each in zip(drafts, entries, strict=True)
+        ]
         assert identity.signing_key_id is not None
         signing_key = await self.signer.signing_key(
             identity.signing_key_id, identity.did_document, identity.signing_method_id
         )
-        jwt, signed = await self.signer.sign(credential, signing_key)
-        event = CredentialIssued(
-            tenant=tenant,
-            credential_id=credential["id"],
-            issuer_did=identity.did,
-            achievement_id=achievement.achievement_id,
-            achievement_revision=achievement.revision,
-            credential_jwt=jwt,
-            status_entries=entries,
-            idempotency_key=key,
-            request_hash=request,
-            valid_until=credential.get("validUntil"),
-            credential_ldp=signed,
-            learner_key=learner,
-            renews=renewed.credential_id if renewed is not None else None,
-        )
+        signed = await self.signer.sign_many(credentials, signing_key)
+        events = []
+        for draft, credential, each, (jwt, ldp) in zip(
+            drafts, credentials, entries, signed, strict=True
+        ):
+            events.append(
+                (
+                    draft.fresh.position,
+                    CredentialIssued(
+                        tenant=tenant,
+                        credential_id=credential["id"],
+                        issuer_did=identity.did,
+                        achievement_id=draft.issuing.achievement.achievement_id,
+                        achievement_revision=draft.issuing.achievement.revision,
+                        credential_jwt=jwt,
+                        status_entries=each,
+                        idempotency_key=draft.fresh.key,
+                        request_hash=draft.fresh.request,
+                        valid_until=credential.get("validUntil"),
+                        credential_ldp=ldp,
+                        learner_key=draft.learner,
+                        renews=draft.renewed.credential_id if draft.renewed is not None else None,
+                    ),
+                )
+            )
         await self.allocator.still_current(generation)  # no wipe while we signed
-        await self.publisher.publish(self.topic, event, key=event.credential_id)
-        await self.store.save_credential(event)
-        if self.registry is not None:  # searchable at once on this instance too
-            await self.registry.issued(event)
-        _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
-        self.outcomes.count("award", "issued")
-        return event
+        return events
 
     async def _renewed(
         self, tenant: str, body: AwardIn, learner_key: str | None
@@ -250,6 +350,38 @@ class Issuance:
             learner_key=learner_key,
             revoked=revoked,
         )
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    """An item of `award_many` whose key was never used."""
+
+    position: int
+    body: AwardIn
+    key: str | None
+    request: str | None  # the body's fingerprint, with a key
+
+
+@dataclass(frozen=True)
+class _Issuing:
+    """What the awards of one achievement share (looked up once per batch)."""
+
+    achievement: AchievementPublished
+    identity: IssuerIdentity
+    issuer_profile: dict[str, Any]
+    document: dict[str, Any]  # the achievement with its endorsements
+    profile: str  # the provider's policy profile
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """An award that passed every check, to be signed."""
+
+    fresh: _Fresh
+    issuing: _Issuing
+    subject: Subject
+    learner: str | None
+    renewed: CredentialIssued | None
 
 
 def refuses_the_assessment(error: DomainError) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiokafka.structs import ConsumerRecord
 
 from services.issuer.allocation import StatusAllocator
 from services.issuer.attempts import AttemptIndex
 from services.issuer.bulk_store import BulkJobStore
-from services.issuer.registry import RegistryIndex
 from services.issuer.store import IssuerStore
 from services.issuer.webhooks import Webhooks
 from shared.events import (
@@ -33,12 +34,13 @@ def on_issuer_event(
     allocator: StatusAllocator,
     *,
     bulk: BulkJobStore | None = None,
-    registry: RegistryIndex | None = None,
     webhooks: Webhooks | None = None,
     attempts: AttemptIndex | None = None,
 ) -> Handler:
-    """`bulk`, `registry`, `webhooks`, `attempts`: their stores (None in
+    """`bulk`, `webhooks`, `attempts`: their stores (None in
     tests of the other records)."""
+
+    apply_issued = on_credentials_issued(store, allocator)
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         match event:
@@ -57,11 +59,7 @@ def on_issuer_event(
                 await allocator.record(event.operator_did, [event.entry])
                 await store.save_accreditation_status(event)
             case CredentialIssued():
-                # Invariant 1: every index handed out before stays taken.
-                await allocator.record(event.issuer_did, event.status_entries)
-                await store.save_credential(event)
-                if registry is not None:
-                    await registry.issued(event)
+                await apply_issued([event])
             case WebhookRegistered() if webhooks is not None:
                 await webhooks.remember(event)
             case WebhookDeliveryFinished() if webhooks is not None:
@@ -76,3 +74,18 @@ def on_issuer_event(
                 pass
 
     return handle
+
+
+def on_credentials_issued(
+    store: IssuerStore, allocator: StatusAllocator
+) -> Callable[[list[CredentialIssued]], Awaitable[None]]:
+    """Apply issued credentials (a run of a batch: three Redis calls for all)."""
+
+    async def apply(events: list[CredentialIssued]) -> None:
+        # Invariant 1: every index handed out before stays taken, also when
+        # the credential itself was saved by its award (a wipe may have come
+        # between the award's claim and its save).
+        await allocator.record_many([(e.issuer_did, e.status_entries) for e in events])
+        await store.save_credentials(await store.unsaved(events))
+
+    return apply

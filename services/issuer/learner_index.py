@@ -33,8 +33,15 @@ class LearnerIndex:
 
     async def add(self, event: CredentialIssued) -> None:
         """Index the credential under its learner (idempotent; none: no key)."""
+        await self.add_many([event])
+
+    async def add_many(self, events: list[CredentialIssued]) -> None:
+        """`add` for each, in one transaction."""
+        if not events:
+            return
         async with self._client.pipeline(transaction=True) as pipe:
-            self.add_in(pipe, event)
+            for event in events:
+                self.add_in(pipe, event)
             await pipe.execute()
 
     def add_in(self, pipe: Pipeline, event: CredentialIssued) -> None:

@@ -57,14 +57,14 @@ def sign_both(credential: dict[str, Any], key: SigningKey) -> Signed:
 _worker_keys: dict[tuple[str, bytes], SigningKey] = {}  # in a pool process
 
 
-def _sign_in_worker(credential: dict[str, Any], kid: str, pkcs8: bytes) -> Signed:
+def _sign_in_worker(credentials: list[dict[str, Any]], kid: str, pkcs8: bytes) -> list[Signed]:
     key = _worker_keys.get((kid, pkcs8))
     if key is None:
         if len(_worker_keys) >= 1024:
             _worker_keys.clear()
         private_key = load_der_private_key(pkcs8, password=None)
         key = _worker_keys[(kid, pkcs8)] = SigningKey(private_key, kid)  # type: ignore[arg-type]
-    return sign_both(credential, key)
+    return [sign_both(credential, key) for credential in credentials]
 
 
 class SigningPool:
@@ -98,23 +98,34 @@ class SigningPool:
             self._pool = None
 
     async def sign(self, credential: dict[str, Any], key: SigningKey) -> Signed:
+        (signed,) = await self.sign_many([credential], key)
+        return signed
+
+    async def sign_many(self, credentials: list[dict[str, Any]], key: SigningKey) -> list[Signed]:
+        """Each credential signed, shared out among the workers in one chunk
+        per worker (one round trip each, not one per credential)."""
         if self._pool is None:
-            return sign_both(credential, key)
+            return [sign_both(credential, key) for credential in credentials]
         pkcs8 = self._pkcs8.get(key)
         if pkcs8 is None:
             pkcs8 = self._pkcs8[key] = key.private_key.private_bytes(
                 Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
             )
-        loop = asyncio.get_running_loop()
+        loop, size = asyncio.get_running_loop(), -(-len(credentials) // self.processes)
+        chunks = [credentials[i : i + size] for i in range(0, len(credentials), size)]
         try:
-            return await loop.run_in_executor(
-                self._pool, _sign_in_worker, credential, key.kid, pkcs8
+            signed = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._pool, _sign_in_worker, chunk, key.kid, pkcs8)
+                    for chunk in chunks
+                )
             )
         except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool
             _log.warning("signing_pool.broken", processes=self.processes)
             self.stop()
             self.start()
             raise Unavailable("the signing workers restarted; retry") from None
+        return [each for chunk in signed for each in chunk]
 
 
 class Signer:
@@ -176,6 +187,10 @@ class Signer:
     async def sign(self, credential: dict[str, Any], key: SigningKey) -> Signed:
         """`sign_both`, in the signing pool when there is one."""
         return await self._pool.sign(credential, key)
+
+    async def sign_many(self, credentials: list[dict[str, Any]], key: SigningKey) -> list[Signed]:
+        """`sign` for a batch (one round trip per signing process)."""
+        return await self._pool.sign_many(credentials, key)
 
 
 def key_kind(key: PrivateKey) -> KeyKind:

@@ -42,7 +42,7 @@ from shared.credentials.status_list import status_entry
 from shared.errors import Conflict, NotFound, Unavailable
 from shared.events import CredentialIssued, Event, PathwayPublished
 from shared.idempotency import fingerprint
-from shared.kafka.consumer import Handler
+from shared.kafka.consumer import BatchHandler, Handler, in_runs
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.pathways import Earned, completion, components
@@ -90,16 +90,28 @@ class Stacking:
 
     async def consider(self, event: CredentialIssued) -> list[CredentialIssued]:
         """The pathway credentials `event` completes (made now or before)."""
-        if event.learner_key is None:
-            return []
-        await self.store.learners.add(event)  # indexed before checking (see above)
+        return await self.consider_many([event])
+
+    async def consider_many(self, events: list[CredentialIssued]) -> list[CredentialIssued]:
+        """`consider` for each (a batch of the feed: the learners indexed in
+        one call, each achievement's pathways read once)."""
+        held = [event for event in events if event.learner_key is not None]
+        # Indexed before checking (see above); a saved credential was indexed with it.
+        await self.store.learners.add_many(await self.store.unsaved(held))
+        pathways: dict[str, list[PathwayPublished]] = {}
         awarded: list[CredentialIssued] = []
-        for pathway in await self.store.pathways.containing(event.achievement_id):
-            if not await self._awards(pathway):
-                continue  # retired: no more stacked awards (those made stay valid)
-            used = completion(pathway, await self.store.learners.held(event.learner_key))
-            if used is not None:
-                awarded.append(await self.award(pathway, event.learner_key, used))
+        for event in held:
+            assert event.learner_key is not None
+            if event.achievement_id not in pathways:
+                pathways[event.achievement_id] = [
+                    p
+                    for p in await self.store.pathways.containing(event.achievement_id)
+                    if await self._awards(p)  # retired: no more stacked awards (made stay valid)
+                ]
+            for pathway in pathways[event.achievement_id]:
+                used = completion(pathway, await self.store.learners.held(event.learner_key))
+                if used is not None:
+                    awarded.append(await self.award(pathway, event.learner_key, used))
         return awarded
 
     async def consider_pathway(self, pathway: PathwayPublished) -> list[CredentialIssued]:
@@ -249,15 +261,33 @@ def on_issued(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]) -> H
     credential (`credentials.issued`) and each pathway revision (`catalog.pathways`)."""
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
-        if not isinstance(event, CredentialIssued | PathwayPublished):
-            return
-        await caught_up()
-        try:
-            if isinstance(event, CredentialIssued):
-                await stacking.consider(event)
-            else:
-                await stacking.consider_pathway(event)
-        except Conflict:  # another instance holds the award's lease: retry, never drop
-            raise PathwayNotReady("another instance is awarding this pathway") from None
+        if isinstance(event, CredentialIssued):
+            await consider(stacking, caught_up, [event])
+        elif isinstance(event, PathwayPublished):
+            await consider(stacking, caught_up, event)
 
     return handle
+
+
+def on_issued_batch(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]) -> BatchHandler:
+    """`on_issued` for a batch: its runs of credentials considered together."""
+
+    async def many(events: list[CredentialIssued]) -> None:
+        await consider(stacking, caught_up, events)
+
+    return in_runs(on_issued(stacking, caught_up), CredentialIssued, many)
+
+
+async def consider(
+    stacking: Stacking,
+    caught_up: Callable[[], Awaitable[None]],
+    what: list[CredentialIssued] | PathwayPublished,
+) -> None:
+    await caught_up()
+    try:
+        if isinstance(what, PathwayPublished):
+            await stacking.consider_pathway(what)
+        else:
+            await stacking.consider_many(what)
+    except Conflict:  # another instance holds the award's lease: retry, never drop
+        raise PathwayNotReady("another instance is awarding this pathway") from None

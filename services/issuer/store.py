@@ -16,6 +16,7 @@ import redis.asyncio as redis
 
 from services.issuer.domain.errors import AchievementNotFound
 from services.issuer.learner_index import LearnerIndex
+from services.issuer.registry import RegistryIndex
 from shared.credentials.did_documents import web_did_host
 from shared.endorsement_index import EndorsementIndex
 from shared.events import (
@@ -45,6 +46,7 @@ from shared.redis_keys import (
     SHARES,
     redis_key,
 )
+from shared.redis_scripts import HEXISTS_MANY
 from shared.replica_wait import wait_for_record
 
 
@@ -65,7 +67,11 @@ class IssuerIdentity:
 
 
 class IssuerStore:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str, *, registry: RegistryIndex | None = None
+    ) -> None:
+        # Registrar search: each credential indexed with it (None in some tests).
+        self.registry = registry
         self.state = ReplayedState(client, prefix)
         self.award_idempotency = IdempotencyRecords(client, prefix, "awards")
         self.issuer_idempotency = IdempotencyRecords(client, prefix, "issuers")
@@ -84,6 +90,7 @@ class IssuerStore:
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
         self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
+        self._hexists = client.register_script(HEXISTS_MANY)
         # The registry's records (catalog.providers): a DID's web domain for its linkage.
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
@@ -189,21 +196,45 @@ class IssuerStore:
         return achievement
 
     async def save_credential(self, event: CredentialIssued) -> None:
-        """The credential, its learner's index and its idempotency key, in
-        one transaction (one round trip): an idempotency key never points at
-        nothing."""
+        await self.save_credentials([event])
+
+    async def save_credentials(self, events: list[CredentialIssued]) -> None:
+        """Each credential, its learner's index, its idempotency key and its
+        registrar index, in one transaction (one round trip): an idempotency
+        key never points at nothing, and a stored credential is whole
+        (`unsaved`)."""
+        if not events:
+            return
         async with self._client.pipeline(transaction=True) as pipe:
-            self._credentials.put_in(pipe, event.credential_id, event)
-            self.learners.add_in(pipe, event)
-            if event.idempotency_key and event.request_hash:
-                self.award_idempotency.remember_in(
-                    pipe,
-                    event.tenant,
-                    event.idempotency_key,
-                    event.request_hash,
-                    event.credential_id,
-                )
+            for event in events:
+                self._credentials.put_in(pipe, event.credential_id, event)
+                self.learners.add_in(pipe, event)
+                if self.registry is not None:
+                    self.registry.index_in(pipe, event)
+                if event.idempotency_key and event.request_hash:
+                    self.award_idempotency.remember_in(
+                        pipe,
+                        event.tenant,
+                        event.idempotency_key,
+                        event.request_hash,
+                        event.credential_id,
+                    )
             await pipe.execute()
+
+    async def unsaved(self, events: list[CredentialIssued]) -> list[CredentialIssued]:
+        """The events whose credential is not stored yet (one call): the
+        replica skips the others, already saved whole by their award."""
+        if not events:
+            return []
+        stored = await self._hexists(
+            keys=[self._credentials.key], args=[e.credential_id for e in events]
+        )
+        return [event for event, found in zip(events, stored, strict=True) if not found]
+
+    async def credentials(self, credential_ids: list[str]) -> dict[str, CredentialIssued]:
+        """The stored credentials among these ids, by id."""
+        found = await self._credentials.get_many(credential_ids)
+        return {event.credential_id: event for event in found}
 
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)

@@ -61,7 +61,7 @@ from shared.events import (
     decode_event,
     encode_event,
 )
-from shared.kafka.consumer import ConsumerLoop, Handler
+from shared.kafka.consumer import BatchHandler, ConsumerLoop, Handler
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.redis_keys import (
@@ -172,20 +172,38 @@ class Webhooks:
     def handler(self, ready: Callable[[], Awaitable[None]]) -> Handler:
         """The webhook feed's handler: after the issuer's replica caught up
         (the subscriptions and finished deliveries rebuilt after a wipe)."""
+        batch = self.batch_handler(ready)
 
         async def handle(event: Event, record: ConsumerRecord) -> None:
-            await ready()
-            found = outbound(event)
-            if found is None:
-                return
-            tenant, kind, data = found
-            await self.notify(tenant, event, kind, data)
+            await batch([(event, record)])
 
         return handle
 
-    async def notify(self, tenant: str, event: Event, kind: str, data: dict[str, Any]) -> None:
-        """Queue `kind` for the tenant's subscriptions to it (and no one else's)."""
-        for hook in await self._subscriptions():
+    def batch_handler(self, ready: Callable[[], Awaitable[None]]) -> BatchHandler:
+        """`handler` for a batch of the feed (the subscriptions read once)."""
+
+        async def batch(events: list[tuple[Event, ConsumerRecord]]) -> None:
+            await ready()
+            hooks = await self._subscriptions()
+            for event, _ in events:
+                found = outbound(event)
+                if found is not None:
+                    tenant, kind, data = found
+                    await self.notify(tenant, event, kind, data, hooks)
+
+        return batch
+
+    async def notify(
+        self,
+        tenant: str,
+        event: Event,
+        kind: str,
+        data: dict[str, Any],
+        hooks: list[WebhookRegistered] | None = None,
+    ) -> None:
+        """Queue `kind` for the tenant's subscriptions to it (and no one
+        else's); `hooks`: the active subscriptions, when just read."""
+        for hook in await self._subscriptions() if hooks is None else hooks:
             if hook.tenant != tenant or kind not in hook.events:
                 continue
             if hook.occurred_at > event.occurred_at:

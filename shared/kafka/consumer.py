@@ -13,6 +13,12 @@ backoff, and a loop that fails (Kafka or Redis gone) is restarted by its
 supervisor (`run`), not ready meanwhile. A loop whose state was wiped
 (`StateLost`) restarts at once and replays from the beginning; one whose
 history is gone from Kafka (`HistoryLost`) stays not ready, saying so.
+
+A loop may also have a `BatchHandler`: a fetched batch of a partition is
+then handed over whole (one Redis pipeline for many records, say). Handlers
+are idempotent (a replay applies records again), so when the batch handler
+fails, or a record of the batch does not decode, the batch is applied
+again record by record, with the mapping of errors above.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from typing import TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -35,15 +42,39 @@ from shared.kafka.progress import Progress, Snapshot
 from shared.kafka.topics import dlq_topic, topic_partitions
 from shared.logging import get_logger
 
-__all__ = ["ConsumerLoop", "Handler", "HistoryLost", "PoisonMessage"]
+__all__ = ["BatchHandler", "ConsumerLoop", "Handler", "HistoryLost", "PoisonMessage", "in_runs"]
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[None]]
+E = TypeVar("E", bound=Event)
 _log = get_logger("shared.kafka.consumer")
 MAX_REASON = 1000
 RESTART_MIN_SECONDS = 0.5
 RESTART_MAX_SECONDS = 10.0
 HISTORY_LOST_RETRY_SECONDS = 30.0
 STATE_CHECK_SECONDS = 0.5
+
+
+def in_runs(
+    handler: Handler, kind: type[E], many: Callable[[list[E]], Awaitable[None]]
+) -> BatchHandler:
+    """A batch handler, in the batch's order: each run of consecutive events
+    of `kind` to `many` at once, every other event to `handler`."""
+
+    async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> None:
+        run: list[E] = []
+        for event, record in batch:
+            if isinstance(event, kind):
+                run.append(event)
+                continue
+            if run:
+                await many(run)
+                run = []
+            await handler(event, record)
+        if run:
+            await many(run)
+
+    return handle
 
 
 class HistoryLost(Exception):
@@ -61,6 +92,7 @@ class ConsumerLoop:
         handler: Handler,
         *,
         dlq: Publisher,
+        batch_handler: BatchHandler | None = None,
         offsets: OffsetStore | None = None,
         group_id: str | None = None,
         compacted: Collection[str] = (),
@@ -74,6 +106,7 @@ class ConsumerLoop:
         self._bootstrap = bootstrap
         self._topics = tuple(topics)
         self._handler = handler
+        self._batch_handler = batch_handler
         self._dlq = dlq
         self._offsets = offsets
         self._group_id = group_id
@@ -322,14 +355,18 @@ class ConsumerLoop:
     async def _handle_batch(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
     ) -> None:
-        for record in records:
-            with structlog.contextvars.bound_contextvars(
-                topic=record.topic, partition=record.partition, offset=record.offset
-            ):
-                await self._handle_record(record)
-            self._progress.handled(tp, record.offset + 1)
         if not records:
             return
+        if not await self._handled_whole(records):
+            for record in records:
+                with structlog.contextvars.bound_contextvars(
+                    topic=record.topic, partition=record.partition, offset=record.offset
+                ):
+                    await self._handle_record(record)
+                self._progress.handled(tp, record.offset + 1)
+        else:
+            for record in records:
+                self._progress.handled(tp, record.offset + 1)
         next_offset = records[-1].offset + 1
         if self._offsets is not None:
             await self._offsets.save(tp.topic, {tp.partition: next_offset})
@@ -338,6 +375,29 @@ class ConsumerLoop:
                 await consumer.commit({tp: next_offset})
             except CommitFailedError:
                 _log.warning("consumer.commit_failed", topic=tp.topic, partition=tp.partition)
+
+    async def _handled_whole(self, records: list[ConsumerRecord]) -> bool:
+        """The batch handed to the batch handler at once; False: to be
+        handled record by record (no batch handler, a record that does not
+        decode, or the batch handler failed)."""
+        if self._batch_handler is None or len(records) < 2:
+            return False
+        batch: list[tuple[Event, ConsumerRecord]] = []
+        for record in records:
+            if record.value is None:
+                continue  # a tombstone: nothing to apply
+            try:
+                batch.append((decode_event(record.value, self._registry), record))
+            except PoisonMessage:
+                return False  # dead-lettered on the way record by record
+        try:
+            await self._batch_handler(batch)
+        except StateLost:
+            raise
+        except Exception as error:
+            _log.warning("batch.handled_by_record", records=len(records), error=repr(error)[:300])
+            return False
+        return True
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
         if record.value is None:  # a tombstone: nothing to decode or apply

@@ -288,3 +288,42 @@ async def test_a_history_topic_with_records_gone_is_never_ready(
     compacted = loop_for(kafka_bootstrap, topic, seen, producer, compacted=[topic])
     async with compacted.running():
         await wait_until(lambda: compacted.ready() and len(seen.events) == 2)
+
+
+async def test_a_batch_handler_gets_whole_batches_and_a_failed_batch_goes_record_by_record(
+    kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
+) -> None:
+    """A batch handler sees the fetched records together, in order; when it
+    fails, or a record of the batch is poison, the batch is applied again
+    record by record (handlers are idempotent), the poison dead-lettered."""
+    topic = await make_topic(partitions=1)
+    await publish_many(producer, topic, [pathway(i) for i in range(10)])
+    batches: list[list[str]] = []
+    fail_once = True
+
+    async def batch(events: list[tuple[Event, ConsumerRecord]]) -> None:
+        nonlocal fail_once
+        if fail_once:
+            fail_once = False
+            raise RuntimeError("a bug in the batch path")
+        batches.append([e.pathway_id for e, _ in events])  # type: ignore[attr-defined]
+
+    seen = Recorder()
+    loop = loop_for(kafka_bootstrap, topic, seen, producer, batch_handler=batch)
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and len(seen.events) == 10)
+        # the first batch failed: its records went to the handler one by one
+        assert [e.pathway_id for e in seen.events] == [f"p{i}" for i in range(10)]  # type: ignore[attr-defined]
+        # one produce request: one record batch in the log, fetched together
+        later = [pathway(i) for i in range(10, 20)]
+        await producer.publish_batch(topic, [(e.pathway_id, encode_event(e)) for e in later])
+        await wait_until(lambda: sum(map(len, batches)) + len(seen.events) >= 20)
+        await producer.publish_raw(topic, b"{not json", key=b"k")
+        await publish_many(producer, topic, [pathway(20)])
+        await wait_until(lambda: loop.progress()["dead_lettered"] == 1)
+        await wait_until(lambda: any("p20" in b for b in batches) or len(seen.events) > 10)
+    whole = [p for b in batches for p in b]
+    one_by_one = [e.pathway_id for e in seen.events[10:]]  # type: ignore[attr-defined]
+    # every later record exactly once, by one path or the other, in order
+    assert sorted(whole + one_by_one, key=lambda p: int(p[1:])) == [f"p{i}" for i in range(10, 21)]
+    assert batches and all(len(b) >= 2 for b in batches)

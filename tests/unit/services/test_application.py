@@ -10,7 +10,9 @@ leases, and permanent revocation.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +21,13 @@ import fakeredis
 import pytest
 from prometheus_client import CollectorRegistry
 
+import services.issuer.allocation
 import shared.idempotency
 from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
-from services.issuer.consumers import on_issuer_event
+from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import BelowThreshold
 from services.issuer.signing import Signer
@@ -42,7 +45,7 @@ from services.revocation.lists import CredentialRecord, ListInfo, StatusListStor
 from services.revocation.publishing import ListPublisher
 from services.revocation.signed import SignedLists
 from shared.credentials.builders import build_profile
-from shared.errors import IdempotencyKeyReused, NotFound, Rebuilding
+from shared.errors import Conflict, IdempotencyKeyReused, NotFound, Rebuilding, Unavailable
 from shared.events import (
     AchievementPublished,
     CredentialIssued,
@@ -53,9 +56,10 @@ from shared.events import (
 )
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import RedisOffsetStore
+from shared.kafka.producer import Published
 from shared.keystore import FileKeyStore
 from shared.learner_keys import LearnerKeys
-from shared.redis_keys import IDEMPOTENCY_LOCK, redis_key
+from shared.redis_keys import CREDENTIALS, IDEMPOTENCY_LOCK, STATUS_ALLOC, redis_key
 from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
@@ -247,6 +251,108 @@ async def test_a_long_award_keeps_its_lease(
         await records.remember(TENANT, "slow", "fp", "urn:uuid:first")
     with pytest.raises(IdempotencyKeyReused):  # it saw the first use, not a free key
         await retry
+
+
+async def test_a_batch_of_awards_gives_each_item_its_own_outcome(issuer: IssuerWorld) -> None:
+    """`award_many`: a fresh award, a replay, a key reused for another body,
+    a refusal and an award without a key, in one batch: each gets what it
+    would get alone."""
+    first, _ = await issuer.issuance.award(TENANT, award(learner="did:example:a"), "k-a")
+    second, _ = await issuer.issuance.award(TENANT, award(learner="did:example:r"), "k-r")
+    outcomes = await issuer.issuance.award_many(
+        TENANT,
+        [
+            (award(learner="did:example:b"), "k-b"),
+            (award(learner="did:example:a"), "k-a"),  # a retry
+            (award(learner="did:example:other"), "k-r"),  # the key, another body
+            (award(score=50), "k-low"),
+            (award(learner="did:example:d"), None),
+        ],
+    )
+    fresh, replay, reused, low, keyless = outcomes
+    assert not isinstance(fresh, Exception) and fresh[1] is True
+    assert not isinstance(replay, Exception) and replay == (first, False)
+    assert isinstance(reused, IdempotencyKeyReused)
+    assert isinstance(low, BelowThreshold)
+    assert not isinstance(keyless, Exception) and keyless[1] is True
+    issued = issuer.published.of(CredentialIssued)
+    assert len(issued) == 4  # two before, two in the batch
+    entries = [(e.list_id, e.index) for event in issued for e in event.status_entries]  # type: ignore[attr-defined]
+    assert len(set(entries)) == len(entries) == 8
+    ids = [event.credential_id for event in issued]  # type: ignore[attr-defined]
+    assert set(await issuer.issuance.store.credentials(ids)) == set(ids)
+    again, created = await issuer.issuance.award(TENANT, award(learner="did:example:b"), "k-b")
+    assert not created and again == fresh[0]
+    assert second.credential_id != fresh[0].credential_id
+
+
+async def test_a_batch_award_kafka_refused_is_not_recorded(issuer: IssuerWorld) -> None:
+    """One credential of a batch that Kafka does not acknowledge gets the
+    error; the others are issued; its key stays free, so a retry issues it."""
+
+    class Refusing(Recorded):
+        async def publish(self, topic: str, event: Event, *, key: str) -> Published:
+            if isinstance(event, CredentialIssued) and event.idempotency_key == "k-2":
+                raise Unavailable("Kafka is not connected yet")
+            return await super().publish(topic, event, key=key)
+
+    published = Refusing()
+    issuance = dataclasses.replace(issuer.issuance, publisher=published)
+    items = [(award(learner=f"did:example:{n}"), f"k-{n}") for n in range(4)]
+    outcomes = await issuance.award_many(TENANT, items)
+    assert isinstance(outcomes[2], Unavailable)
+    assert all(not isinstance(o, Exception) and o[1] for i, o in enumerate(outcomes) if i != 2)
+    assert len(published.of(CredentialIssued)) == 3
+    again, created = await issuer.issuance.award(TENANT, items[2][0], "k-2")
+    assert created and again.idempotency_key == "k-2"
+
+
+async def test_leases_are_taken_all_at_once_or_not_at_all(issuer: IssuerWorld) -> None:
+    async with shared.idempotency.lease(issuer.redis, "held"):
+        with pytest.raises(Conflict):
+            async with shared.idempotency.leases(issuer.redis, ["free", "held"], wait=0.3):
+                pass
+        assert not await issuer.redis.exists("free")  # not sat on while waiting
+        async with shared.idempotency.leases(issuer.redis, ["free", "other"], wait=0.3):
+            assert await issuer.redis.exists("free") and await issuer.redis.exists("other")
+    assert not await issuer.redis.exists("held", "free", "other")  # all given back
+
+
+async def test_the_replica_skips_credentials_saved_whole_by_their_award(
+    issuer: IssuerWorld,
+) -> None:
+    """A credential its award saved is not written again by the replica, but
+    its status entries are still marked taken; one never saved here (another
+    instance's) is saved whole."""
+    store, allocator = issuer.issuance.store, issuer.issuance.allocator
+    mine, _ = await issuer.issuance.award(TENANT, award(learner="did:example:m"), "k-m")
+    theirs, _ = await issuer.issuance.award(TENANT, award(learner="did:example:t"), "k-t")
+    credentials = redis_key(PREFIX, CREDENTIALS)
+    await issuer.redis.hdel(credentials, theirs.credential_id)
+    await issuer.redis.hset(credentials, mine.credential_id, b"left as it is")
+    for entry in mine.status_entries:  # as if lost with a wipe between claim and save
+        await issuer.redis.setbit(redis_key(PREFIX, STATUS_ALLOC, entry.list_id), entry.index, 0)
+    apply = on_credentials_issued(store, allocator)
+    await apply([mine, theirs])
+    assert await issuer.redis.hget(credentials, mine.credential_id) == b"left as it is"
+    assert await store.credential(theirs.credential_id) == theirs
+    for entry in mine.status_entries:
+        bitmap = redis_key(PREFIX, STATUS_ALLOC, entry.list_id)
+        assert await issuer.redis.getbit(bitmap, entry.index) == 1
+
+
+async def test_status_entries_for_a_batch_are_distinct_across_full_lists(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services.issuer.allocation, "FILL_LIMIT", 10)
+    allocator = issuer.issuance.allocator
+    batch, generation = await allocator.entries_for_many("did:key:zB", 25)
+    await allocator.still_current(generation)
+    assert all([e.purpose for e in each] == ["revocation", "suspension"] for each in batch)
+    taken = [(e.list_id, e.index) for each in batch for e in each]
+    assert len(set(taken)) == 50
+    lists = Counter(list_id for list_id, _ in taken)
+    assert max(lists.values()) <= 10 and len(lists) >= 6  # full lists were left for new ones
 
 
 # -- status changes ------------------------------------------------------------

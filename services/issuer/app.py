@@ -15,6 +15,7 @@ from services.issuer.app_keys import (
     ALLOCATOR,
     ATTEMPT_INDEX,
     ATTEMPTS,
+    AWARD_QUEUE,
     BULK_JOBS,
     BULK_STORE,
     ENDORSING,
@@ -33,6 +34,7 @@ from services.issuer.app_keys import (
     WEBHOOKS,
 )
 from services.issuer.attempts import AttemptIndex, Attempts
+from services.issuer.award_queue import AwardQueue
 from services.issuer.awards import Issuance
 from services.issuer.bulk import BulkJobs
 from services.issuer.bulk_routes import bulk_routes
@@ -198,6 +200,7 @@ def create_app(
             registry=app[REGISTRY_INDEX],
             attempts=app[ATTEMPTS],
         )
+        app[AWARD_QUEUE] = AwardQueue(app[ISSUANCE])
         app[STACKING] = Stacking(
             store=app[STORE],
             allocator=app[ALLOCATOR],
@@ -340,6 +343,7 @@ def create_app(
                 batch=lambda app: on_issued_batch(app[STACKING], app[STATE_REPLICA].wait_caught_up),
             ),
             background_task(run_bulk_jobs),
+            background_task(lambda app: app[AWARD_QUEUE].run_forever()),
             # Outbound webhooks: a filtered feed, queueing into the shared Redis.
             consumer_context(
                 common,

@@ -7,6 +7,7 @@ from aiohttp import web
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.attempts import AttemptIndex, Attempts
+from services.issuer.award_queue import AwardQueue
 from services.issuer.awards import Issuance
 from services.issuer.bulk import BulkJobs
 from services.issuer.bulk_store import BulkJobStore
@@ -28,6 +29,7 @@ ISSUER_SETTINGS: web.AppKey[Settings] = web.AppKey("issuer.settings", Settings)
 STORE: web.AppKey[IssuerStore] = web.AppKey("issuer.store", IssuerStore)
 ALLOCATOR: web.AppKey[StatusAllocator] = web.AppKey("issuer.allocator", StatusAllocator)
 ISSUANCE: web.AppKey[Issuance] = web.AppKey("issuer.issuance", Issuance)
+AWARD_QUEUE: web.AppKey[AwardQueue] = web.AppKey("issuer.award_queue", AwardQueue)
 IDENTITIES: web.AppKey[Identities] = web.AppKey("issuer.identities", Identities)
 ROTATION: web.AppKey[KeyRotation] = web.AppKey("issuer.rotation", KeyRotation)
 LINKAGES: web.AppKey[DomainLinkages] = web.AppKey("issuer.linkages", DomainLinkages)

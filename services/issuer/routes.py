@@ -10,6 +10,7 @@ from services.issuer.app_keys import (
     ACCREDITATIONS,
     ATTEMPT_INDEX,
     ATTEMPTS,
+    AWARD_QUEUE,
     ENDORSING,
     IDENTITIES,
     ISSUANCE,
@@ -146,7 +147,7 @@ async def create_award(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, AwardIn)
     key = idempotency_key(request)
-    event, created = await request.app[ISSUANCE].award(tenant, body, key)
+    event, created = await request.app[AWARD_QUEUE].award(tenant, body, key)
     answer = {**issued_response(event), **request.app[LEARNERS].award_links(event)}
     return json_response(answer, status=201 if created else 200)
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import pytest
@@ -26,6 +27,7 @@ import shared.idempotency
 from services.catalog.domain import AchievementIn, CriteriaIn, achievement_document
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
+from services.issuer.award_queue import AwardQueue
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
@@ -353,6 +355,38 @@ async def test_status_entries_for_a_batch_are_distinct_across_full_lists(
     assert len(set(taken)) == 50
     lists = Counter(list_id for list_id, _ in taken)
     assert max(lists.values()) <= 10 and len(lists) >= 6  # full lists were left for new ones
+
+
+async def test_concurrent_single_awards_are_taken_together(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The award queue: awards waiting meanwhile go through `award_many`
+    together, one tenant and distinct keys per batch; a repeated key waits
+    for a later batch and gets the first answer."""
+    sizes: list[int] = []
+    award_many = Issuance.award_many
+
+    async def counted(self: Issuance, tenant: str, items: Any, **kw: Any) -> Any:
+        sizes.append(len(items))
+        return await award_many(self, tenant, items, **kw)
+
+    monkeypatch.setattr(Issuance, "award_many", counted)
+    queue = AwardQueue(issuer.issuance, lanes=1, most=16)
+    lanes = asyncio.create_task(queue.run_forever())
+    try:
+        asks = [(TENANT, award(learner=f"did:example:{n}"), f"q-{n}") for n in range(10)]
+        asks += [(TENANT, award(learner="did:example:0"), "q-0"), ("other", award(), "q-x")]
+        outcomes = await asyncio.gather(
+            *(queue.award(*ask) for ask in asks), return_exceptions=True
+        )
+    finally:
+        lanes.cancel()
+    made = [o for o in outcomes[:10] if not isinstance(o, BaseException)]
+    assert len(made) == 10 and all(created for _, created in made)
+    assert outcomes[10] == (made[0][0], False)  # the repeated key: the first answer
+    assert isinstance(outcomes[11], NotFound)  # the other tenant's batch, refused alone
+    assert len(issuer.published.of(CredentialIssued)) == 10
+    assert sizes == [10, 1, 1]  # together; then the repeated key; then the other tenant
 
 
 # -- status changes ------------------------------------------------------------

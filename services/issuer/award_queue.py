@@ -1,0 +1,88 @@
+"""Concurrent single awards (`POST /awards`) taken together: group commit.
+
+Each award waits mostly on Redis and Kafka round trips, and the issuer's
+event loop spends most of its time making them. Awards that arrive while
+others are under way queue here and go through `Issuance.award_many`
+together (one lease call, one status claim, one signing round trip per
+process, one Kafka acknowledgement, one Redis transaction), so that under
+load the round trips are shared; an award arriving when a lane is free
+starts at once, so a lone award waits for nothing.
+
+A batch holds awards of one tenant with distinct Idempotency-Keys (a
+second request with a key already in the batch waits for the next one and
+then gets the first one's answer, as `award` alone would give it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+
+from services.issuer.awards import Awarded, Issuance, Outcome
+from services.issuer.domain.awarding import AwardIn
+
+LANES = 2  # batches under way at once: one signs while others wait on Redis or Kafka
+MOST = 16  # awards in one batch
+
+
+@dataclass
+class _Ask:
+    tenant: str
+    body: AwardIn
+    key: str | None
+    answer: asyncio.Future[Outcome]
+
+
+@dataclass
+class AwardQueue:
+    issuance: Issuance
+    lanes: int = LANES
+    most: int = MOST
+    _waiting: deque[_Ask] = field(default_factory=deque)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
+        """`Issuance.award`, taken together with the awards waiting meanwhile."""
+        ask = _Ask(tenant, body, key, asyncio.get_running_loop().create_future())
+        self._waiting.append(ask)
+        self._arrived.set()
+        outcome = await ask.answer
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def run_forever(self) -> None:
+        """The lanes, for the app's lifetime."""
+        await asyncio.gather(*(self._lane() for _ in range(self.lanes)))
+
+    async def _lane(self) -> None:
+        while True:
+            while not self._waiting:
+                self._arrived.clear()
+                await self._arrived.wait()
+            batch = self._take()
+            try:
+                outcomes: list[Outcome] = await self.issuance.award_many(
+                    batch[0].tenant, [(ask.body, ask.key) for ask in batch], source="api"
+                )
+            except Exception as error:  # the batch's own failure (e.g. rebuilding): each gets it
+                outcomes = [error] * len(batch)
+            for ask, outcome in zip(batch, outcomes, strict=True):
+                if not ask.answer.done():  # its client may have gone meanwhile
+                    ask.answer.set_result(outcome)
+
+    def _take(self) -> list[_Ask]:
+        """The oldest waiting award and, up to `most`, the later ones of its
+        tenant whose keys are not yet in the batch; the rest keep waiting."""
+        first = self._waiting.popleft()
+        batch, keys, left = [first], {first.key}, deque[_Ask]()
+        while self._waiting and len(batch) < self.most:
+            ask = self._waiting.popleft()
+            if ask.tenant == first.tenant and (ask.key is None or ask.key not in keys):
+                batch.append(ask)
+                keys.add(ask.key)
+            else:
+                left.append(ask)
+        self._waiting.extendleft(reversed(left))
+        return batch

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from shared.credentials.endorsements import with_context as with_accreditation_context
 from shared.credentials.vocab import (
+    ACCRED_CONTEXT,
     ASSESSMENT_CONTEXT,
     ASSESSMENT_RESULT_DESCRIPTION,
     MICROCRED_CATALOG_CONTEXT,
@@ -80,11 +80,11 @@ class MicroCredentialTerms:
 
     def to_json(self) -> Json:
         out: Json = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for each in fields(self):
+            value = getattr(self, each.name)
             if value is None or value == ():
                 continue
-            term = _TERMS.get(field.name) or _CATALOG_TERMS[field.name]
+            term = _TERMS.get(each.name) or _CATALOG_TERMS[each.name]
             out[term] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -386,38 +386,48 @@ def build_subject(
 
 
 def contexts_for(document: Mapping[str, object]) -> list[str]:
-    """The contexts a built credential needs, in order."""
+    """The contexts a built credential needs, in order (one walk of it)."""
+    found = _Vocabulary()
+    found.walk(document)
     contexts = [VC_V2_CONTEXT, OB_CONTEXT]
     if "credentialSchema" in document:
         contexts.append(OB_EXTENSIONS_CONTEXT)  # defines 1EdTechJsonSchemaValidator2019
-    if uses_microcred_terms(document):
+    if found.keys & MICROCRED_TERMS:
         contexts.append(MICROCRED_CONTEXT)
-    if uses_microcred_terms(document, CATALOG_TERMS):
+    if found.keys & CATALOG_TERMS:
         contexts.append(MICROCRED_CATALOG_CONTEXT)
-    if _has_type(document, ASSESSMENT_RESULT_DESCRIPTION):
+    if ASSESSMENT_RESULT_DESCRIPTION in found.types:
         contexts.append(ASSESSMENT_CONTEXT)
-    return with_accreditation_context(contexts, document)
+    if found.accreditations and ACCRED_CONTEXT not in contexts:
+        contexts.append(ACCRED_CONTEXT)
+    return contexts
 
 
-def uses_microcred_terms(value: object, terms: frozenset[str] = MICROCRED_TERMS) -> bool:
-    """True when one of ``terms`` (default: microcred-v1's) is a key anywhere in ``value``."""
-    if isinstance(value, Mapping):
-        return any(k in terms or uses_microcred_terms(v, terms) for k, v in value.items())
-    if isinstance(value, list):
-        return any(uses_microcred_terms(v, terms) for v in value)
-    return False
+@dataclass
+class _Vocabulary:
+    """The keys and types used anywhere in a document, and whether an
+    object outside its embedded endorsements lists accreditations (what
+    `endorsements.uses_accreditation_terms` looks for)."""
 
+    keys: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    accreditations: bool = False
 
-def _has_type(value: object, name: str) -> bool:
-    """True when an object anywhere in ``value`` has type ``name``."""
-    if isinstance(value, Mapping):
-        kind = value.get("type")
-        if kind == name or (isinstance(kind, list) and name in kind):
-            return True
-        return any(_has_type(v, name) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_type(v, name) for v in value)
-    return False
+    def walk(self, value: object, endorsed: bool = False) -> None:
+        if isinstance(value, Mapping):
+            self.keys.update(value)
+            kind = value.get("type")
+            if isinstance(kind, str):
+                self.types.add(kind)
+            elif isinstance(kind, list):
+                self.types.update(k for k in kind if isinstance(k, str))
+            if not endorsed and "accreditations" in value:
+                self.accreditations = True
+            for key, each in value.items():
+                self.walk(each, endorsed or key == "endorsement")
+        elif isinstance(value, list):
+            for each in value:
+                self.walk(each, endorsed)
 
 
 def _schema_entry() -> Json:

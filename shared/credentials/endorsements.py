@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.credentials.vocab import ACCRED_CONTEXT, OB_CONTEXT, VC_V2_CONTEXT
+from shared.credentials.vocab import OB_CONTEXT, VC_V2_CONTEXT
 
 Json = dict[str, Any]
 ENDORSEMENT_TYPES = ("VerifiableCredential", "EndorsementCredential")
@@ -82,21 +82,3 @@ def accredited_profile(
     if endorsement_jwts:
         out["endorsementJwt"] = list(endorsement_jwts)
     return out
-
-
-def uses_accreditation_terms(value: object) -> bool:
-    """True when an issuer profile anywhere in `value` lists accreditations."""
-    if isinstance(value, Mapping):
-        return "accreditations" in value or any(
-            uses_accreditation_terms(v) for k, v in value.items() if k != "endorsement"
-        )
-    if isinstance(value, list):
-        return any(uses_accreditation_terms(v) for v in value)
-    return False
-
-
-def with_context(contexts: list[str], document: Mapping[str, object]) -> list[str]:
-    """`contexts` plus the accreditation extension's when `document` uses it."""
-    if uses_accreditation_terms(document) and ACCRED_CONTEXT not in contexts:
-        return [*contexts, ACCRED_CONTEXT]
-    return contexts

@@ -20,7 +20,6 @@ from shared.credentials.endorsements import (
     accredited_profile,
     build_accreditation_profile,
     build_endorsement,
-    with_context,
 )
 from shared.credentials.jsonld import CONTEXTS_DIR, expand
 from shared.credentials.jwt import sign_vc_jwt
@@ -70,7 +69,7 @@ def _accredited_badge() -> tuple[dict[str, Any], bytes, bytes]:
         id=operator_did, name="QA Agency", accreditation_date="2025-01-01T00:00:00Z"
     )
     credential["issuer"] = accredited_profile(credential["issuer"], [accreditor], [endorsement])
-    credential["@context"] = with_context(credential["@context"], credential)
+    credential["@context"] = [*credential["@context"], ACCRED_CONTEXT]
     signed = sign_data_integrity(credential, issuer, created=CREATED)
     return signed, operator_pem, _pem(issuer.public_key)
 

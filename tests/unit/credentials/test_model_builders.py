@@ -23,6 +23,9 @@ from shared.credentials.errors import ContextError
 from shared.credentials.json_schema import validate_schema
 from shared.credentials.model import check_credential
 from shared.credentials.vocab import (
+    ACCRED_CONTEXT,
+    ASSESSMENT_CONTEXT,
+    MICROCRED_CATALOG_CONTEXT,
     MICROCRED_CONTEXT,
     OB_CONTEXT,
     OB_EXTENSIONS_CONTEXT,
@@ -128,6 +131,33 @@ def test_contexts_only_when_needed() -> None:
     assert contexts_for({"credentialSubject": {"achievement": {"ectsCredits": 1}}})[-1] == (
         MICROCRED_CONTEXT
     )
+
+
+def test_contexts_follow_the_terms_used_and_not_an_endorsement_s_accreditations() -> None:
+    """One walk finds every vocabulary a credential uses: microcred and
+    catalog terms and the assessment type anywhere, accreditations only
+    outside embedded endorsements (those carry their own contexts)."""
+    endorsed = {
+        "issuer": {"endorsement": [{"issuer": {"accreditations": []}}]},
+        "credentialSubject": {
+            "achievement": {"durationWeeks": 4},
+            "result": [{"type": ["Result", "AssessmentResultDescription"]}],
+        },
+    }
+    assert contexts_for(endorsed) == [
+        VC_V2_CONTEXT,
+        OB_CONTEXT,
+        MICROCRED_CATALOG_CONTEXT,
+        ASSESSMENT_CONTEXT,
+    ]
+    accredited = {"issuer": {"accreditations": []}, "credentialSchema": [], "a": {"eqfLevel": 5}}
+    assert contexts_for(accredited) == [
+        VC_V2_CONTEXT,
+        OB_CONTEXT,
+        OB_EXTENSIONS_CONTEXT,
+        MICROCRED_CONTEXT,
+        ACCRED_CONTEXT,
+    ]
 
 
 def test_microcred_terms_to_json() -> None:

@@ -84,7 +84,8 @@ async def test_a_large_file_with_bad_rows_completes_row_by_row(api: Api, achieve
     again, replayed = await upload(api, csv_chunks(achievement, rows), key="term-1-results")
     assert (again, replayed["id"]) == (200, created["id"])
 
-    views = await follow(api, created["id"], within=600)
+    # polled often: a batch is 128 rows, and 300 take about a second
+    views = await follow(api, created["id"], within=600, interval=0.05)
     assert views[-1]["state"] == "done", views[-1]
     assert_monotonic(views)
     assert len({v["progress"]["read"] for v in views}) > 2, "no progress seen on the way"

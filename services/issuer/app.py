@@ -44,7 +44,7 @@ from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
-from services.issuer.inbound import on_assessment
+from services.issuer.inbound import on_assessment, on_assessments
 from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
@@ -333,6 +333,7 @@ def create_app(
                     app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[ATTEMPTS]
                 ),
                 group_id="issuer-assessments",
+                batch=lambda app: on_assessments(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
             ),
             consumer_context(
                 common,

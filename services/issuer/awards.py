@@ -95,7 +95,7 @@ class Issuance:
         """The credential for this award and whether it was made now (False: a
         replay). A refusal of the assessment is recorded before it is raised
         (`source`, `inbound`: where the award came from)."""
-        (outcome,) = await self.award_many(tenant, [(body, key)], source=source, inbound=inbound)
+        (outcome,) = await self.award_many(tenant, [(body, key)], source=source, inbound=[inbound])
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -106,14 +106,15 @@ class Issuance:
         items: Sequence[tuple[AwardIn, str | None]],
         *,
         source: Source = "api",
-        inbound: AssessmentPassed | None = None,
+        inbound: Sequence[AssessmentPassed | None] | None = None,
     ) -> list[Outcome]:
         """`award` for each (body, Idempotency-Key) item (keys distinct), in
         order: its credential and whether it was made now, or the error that
-        refused it. What the items share is done once for them all: the
-        keys' leases and records, the look-ups of each achievement, the
-        status entries of each issuer, a round trip per signing process,
-        Kafka (acknowledged together), one Redis transaction."""
+        refused it (`inbound`: each item's Kafka event, if any). What the
+        items share is done once for them all: the keys' leases and records,
+        the look-ups of each achievement, the status entries of each issuer,
+        a round trip per signing process, Kafka (acknowledged together), one
+        Redis transaction."""
         self.require_caught_up()
         await self.store.state.require()  # also sees a wipe the consumer has not yet
         requests = [fingerprint(body) if key is not None else None for body, key in items]
@@ -145,12 +146,13 @@ class Issuance:
         assert len(done) == len(items)
         if self.attempts is not None:
             attempts = self.attempts
+            events = inbound if inbound is not None else [None] * len(items)
             await asyncio.gather(
                 *(
                     attempts.refused(
-                        tenant, body, o.title, o.detail, source=source, key=key, inbound=inbound
+                        tenant, body, o.title, o.detail, source=source, key=key, inbound=event
                     )
-                    for (body, key), o in zip(items, done, strict=True)
+                    for (body, key), o, event in zip(items, done, events, strict=True)
                     if isinstance(o, DomainError) and refuses_the_assessment(o)
                 )
             )

@@ -9,13 +9,19 @@ bad recipient, `assessed_at` without an offset, outside 1900-9999 UTC or in
 the future) goes to `issuer.assessments.dlq` with the reason, where the
 institution's system reads its rejections (invariant 8).
 
+A fetched batch of records is awarded together (`on_assessments`, through
+`Issuance.award_many`, a group per tenant); a record it cannot award so
+(a refusal, a formative or malformed assessment, a key repeated in the
+batch) is left to `on_assessment`, one by one, which awards it again (a
+replay for the awarded ones) and dead-letters what it refuses.
+
 Producers are authenticated by Kafka itself (SASL and ACLs in production, one
 principal per tenant); the `tenant` in the event must be the producer's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 from aiokafka.structs import ConsumerRecord
@@ -25,7 +31,7 @@ from services.issuer.awards import Issuance
 from services.issuer.domain.awarding import AwardIn, EvidenceIn, RecipientIn
 from shared.errors import DomainError
 from shared.events import AssessmentPassed, Event, PoisonMessage
-from shared.kafka.consumer import Handler
+from shared.kafka.consumer import BatchHandler, Handler
 from shared.logging import get_logger
 from shared.timestamps import TimestampError, parse_timestamp
 
@@ -101,5 +107,51 @@ def on_assessment(
                 issuance.outcomes.count("inbound_assessment", "rejected")
             raise
         _log.info("assessment.awarded", credential_id=issued.credential_id, replayed=not created)
+
+    return handle
+
+
+def on_assessments(issuance: Issuance, caught_up: Callable[[], Awaitable[None]]) -> BatchHandler:
+    """`on_assessment` for a batch: its plain awards through `award_many`, a
+    group per tenant with distinct keys; every other record, and every award
+    that did not go through, left to `on_assessment`."""
+
+    async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> Sequence[ConsumerRecord]:
+        await caught_up()  # the replay comes first
+        left: list[ConsumerRecord] = []
+        groups: dict[str, dict[str, tuple[AwardIn, AssessmentPassed, ConsumerRecord]]] = {}
+        for event, record in batch:
+            if not isinstance(event, AssessmentPassed) or event.formative:
+                left.append(record)
+                continue
+            key = event.idempotency_key or f"event:{event.id}"
+            group = groups.setdefault(event.tenant, {})
+            try:
+                request = _award_request(event)
+            except PoisonMessage:  # dead-lettered one by one, with its reason
+                left.append(record)
+                continue
+            if key in group:  # the same key twice: the second one by one
+                left.append(record)
+            else:
+                group[key] = (request, event, record)
+        for tenant, group in groups.items():
+            outcomes = await issuance.award_many(
+                tenant,
+                [(request, key) for key, (request, _, _) in group.items()],
+                source="kafka",
+                inbound=[event for _, event, _ in group.values()],
+            )
+            for (_, _, record), outcome in zip(group.values(), outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    left.append(record)
+                else:
+                    issued, created = outcome
+                    _log.info(
+                        "assessment.awarded",
+                        credential_id=issued.credential_id,
+                        replayed=not created,
+                    )
+        return sorted(left, key=lambda record: record.offset)
 
     return handle

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -182,7 +182,7 @@ class Webhooks:
     def batch_handler(self, ready: Callable[[], Awaitable[None]]) -> BatchHandler:
         """`handler` for a batch of the feed (the subscriptions read once)."""
 
-        async def batch(events: list[tuple[Event, ConsumerRecord]]) -> None:
+        async def batch(events: list[tuple[Event, ConsumerRecord]]) -> Sequence[ConsumerRecord]:
             await ready()
             hooks = await self._subscriptions()
             for event, _ in events:
@@ -190,6 +190,7 @@ class Webhooks:
                 if found is not None:
                     tenant, kind, data = found
                     await self.notify(tenant, event, kind, data, hooks)
+            return ()
 
         return batch
 

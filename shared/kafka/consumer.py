@@ -15,10 +15,12 @@ supervisor (`run`), not ready meanwhile. A loop whose state was wiped
 history is gone from Kafka (`HistoryLost`) stays not ready, saying so.
 
 A loop may also have a `BatchHandler`: a fetched batch of a partition is
-then handed over whole (one Redis pipeline for many records, say). Handlers
-are idempotent (a replay applies records again), so when the batch handler
-fails, or a record of the batch does not decode, the batch is applied
-again record by record, with the mapping of errors above.
+then handed over whole (one Redis pipeline for many records, say); it
+returns the records it leaves to the handler, which then takes them one by
+one with the mapping of errors above (a refusal dead-lettered with its
+reason, say). Handlers are idempotent (a replay applies records again), so
+when the batch handler fails, or a record of the batch does not decode, the
+whole batch is applied again record by record.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ from shared.logging import get_logger
 __all__ = ["BatchHandler", "ConsumerLoop", "Handler", "HistoryLost", "PoisonMessage", "in_runs"]
 
 Handler = Callable[[Event, ConsumerRecord], Awaitable[None]]
-BatchHandler = Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[None]]
+# Returns the records it leaves to the handler, one by one.
+BatchHandler = Callable[[list[tuple[Event, ConsumerRecord]]], Awaitable[Sequence[ConsumerRecord]]]
 E = TypeVar("E", bound=Event)
 _log = get_logger("shared.kafka.consumer")
 MAX_REASON = 1000
@@ -61,7 +64,7 @@ def in_runs(
     """A batch handler, in the batch's order: each run of consecutive events
     of `kind` to `many` at once, every other event to `handler`."""
 
-    async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> None:
+    async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> Sequence[ConsumerRecord]:
         run: list[E] = []
         for event, record in batch:
             if isinstance(event, kind):
@@ -73,6 +76,7 @@ def in_runs(
             await handler(event, record)
         if run:
             await many(run)
+        return ()
 
     return handle
 
@@ -357,16 +361,14 @@ class ConsumerLoop:
     ) -> None:
         if not records:
             return
-        if not await self._handled_whole(records):
-            for record in records:
+        left = await self._left_by_batch(records)
+        for record in records:
+            if record.offset in left:
                 with structlog.contextvars.bound_contextvars(
                     topic=record.topic, partition=record.partition, offset=record.offset
                 ):
                     await self._handle_record(record)
-                self._progress.handled(tp, record.offset + 1)
-        else:
-            for record in records:
-                self._progress.handled(tp, record.offset + 1)
+            self._progress.handled(tp, record.offset + 1)
         next_offset = records[-1].offset + 1
         if self._offsets is not None:
             await self._offsets.save(tp.topic, {tp.partition: next_offset})
@@ -376,12 +378,13 @@ class ConsumerLoop:
             except CommitFailedError:
                 _log.warning("consumer.commit_failed", topic=tp.topic, partition=tp.partition)
 
-    async def _handled_whole(self, records: list[ConsumerRecord]) -> bool:
-        """The batch handed to the batch handler at once; False: to be
-        handled record by record (no batch handler, a record that does not
-        decode, or the batch handler failed)."""
+    async def _left_by_batch(self, records: list[ConsumerRecord]) -> set[int]:
+        """The batch handed to the batch handler at once: the offsets of the
+        records left to handle one by one (all of them without a batch
+        handler, when a record does not decode or the batch handler failed)."""
+        every = {record.offset for record in records}
         if self._batch_handler is None or len(records) < 2:
-            return False
+            return every
         batch: list[tuple[Event, ConsumerRecord]] = []
         for record in records:
             if record.value is None:
@@ -389,15 +392,15 @@ class ConsumerLoop:
             try:
                 batch.append((decode_event(record.value, self._registry), record))
             except PoisonMessage:
-                return False  # dead-lettered on the way record by record
+                return every  # dead-lettered on the way record by record
         try:
-            await self._batch_handler(batch)
+            left = await self._batch_handler(batch)
         except StateLost:
             raise
         except Exception as error:
             _log.warning("batch.handled_by_record", records=len(records), error=repr(error)[:300])
-            return False
-        return True
+            return every
+        return {record.offset for record in left}
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
         if record.value is None:  # a tombstone: nothing to decode or apply

@@ -70,3 +70,42 @@ async def test_assessments_on_kafka_become_credentials_once(stack: Stack, api: A
     assert subject["identifier"][0]["hashed"] is True  # the email is stored hashed
     code, report = await api.verify(issued[0].credential_jwt)
     assert code == 200 and report["verified"], report
+
+
+async def test_a_batch_of_assessments_is_issued_once_each_and_refusals_dead_lettered(
+    stack: Stack, api: Api
+) -> None:
+    """Records fetched together (all readable: no poison sends the batch one
+    by one) are awarded together: each passing assessment once, a key
+    repeated in the batch once, a refusal dead-lettered with its reason."""
+    achievement_id = await api.achievement(await api.create_issuer())
+    passing = [assessment(achievement_id, 95, f"batch-{n}", stack.tenant) for n in range(30)]
+    events = [*passing, passing[0], assessment(achievement_id, 10, "batch-low", stack.tenant)]
+    records = [(achievement_id, encode_event(e)) for e in events]
+    await produce_raw(stack.kafka_bootstrap, stack.topic("issuer.assessments"), records)
+
+    async def issued() -> list[CredentialIssued] | None:
+        found = [
+            e
+            for e in (
+                decode_event(r.value)
+                for r in await read_topic(stack.kafka_bootstrap, stack.topic("credentials.issued"))
+            )
+            if isinstance(e, CredentialIssued) and (e.idempotency_key or "").startswith("batch-")
+        ]
+        return found if len(found) >= 30 else None
+
+    found = await until(issued, within=30)
+    assert found is not None, "the passing assessments were not all issued"
+
+    async def refused() -> list[bytes] | None:
+        dlq = await read_topic(stack.kafka_bootstrap, stack.topic("issuer.assessments.dlq"))
+        mine = [r for r in dlq if r.key == achievement_id.encode()]  # not the other test's
+        return [dict(r.headers)["dlq.reason"] for r in mine] or None
+
+    reasons = await until(refused, within=20)
+    assert reasons is not None and len(reasons) == 1, reasons
+    assert b"mastery threshold" in reasons[0], reasons
+    final = await issued()
+    assert final is not None
+    assert sorted(e.idempotency_key for e in final) == sorted(f"batch-{n}" for n in range(30))

@@ -301,12 +301,13 @@ async def test_a_batch_handler_gets_whole_batches_and_a_failed_batch_goes_record
     batches: list[list[str]] = []
     fail_once = True
 
-    async def batch(events: list[tuple[Event, ConsumerRecord]]) -> None:
+    async def batch(events: list[tuple[Event, ConsumerRecord]]) -> list[ConsumerRecord]:
         nonlocal fail_once
         if fail_once:
             fail_once = False
             raise RuntimeError("a bug in the batch path")
         batches.append([e.pathway_id for e, _ in events])  # type: ignore[attr-defined]
+        return []
 
     seen = Recorder()
     loop = loop_for(kafka_bootstrap, topic, seen, producer, batch_handler=batch)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import fakeredis
@@ -32,6 +33,7 @@ from services.issuer.awards import Issuance
 from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import BelowThreshold
+from services.issuer.inbound import on_assessments
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from services.revocation.changes import (
@@ -50,6 +52,7 @@ from shared.credentials.builders import build_profile
 from shared.errors import Conflict, IdempotencyKeyReused, NotFound, Rebuilding, Unavailable
 from shared.events import (
     AchievementPublished,
+    AssessmentPassed,
     CredentialIssued,
     Event,
     IssuerProfilePublished,
@@ -387,6 +390,44 @@ async def test_concurrent_single_awards_are_taken_together(
     assert isinstance(outcomes[11], NotFound)  # the other tenant's batch, refused alone
     assert len(issuer.published.of(CredentialIssued)) == 10
     assert sizes == [10, 1, 1]  # together; then the repeated key; then the other tenant
+
+
+async def test_a_batch_of_inbound_assessments_is_awarded_together(issuer: IssuerWorld) -> None:
+    """`on_assessments`: the plain awards of a fetched batch go through
+    `award_many`; a refusal, a formative assessment, a malformed learner and
+    a key repeated in the batch are left to the one-by-one handler."""
+
+    def passed(n: int, *, key: str | None = None, **kw: Any) -> AssessmentPassed:
+        fields: dict[str, Any] = {
+            "tenant": TENANT,
+            "achievement_id": ACHIEVEMENT_ID,
+            "learner": {"id": f"did:example:{n}"},
+            "score": 95,
+            "max_score": 100,
+            "idempotency_key": key or f"lms-{n}",
+            **kw,
+        }
+        return AssessmentPassed(**fields)
+
+    events = [passed(n) for n in range(6)]
+    events += [
+        passed(6, score=10),  # below the threshold
+        passed(7, formative=True),
+        passed(8, learner={"id": 42}),  # malformed
+        passed(9, key="lms-0"),  # the key of the first, again
+    ]
+    records = [SimpleNamespace(offset=n) for n in range(len(events))]
+    handle = on_assessments(issuer.issuance, _caught_up)
+    left = await handle(list(zip(events, records, strict=True)))  # type: ignore[arg-type]
+    assert [record.offset for record in left] == [6, 7, 8, 9]
+    issued = issuer.published.of(CredentialIssued)
+    assert sorted(e.idempotency_key for e in issued) == [f"lms-{n}" for n in range(6)]  # type: ignore[attr-defined]
+    again = await handle(list(zip(events[:6], records[:6], strict=True)))  # type: ignore[arg-type]
+    assert list(again) == [] and len(issuer.published.of(CredentialIssued)) == 6  # replays
+
+
+async def _caught_up() -> None:
+    return None
 
 
 # -- status changes ------------------------------------------------------------

@@ -45,6 +45,15 @@ FILL_LIMIT = LIST_SIZE // 2
 CANDIDATES_PER_TRY = 16
 
 
+def random_indexes(count: int) -> list[int]:
+    """`count` uniformly random list indexes from one read of the system's
+    CSPRNG (LIST_SIZE is a power of two: masking keeps them uniform)."""
+    drawn = secrets.token_bytes(4 * count)
+    return [
+        int.from_bytes(drawn[i : i + 4], "big") & (LIST_SIZE - 1) for i in range(0, 4 * count, 4)
+    ]
+
+
 class StatusAllocator:
     """Claims take one Redis call for all of an award's entries; the number
     of each issuer's current list is remembered here (lists only move
@@ -120,7 +129,7 @@ class StatusAllocator:
             args = [FILL_LIMIT, CANDIDATES_PER_TRY]
             for i in pending:
                 keys += self._list_keys(list_id_for(issuer_did, purposes[i], numbers[purposes[i]]))
-                args += [secrets.randbelow(LIST_SIZE) for _ in range(CANDIDATES_PER_TRY)]
+            args += random_indexes(len(pending) * CANDIDATES_PER_TRY)
             result = await self._claim(keys=keys, args=args)
             if result == NOT_REPLAYED:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")

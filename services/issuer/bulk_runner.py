@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -129,32 +130,58 @@ class BulkRunner:
         return True
 
     async def _rows(self, job: BulkJob, consumer: AIOKafkaConsumer) -> bool:
-        """Award the rows from the resume offset on; False when cancelled."""
+        """Award the rows from the resume offset on; False when cancelled.
+        Two batches are under way at once: the next one's look-ups and
+        claims run while the previous one signs. Each is recorded in order,
+        once done; a crash replays both (their rows' keys answer again)."""
         partition = TopicPartition(self.rows_topic, job.partition)
         consumer.assign([partition])
         consumer.seek(partition, job.next_offset)
         position, missing = job.next_offset, set[str]()
         idle_since = time.monotonic()
         key = job.id.encode()
-        while position <= job.last_offset:
-            current = await self.store.job(job.id)
-            if current is None or current.cancel_requested:
-                await self.store.set_state(job.id, "cancelled")
-                return False
-            batches = await consumer.getmany(
-                partition, timeout_ms=1000, max_records=self.batch_rows
-            )
-            records = [r for r in batches.get(partition, []) if r.offset >= position]
-            if not records:
-                await self._unstick(job, consumer, partition, position, idle_since)
-                continue
-            idle_since = time.monotonic()
-            mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
-            async with asyncio.timeout(BATCH_SECONDS):  # a TimeoutError pauses and resumes
-                results = await self._batch(job, mine, missing)
-            position = min(records[-1].offset + 1, job.last_offset + 1)
-            await self.store.record(job.id, position, results)
+        under_way: deque[tuple[int, asyncio.Task[list[RowResult]]]] = deque()
+        try:
+            while position <= job.last_offset:
+                current = await self.store.job(job.id)
+                if current is None or current.cancel_requested:
+                    while under_way:  # what they award is recorded
+                        await self._record(job, *under_way.popleft())
+                    await self.store.set_state(job.id, "cancelled")
+                    return False
+                batches = await consumer.getmany(
+                    partition, timeout_ms=1000, max_records=self.batch_rows
+                )
+                records = [r for r in batches.get(partition, []) if r.offset >= position]
+                if not records:
+                    await self._unstick(job, consumer, partition, position, idle_since)
+                    continue
+                idle_since = time.monotonic()
+                mine = [r for r in records if r.key == key and r.offset <= job.last_offset]
+                position = min(records[-1].offset + 1, job.last_offset + 1)
+                awarding = asyncio.create_task(self._timed_batch(job, mine, missing))
+                under_way.append((position, awarding))
+                if len(under_way) > 1:
+                    await self._record(job, *under_way.popleft())
+            while under_way:
+                await self._record(job, *under_way.popleft())
+        finally:  # an error: the batches under way stop, replayed on resume
+            for _, awarding in under_way:
+                awarding.cancel()
+            await asyncio.gather(*(awarding for _, awarding in under_way), return_exceptions=True)
         return True
+
+    async def _timed_batch(
+        self, job: BulkJob, records: list[ConsumerRecord], missing: set[str]
+    ) -> list[RowResult]:
+        async with asyncio.timeout(BATCH_SECONDS):  # a TimeoutError pauses and resumes
+            return await self._batch(job, records, missing)
+
+    async def _record(
+        self, job: BulkJob, position: int, awarding: asyncio.Task[list[RowResult]]
+    ) -> None:
+        """A batch's results, and `position` to resume from, once it is done."""
+        await self.store.record(job.id, position, await awarding)
 
     async def _unstick(
         self,

@@ -11,6 +11,10 @@ starts at once, so a lone award waits for nothing.
 A batch holds awards of one tenant with distinct Idempotency-Keys (a
 second request with a key already in the batch waits for the next one and
 then gets the first one's answer, as `award` alone would give it).
+
+A batch runs in its lane's task, not in the requests': its log lines name
+the batch's request ids (`request_ids`), and each answer is logged under
+its own request's id (`award.answered`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
 
 from services.issuer.awards import Awarded, Issuance, Outcome
 from services.issuer.domain.awarding import AwardIn
+from shared.logging import get_logger
+
+_log = get_logger("issuer.award_queue")
 
 LANES = 2  # batches under way at once: one signs while others wait on Redis or Kafka
 MOST = 16  # awards in one batch
@@ -32,6 +42,7 @@ class _Ask:
     body: AwardIn
     key: str | None
     answer: asyncio.Future[Outcome]
+    log_context: dict[str, Any]  # the request's (its id)
 
 
 @dataclass
@@ -44,7 +55,13 @@ class AwardQueue:
 
     async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
         """`Issuance.award`, taken together with the awards waiting meanwhile."""
-        ask = _Ask(tenant, body, key, asyncio.get_running_loop().create_future())
+        ask = _Ask(
+            tenant,
+            body,
+            key,
+            asyncio.get_running_loop().create_future(),
+            structlog.contextvars.get_contextvars(),
+        )
         self._waiting.append(ask)
         self._arrived.set()
         outcome = await ask.answer
@@ -62,13 +79,18 @@ class AwardQueue:
                 self._arrived.clear()
                 await self._arrived.wait()
             batch = self._take()
+            ids = [ask.log_context.get("request_id") for ask in batch]
             try:
-                outcomes: list[Outcome] = await self.issuance.award_many(
-                    batch[0].tenant, [(ask.body, ask.key) for ask in batch], source="api"
-                )
+                with structlog.contextvars.bound_contextvars(request_ids=ids):
+                    outcomes: list[Outcome] = await self.issuance.award_many(
+                        batch[0].tenant, [(ask.body, ask.key) for ask in batch], source="api"
+                    )
             except Exception as error:  # the batch's own failure (e.g. rebuilding): each gets it
                 outcomes = [error] * len(batch)
             for ask, outcome in zip(batch, outcomes, strict=True):
+                if not isinstance(outcome, Exception):
+                    with structlog.contextvars.bound_contextvars(**ask.log_context):
+                        _log.info("award.answered", credential_id=outcome[0].credential_id)
                 if not ask.answer.done():  # its client may have gone meanwhile
                     ask.answer.set_result(outcome)
 

@@ -203,10 +203,17 @@ class Stack:
         return {"Authorization": f"Bearer {self.token}"}
 
     def start(self, *names: str) -> None:
-        for name in names or SERVICES:
+        """Start these services (default: the four) and wait until each is
+        ready; when one is not, stop them all: none is left running."""
+        chosen = names or SERVICES
+        for name in chosen:
             self.services[name].start()
-        for name in names or SERVICES:
-            self.services[name].wait_ready()
+        try:
+            for name in chosen:
+                self.services[name].wait_ready()
+        except BaseException:
+            self.stop(*chosen)
+            raise
 
     def stop(self, *names: str) -> None:
         """Stop these services (default: the four), all shutting down at once."""

@@ -13,6 +13,7 @@ import redis.asyncio as redis
 from redis.asyncio.client import Pipeline
 
 from shared.events import Event, decode_event, encode_event
+from shared.redis_scripts import HEXISTS_MANY
 
 E = TypeVar("E", bound=Event)
 
@@ -20,17 +21,18 @@ E = TypeVar("E", bound=Event)
 class EventHash(Generic[E]):
     def __init__(self, client: redis.Redis, key: str, event_type: type[E]) -> None:
         self._redis = client
-        self.key = key
+        self._key = key
         self._type = event_type
+        self._hexists = client.register_script(HEXISTS_MANY)
 
     async def get(self, entity_id: str) -> E | None:
-        raw = await self._redis.hget(self.key, entity_id)
+        raw = await self._redis.hget(self._key, entity_id)
         event = decode_event(raw) if raw is not None else None
         return event if isinstance(event, self._type) else None
 
     async def values(self) -> list[E]:
         """Every stored event (a small registry; not for large hashes)."""
-        raw = await self._redis.hgetall(self.key)
+        raw = await self._redis.hgetall(self._key)
         found = [decode_event(value) for value in raw.values()]
         return [event for event in found if isinstance(event, self._type)]
 
@@ -38,16 +40,23 @@ class EventHash(Generic[E]):
         """The stored events of these ids (missing ones left out)."""
         if not entity_ids:
             return []
-        raw = await self._redis.hmget(self.key, entity_ids)
+        raw = await self._redis.hmget(self._key, entity_ids)
         found = [decode_event(value) for value in raw if value is not None]
         return [event for event in found if isinstance(event, self._type)]
 
+    async def stored(self, entity_ids: list[str]) -> list[bool]:
+        """Whether each id has a stored event (one call)."""
+        if not entity_ids:
+            return []
+        found = await self._hexists(keys=[self._key], args=entity_ids)
+        return [bool(each) for each in found]
+
     async def put(self, entity_id: str, event: E) -> None:
-        await self._redis.hset(self.key, entity_id, encode_event(event))
+        await self._redis.hset(self._key, entity_id, encode_event(event))
 
     def put_in(self, pipe: Pipeline, entity_id: str, event: E) -> None:
         """`put`, as one command of the caller's pipeline."""
-        pipe.hset(self.key, entity_id, encode_event(event))
+        pipe.hset(self._key, entity_id, encode_event(event))
 
     async def put_newest(self, entity_id: str, event: E, version: Callable[[E], int]) -> None:
         """Keep `event` unless a newer version is already stored (replays are idempotent)."""

@@ -44,7 +44,7 @@ from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.durations import PeriodError
 from shared.errors import Conflict, DomainError, IdempotencyKeyReused
 from shared.events import AchievementPublished, AssessmentPassed, CredentialIssued
-from shared.idempotency import fingerprint
+from shared.idempotency import FirstUse, fingerprint
 from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
@@ -119,44 +119,60 @@ class Issuance:
         await self.store.state.require()  # also sees a wipe the consumer has not yet
         requests = [fingerprint(body) if key is not None else None for body, key in items]
         keyed = [i for i, (_, key) in enumerate(items) if key is not None]
-        records = self.store.award_idempotency
         keys = [key for _, key in items if key is not None]
-        async with records.claim_many(tenant, keys) as firsts:
-            outcomes: list[Outcome | None] = [None] * len(items)
-            earlier: dict[int, str] = {}
-            for i, first in zip(keyed, firsts, strict=True):
-                if first is not None and first.fingerprint != requests[i]:
-                    outcomes[i] = IdempotencyKeyReused()
-                elif first is not None:
-                    earlier[i] = first.answer
-            replayed = await self.store.credentials(list(earlier.values()))
-            for i, credential_id in earlier.items():
-                assert credential_id in replayed, "the credential is stored before its key"
-                outcomes[i] = (replayed[credential_id], False)
-                self.outcomes.count("award", "replayed")
+        async with self.store.award_idempotency.claim_many(tenant, keys) as firsts:
+            outcomes = await self._answered_before(keyed, firsts, requests)
             fresh = [
                 _Fresh(i, body, key, requests[i])
                 for i, (body, key) in enumerate(items)
-                if outcomes[i] is None
+                if i not in outcomes
             ]
             made = await self._issue(tenant, fresh)
-            for each, outcome in zip(fresh, made, strict=True):
-                outcomes[each.position] = outcome
-        done = [outcome for outcome in outcomes if outcome is not None]
-        assert len(done) == len(items)
+            outcomes.update((f.position, o) for f, o in zip(fresh, made, strict=True))
+        done = [outcomes[i] for i in range(len(items))]
         if self.attempts is not None:
-            attempts = self.attempts
-            events = inbound if inbound is not None else [None] * len(items)
-            await asyncio.gather(
-                *(
-                    attempts.refused(
-                        tenant, body, o.title, o.detail, source=source, key=key, inbound=event
-                    )
-                    for (body, key), o, event in zip(items, done, events, strict=True)
-                    if isinstance(o, DomainError) and refuses_the_assessment(o)
-                )
-            )
+            await self._record_refusals(tenant, items, done, source, inbound)
         return done
+
+    async def _answered_before(
+        self, keyed: list[int], firsts: list[FirstUse | None], requests: list[str | None]
+    ) -> dict[int, Outcome]:
+        """By position: the replays of keys used before (or the key reused
+        for another request)."""
+        answered: dict[int, Outcome] = {}
+        earlier: dict[int, str] = {}
+        for i, first in zip(keyed, firsts, strict=True):
+            if first is not None and first.fingerprint != requests[i]:
+                answered[i] = IdempotencyKeyReused()
+            elif first is not None:
+                earlier[i] = first.answer
+        replayed = await self.store.credentials(list(earlier.values()))
+        for i, credential_id in earlier.items():
+            assert credential_id in replayed, "the credential is stored before its key"
+            answered[i] = (replayed[credential_id], False)
+            self.outcomes.count("award", "replayed")
+        return answered
+
+    async def _record_refusals(
+        self,
+        tenant: str,
+        items: Sequence[tuple[AwardIn, str | None]],
+        outcomes: list[Outcome],
+        source: Source,
+        inbound: Sequence[AssessmentPassed | None] | None,
+    ) -> None:
+        """Each refusal of an assessment, as an attempt (issuer.attempts)."""
+        assert self.attempts is not None
+        events = inbound if inbound is not None else [None] * len(items)
+        await asyncio.gather(
+            *(
+                self.attempts.refused(
+                    tenant, body, o.title, o.detail, source=source, key=key, inbound=event
+                )
+                for (body, key), o, event in zip(items, outcomes, events, strict=True)
+                if isinstance(o, DomainError) and refuses_the_assessment(o)
+            )
+        )
 
     async def _issuing(self, tenant: str, achievement_id: str, now: datetime) -> _Issuing:
         """What every award of this achievement now shares."""
@@ -237,25 +253,8 @@ class Issuance:
         """The fresh items' credentials, or what refused each."""
         now = datetime.now(UTC).replace(microsecond=0)
         outcomes: dict[int, Outcome] = {}
-        shared: dict[str, _Issuing | Exception] = {}  # by achievement id
-        drafts: list[_Draft] = []
-        for fresh in batch:
-            try:
-                check_assessed_at(fresh.body, now)
-                achievement_id = fresh.body.achievementId
-                if achievement_id not in shared:
-                    try:
-                        shared[achievement_id] = await self._issuing(tenant, achievement_id, now)
-                    except Exception as error:  # each award of it is refused alike
-                        shared[achievement_id] = error
-                issuing = shared[achievement_id]
-                if isinstance(issuing, Exception):
-                    raise issuing
-                drafts.append(await self._draft(tenant, fresh, now, issuing))
-            except Exception as error:
-                outcomes[fresh.position] = error
         by_issuer: dict[str, list[_Draft]] = {}
-        for draft in drafts:
+        for draft in await self._drafts(tenant, batch, now, outcomes):
             by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
         signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
         for group in by_issuer.values():
@@ -263,6 +262,49 @@ class Issuance:
                 signed += await self._signed(tenant, group, now)
             except Exception as error:
                 outcomes.update((draft.fresh.position, error) for draft in group)
+        kept = await self._published(signed, outcomes)
+        await self.store.save_credentials(kept)  # also searchable at once on this instance
+        for event in kept:
+            _log.info(
+                "credential.issued", credential_id=event.credential_id, issuer=event.issuer_did
+            )
+            self.outcomes.count("award", "issued")
+        return [outcomes[fresh.position] for fresh in batch]
+
+    async def _drafts(
+        self, tenant: str, batch: list[_Fresh], now: datetime, outcomes: dict[int, Outcome]
+    ) -> list[_Draft]:
+        """The items that pass every check; the others' errors into `outcomes`."""
+        shared: dict[str, _Issuing | Exception] = {}  # by achievement id, looked up once
+        drafts: list[_Draft] = []
+        for fresh in batch:
+            try:
+                check_assessed_at(fresh.body, now)
+                achievement_id = fresh.body.achievementId
+                if achievement_id not in shared:
+                    shared[achievement_id] = await self._issuing_or_error(
+                        tenant, achievement_id, now
+                    )
+                issuing = shared[achievement_id]
+                if isinstance(issuing, Exception):  # each award of it is refused alike
+                    raise issuing
+                drafts.append(await self._draft(tenant, fresh, now, issuing))
+            except Exception as error:
+                outcomes[fresh.position] = error
+        return drafts
+
+    async def _issuing_or_error(
+        self, tenant: str, achievement_id: str, now: datetime
+    ) -> _Issuing | Exception:
+        try:
+            return await self._issuing(tenant, achievement_id, now)
+        except Exception as error:
+            return error
+
+    async def _published(
+        self, signed: list[tuple[int, CredentialIssued]], outcomes: dict[int, Outcome]
+    ) -> list[CredentialIssued]:
+        """The events Kafka acknowledged (sent together); each one's outcome."""
         published = await asyncio.gather(
             *(self.publisher.publish(self.topic, e, key=e.credential_id) for _, e in signed),
             return_exceptions=True,
@@ -276,13 +318,7 @@ class Issuance:
             else:
                 outcomes[position] = (event, True)
                 kept.append(event)
-        await self.store.save_credentials(kept)  # also searchable at once on this instance
-        for event in kept:
-            _log.info(
-                "credential.issued", credential_id=event.credential_id, issuer=event.issuer_did
-            )
-            self.outcomes.count("award", "issued")
-        return [outcomes[fresh.position] for fresh in batch]
+        return kept
 
     async def _signed(
         self, tenant: str, drafts: list[_Draft], now: datetime

@@ -258,7 +258,7 @@ class BulkRunner:
         if not isinstance(outcome, Exception):
             event, _ = outcome
             return RowResult(row, "issued", credential_id=event.credential_id)
-        if is_transient(outcome) or getattr(outcome, "transient", False):  # the batch again
+        if is_transient(outcome):  # retried: the whole batch again
             raise outcome
         if type(outcome) is Conflict:  # the row's key is busy (a replay still running)
             raise Unavailable(outcome.detail) from None

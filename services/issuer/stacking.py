@@ -262,9 +262,9 @@ def on_issued(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]) -> H
 
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if isinstance(event, CredentialIssued):
-            await consider(stacking, caught_up, [event])
+            await _consider(stacking, caught_up, [event])
         elif isinstance(event, PathwayPublished):
-            await consider(stacking, caught_up, event)
+            await _consider(stacking, caught_up, event)
 
     return handle
 
@@ -273,12 +273,12 @@ def on_issued_batch(stacking: Stacking, caught_up: Callable[[], Awaitable[None]]
     """`on_issued` for a batch: its runs of credentials considered together."""
 
     async def many(events: list[CredentialIssued]) -> None:
-        await consider(stacking, caught_up, events)
+        await _consider(stacking, caught_up, events)
 
     return in_runs(on_issued(stacking, caught_up), CredentialIssued, many)
 
 
-async def consider(
+async def _consider(
     stacking: Stacking,
     caught_up: Callable[[], Awaitable[None]],
     what: list[CredentialIssued] | PathwayPublished,

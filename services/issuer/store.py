@@ -46,7 +46,6 @@ from shared.redis_keys import (
     SHARES,
     redis_key,
 )
-from shared.redis_scripts import HEXISTS_MANY
 from shared.replica_wait import wait_for_record
 
 
@@ -90,7 +89,6 @@ class IssuerStore:
             client, redis_key(prefix, ACHIEVEMENTS), AchievementPublished
         )
         self._credentials = EventHash(client, redis_key(prefix, CREDENTIALS), CredentialIssued)
-        self._hexists = client.register_script(HEXISTS_MANY)
         # The registry's records (catalog.providers): a DID's web domain for its linkage.
         self._providers = EventHash(client, redis_key(prefix, PROVIDERS), ProviderPublished)
         self._provider_issuers = redis_key(prefix, PROVIDER_ISSUERS)
@@ -224,11 +222,7 @@ class IssuerStore:
     async def unsaved(self, events: list[CredentialIssued]) -> list[CredentialIssued]:
         """The events whose credential is not stored yet (one call): the
         replica skips the others, already saved whole by their award."""
-        if not events:
-            return []
-        stored = await self._hexists(
-            keys=[self._credentials.key], args=[e.credential_id for e in events]
-        )
+        stored = await self._credentials.stored([e.credential_id for e in events])
         return [event for event, found in zip(events, stored, strict=True) if not found]
 
     async def credentials(self, credential_ids: list[str]) -> dict[str, CredentialIssued]:

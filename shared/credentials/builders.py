@@ -406,8 +406,8 @@ def contexts_for(document: Mapping[str, object]) -> list[str]:
 @dataclass
 class _Vocabulary:
     """The keys and types used anywhere in a document, and whether an
-    object outside its embedded endorsements lists accreditations (what
-    `endorsements.uses_accreditation_terms` looks for)."""
+    object outside its embedded endorsements (which carry their own
+    contexts) lists accreditations."""
 
     keys: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)

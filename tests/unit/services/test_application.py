@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -295,14 +295,7 @@ async def test_a_batch_of_awards_gives_each_item_its_own_outcome(issuer: IssuerW
 async def test_a_batch_award_kafka_refused_is_not_recorded(issuer: IssuerWorld) -> None:
     """One credential of a batch that Kafka does not acknowledge gets the
     error; the others are issued; its key stays free, so a retry issues it."""
-
-    class Refusing(Recorded):
-        async def publish(self, topic: str, event: Event, *, key: str) -> Published:
-            if isinstance(event, CredentialIssued) and event.idempotency_key == "k-2":
-                raise Unavailable("Kafka is not connected yet")
-            return await super().publish(topic, event, key=key)
-
-    published = Refusing()
+    published = RefusingKafka(refuse=lambda event: event.idempotency_key == "k-2")
     issuance = dataclasses.replace(issuer.issuance, publisher=published)
     items = [(award(learner=f"did:example:{n}"), f"k-{n}") for n in range(4)]
     outcomes = await issuance.award_many(TENANT, items)
@@ -406,18 +399,6 @@ async def test_a_batch_of_inbound_assessments_is_awarded_together(issuer: Issuer
     `award_many`; a refusal, a formative assessment, a malformed learner and
     a key repeated in the batch are left to the one-by-one handler."""
 
-    def passed(n: int, *, key: str | None = None, **kw: Any) -> AssessmentPassed:
-        fields: dict[str, Any] = {
-            "tenant": TENANT,
-            "achievement_id": ACHIEVEMENT_ID,
-            "learner": {"id": f"did:example:{n}"},
-            "score": 95,
-            "max_score": 100,
-            "idempotency_key": key or f"lms-{n}",
-            **kw,
-        }
-        return AssessmentPassed(**fields)
-
     events = [passed(n) for n in range(6)]
     events += [
         passed(6, score=10),  # below the threshold
@@ -433,6 +414,49 @@ async def test_a_batch_of_inbound_assessments_is_awarded_together(issuer: Issuer
     assert sorted(e.idempotency_key for e in issued) == [f"lms-{n}" for n in range(6)]  # type: ignore[attr-defined]
     again = await handle(list(zip(events[:6], records[:6], strict=True)))  # type: ignore[arg-type]
     assert list(again) == [] and len(issuer.published.of(CredentialIssued)) == 6  # replays
+
+
+async def test_a_batch_of_inbound_assessments_with_kafka_down_loses_nothing(
+    issuer: IssuerWorld,
+) -> None:
+    """Kafka refusing the batch's credentials: every record is left to the
+    one-by-one handler (which retries it until Kafka is back), none stored."""
+    issuance = dataclasses.replace(issuer.issuance, publisher=RefusingKafka())
+    events = [passed(n) for n in range(4)]
+    records = [SimpleNamespace(offset=n) for n in range(len(events))]
+    left = await on_assessments(issuance, _caught_up)(list(zip(events, records, strict=True)))  # type: ignore[arg-type]
+    assert [record.offset for record in left] == [0, 1, 2, 3]
+    assert await issuer.redis.hlen(redis_key(PREFIX, CREDENTIALS)) == 0
+    back = await on_assessments(issuer.issuance, _caught_up)(
+        list(zip(events, records, strict=True))
+    )  # type: ignore[arg-type]
+    assert list(back) == [] and len(issuer.published.of(CredentialIssued)) == 4
+
+
+def passed(n: int, *, key: str | None = None, **kw: Any) -> AssessmentPassed:
+    """An assessment of the test achievement on Kafka (learner n, key `lms-n`)."""
+    fields: dict[str, Any] = {
+        "tenant": TENANT,
+        "achievement_id": ACHIEVEMENT_ID,
+        "learner": {"id": f"did:example:{n}"},
+        "score": 95,
+        "max_score": 100,
+        "idempotency_key": key or f"lms-{n}",
+        **kw,
+    }
+    return AssessmentPassed(**fields)
+
+
+@dataclass
+class RefusingKafka(Recorded):
+    """Kafka not acknowledging the credentials `refuse` picks (all by default)."""
+
+    refuse: Callable[[CredentialIssued], bool] = lambda event: True
+
+    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
+        if isinstance(event, CredentialIssued) and self.refuse(event):
+            raise Unavailable("Kafka is not connected yet")
+        return await super().publish(topic, event, key=key)
 
 
 async def _caught_up() -> None:

@@ -81,20 +81,27 @@ async def leases(
             raise Conflict("another request holds this resource; retry later")
         await asyncio.sleep(RETRY_SECONDS)
 
+    held = True
+
     async def renew() -> None:
         extend = client.register_script(RENEW_LEASES)
-        while True:
+        while held:
             await asyncio.sleep(LEASE_SECONDS / 3)
-            with contextlib.suppress(Exception):  # a blip: the next round, or the lease ends
-                await extend(keys=names, args=[token, ms])
+            if held:
+                with contextlib.suppress(Exception):  # a blip: the next round, or the lease ends
+                    await extend(keys=names, args=[token, ms])
 
     renewing = asyncio.create_task(renew())
     try:
         yield
     finally:
+        # Never waited for: a cancellation that reaches the renewal inside a
+        # Redis call can be lost there (seen with redis-py 8.1 under load; a
+        # bulk batch then hung until its timeout), so `held` ends the loop
+        # too. A renewal that lands after the release changes nothing: it
+        # extends only leases that still hold this token.
+        held = False
         renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
         with contextlib.suppress(Exception):  # unreachable Redis: the leases run out
             await client.register_script(RELEASE_LEASES)(keys=names, args=[token])
 

@@ -10,6 +10,7 @@ leases, and permanent revocation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections import Counter
@@ -315,6 +316,42 @@ async def test_leases_are_taken_all_at_once_or_not_at_all(issuer: IssuerWorld) -
         async with shared.idempotency.leases(issuer.redis, ["free", "other"], wait=0.3):
             assert await issuer.redis.exists("free") and await issuer.redis.exists("other")
     assert not await issuer.redis.exists("held", "free", "other")  # all given back
+
+
+class LosesCancellations:
+    """A Redis client whose lease renewals swallow a cancellation that
+    arrives during the call, as redis-py was seen to do under load."""
+
+    def __init__(self, client: fakeredis.FakeAsyncRedis) -> None:
+        self._client = client
+        self.renewals = 0
+
+    def register_script(self, script: str) -> Callable[..., Any]:
+        if script != shared.idempotency.RENEW_LEASES:
+            return self._client.register_script(script)
+
+        async def renew(**_: Any) -> None:
+            self.renewals += 1
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.2)  # the call under way when the holder ends
+
+        return renew
+
+
+async def test_leases_end_even_when_a_renewal_loses_its_cancellation(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renewal under way when the work ends may never see its cancellation;
+    giving the leases back must not wait for it, and it renews no more."""
+    monkeypatch.setattr(shared.idempotency, "LEASE_SECONDS", 0.3)
+    client = LosesCancellations(issuer.redis)
+    async with asyncio.timeout(2):
+        async with shared.idempotency.leases(client, ["a", "b"]):  # type: ignore[arg-type]
+            await asyncio.sleep(0.15)  # the first renewal is under way
+        assert client.renewals == 1
+    assert not await issuer.redis.exists("a", "b")
+    await asyncio.sleep(0.5)  # several renewal periods
+    assert client.renewals == 1
 
 
 async def test_the_replica_skips_credentials_saved_whole_by_their_award(

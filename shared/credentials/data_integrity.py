@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode
+from .crypto_keys import PublicKey, SigningKey, b58decode, b58encode, verify_ed25519
 from .errors import ContextError, CredentialError, ProofError
 from .jsonld import ContextRegistry, JsonDoc, default_registry
 from .jsonld_safe_mode import check_contexts
@@ -336,7 +336,7 @@ def issuer_controller(doc: Mapping[str, Any]) -> str | None:
 def _verify_signature(suite: str, key: PublicKey, signature: bytes, data: bytes, path: str) -> None:
     try:
         if suite in (EDDSA_RDFC_2022, EDDSA_JCS_2022) and isinstance(key, Ed25519PublicKey):
-            key.verify(signature, data)
+            verify_ed25519(key, signature, data)
             return
         if suite == ECDSA_RDFC_2019 and isinstance(key, ec.EllipticCurvePublicKey):
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")

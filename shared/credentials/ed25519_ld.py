@@ -24,7 +24,7 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .crypto_keys import SigningKey, b58encode, b64url_decode
+from .crypto_keys import SigningKey, b58encode, b64url_decode, verify_ed25519
 from .data_integrity import (
     KeyResolver,
     VerifiedProof,
@@ -136,7 +136,7 @@ async def verify_ed25519_ld(
         if not isinstance(key, Ed25519PublicKey):
             raise ProofError("key_type_mismatch", f"{kind} needs an Ed25519 key", path)
         try:
-            key.verify(signature, data)
+            verify_ed25519(key, signature, data)
         except InvalidSignature:
             raise ProofError("signature_invalid", "the signature does not verify", path) from None
         created = proof.get("created")

@@ -50,6 +50,7 @@ from .crypto_keys import (
     jwk_thumbprint,
     public_key_from_jwk,
     public_key_to_jwk,
+    verify_ed25519,
 )
 from .dids import DidResolver, split_did_url
 from .errors import CredentialError, ProofError
@@ -311,9 +312,10 @@ def _canonical_b64url(text: str) -> bool:
 
 def _verify_with(key: PublicKey, alg: str, signature: bytes, signing_input: bytes) -> None:
     """The JWA verification (RFC 7518 §3.3 RS256, §3.4 ES256; RFC 8037 §3.1 EdDSA),
-    done by ``cryptography``; raises ``InvalidSignature``."""
+    EdDSA by libsodium (``verify_ed25519``), the others by ``cryptography``;
+    raises ``InvalidSignature``."""
     if isinstance(key, Ed25519PublicKey):
-        key.verify(signature, signing_input)
+        verify_ed25519(key, signature, signing_input)
     elif isinstance(key, EllipticCurvePublicKey):
         if len(signature) != 64:  # §3.4: R || S, 32 octets each for P-256
             raise InvalidSignature

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given
@@ -19,6 +20,7 @@ from shared.credentials.crypto_keys import (
     public_key_from_multibase,
     public_key_multibase,
     public_key_to_jwk,
+    verify_ed25519,
 )
 from shared.credentials.errors import CredentialError
 
@@ -123,3 +125,52 @@ def test_thumbprint_rfc7638_example() -> None:
     assert jwk_thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
     key = public_key_from_jwk(jwk)
     assert isinstance(key, Ed25519PublicKey)
+
+
+# --- verify_ed25519 (libsodium) ---------------------------------------------------
+
+RFC8032_TEST_2 = (  # RFC 8032 §7.1, TEST 2: public key, message, signature
+    "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    "72",
+    "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+    "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+)
+
+
+def test_verify_ed25519_accepts_the_rfc_8032_vector() -> None:
+    public, message, signature = (bytes.fromhex(x) for x in RFC8032_TEST_2)
+    key = Ed25519PublicKey.from_public_bytes(public)
+    verify_ed25519(key, signature, message)
+    with pytest.raises(InvalidSignature):
+        verify_ed25519(key, signature, message + b"!")
+
+
+@given(st.binary(max_size=2048), st.integers(min_value=0, max_value=511))
+def test_verify_ed25519_agrees_with_cryptography(message: bytes, bit: int) -> None:
+    """A valid signature passes and a one-bit change fails, as with OpenSSL."""
+    key = generate_ed25519()
+    public = key.private_key.public_key()
+    assert isinstance(public, Ed25519PublicKey)
+    signature = key.private_key.sign(message)  # type: ignore[call-arg]
+    verify_ed25519(public, signature, message)
+    flipped = bytearray(signature)
+    flipped[bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(InvalidSignature):
+        public.verify(bytes(flipped), message)
+    with pytest.raises(InvalidSignature):
+        verify_ed25519(public, bytes(flipped), message)
+
+
+def test_verify_ed25519_refuses_wrong_lengths_and_a_small_order_key() -> None:
+    key = generate_ed25519()
+    public = key.private_key.public_key()
+    assert isinstance(public, Ed25519PublicKey)
+    signature = key.private_key.sign(b"m")  # type: ignore[call-arg]
+    for wrong in (signature[:63], signature + b"\0", b""):
+        with pytest.raises(InvalidSignature):
+            verify_ed25519(public, wrong, b"m")
+    # The neutral point as the key, R the neutral point and S = 0: the
+    # equation holds for any message; libsodium refuses the small-order key.
+    identity = bytes([1]) + bytes(31)
+    with pytest.raises(InvalidSignature):
+        verify_ed25519(Ed25519PublicKey.from_public_bytes(identity), identity + bytes(32), b"m")

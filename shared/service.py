@@ -137,13 +137,22 @@ def consumer_context(
     return consumer_ctx
 
 
+CANCEL_AGAIN_SECONDS = 1.0
+
+
 def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]) -> CleanupContext:
-    """Run `work(app)` as a task for the app's lifetime; cancelled at shutdown."""
+    """Run `work(app)` as a task for the app's lifetime; cancelled at shutdown,
+    again each second until it ends: a cancellation that reaches a Redis call
+    can be lost there (seen under load, shared/idempotency.py), and the loops
+    run here retry on errors, so one lost cancellation would hold the
+    shutdown until the process is killed."""
 
     async def task_ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(work(app))
         yield
-        task.cancel()
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=CANCEL_AGAIN_SECONDS)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

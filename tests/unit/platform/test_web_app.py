@@ -1,10 +1,14 @@
+import asyncio
+import contextlib
 import re
 
 import msgspec
+import pytest
 import structlog.testing
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+import shared.service
 from shared.settings import CommonSettings
 from shared.web.app import add_ready_check, create_base_app
 from shared.web.body import decode_body, json_response, read_json
@@ -266,3 +270,36 @@ def test_extension_members_never_override_core_members() -> None:
         "instance": "/p",
         "hint": "h",
     }
+
+
+async def test_a_background_task_that_loses_a_cancellation_still_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A loop whose first cancellation is lost (as in a Redis call under
+    load) is cancelled again, so the app's shutdown ends."""
+    monkeypatch.setattr(shared.service, "CANCEL_AGAIN_SECONDS", 0.1)
+    cancellations = []
+
+    async def work(app: web.Application) -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                cancellations.append(1)
+                if len(cancellations) == 1:
+                    continue  # lost
+                raise
+
+    context = shared.service.background_task(work)(web.Application())
+    await anext(context)
+    await asyncio.sleep(0)  # the task starts
+
+    async def shut_down() -> None:
+        with contextlib.suppress(StopAsyncIteration):
+            await anext(context)
+
+    stopping = asyncio.create_task(shut_down())
+    done, _ = await asyncio.wait({stopping}, timeout=1.0)
+    stopping.cancel()  # (only when it hangs: the second cancellation ends the loop)
+    assert stopping in done, "the shutdown waited on a task that lost its cancellation"
+    assert len(cancellations) == 2

@@ -116,6 +116,17 @@ async def issued_events(api: Api, job_id: str) -> list[CredentialIssued]:
     ]
 
 
+def assert_rows(rows: list[dict[str, str]], count: int) -> None:
+    """Every row exactly once, with the outcome its content calls for."""
+    assert [int(r["row"]) for r in rows] == list(range(1, count + 1))
+    for r in rows:
+        kind = expected_kind(int(r["row"]))
+        if kind == "issued":
+            assert r["status"] == "issued" and r["credentialId"].startswith("urn:uuid:"), r
+        else:
+            assert (r["status"], r["reason"]) == ("refused", kind), r
+
+
 def counters(view: Json) -> list[int]:
     """The job's progress counters, in a fixed order (each must only grow)."""
     progress = view["progress"]

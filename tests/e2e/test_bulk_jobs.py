@@ -24,6 +24,7 @@ import orjson
 import pytest
 
 from tests.e2e.bulk_client import (
+    assert_rows,
     counters,
     csv_chunks,
     expected_kind,
@@ -61,17 +62,6 @@ def assert_monotonic(views: list[dict[str, object]]) -> None:
     series = [counters(v) for v in views]  # type: ignore[arg-type]
     for before, after in itertools.pairwise(series):
         assert all(a >= b for a, b in zip(after, before, strict=True)), (before, after)
-
-
-def assert_rows(rows: list[dict[str, str]], count: int) -> None:
-    """Every row exactly once, with the outcome its content calls for."""
-    assert [int(r["row"]) for r in rows] == list(range(1, count + 1))
-    for r in rows:
-        kind = expected_kind(int(r["row"]))
-        if kind == "issued":
-            assert r["status"] == "issued" and r["credentialId"].startswith("urn:uuid:"), r
-        else:
-            assert (r["status"], r["reason"]) == ("refused", kind), r
 
 
 @pytest.mark.timeout(900)  # 10,000 awards: minutes on a shared 2-core machine

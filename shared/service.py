@@ -20,10 +20,12 @@ from shared.kafka.consumer import BatchHandler, ConsumerLoop, Handler
 from shared.kafka.offsets import MemoryOffsetStore, OffsetStore, RedisOffsetStore
 from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, is_compacted, topic_name
-from shared.logging import configure_logging
+from shared.logging import configure_logging, get_logger
 from shared.settings import CommonSettings, SettingsError
 from shared.web.app import add_ready_check, run_app, use_uvloop
 from shared.web.consumers import serve_consumer
+
+_log = get_logger("shared.service")
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 RedisFactory = Callable[[str], redis.Redis]
@@ -140,6 +142,13 @@ def consumer_context(
 CANCEL_AGAIN_SECONDS = 1.0
 
 
+def _report_end(task: asyncio.Task[None]) -> None:
+    """A background task is meant to run for the app's lifetime: one that
+    ends by an error is logged at once, not found silent at shutdown."""
+    if not task.cancelled() and task.exception() is not None:
+        _log.error("background_task.died", task=task.get_name(), exc_info=task.exception())
+
+
 def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]) -> CleanupContext:
     """Run `work(app)` as a task for the app's lifetime; cancelled at shutdown,
     again each second until it ends: a cancellation that reaches a Redis call
@@ -149,6 +158,7 @@ def background_task(work: Callable[[web.Application], Coroutine[Any, Any, None]]
 
     async def task_ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(work(app))
+        task.add_done_callback(_report_end)
         yield
         while not task.done():
             task.cancel()

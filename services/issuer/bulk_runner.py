@@ -58,6 +58,15 @@ IDLE_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
 
+async def _paused(error: Exception, **context: str) -> None:
+    """A failed round or job, logged; retried after RETRY_SECONDS."""
+    if is_transient(error):
+        _log.warning("bulk_job.paused", error=repr(error)[:300], **context)
+    else:
+        _log.error("bulk_job.error", exc_info=error, **context)
+    await asyncio.sleep(RETRY_SECONDS)
+
+
 def row_key(job_id: str, row: int) -> str:
     """The Idempotency-Key a job's row is awarded under."""
     return f"bulk:{job_id}:{row}"
@@ -82,24 +91,26 @@ class BulkRunner:
     group_rows: int = GROUP_ROWS
 
     async def run_forever(self) -> None:
-        """Run every active job, one after another, for the app's lifetime."""
+        """Run every active job, one after another, for the app's lifetime.
+        The runner never dies: a failure (Redis or Kafka away, a bug) pauses
+        that job, or the round when the active jobs cannot be read, and a
+        job resumes from its last recorded batch."""
         while True:
             await self.caught_up()
+            try:
+                active = await self.store.active()
+            except Exception as error:
+                await _paused(error)
+                continue
             ran = False
-            for job_id in await self.store.active():
+            for job_id in active:
                 try:
                     async with self.store.running(job_id):
                         ran = await self.run(job_id) or ran
                 except Conflict:
                     _log.debug("bulk_job.elsewhere", job_id=job_id)  # another instance runs it
-                    continue
                 except Exception as error:
-                    # Retried from the last recorded batch: the runner never dies.
-                    if is_transient(error):
-                        _log.warning("bulk_job.paused", job_id=job_id, error=repr(error)[:300])
-                    else:
-                        _log.exception("bulk_job.error", job_id=job_id)
-                    await asyncio.sleep(RETRY_SECONDS)
+                    await _paused(error, job_id=job_id)
             if not ran:
                 await asyncio.sleep(IDLE_SECONDS)
 

@@ -47,25 +47,7 @@ def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[
         stack.stop()
 
 
-# Known fault, not yet fixed (stop 16's note): after a kill -9 of Redis the
-# job stays `running` with no progress and no `bulk_job.paused` log, beyond
-# the runner's 120 s batch timeout. Strict: this fails once it is fixed.
-KNOWN_BROKEN = {"redis-kill9"}
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(
-            f,
-            marks=pytest.mark.xfail(
-                f.name in KNOWN_BROKEN, strict=True, reason="job stalls after Redis kill -9"
-            ),
-        )
-        for f in BULK_FAULTS
-    ],
-    ids=[fault.name for fault in BULK_FAULTS],
-)
+@pytest.mark.parametrize("fault", BULK_FAULTS, ids=[fault.name for fault in BULK_FAULTS])
 async def test_a_bulk_job_finishes_whole_after_a_fault(
     fault: Fault, services: Stack, infra: DedicatedInfra, plan: LoadPlan
 ) -> None:

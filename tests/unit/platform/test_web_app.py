@@ -303,3 +303,16 @@ async def test_a_background_task_that_loses_a_cancellation_still_stops(
     stopping.cancel()  # (only when it hangs: the second cancellation ends the loop)
     assert stopping in done, "the shutdown waited on a task that lost its cancellation"
     assert len(cancellations) == 2
+
+
+async def test_a_background_task_that_dies_is_logged_at_once() -> None:
+    async def work(app: web.Application) -> None:
+        raise RuntimeError("Redis went away outside the loop's try")
+
+    context = shared.service.background_task(work)(web.Application())
+    with structlog.testing.capture_logs() as logs:
+        await anext(context)
+        await asyncio.sleep(0.01)  # the task runs and ends
+    assert [e["event"] for e in logs] == ["background_task.died"], logs
+    with contextlib.suppress(StopAsyncIteration, RuntimeError):
+        await anext(context)

@@ -85,11 +85,12 @@ async def leases(
 
     async def renew() -> None:
         extend = client.register_script(RENEW_LEASES)
-        while held:
+        while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
-            if held:
-                with contextlib.suppress(Exception):  # a blip: the next round, or the lease ends
-                    await extend(keys=names, args=[token, ms])
+            if not held:
+                return
+            with contextlib.suppress(Exception):  # a blip: the next round, or the lease ends
+                await extend(keys=names, args=[token, ms])
 
     renewing = asyncio.create_task(renew())
     try:

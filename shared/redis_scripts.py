@@ -182,23 +182,51 @@ end
 return 1
 """
 
-# KEYS: a bulk job's results hash, counts hash, job hash; ARGV: the offset to
-# resume from after these rows, then (row, result, counter) triples. Each row
-# is recorded and counted once (a row replayed after a crash is neither), and
-# the resume offset only moves forward: progress never goes back.
-RECORD_BULK_RESULTS = """
+# A bulk job's writes hold only in the state generation the job was read in,
+# replayed: after a Redis wipe the job is read again, rebuilt from Kafka,
+# and its rows are awarded again (each answers the credential it got), so no
+# write of the old run leaves a partial job or moves its offset past rows
+# whose results the wipe took. The job's hash must exist too.
+_BULK_JOB_GUARD = f"""
+local generation = redis.call('GET', KEYS[1])
+if not generation or redis.call('GET', KEYS[2]) ~= generation or generation ~= ARGV[1]
+  or redis.call('EXISTS', KEYS[3]) == 0 then return {NOT_REPLAYED} end
+"""
+
+# KEYS: generation, replayed, the job hash, its results hash, its counts hash;
+# ARGV: the job's generation, the offset to resume from after these rows, then
+# (row, result, counter) triples. Each row is recorded and counted once (a row
+# replayed after a crash is neither), and the resume offset only moves
+# forward: progress never goes back. The number of rows newly recorded, or
+# NOT_REPLAYED.
+RECORD_BULK_RESULTS = (
+    _BULK_JOB_GUARD
+    + """
 local recorded = 0
-for i = 2, #ARGV, 3 do
-  if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
-    redis.call('HINCRBY', KEYS[2], 'read', 1)
-    redis.call('HINCRBY', KEYS[2], ARGV[i + 2], 1)
+for i = 3, #ARGV, 3 do
+  if redis.call('HSETNX', KEYS[4], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[5], 'read', 1)
+    redis.call('HINCRBY', KEYS[5], ARGV[i + 2], 1)
     recorded = recorded + 1
   end
 end
 local resume = tonumber(redis.call('HGET', KEYS[3], 'next_offset') or '0')
-if tonumber(ARGV[1]) > resume then redis.call('HSET', KEYS[3], 'next_offset', ARGV[1]) end
+if tonumber(ARGV[2]) > resume then redis.call('HSET', KEYS[3], 'next_offset', ARGV[2]) end
 return recorded
 """
+)
+
+# KEYS: generation, replayed, the job hash, the active jobs set; ARGV: the
+# job's generation, job id, state, 1 if the state ends the job. 1, or
+# NOT_REPLAYED.
+SET_BULK_STATE = (
+    _BULK_JOB_GUARD
+    + """
+redis.call('HSET', KEYS[3], 'state', ARGV[3])
+if ARGV[4] == '1' then redis.call('SREM', KEYS[4], ARGV[2]) end
+return 1
+"""
+)
 
 # KEYS: the finished deliveries set, the tenant's log, the tenant's dead
 # letters, the pending deliveries hash; ARGV: delivery id, log entry, dead

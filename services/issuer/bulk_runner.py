@@ -38,7 +38,7 @@ from services.issuer.domain.bulk_rows import (
     kebab,
 )
 from services.issuer.domain.errors import AchievementNotFound
-from shared.errors import Conflict, DomainError, Unavailable, is_transient
+from shared.errors import Conflict, DomainError, Rebuilding, Unavailable, is_transient
 from shared.events import BulkJobChanged
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
@@ -119,12 +119,12 @@ class BulkRunner:
         job = await self.store.job(job_id)
         if job is None or job.finished:
             if job is not None:
-                await self.store.set_state(job_id, job.state)  # leave the active set
+                await self.store.set_state(job, job.state)  # leave the active set
             return False
         if job.cancel_requested:
-            await self.store.set_state(job_id, "cancelled")
+            await self.store.set_state(job, "cancelled")
             return False
-        await self.store.set_state(job_id, "running")
+        await self.store.set_state(job, "running")
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap,
             enable_auto_commit=False,
@@ -155,10 +155,12 @@ class BulkRunner:
         try:
             while position <= job.last_offset:
                 current = await self.store.job(job.id)
-                if current is None or current.cancel_requested:
+                if current is None or current.generation != job.generation:
+                    raise Rebuilding()  # Redis wiped: the job is read again once rebuilt
+                if current.cancel_requested:
                     while under_way:  # what they award is recorded
                         await self._record(job, *under_way.popleft())
-                    await self.store.set_state(job.id, "cancelled")
+                    await self.store.set_state(job, "cancelled")
                     return False
                 batches = await consumer.getmany(
                     partition, timeout_ms=1000, max_records=self.batch_rows
@@ -192,7 +194,7 @@ class BulkRunner:
         self, job: BulkJob, position: int, awarding: asyncio.Task[list[RowResult]]
     ) -> None:
         """A batch's results, and `position` to resume from, once it is done."""
-        await self.store.record(job.id, position, await awarding)
+        await self.store.record(job, position, await awarding)
 
     async def _unstick(
         self,
@@ -287,5 +289,5 @@ class BulkRunner:
             event = BulkJobChanged(job_id=job.id, tenant=job.tenant, change="finished")
             await self.publisher.publish(self.jobs_topic, event, key=job.id)
             await self.store.apply(event)
-        await self.store.set_state(job.id, "done")
+        await self.store.set_state(job, "done")
         _log.info("bulk_job.finished", job_id=job.id, rows=job.rows)

@@ -17,6 +17,7 @@ import orjson
 import redis.asyncio as redis
 
 from services.issuer.domain.bulk_rows import RowResult
+from shared.errors import Rebuilding
 from shared.events import BulkJobChanged
 from shared.idempotency import IdempotencyRecords, lease
 from shared.kafka.offsets import ReplayedState
@@ -26,9 +27,11 @@ from shared.redis_keys import (
     BULK_JOBS,
     BULK_LOCK,
     BULK_RESULTS,
+    generation_key,
     redis_key,
+    replayed_key,
 )
-from shared.redis_scripts import RECORD_BULK_RESULTS
+from shared.redis_scripts import NOT_REPLAYED, RECORD_BULK_RESULTS, SET_BULK_STATE
 
 TERMINAL = frozenset({"done", "cancelled", "failed"})
 
@@ -48,6 +51,7 @@ class BulkJob:
     cancel_requested: bool
     finish_published: bool
     created_at: str
+    generation: str  # the Redis state generation it was read in (its writes hold only there)
 
     @property
     def finished(self) -> bool:
@@ -71,6 +75,9 @@ class BulkJobStore:
         self.state = ReplayedState(client, prefix)
         self.idempotency = IdempotencyRecords(client, prefix, "bulk-jobs")
         self._record = client.register_script(RECORD_BULK_RESULTS)
+        self._set_state = client.register_script(SET_BULK_STATE)
+        self._generation = generation_key(prefix)
+        self._replayed = replayed_key(prefix)
 
     def _job_key(self, job_id: str) -> str:
         return redis_key(self._prefix, BULK_JOBS, job_id)
@@ -113,6 +120,7 @@ class BulkJobStore:
             await self._redis.hset(key, "finish_published", 1)
 
     async def job(self, job_id: str) -> BulkJob | None:
+        generation = await self._redis.get(self._generation)  # first: a wipe after it shows
         raw = await self._redis.hgetall(self._job_key(job_id))
         f = {_text(k): _bytes(v) for k, v in raw.items()}
         if "tenant" not in f:
@@ -131,25 +139,32 @@ class BulkJobStore:
             cancel_requested=f.get("cancel_requested") == b"1",
             finish_published=f.get("finish_published") == b"1",
             created_at=_text(f.get("created_at")),
+            generation=_text(generation),
         )
 
-    async def set_state(self, job_id: str, state: str) -> None:
-        await self._redis.hset(self._job_key(job_id), "state", state)
-        if state in TERMINAL:
-            await self._redis.srem(redis_key(self._prefix, BULK_ACTIVE), job_id)
+    async def set_state(self, job: BulkJob, state: str) -> None:
+        """The job's state (`Rebuilding` when Redis was wiped since it was read)."""
+        keys = [*self._guard(job), redis_key(self._prefix, BULK_ACTIVE)]
+        args: list[str | int] = [job.generation, job.id, state, int(state in TERMINAL)]
+        _guarded(await self._set_state(keys=keys, args=args))
 
     async def active(self) -> list[str]:
         members = await self._redis.smembers(redis_key(self._prefix, BULK_ACTIVE))
         return sorted(_text(m) for m in members)
 
-    async def record(self, job_id: str, next_offset: int, results: list[RowResult]) -> int:
+    async def record(self, job: BulkJob, next_offset: int, results: list[RowResult]) -> int:
         """Each row's result once, its counters, and the offset to resume
-        from, in one atomic step; the number of rows newly recorded."""
-        args: list[Any] = [next_offset]
+        from, in one atomic step; the number of rows newly recorded
+        (`Rebuilding` when Redis was wiped since the job was read)."""
+        args: list[Any] = [job.generation, next_offset]
         for result in results:
             args += [result.row, result.to_json(), result.counter]
-        keys = [self._results_key(job_id), self._counts_key(job_id), self._job_key(job_id)]
-        return int(await self._record(keys=keys, args=args))
+        keys = [*self._guard(job), self._results_key(job.id), self._counts_key(job.id)]
+        return _guarded(await self._record(keys=keys, args=args))
+
+    def _guard(self, job: BulkJob) -> list[str]:
+        """The keys `_BULK_JOB_GUARD` reads (shared/redis_scripts.py)."""
+        return [self._generation, self._replayed, self._job_key(job.id)]
 
     async def counts(self, job_id: str) -> dict[str, int]:
         raw = await self._redis.hgetall(self._counts_key(job_id))
@@ -160,3 +175,9 @@ class BulkJobStore:
         rows = [str(n) for n in range(first, last + 1)]
         found = await self._redis.hmget(self._results_key(job_id), rows)
         return [_bytes(value) for value in found if value is not None]
+
+
+def _guarded(answer: int) -> int:
+    if answer == NOT_REPLAYED:
+        raise Rebuilding()
+    return int(answer)

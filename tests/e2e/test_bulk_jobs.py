@@ -117,7 +117,9 @@ async def gone(pids: list[int]) -> bool:
 async def test_kill_9_mid_job_resumes_without_duplicate_or_gap(
     stack: Stack, api: Api, achievement: str
 ) -> None:
-    rows = min(3_000, LARGE_FILE_ROWS)
+    # at least 1,000 rows: a 300-row job can finish between two polls (0.25 s
+    # apart) before the kill
+    rows = min(3_000, max(1_000, LARGE_FILE_ROWS))
     status, created = await upload(api, csv_chunks(achievement, rows))
     assert status == 201, created
     # killed a third of the way in, mid-batch

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import redis
 
+from tests.e2e.harness import Stack
+
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SH = ROOT / "deploy" / "local" / "stack.sh"
 PARTS = ("kafka", "redis")
@@ -118,6 +120,16 @@ class DedicatedInfra:
 
     def down(self) -> None:
         self._stack("down", "kafka", "redis")
+
+    def services(self, name: str) -> Stack:
+        """Fresh services (not started) on this Kafka and Redis, both (re)started
+        first if a fault left them down: own topics, Redis prefix and keys."""
+        self.up()
+        return Stack(
+            workdir=self.var_dir / "services" / name,
+            kafka_bootstrap=self.kafka_bootstrap,
+            redis_url=self.redis_url,
+        )
 
     def kill_node(self, node: int) -> None:
         """kill -9 one node of the Kafka cluster (stack.sh kill-node)."""

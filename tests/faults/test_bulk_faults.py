@@ -33,13 +33,8 @@ WITHIN = 400.0  # seconds for the job to finish after the fault
 def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """Catalog and issuer (not started), fresh for each fault, on the suite's
     Kafka and Redis; the issuer signs in two processes, as deployed."""
-    infra.up()
     fault: Fault = request.getfixturevalue("fault")
-    stack = Stack(
-        workdir=infra.var_dir / "services" / f"bulk-{fault.name}",
-        kafka_bootstrap=infra.kafka_bootstrap,
-        redis_url=infra.redis_url,
-    )
+    stack = infra.services(f"bulk-{fault.name}")
     stack.services["issuer"].env["MICROCRED_ISSUER_SIGNING_PROCESSES"] = "2"
     try:
         yield stack

@@ -32,13 +32,8 @@ def services(infra: DedicatedInfra, request: pytest.FixtureRequest) -> Iterator[
     """The four services (not started), fresh for each fault: own topics, Redis
     prefix and keys, on the suite's Kafka and Redis, both (re)started first
     if a fault left them down."""
-    infra.up()
     fault: Fault = request.getfixturevalue("fault")
-    stack = Stack(
-        workdir=infra.var_dir / "services" / fault.name,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        redis_url=infra.redis_url,
-    )
+    stack = infra.services(fault.name)
     try:
         yield stack
     finally:

@@ -22,6 +22,12 @@ Headers = Sequence[tuple[str, bytes]]
 _log = get_logger("shared.kafka.producer")
 CONNECT_MIN_SECONDS = 0.5
 CONNECT_MAX_SECONDS = 10.0
+# Bytes buffered per partition before a send waits for the sender. aiokafka's
+# default (16 KiB) holds two signed credentials (about 6-8 KiB each), so a
+# bulk group of 128 awards waited about 20 times per partition, and each drain
+# woke every waiting send: 18% of the issuer's CPU during a bulk job. Below
+# the broker's default message.max.bytes (1 MiB), with room for the overhead.
+MAX_BATCH_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,7 @@ class EventProducer:
             acks="all",
             enable_idempotence=True,
             linger_ms=self._linger_ms,
+            max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=self._request_timeout_ms,
         )
         try:

@@ -26,7 +26,6 @@ from typing import TypeVar
 import msgspec
 import orjson
 import redis.asyncio as redis
-from redis.asyncio.client import Pipeline
 
 from shared.errors import Conflict, IdempotencyKeyReused, Rebuilding
 from shared.redis_keys import (
@@ -43,6 +42,7 @@ from shared.redis_scripts import (
     RELEASE_LEASES,
     RENEW_LEASES,
 )
+from shared.redis_writes import Writes
 
 T = TypeVar("T")
 LEASE_SECONDS = 5.0
@@ -146,9 +146,9 @@ class IdempotencyRecords:
         record of the same key (a replay) keeps the first."""
         await self._redis.hsetnx(self._hash(tenant), key, orjson.dumps([request, answer]))
 
-    def remember_in(self, pipe: Pipeline, tenant: str, key: str, request: str, answer: str) -> None:
-        """`remember`, as one command of the caller's pipeline."""
-        pipe.hsetnx(self._hash(tenant), key, orjson.dumps([request, answer]))
+    def remember_in(self, writes: Writes, tenant: str, key: str, request: str, answer: str) -> None:
+        """`remember`, as one of the caller's writes."""
+        writes.hsetnx(self._hash(tenant), key, orjson.dumps([request, answer]))
 
     @contextlib.asynccontextmanager
     async def claim(self, tenant: str, key: str, request: str) -> AsyncIterator[str | None]:

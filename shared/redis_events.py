@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import redis.asyncio as redis
-from redis.asyncio.client import Pipeline
 
 from shared.events import Event, decode_event, encode_event
 from shared.redis_scripts import HEXISTS_MANY
+from shared.redis_writes import Writes
 
 E = TypeVar("E", bound=Event)
 
@@ -54,9 +54,9 @@ class EventHash(Generic[E]):
     async def put(self, entity_id: str, event: E) -> None:
         await self._redis.hset(self._key, entity_id, encode_event(event))
 
-    def put_in(self, pipe: Pipeline, entity_id: str, event: E) -> None:
-        """`put`, as one command of the caller's pipeline."""
-        pipe.hset(self._key, entity_id, encode_event(event))
+    def put_in(self, writes: Writes, entity_id: str, event: E) -> None:
+        """`put`, as one of the caller's writes."""
+        writes.hset(self._key, entity_id, encode_event(event))
 
     async def put_newest(self, entity_id: str, event: E, version: Callable[[E], int]) -> None:
         """Keep `event` unless a newer version is already stored (replays are idempotent)."""

@@ -253,3 +253,19 @@ local found = {}
 for i = 1, #ARGV do found[i] = redis.call('HEXISTS', KEYS[1], ARGV[i]) end
 return found
 """
+
+# KEYS: one key per write; ARGV: per write its command (one of the few
+# `shared.redis_writes.Writes` makes), its argument count, its arguments.
+# The writes in order, as one atomic step (what MULTI/EXEC gives, in one
+# reply). Returns the number of writes.
+APPLY_WRITES = """
+local allowed = {HSET = true, HSETNX = true, SADD = true, ZADD = true}
+local i = 1
+for k = 1, #KEYS do
+  local command, count = ARGV[i], tonumber(ARGV[i + 1])
+  if not allowed[command] then return redis.error_reply('APPLY_WRITES: no ' .. command) end
+  redis.call(command, KEYS[k], unpack(ARGV, i + 2, i + 1 + count))
+  i = i + 2 + count
+end
+return #KEYS
+"""

@@ -5,11 +5,11 @@ read by stacking (services.issuer.stacking)."""
 from __future__ import annotations
 
 import redis.asyncio as redis
-from redis.asyncio.client import Pipeline
 
 from shared.events import CredentialIssued
 from shared.pathways import Earned
 from shared.redis_keys import ACHIEVEMENT_LEARNERS, LEARNER_CREDENTIALS, redis_key
+from shared.redis_writes import Writes
 
 
 def earned_of(event: CredentialIssued) -> Earned:
@@ -39,20 +39,20 @@ class LearnerIndex:
         """`add` for each, in one transaction."""
         if not events:
             return
-        async with self._client.pipeline(transaction=True) as pipe:
-            for event in events:
-                self.add_in(pipe, event)
-            await pipe.execute()
+        writes = Writes()
+        for event in events:
+            self.add_in(writes, event)
+        await writes.apply(self._client)
 
-    def add_in(self, pipe: Pipeline, event: CredentialIssued) -> None:
-        """`add`, as commands of the caller's pipeline."""
+    def add_in(self, writes: Writes, event: CredentialIssued) -> None:
+        """`add`, as some of the caller's writes."""
         if event.learner_key is None:
             return
         earned = earned_of(event)
         field = f"{earned.achievement_id}|{earned.credential_id}"
-        pipe.hset(self._key(event.learner_key), field, earned.valid_from)
+        writes.hset(self._key(event.learner_key), field, earned.valid_from)
         holders = redis_key(self._prefix, ACHIEVEMENT_LEARNERS, earned.achievement_id)
-        pipe.sadd(holders, event.learner_key)
+        writes.sadd(holders, event.learner_key)
 
     async def holders(self, achievement_ids: list[str]) -> list[str]:
         """The learner keys holding any of these achievements, sorted."""

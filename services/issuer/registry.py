@@ -24,7 +24,6 @@ import msgspec
 import orjson
 import redis.asyncio as redis
 from aiohttp import web
-from redis.asyncio.client import Pipeline
 
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, Event, StatusChanged
@@ -38,6 +37,7 @@ from shared.redis_keys import (
     REGISTRY_STATUS,
     redis_key,
 )
+from shared.redis_writes import Writes
 from shared.timestamps import Timestamp
 
 Status = Literal["active", "revoked", "suspended", "expired"]
@@ -116,12 +116,12 @@ class RegistryIndex:
     async def issued(self, event: CredentialIssued) -> None:
         """Index a credential on its own (the issuer indexes each with the
         credential itself: `index_in`)."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            self.index_in(pipe, event)
-            await pipe.execute()
+        writes = Writes()
+        self.index_in(writes, event)
+        await writes.apply(self.client)
 
-    def index_in(self, pipe: Pipeline, event: CredentialIssued) -> None:
-        """Index a credential, in the caller's transaction (IssuerStore.save_credentials;
+    def index_in(self, writes: Writes, event: CredentialIssued) -> None:
+        """Index a credential, in the caller's writes (IssuerStore.save_credentials;
         idempotent: a replay writes the same members)."""
         subject = _subject_id(event)
         learner = event.learner_key or (self.learner_keys.of("id", subject) if subject else None)
@@ -138,13 +138,15 @@ class RegistryIndex:
             "learnerKey": learner,
             "renews": event.renews,
         }
-        pipe.hset(self._key(REGISTRY_ENTRY), event.credential_id, orjson.dumps(entry))
-        pipe.zadd(self._key(REGISTRY, event.tenant), {event.credential_id: at})
+        writes.hset(self._key(REGISTRY_ENTRY), event.credential_id, orjson.dumps(entry))
+        writes.zadd(self._key(REGISTRY, event.tenant), {event.credential_id: at})
         if learner:
-            pipe.zadd(self._key(REGISTRY_LEARNER, event.tenant, learner), {event.credential_id: at})
+            writes.zadd(
+                self._key(REGISTRY_LEARNER, event.tenant, learner), {event.credential_id: at}
+            )
         if event.valid_until:
             expiry = self._key(REGISTRY_EXPIRY, event.tenant)
-            pipe.zadd(expiry, {event.credential_id: stamp_ms(event.valid_until)})
+            writes.zadd(expiry, {event.credential_id: stamp_ms(event.valid_until)})
 
     async def status_changed(self, event: StatusChanged) -> None:
         field = f"{event.credential_id}|{event.purpose}"

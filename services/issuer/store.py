@@ -46,6 +46,7 @@ from shared.redis_keys import (
     SHARES,
     redis_key,
 )
+from shared.redis_writes import Writes
 from shared.replica_wait import wait_for_record
 
 
@@ -201,23 +202,21 @@ class IssuerStore:
         registrar index, in one transaction (one round trip): an idempotency
         key never points at nothing, and a stored credential is whole
         (`unsaved`)."""
-        if not events:
-            return
-        async with self._client.pipeline(transaction=True) as pipe:
-            for event in events:
-                self._credentials.put_in(pipe, event.credential_id, event)
-                self.learners.add_in(pipe, event)
-                if self.registry is not None:
-                    self.registry.index_in(pipe, event)
-                if event.idempotency_key and event.request_hash:
-                    self.award_idempotency.remember_in(
-                        pipe,
-                        event.tenant,
-                        event.idempotency_key,
-                        event.request_hash,
-                        event.credential_id,
-                    )
-            await pipe.execute()
+        writes = Writes()
+        for event in events:
+            self._credentials.put_in(writes, event.credential_id, event)
+            self.learners.add_in(writes, event)
+            if self.registry is not None:
+                self.registry.index_in(writes, event)
+            if event.idempotency_key and event.request_hash:
+                self.award_idempotency.remember_in(
+                    writes,
+                    event.tenant,
+                    event.idempotency_key,
+                    event.request_hash,
+                    event.credential_id,
+                )
+        await writes.apply(self._client)
 
     async def unsaved(self, events: list[CredentialIssued]) -> list[CredentialIssued]:
         """The events whose credential is not stored yet (one call): the

@@ -147,6 +147,8 @@ class Issuance:
             elif first is not None:
                 earlier[i] = first.answer
         replayed = await self.store.credentials(list(earlier.values()))
+        if any(credential_id not in replayed for credential_id in earlier.values()):
+            await self.store.state.require()  # Redis wiped since the keys were read: a 503
         for i, credential_id in earlier.items():
             assert credential_id in replayed, "the credential is stored before its key"
             answered[i] = (replayed[credential_id], False)

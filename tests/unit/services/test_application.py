@@ -222,6 +222,24 @@ async def test_a_retry_gets_the_first_credential(issuer: IssuerWorld) -> None:
     assert len(issuer.published.of(CredentialIssued)) == 1
 
 
+async def test_a_retry_meeting_a_wipe_between_its_reads_answers_503(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's first use read, then Redis wiped before its credential is:
+    a 503 to retry, not a broken invariant (500)."""
+    await issuer.issuance.award(TENANT, award(), "key-1")
+    store = issuer.issuance.store
+    read = store.credentials
+
+    async def wiped_first(ids: list[str]) -> dict[str, CredentialIssued]:
+        await issuer.redis.flushall()
+        return await read(ids)
+
+    monkeypatch.setattr(store, "credentials", wiped_first)
+    with pytest.raises(Rebuilding):
+        await issuer.issuance.award(TENANT, award(), "key-1")
+
+
 async def test_concurrent_retries_make_one_credential(issuer: IssuerWorld) -> None:
     results = await asyncio.gather(*(issuer.issuance.award(TENANT, award(), "k") for _ in range(8)))
     assert len({event.credential_id for event, _ in results}) == 1
@@ -623,6 +641,23 @@ async def test_no_status_change_while_rebuilding(revocation: RevocationWorld) ->
     revocation.gate.open = True
     await revocation.redis.delete("revocation:replayed")  # a wipe the gate has not seen yet
     with pytest.raises(Rebuilding):  # the bit read refuses atomically
+        await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
+    assert revocation.published.of(StatusChanged) == []
+
+
+async def test_a_change_meeting_a_wipe_between_its_reads_answers_503(
+    revocation: RevocationWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The credential read, then Redis wiped before its list is: a 503."""
+    lists = revocation.changes.lists
+    read = lists.list_info
+
+    async def wiped_first(list_id: str) -> ListInfo | None:
+        await revocation.redis.flushall()
+        return await read(list_id)
+
+    monkeypatch.setattr(lists, "list_info", wiped_first)
+    with pytest.raises(Rebuilding):
         await revocation.changes.change(TENANT, "urn:uuid:c1", "revocation", True, "r1")
     assert revocation.published.of(StatusChanged) == []
 

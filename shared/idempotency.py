@@ -28,6 +28,7 @@ import orjson
 import redis.asyncio as redis
 
 from shared.errors import Conflict, IdempotencyKeyReused, Rebuilding
+from shared.kafka.offsets import ReplayedState
 from shared.redis_keys import (
     IDEMPOTENCY,
     IDEMPOTENCY_LOCK,
@@ -180,14 +181,24 @@ class IdempotencyRecords:
         key: str | None,
         request: str,
         create: Callable[[str | None, str | None], Awaitable[T]],
-        replay: Callable[[str], Awaitable[T]],
+        replay: Callable[[str], Awaitable[T | None]],
     ) -> tuple[T, bool]:
         """`create(key, request)` once per key (it records the key with its
-        event); a retry gets `replay(first answer)`. Without a key,
-        `create(None, None)`. The result and whether it was made now."""
+        event); a retry gets `replay(first answer)`, the record the answer
+        names. Without a key, `create(None, None)`. The result and whether it
+        was made now."""
         if key is None:
             return await create(None, None), True
         async with self.claim(tenant, key, request) as earlier:
             if earlier is not None:
-                return await replay(earlier), False
+                return await self._replayed(await replay(earlier)), False
             return await create(key, request), True
+
+    async def _replayed(self, record: T | None) -> T:
+        """The record a key's first answer names. It is stored with the key
+        (or before it), so it is missing only when Redis was wiped after the
+        key was read: `Rebuilding` (a 503 to retry), not a broken invariant."""
+        if record is None:
+            await ReplayedState(self._redis, self._prefix).require()
+            raise RuntimeError("a key names a record that is not stored")
+        return record

@@ -142,12 +142,9 @@ class Pathways:
             async with lease(self.redis, self.index.lock):
                 return await self._create(tenant, body, key, request)
 
-        async def replay(pathway_id: str) -> PathwayPublished:
-            event = await self.index.get(pathway_id)
-            assert event is not None, "the pathway is stored before its key"
-            return event
-
-        return await self.index.idempotency.once(tenant, key, fingerprint(body), create, replay)
+        return await self.index.idempotency.once(
+            tenant, key, fingerprint(body), create, self.index.get
+        )
 
     async def revise(
         self, tenant: str, pathway_id: str, body: PathwayIn, key: str | None
@@ -213,10 +210,8 @@ class Pathways:
                 await self.index.save(event)
                 return event
 
-        async def replay(answer: str) -> PathwayPublished:
-            event = await self.index.revision(*revision_of(answer))
-            assert event is not None, "the revision is stored before its key"
-            return event
+        async def replay(answer: str) -> PathwayPublished | None:
+            return await self.index.revision(*revision_of(answer))
 
         digest = fingerprint([pathway_id, request])
         made, _ = await self.index.change_idempotency.once(tenant, key, digest, create, replay)

@@ -192,10 +192,8 @@ class Attempts:
             self.outcomes.count("attempt", "formative")
             return view(event)
 
-        async def replay(attempt_id: str) -> dict[str, Any]:
-            found = await self.index.entry(tenant, attempt_id)
-            assert found is not None, "the attempt is indexed before its key"
-            return found
+        async def replay(attempt_id: str) -> dict[str, Any] | None:
+            return await self.index.entry(tenant, attempt_id)
 
         return await self.index.idempotency.once(tenant, key, fingerprint(body), record, replay)
 

@@ -116,7 +116,9 @@ class BulkJobs:
             _log.info("bulk_job.queued", job_id=event.job_id, rows=event.rows)
             return await self._job(event.job_id)
 
-        return await self.store.idempotency.once(tenant, key, digest.hexdigest(), queue, self._job)
+        return await self.store.idempotency.once(
+            tenant, key, digest.hexdigest(), queue, self.store.job
+        )
 
     async def _stage_line(self, staging: _Staging, form: Format, raw: bytes) -> None:
         try:
@@ -159,8 +161,11 @@ class BulkJobs:
         staging.last = published[-1]
 
     async def _job(self, job_id: str) -> BulkJob:
+        """A job this request just stored: missing only if Redis was wiped since (a 503)."""
         job = await self.store.job(job_id)
-        assert job is not None, "a job is stored before its idempotency key"
+        if job is None:
+            await self.store.state.require()
+            raise RuntimeError(f"bulk job {job_id} was stored and is gone")
         return job
 
     async def own(self, tenant: str, job_id: str) -> BulkJob:

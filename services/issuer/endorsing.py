@@ -61,14 +61,11 @@ class Endorsing:
         async def create(key: str | None, request: str | None) -> EndorsementPublished:
             return await self._create(endorser, body, key, request)
 
-        async def replay(endorsement_id: str) -> EndorsementPublished:
-            event = await self.store.endorsements.get(endorsement_id)
-            assert event is not None, "the endorsement is stored before its key"
-            return event
-
         tenant = endorser_tenant(endorser)
         records = self.store.endorsement_idempotency
-        return await records.once(tenant, key, fingerprint(body), create, replay)
+        return await records.once(
+            tenant, key, fingerprint(body), create, self.store.endorsements.get
+        )
 
     async def withdraw(
         self, endorser: str, endorsement_id: str, key: str | None
@@ -95,14 +92,9 @@ class Endorsing:
             await self.store.save_endorsement(event)
             return event
 
-        async def replay(answer: str) -> EndorsementPublished:
-            event = await self.store.endorsements.get(answer)
-            assert event is not None, "the endorsement is stored before its key"
-            return event
-
         records = self.store.withdrawal_idempotency
         request = fingerprint(["withdraw", endorsement_id])
-        return await records.once(tenant, key, request, create, replay)
+        return await records.once(tenant, key, request, create, self.store.endorsements.get)
 
     async def _create(
         self, endorser: str, body: EndorsementIn, key: str | None, request: str | None

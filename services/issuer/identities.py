@@ -95,13 +95,10 @@ class Identities:
                 await require_free(self.store, tenant, did)
                 return await self._create(tenant, body, key, request, did=did)
 
-        async def replay(did: str) -> IssuerIdentity:
-            identity = await self.store.issuer(did)
-            assert identity is not None, "the identity is stored before its key"
-            return identity
-
         request = fingerprint(_unset_omitted(body))
-        return await self.store.issuer_idempotency.once(tenant, key, request, create, replay)
+        return await self.store.issuer_idempotency.once(
+            tenant, key, request, create, self.store.issuer
+        )
 
     async def _create(
         self,

@@ -160,13 +160,8 @@ class Stacking:
         async def create(key: str | None, request: str | None) -> CredentialIssued:
             return await self._issue(pathway, learner_key, used, key, request)
 
-        async def replay(credential_id: str) -> CredentialIssued:
-            found = await self.store.credential(credential_id)
-            assert found is not None, "the credential is stored before its key"
-            return found
-
         issued, created = await self.store.award_idempotency.once(
-            pathway.tenant, key, request, create, replay
+            pathway.tenant, key, request, create, self.store.credential
         )
         self.outcomes.count("stacking", "issued" if created else "replayed")
         return issued

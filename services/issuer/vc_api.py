@@ -125,13 +125,8 @@ class VcApiIssuance:
         async def issue(key: str | None, request: str | None) -> CredentialIssued:
             return await self._sign(tenant, identity, credential, body.options, key, request)
 
-        async def replay(credential_id: str) -> CredentialIssued:
-            event = await self.store.credential(credential_id)
-            assert event is not None, "the credential is stored before its key"
-            return event
-
         event, _ = await self.store.award_idempotency.once(
-            tenant, key, fingerprint(["vc-api", body]), issue, replay
+            tenant, key, fingerprint(["vc-api", body]), issue, self.store.credential
         )
         return _answer(event, body.options)
 

@@ -240,6 +240,34 @@ async def test_a_retry_meeting_a_wipe_between_its_reads_answers_503(
         await issuer.issuance.award(TENANT, award(), "key-1")
 
 
+async def test_a_key_naming_a_record_wiped_since_answers_503() -> None:
+    """`IdempotencyRecords.once` for every write with a key (catalog,
+    endorsements, identities, VC-API, bulk jobs, stacking): a retry whose
+    record vanished with a wipe after its key was read is a 503; while the
+    state is complete, a missing record is a broken invariant, not a 503."""
+    client = fakeredis.FakeAsyncRedis()
+    records = IdempotencyRecords(client, PREFIX, "things")
+    await replayed(client, PREFIX)
+
+    async def create(key: str | None, request: str | None) -> str:
+        await records.remember(TENANT, str(key), str(request), "thing-1")
+        return "thing-1"
+
+    async def wiped(answer: str) -> str | None:
+        await client.flushall()
+        return None
+
+    async def lost(answer: str) -> str | None:
+        return None
+
+    assert await records.once(TENANT, "k", "req", create, wiped) == ("thing-1", True)
+    with pytest.raises(RuntimeError):
+        await records.once(TENANT, "k", "req", create, lost)
+    with pytest.raises(Rebuilding):
+        await records.once(TENANT, "k", "req", create, wiped)
+    await client.aclose()
+
+
 async def test_concurrent_retries_make_one_credential(issuer: IssuerWorld) -> None:
     results = await asyncio.gather(*(issuer.issuance.award(TENANT, award(), "k") for _ in range(8)))
     assert len({event.credential_id for event, _ in results}) == 1

@@ -124,6 +124,7 @@ class IdempotencyRecords:
         self._prefix = prefix
         self._scope = scope
         self._hmget = client.register_script(HMGET_REPLAYED)
+        self._state = ReplayedState(client, prefix)
 
     def _hash(self, tenant: str) -> str:
         return redis_key(self._prefix, IDEMPOTENCY, self._scope, tenant)
@@ -199,6 +200,6 @@ class IdempotencyRecords:
         (or before it), so it is missing only when Redis was wiped after the
         key was read: `Rebuilding` (a 503 to retry), not a broken invariant."""
         if record is None:
-            await ReplayedState(self._redis, self._prefix).require()
+            await self._state.require()
             raise RuntimeError("a key names a record that is not stored")
         return record

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from shared.redis_scripts import APPLY_WRITES
@@ -49,9 +50,27 @@ async def test_every_write_is_made_in_order(client: redis.Redis, p: str) -> None
     ]
 
 
-async def test_no_writes_make_no_call(client: redis.Redis, p: str) -> None:
-    await Writes().apply(client)
-    assert [key async for key in client.scan_iter(match=f"{p}:*")] == []
+async def test_no_writes_make_no_call() -> None:
+    nowhere = redis.Redis(port=1)  # any call to it fails
+    await Writes().apply(nowhere)
+    writes = Writes()
+    writes.sadd("k", "m")
+    with pytest.raises(RedisConnectionError):
+        await writes.apply(nowhere)
+    await nowhere.aclose()
+
+
+async def test_writes_are_made_after_redis_forgot_the_script(client: redis.Redis, p: str) -> None:
+    """A restarted Redis has no scripts: the call loads it again (redis-py's
+    Script), so no write is lost."""
+    first = Writes()
+    first.sadd(f"{p}:s", "before")
+    await first.apply(client)
+    await client.script_flush()
+    second = Writes()
+    second.sadd(f"{p}:s", "after")
+    await second.apply(client)
+    assert await client.smembers(f"{p}:s") == {b"before", b"after"}
 
 
 async def test_the_script_refuses_any_other_command(client: redis.Redis, p: str) -> None:

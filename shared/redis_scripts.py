@@ -59,17 +59,22 @@ return 1
 LIST_FULL = -3
 
 # KEYS: generation, replayed, then a bitmap and a counter per list; ARGV: the
-# fill limit, the number of candidates per list, then each list's candidate
-# indexes. Claim, in each list, the first free candidate (invariant 1), unless
-# the list already holds `fill limit` entries. Returns {generation, one result
-# per list: the index, -1 when every candidate was taken, or LIST_FULL}, or
-# NOT_REPLAYED.
+# fill limit, the number of candidates per entry, the list size (a power of
+# two, so a 32-bit word modulo the size is uniform), the candidates as one
+# string (4 random bytes each, big-endian, that many per entry, entry after
+# entry: one argument instead of a thousand), then each entry's list (1-based).
+# Claim, for each entry, the first free candidate in its list (invariant 1),
+# unless the list already holds `fill limit` entries. Returns {generation, one
+# result per entry: the index, -1 when every candidate was taken, or
+# LIST_FULL}, or NOT_REPLAYED.
 CLAIM_STATUS_ENTRIES = (
     _REPLAYED_GUARD
     + """
-local limit, per_list = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, per_entry, size = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local drawn = ARGV[4]
 local results = {generation}
-for list = 1, (#KEYS - 2) / 2 do
+for entry = 1, #ARGV - 4 do
+  local list = tonumber(ARGV[4 + entry])
   local bitmap, counter = KEYS[2 * list + 1], KEYS[2 * list + 2]
   local result = -1
   if tonumber(redis.call('GET', counter) or '0') >= limit then
@@ -77,34 +82,40 @@ for list = 1, (#KEYS - 2) / 2 do
     + str(LIST_FULL)
     + """
   else
-    for i = 1, per_list do
-      local index = ARGV[2 + (list - 1) * per_list + i]
+    for i = 1, per_entry do
+      local at = ((entry - 1) * per_entry + i - 1) * 4 + 1
+      local a, b, c, d = string.byte(drawn, at, at + 3)
+      local index = (((a * 256 + b) * 256 + c) * 256 + d) % size
       if redis.call('GETBIT', bitmap, index) == 0 then
         redis.call('SETBIT', bitmap, index, 1)
         redis.call('INCR', counter)
-        result = tonumber(index)
+        result = index
         break
       end
     end
   end
-  results[list + 1] = result
+  results[entry + 1] = result
 end
 return results
 """
 )
 
-# KEYS: a bitmap, a counter and the current list number per entry; ARGV: the
-# index and list number per entry. Replay of issued entries: mark each index
-# taken (counted once) and raise the current list number to the entry's.
+# KEYS: a bitmap, a counter and the current list number per list; ARGV: each
+# list's number, then the list (1-based) and the index of each entry. Replay
+# of issued entries: mark each index taken (counted once) and raise the
+# current list number to the list's.
 RECORD_STATUS_ENTRIES = """
-for entry = 0, #KEYS / 3 - 1 do
-  local bitmap, counter, current = KEYS[3 * entry + 1], KEYS[3 * entry + 2], KEYS[3 * entry + 3]
-  if redis.call('SETBIT', bitmap, ARGV[2 * entry + 1], 1) == 0 then
-    redis.call('INCR', counter)
+local lists = #KEYS / 3
+for at = lists + 1, #ARGV, 2 do
+  local list = tonumber(ARGV[at])
+  if redis.call('SETBIT', KEYS[3 * list - 2], ARGV[at + 1], 1) == 0 then
+    redis.call('INCR', KEYS[3 * list - 1])
   end
-  local number = tonumber(ARGV[2 * entry + 2])
-  if number > tonumber(redis.call('GET', current) or '0') then
-    redis.call('SET', current, number)
+end
+for list = 1, lists do
+  local number = tonumber(ARGV[list])
+  if number > tonumber(redis.call('GET', KEYS[3 * list]) or '0') then
+    redis.call('SET', KEYS[3 * list], number)
   end
 end
 return 1

@@ -45,13 +45,13 @@ FILL_LIMIT = LIST_SIZE // 2
 CANDIDATES_PER_TRY = 16
 
 
-def random_indexes(count: int) -> list[int]:
-    """`count` uniformly random list indexes from one read of the system's
-    CSPRNG (LIST_SIZE is a power of two: masking keeps them uniform)."""
-    drawn = secrets.token_bytes(4 * count)
-    return [
-        int.from_bytes(drawn[i : i + 4], "big") & (LIST_SIZE - 1) for i in range(0, 4 * count, 4)
-    ]
+def _by_list(list_ids: list[str]) -> tuple[list[str], list[int]]:
+    """The distinct lists (in order of first use) and each item's list among
+    them, from 1: a script names each list's keys once, however many
+    entries of a batch it holds."""
+    places: dict[str, int] = {}
+    of_items = [places.setdefault(list_id, len(places) + 1) for list_id in list_ids]
+    return list(places), of_items
 
 
 class StatusAllocator:
@@ -103,18 +103,20 @@ class StatusAllocator:
 
     async def record_many(self, issued: Sequence[tuple[str, Sequence[StatusEntryRef]]]) -> None:
         """`record` for each (issuer, entries), in one call."""
+        entries = [(issuer_did, entry) for issuer_did, each in issued for entry in each]
+        if not entries:
+            return
+        lists, places = _by_list([entry.list_id for _, entry in entries])
+        owners = {entry.list_id: (issuer_did, entry.purpose) for issuer_did, entry in entries}
         keys: list[str] = []
-        args: list[int] = []
-        for issuer_did, entries in issued:
-            for entry in entries:
-                name = parse_list_id(entry.list_id)
-                keys += [
-                    *self._list_keys(entry.list_id),
-                    self._current_key(issuer_did, entry.purpose),
-                ]
-                args += [entry.index, name.number if name is not None else 0]
-        if keys:
-            await self._record(keys=keys, args=args)
+        numbers: list[int] = []
+        for list_id in lists:
+            name = parse_list_id(list_id)
+            keys += [*self._list_keys(list_id), self._current_key(*owners[list_id])]
+            numbers.append(name.number if name is not None else 0)
+        indexes = [entry.index for _, entry in entries]
+        pairs = [value for pair in zip(places, indexes, strict=True) for value in pair]
+        await self._record(keys=keys, args=[*numbers, *pairs])
 
     async def _claim_entries(
         self, issuer_did: str, purposes: list[str]
@@ -125,11 +127,12 @@ class StatusAllocator:
         claimed: list[StatusEntryRef | None] = [None] * len(purposes)
         generation: bytes | None = None
         while pending := [i for i, entry in enumerate(claimed) if entry is None]:
-            keys = self._state_keys()
-            args = [FILL_LIMIT, CANDIDATES_PER_TRY]
-            for i in pending:
-                keys += self._list_keys(list_id_for(issuer_did, purposes[i], numbers[purposes[i]]))
-            args += random_indexes(len(pending) * CANDIDATES_PER_TRY)
+            ids = [list_id_for(issuer_did, purposes[i], numbers[purposes[i]]) for i in pending]
+            lists, places = _by_list(ids)
+            keys = self._state_keys() + [key for each in lists for key in self._list_keys(each)]
+            # §6.1: candidates from the system's CSPRNG, drawn in one read
+            drawn = secrets.token_bytes(4 * CANDIDATES_PER_TRY * len(pending))
+            args = [FILL_LIMIT, CANDIDATES_PER_TRY, LIST_SIZE, drawn, *places]
             result = await self._claim(keys=keys, args=args)
             if result == NOT_REPLAYED:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")
@@ -137,10 +140,9 @@ class StatusAllocator:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")
             generation, *indexes = result
             full: set[str] = set()
-            for i, index in zip(pending, indexes, strict=True):
+            for i, list_id, index in zip(pending, ids, indexes, strict=True):
                 purpose = purposes[i]
                 if index >= 0:
-                    list_id = list_id_for(issuer_did, purpose, numbers[purpose])
                     url = list_url(self._base_url, list_id)
                     claimed[i] = StatusEntryRef(
                         purpose=purpose, list_id=list_id, list_url=url, index=int(index)

@@ -13,7 +13,9 @@ from services.issuer.allocation import FILL_LIMIT, StatusAllocator
 from shared.errors import Rebuilding
 from shared.events import StatusEntryRef
 from shared.kafka.offsets import RedisOffsetStore
-from shared.status_lists import list_id_for
+from shared.redis_keys import generation_key, replayed_key
+from shared.redis_scripts import CLAIM_STATUS_ENTRIES
+from shared.status_lists import LIST_SIZE, list_id_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -105,4 +107,43 @@ async def test_a_half_full_list_moves_on_to_the_next(client: redis.Redis, prefix
     await client.set(f"{prefix}:status-alloc-count:{list_zero}", FILL_LIMIT)
     claim, _ = await allocator.allocate(DID, "suspension")
     assert claim.list_id == list_id_for(DID, "suspension", 1)
+    await wipe(client, prefix)
+
+
+async def test_candidates_are_random_words_modulo_the_list_size(
+    client: redis.Redis, prefix: str
+) -> None:
+    """The claim script reads each candidate as 4 big-endian bytes modulo the
+    list size (a power of two dividing 2**32: every index equally likely),
+    and takes an entry's first free candidate."""
+    assert LIST_SIZE & (LIST_SIZE - 1) == 0 and 2**32 % LIST_SIZE == 0
+    await replayed(client, prefix)
+    claim = client.register_script(CLAIM_STATUS_ENTRIES)
+    bitmap, counter = f"{prefix}:bitmap", f"{prefix}:count"
+    state = [generation_key(prefix), replayed_key(prefix)]
+    await client.setbit(bitmap, 7, 1)  # taken: the second entry's first candidate
+    words = [0xFFFFFFFF, 0x00000001, 0x00020007, 0x00060009]  # two candidates per entry
+    drawn = b"".join(word.to_bytes(4, "big") for word in words)
+    result = await claim(keys=[*state, bitmap, counter], args=[10, 2, LIST_SIZE, drawn, 1, 1])
+    assert result[1:] == [LIST_SIZE - 1, 9]  # 0x20007 % LIST_SIZE = 7 was taken
+    assert int(await client.get(counter)) == 2
+    assert [await client.getbit(bitmap, i) for i in (LIST_SIZE - 1, 1, 9)] == [1, 0, 1]
+    await wipe(client, prefix)
+
+
+async def test_a_batch_names_each_list_once_and_records_every_entry(
+    client: redis.Redis, prefix: str
+) -> None:
+    allocator = StatusAllocator(client, prefix, BASE)
+    await replayed(client, prefix)
+    batch, _ = await allocator.entries_for_many(DID, 40)
+    entries = [entry for each in batch for entry in each]
+    assert len({(e.list_id, e.index) for e in entries}) == 80
+    await wipe(client, prefix)
+    await allocator.record_many([(DID, entries[:50]), (DID, entries[50:])])
+    for purpose in ("revocation", "suspension"):
+        list_id = list_id_for(DID, purpose, 0)
+        assert int(await client.get(f"{prefix}:status-alloc-count:{list_id}")) == 40
+        for entry in (e for e in entries if e.purpose == purpose):
+            assert await client.getbit(f"{prefix}:status-alloc:{list_id}", entry.index) == 1
     await wipe(client, prefix)

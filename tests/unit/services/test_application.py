@@ -66,7 +66,6 @@ from shared.kafka.producer import Published
 from shared.keystore import FileKeyStore
 from shared.learner_keys import LearnerKeys
 from shared.redis_keys import CREDENTIALS, IDEMPOTENCY_LOCK, STATUS_ALLOC, redis_key
-from shared.status_lists import LIST_SIZE
 from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 from tests.unit.services.fakes import Recorded, replayed
@@ -421,14 +420,6 @@ async def test_the_replica_skips_credentials_saved_whole_by_their_award(
     for entry in mine.status_entries:
         bitmap = redis_key(PREFIX, STATUS_ALLOC, entry.list_id)
         assert await issuer.redis.getbit(bitmap, entry.index) == 1
-
-
-def test_random_indexes_cover_the_list_uniformly() -> None:
-    assert LIST_SIZE & (LIST_SIZE - 1) == 0  # masking keeps a power-of-two range uniform
-    drawn = services.issuer.allocation.random_indexes(200_000)
-    assert min(drawn) >= 0 and max(drawn) < LIST_SIZE
-    quarters = Counter(index * 4 // LIST_SIZE for index in drawn)
-    assert all(48_000 < quarters[q] < 52_000 for q in range(4)), quarters
 
 
 async def test_status_entries_for_a_batch_are_distinct_across_full_lists(

@@ -132,7 +132,7 @@ class StatusAllocator:
             keys = self._state_keys() + [key for each in lists for key in self._list_keys(each)]
             # §6.1: candidates from the system's CSPRNG, drawn in one read
             drawn = secrets.token_bytes(4 * CANDIDATES_PER_TRY * len(pending))
-            args = [FILL_LIMIT, CANDIDATES_PER_TRY, LIST_SIZE, drawn, *places]
+            args: list[int | bytes] = [FILL_LIMIT, CANDIDATES_PER_TRY, LIST_SIZE, drawn, *places]
             result = await self._claim(keys=keys, args=args)
             if result == NOT_REPLAYED:
                 raise Rebuilding("status allocation state is being rebuilt; retry shortly")

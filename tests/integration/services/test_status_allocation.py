@@ -126,7 +126,7 @@ async def test_candidates_are_random_words_modulo_the_list_size(
     drawn = b"".join(word.to_bytes(4, "big") for word in words)
     result = await claim(keys=[*state, bitmap, counter], args=[10, 2, LIST_SIZE, drawn, 1, 1])
     assert result[1:] == [LIST_SIZE - 1, 9]  # 0x20007 % LIST_SIZE = 7 was taken
-    assert int(await client.get(counter)) == 2
+    assert await client.get(counter) == b"2"
     assert [await client.getbit(bitmap, i) for i in (LIST_SIZE - 1, 1, 9)] == [1, 0, 1]
     await wipe(client, prefix)
 
@@ -143,7 +143,7 @@ async def test_a_batch_names_each_list_once_and_records_every_entry(
     await allocator.record_many([(DID, entries[:50]), (DID, entries[50:])])
     for purpose in ("revocation", "suspension"):
         list_id = list_id_for(DID, purpose, 0)
-        assert int(await client.get(f"{prefix}:status-alloc-count:{list_id}")) == 40
+        assert await client.get(f"{prefix}:status-alloc-count:{list_id}") == b"40"
         for entry in (e for e in entries if e.purpose == purpose):
             assert await client.getbit(f"{prefix}:status-alloc:{list_id}", entry.index) == 1
     await wipe(client, prefix)

@@ -14,8 +14,8 @@ supervisor (`run`), not ready meanwhile. A loop whose state was wiped
 (`StateLost`) restarts at once and replays from the beginning; one whose
 history is gone from Kafka (`HistoryLost`) stays not ready, saying so.
 
-A loop may also have a `BatchHandler`: a fetched batch of a partition is
-then handed over whole (one Redis pipeline for many records, say); it
+A loop may also have a `BatchHandler`: what a poll fetched, from every
+partition, is then handed over whole (one Redis pipeline for many records, say); it
 returns the records it leaves to the handler, which then takes them one by
 one with the mapping of errors above (a refusal dead-lettered with its
 reason, say). Handlers are idempotent (a replay applies records again), so
@@ -338,8 +338,7 @@ class ConsumerLoop:
                 )
             except OffsetOutOfRangeError as error:
                 raise HistoryLost(f"offset out of range: {error}") from None
-            for tp, records in batches.items():
-                await self._handle_batch(consumer, tp, records)
+            await self._handle_fetched(consumer, batches)
             await self._refresh_positions(consumer)
             if not self._caught_up.is_set() and self._progress.caught_up:
                 await self._announce_caught_up()
@@ -356,33 +355,44 @@ class ConsumerLoop:
 
     # -- handling ------------------------------------------------------------
 
-    async def _handle_batch(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord]
+    async def _handle_fetched(
+        self, consumer: AIOKafkaConsumer, fetched: dict[TopicPartition, list[ConsumerRecord]]
     ) -> None:
+        """What one poll fetched, every partition's records together (each
+        partition's in its order): the batch handler's work per batch (a
+        Redis call, say) is done once, not once per partition; then the
+        partitions' next offsets are saved (one call per topic) and
+        committed (one request)."""
+        records = [record for each in fetched.values() for record in each]
         if not records:
             return
         left = await self._left_by_batch(records)
-        for record in records:
-            if record.offset in left:
-                with structlog.contextvars.bound_contextvars(
-                    topic=record.topic, partition=record.partition, offset=record.offset
-                ):
-                    await self._handle_record(record)
-            self._progress.handled(tp, record.offset + 1)
-        next_offset = records[-1].offset + 1
+        for tp, each in fetched.items():
+            for record in each:
+                if _identity(record) in left:
+                    with structlog.contextvars.bound_contextvars(
+                        topic=record.topic, partition=record.partition, offset=record.offset
+                    ):
+                        await self._handle_record(record)
+                self._progress.handled(tp, record.offset + 1)
+        following = {tp: each[-1].offset + 1 for tp, each in fetched.items() if each}
         if self._offsets is not None:
-            await self._offsets.save(tp.topic, {tp.partition: next_offset})
+            by_topic: dict[str, dict[int, int]] = {}
+            for tp, offset in following.items():
+                by_topic.setdefault(tp.topic, {})[tp.partition] = offset
+            for topic, offsets in by_topic.items():
+                await self._offsets.save(topic, offsets)
         if self._group_id is not None:
             try:
-                await consumer.commit({tp: next_offset})
+                await consumer.commit(following)
             except CommitFailedError:
-                _log.warning("consumer.commit_failed", topic=tp.topic, partition=tp.partition)
+                _log.warning("consumer.commit_failed", partitions=len(following))
 
-    async def _left_by_batch(self, records: list[ConsumerRecord]) -> set[int]:
-        """The batch handed to the batch handler at once: the offsets of the
-        records left to handle one by one (all of them without a batch
-        handler, when a record does not decode or the batch handler failed)."""
-        every = {record.offset for record in records}
+    async def _left_by_batch(self, records: list[ConsumerRecord]) -> set[tuple[str, int, int]]:
+        """The batch handed to the batch handler at once: the records left to
+        handle one by one (all of them without a batch handler, when a
+        record does not decode or the batch handler failed)."""
+        every = {_identity(record) for record in records}
         if self._batch_handler is None or len(records) < 2:
             return every
         batch: list[tuple[Event, ConsumerRecord]] = []
@@ -400,7 +410,7 @@ class ConsumerLoop:
         except Exception as error:
             _log.warning("batch.handled_by_record", records=len(records), error=repr(error)[:300])
             return every
-        return {record.offset for record in left}
+        return {_identity(record) for record in left}
 
     async def _handle_record(self, record: ConsumerRecord) -> None:
         if record.value is None:  # a tombstone: nothing to decode or apply
@@ -480,6 +490,10 @@ class ConsumerLoop:
         for tp in self._progress.lagging():
             with contextlib.suppress(Exception):  # e.g. revoked meanwhile
                 self._progress.position_at(tp, await consumer.position(tp))
+
+
+def _identity(record: ConsumerRecord) -> tuple[str, int, int]:
+    return record.topic, record.partition, record.offset
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

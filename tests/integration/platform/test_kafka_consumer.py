@@ -79,6 +79,50 @@ async def test_replica_mode_resumes_from_redis_offsets_and_replays_after_wipe(
     assert loop.progress()["handled"] == 8
 
 
+async def test_a_batch_spans_the_partitions_of_a_poll_and_leaves_records_by_partition(
+    kafka_bootstrap: str,
+    make_topic: MakeTopic,
+    producer: EventProducer,
+    redis_client: aioredis.Redis,
+    prefix: str,
+) -> None:
+    """What one poll fetched goes to the batch handler at once, every
+    partition's records in their order; a record it leaves is that record
+    (partitions share offsets), handled one by one; every offset is saved."""
+    topic = await make_topic(partitions=3)
+    await publish_many(producer, topic, [pathway(i) for i in range(12)])
+    store = RedisOffsetStore(redis_client, prefix + "svc")
+    batches: list[list[ConsumerRecord]] = []
+
+    async def leave_partition_zero(
+        batch: list[tuple[Event, ConsumerRecord]],
+    ) -> list[ConsumerRecord]:
+        batches.append([record for _, record in batch])
+        return [record for _, record in batch if record.partition == 0]
+
+    one_by_one = Recorder()
+    loop = loop_for(
+        kafka_bootstrap,
+        topic,
+        one_by_one,
+        producer,
+        offsets=store,
+        batch_handler=leave_partition_zero,
+    )
+    async with loop.running():
+        await wait_until(lambda: loop.caught_up and sum(map(len, batches)) == 12)
+    records = [record for batch in batches for record in batch]
+    by_partition = {p: [r.offset for r in records if r.partition == p] for p in range(3)}
+    assert all(offsets for offsets in by_partition.values()), by_partition  # the keys spread
+    assert all(offsets == sorted(offsets) for offsets in by_partition.values())
+    assert any(len({record.partition for record in batch}) > 1 for batch in batches)
+    handled = sorted(e.pathway_id for e in one_by_one.events)  # type: ignore[attr-defined]
+    in_zero = sorted(orjson.loads(r.value)["pathway_id"] for r in records if r.partition == 0)
+    assert handled == in_zero  # not partition 1's or 2's records at the same offsets
+    saved = await store.load(topic)
+    assert saved == {p: len(offsets) for p, offsets in by_partition.items()}
+
+
 async def test_poison_messages_go_to_the_dlq_and_the_loop_moves_on(
     kafka_bootstrap: str, make_topic: MakeTopic, producer: EventProducer
 ) -> None:

@@ -18,9 +18,9 @@ A loop may also have a `BatchHandler`: what a poll fetched, from every
 partition, is then handed over whole (one Redis call for many records,
 say); it returns the records it leaves to the handler, which then takes
 them one by one with the mapping of errors above (a refusal dead-lettered
-with its reason, say). Handlers are idempotent (a replay applies records again), so
-when the batch handler fails, or a record of the batch does not decode, the
-whole batch is applied again record by record.
+with its reason, say). Handlers are idempotent (a replay applies records
+again), so when the batch handler fails, or a record of the batch does not
+decode, the whole batch is applied again record by record.
 """
 
 from __future__ import annotations

@@ -192,14 +192,8 @@ class IdempotencyRecords:
             return await create(None, None), True
         async with self.claim(tenant, key, request) as earlier:
             if earlier is not None:
-                return await self._replayed(await replay(earlier)), False
+                replayed = await replay(earlier)
+                if replayed is None:  # stored with the key (or before it)
+                    await self._state.missing(f"the record of key {key!r}")
+                return replayed, False
             return await create(key, request), True
-
-    async def _replayed(self, record: T | None) -> T:
-        """The record a key's first answer names. It is stored with the key
-        (or before it), so it is missing only when Redis was wiped after the
-        key was read: `Rebuilding` (a 503 to retry), not a broken invariant."""
-        if record is None:
-            await self._state.require()
-            raise RuntimeError("a key names a record that is not stored")
-        return record

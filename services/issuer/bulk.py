@@ -161,11 +161,10 @@ class BulkJobs:
         staging.last = published[-1]
 
     async def _job(self, job_id: str) -> BulkJob:
-        """A job this request just stored: missing only if Redis was wiped since (a 503)."""
+        """A job this request just stored."""
         job = await self.store.job(job_id)
         if job is None:
-            await self.store.state.require()
-            raise RuntimeError(f"bulk job {job_id} was stored and is gone")
+            await self.store.state.missing(f"bulk job {job_id}")
         return job
 
     async def own(self, tenant: str, job_id: str) -> BulkJob:

@@ -124,9 +124,8 @@ class StatusChanges:
         if entry is None:
             raise NoSuchEntry(f"the credential has no {purpose} status entry")
         info = await self.lists.list_info(entry.list_id)
-        if info is None:  # recorded with the credential: Redis was wiped in between, a 503
-            await self.lists.state.require()
-        assert info is not None, "lists are recorded with their credentials"
+        if info is None:  # recorded with the credential
+            await self.lists.state.missing(f"status list {entry.list_id}")
         return entry, info
 
     async def _own_credential(self, tenant: str, credential_id: str) -> CredentialRecord | None:

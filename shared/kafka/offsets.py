@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Protocol, cast
+from typing import NoReturn, Protocol, cast
 
 from redis.asyncio import Redis
 
@@ -161,3 +161,11 @@ class ReplayedState:
         generation, replayed = await self._redis.mget(self._keys)
         if generation is None or generation != replayed:
             raise Rebuilding()
+
+    async def missing(self, what: str) -> NoReturn:
+        """For a record stored with (or before) the one that named it, and
+        not found: missing only because Redis was wiped in between, so
+        `Rebuilding` (a 503 to retry); with the state complete, a broken
+        invariant."""
+        await self.require()
+        raise RuntimeError(f"{what} was stored and is not found")

@@ -69,7 +69,7 @@ PLAIN_ECHO = "echo (bare aiohttp, JSON, asyncio loop)"
 ECHO_APP = """
 import sys, orjson, uvloop
 from aiohttp import web
-if sys.argv[2] == "uvloop":  # the verifier's event loop (shared/web/app.py use_uvloop)
+if sys.argv[2] == "uvloop":  # the verifier's event loop (shared/web/app.py tune_process)
     uvloop.install()
 async def echo(request):
     return web.Response(body=orjson.dumps(orjson.loads(await request.read())),

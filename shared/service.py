@@ -22,7 +22,7 @@ from shared.kafka.producer import EventProducer
 from shared.kafka.topics import all_topic_specs, ensure_topics, is_compacted, topic_name
 from shared.logging import configure_logging, get_logger
 from shared.settings import CommonSettings, SettingsError
-from shared.web.app import add_ready_check, run_app, use_uvloop
+from shared.web.app import add_ready_check, run_app, tune_process
 from shared.web.consumers import serve_consumer
 
 _log = get_logger("shared.service")
@@ -214,5 +214,5 @@ def run_service(name: str, load: Callable[[], S], build: Callable[[S], web.Appli
         sys.stderr.write(f"{name}: configuration error: {error}\n")
         raise SystemExit(2) from None
     configure_logging(name, settings.common.log_level)
-    use_uvloop()
+    tune_process()
     run_app(build(settings), settings.common)

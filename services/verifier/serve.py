@@ -43,7 +43,7 @@ from services.verifier.app import create_app
 from services.verifier.settings import Settings
 from shared.logging import configure_logging, get_logger
 from shared.settings import SettingsError
-from shared.web.app import READY_CHECKS, use_uvloop
+from shared.web.app import READY_CHECKS, tune_process
 
 _log = get_logger("verifier.serve")
 SHUTDOWN_SECONDS = 10.0
@@ -167,7 +167,7 @@ def _worker(parent: int) -> None:
     """A worker process (spawned): settings from the inherited environment."""
     settings = Settings.from_env()
     configure_logging("verifier", settings.common.log_level)
-    use_uvloop()
+    tune_process()
     asyncio.run(serve(settings, join_when_ready=True, parent=parent))
 
 
@@ -214,7 +214,7 @@ def main() -> None:
         raise SystemExit(2) from None
     configure_logging("verifier", settings.common.log_level)
     if settings.server.workers == 1:
-        use_uvloop()
+        tune_process()
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(settings, join_when_ready=False))
     else:

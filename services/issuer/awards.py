@@ -36,11 +36,13 @@ from services.issuer.domain.errors import (
     InvalidAchievement,
     IssuerUnavailable,
     ProfileRequirementsUnmet,
+    Unsignable,
 )
 from services.issuer.domain.renewal import check_renewable, renewal_evidence
 from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
+from shared.credentials.errors import CredentialError
 from shared.durations import PeriodError
 from shared.errors import Conflict, DomainError, IdempotencyKeyReused
 from shared.events import AchievementPublished, AssessmentPassed, CredentialIssued
@@ -259,10 +261,7 @@ class Issuance:
             by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
         signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
         for group in by_issuer.values():
-            try:
-                signed += await self._signed(tenant, group, now)
-            except Exception as error:
-                outcomes.update((draft.fresh.position, error) for draft in group)
+            signed += await self._signed_apart(tenant, group, now, outcomes)
         kept = await self._published(signed, outcomes)
         await self.store.save_credentials(kept)  # also searchable at once on this instance
         for event in kept:
@@ -320,6 +319,28 @@ class Issuance:
                 outcomes[position] = (event, True)
                 kept.append(event)
         return kept
+
+    async def _signed_apart(
+        self, tenant: str, group: list[_Draft], now: datetime, outcomes: dict[int, Outcome]
+    ) -> list[tuple[int, CredentialIssued]]:
+        """`_signed`, or what refused each draft. When the content of one
+        draft cannot be built or signed (a `CredentialError`: what the
+        checks before should have refused), the group's drafts are signed
+        one by one, so one bad award never fails the others with it."""
+        try:
+            return await self._signed(tenant, group, now)
+        except CredentialError as error:
+            if len(group) == 1:
+                _log.error("award.unsignable", error=str(error))
+                outcomes[group[0].fresh.position] = Unsignable(str(error))
+                return []
+            events: list[tuple[int, CredentialIssued]] = []
+            for draft in group:
+                events += await self._signed_apart(tenant, [draft], now, outcomes)
+            return events
+        except Exception as error:
+            outcomes.update((draft.fresh.position, error) for draft in group)
+            return []
 
     async def _signed(
         self, tenant: str, drafts: list[_Draft], now: datetime

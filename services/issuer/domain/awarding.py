@@ -13,6 +13,7 @@ from services.issuer.domain.gate import score_fraction
 from shared.credentials.builders import build_credential, build_evidence, build_result
 from shared.credentials.model import check_evidence
 from shared.credentials.recipients import hash_identity, plain_identity
+from shared.credentials.shape_rules import is_uri
 from shared.credentials.status_list import status_entry
 from shared.durations import add_period
 from shared.events import StatusEntryRef
@@ -108,18 +109,34 @@ def subject_of(recipient: RecipientIn) -> Subject:
 
 
 def _subject(recipient: RecipientIn) -> tuple[str | None, list[dict[str, Any]]]:
-    given = [v for v in (recipient.id, recipient.email, recipient.studentId) if v]
+    given = [
+        (name, value)
+        for name, value in (
+            ("id", recipient.id),
+            ("email", recipient.email),
+            ("studentId", recipient.studentId),
+        )
+        if value is not None
+    ]
     if len(given) != 1:
         raise RecipientError(
             "give exactly one of recipient.id, recipient.email, recipient.studentId"
         )
-    if recipient.id:
-        return recipient.id, []
-    if recipient.email:
+    [(name, value)] = given
+    if not value.strip():
+        raise RecipientError(f"recipient.{name} is blank")
+    if name == "id":
+        # The credential's `credentialSubject.id`: a URI (VC DM 2.0 §4.4), by
+        # the verifier's rule, which is also what JSON-LD signing needs.
+        if not is_uri(value):
+            raise RecipientError("recipient.id must be an absolute URI, e.g. a DID")
+        return value, []
+    if name == "email":
+        if "@" not in value:
+            raise RecipientError("recipient.email must be an e-mail address")
         # OB 3.0 §B.2.3 IdentityObject: the learner's email, salted and hashed.
-        return None, [dict(hash_identity(recipient.email, identity_type="emailAddress"))]
-    assert recipient.studentId
-    return None, [dict(hash_identity(recipient.studentId, identity_type="sisSourcedId"))]
+        return None, [dict(hash_identity(value, identity_type="emailAddress"))]
+    return None, [dict(hash_identity(value, identity_type="sisSourcedId"))]
 
 
 def learner_key(keys: LearnerKeys, recipient: RecipientIn) -> str:

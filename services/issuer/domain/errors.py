@@ -20,12 +20,22 @@ class ProfileRequirementsUnmet(InvalidFields):
     problem = "profile-requirements-unmet"
 
 
+class Unsignable(DomainError):
+    """The award's credential cannot be signed as built (JSON-LD safe mode
+    refuses it: e.g. a relative IRI), which the checks before should have
+    refused: the detail names the member."""
+
+    title = "Credential cannot be signed"
+    problem = "unsignable-credential"
+
+
 class InvalidScore(DomainError):
     title = "Invalid score"
 
 
 class InvalidRecipient(DomainError):
     title = "Invalid recipient"
+    problem = "invalid-recipient"
 
 
 class AchievementNotFound(NotFound):

@@ -33,9 +33,9 @@ from services.issuer.award_queue import AwardQueue
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
-from services.issuer.domain.errors import BelowThreshold
+from services.issuer.domain.errors import BelowThreshold, Unsignable
 from services.issuer.inbound import on_assessments
-from services.issuer.signing import Signer
+from services.issuer.signing import Signed, Signer
 from services.issuer.store import IssuerStore
 from services.revocation.changes import (
     CredentialNotFound,
@@ -50,6 +50,8 @@ from services.revocation.lists import CredentialRecord, ListInfo, StatusListStor
 from services.revocation.publishing import ListPublisher
 from services.revocation.signed import SignedLists
 from shared.credentials.builders import build_profile
+from shared.credentials.crypto_keys import SigningKey
+from shared.credentials.errors import ContextError
 from shared.errors import Conflict, IdempotencyKeyReused, NotFound, Rebuilding, Unavailable
 from shared.events import (
     AchievementPublished,
@@ -350,6 +352,39 @@ async def test_a_batch_award_kafka_refused_is_not_recorded(issuer: IssuerWorld) 
     assert len(published.of(CredentialIssued)) == 3
     again, created = await issuer.issuance.award(TENANT, items[2][0], "k-2")
     assert created and again.idempotency_key == "k-2"
+
+
+class RefusesOneLearner(Signer):
+    """A signer whose JSON-LD safe mode refuses the credentials of `learner`
+    (as it refuses a relative IRI) and signs the others."""
+
+    def __init__(self, keystore: FileKeyStore, learner: str) -> None:
+        super().__init__(keystore)
+        self.learner = learner
+        self.batches: list[int] = []
+
+    async def sign_many(self, credentials: list[dict[str, Any]], key: SigningKey) -> list[Signed]:
+        self.batches.append(len(credentials))
+        if any(c["credentialSubject"].get("id") == self.learner for c in credentials):
+            raise ContextError("relative_iri", "refused", "credentialSubject.id")
+        return await super().sign_many(credentials, key)
+
+
+async def test_one_unsignable_award_fails_only_itself(
+    issuer: IssuerWorld, tmp_path: Path
+) -> None:
+    """A credential the signer refuses (what the checks before should have
+    caught) is a 422 for its own award; the others of its batch are issued."""
+    signer = RefusesOneLearner(FileKeyStore(tmp_path, bytes(range(32))), "did:example:bad")
+    issuance = dataclasses.replace(issuer.issuance, signer=signer)
+    items = [(award(learner=f"did:example:{n}"), f"k-{n}") for n in ("a", "bad", "c")]
+    first, bad, third = await issuance.award_many(TENANT, items)
+    assert isinstance(bad, Unsignable) and "relative_iri" in bad.detail
+    assert not isinstance(first, Exception) and not isinstance(third, Exception)
+    assert signer.batches == [3, 1, 1, 1]  # together, then one by one
+    assert len(issuer.published.of(CredentialIssued)) == 2
+    again, created = await issuer.issuance.award(TENANT, award(learner="did:example:c"), "k-c")
+    assert not created and again == third[0]
 
 
 async def test_leases_are_taken_all_at_once_or_not_at_all(issuer: IssuerWorld) -> None:

@@ -104,6 +104,27 @@ def test_exactly_one_recipient_form_is_required(recipient: RecipientIn) -> None:
         subject_of(recipient)
 
 
+@pytest.mark.parametrize(
+    ("recipient", "named"),
+    [
+        (RecipientIn(id="notauri"), "recipient.id"),
+        (RecipientIn(id="did:"), "recipient.id"),
+        (RecipientIn(id="did:example:a b"), "recipient.id"),
+        (RecipientIn(id=" did:example:x"), "recipient.id"),
+        (RecipientIn(email="not-an-email"), "recipient.email"),
+        (RecipientIn(email="  "), "recipient.email"),
+        (RecipientIn(studentId=" "), "recipient.studentId"),
+    ],
+)
+def test_a_recipient_the_credential_could_not_carry_is_refused(
+    recipient: RecipientIn, named: str
+) -> None:
+    """What signing (JSON-LD: a relative IRI) or the verifier (not a URI)
+    would refuse, or a blank identity, is refused before anything is built."""
+    with pytest.raises(RecipientError, match=named):
+        subject_of(recipient)
+
+
 def test_a_validity_period_sets_valid_until() -> None:
     credential = award(RecipientIn(id="did:example:learner"), validityPeriod="P2Y")
     assert credential["validUntil"] == "2028-11-28T12:00:00Z"

@@ -370,9 +370,7 @@ class RefusesOneLearner(Signer):
         return await super().sign_many(credentials, key)
 
 
-async def test_one_unsignable_award_fails_only_itself(
-    issuer: IssuerWorld, tmp_path: Path
-) -> None:
+async def test_one_unsignable_award_fails_only_itself(issuer: IssuerWorld, tmp_path: Path) -> None:
     """A credential the signer refuses (what the checks before should have
     caught) is a 422 for its own award; the others of its batch are issued."""
     signer = RefusesOneLearner(FileKeyStore(tmp_path, bytes(range(32))), "did:example:bad")

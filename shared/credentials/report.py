@@ -52,6 +52,9 @@ _TITLES = {
     "status": "Credential status",
 }
 _OWN_CODES = {"revoked", "suspended", "expired", "not_yet_valid"}
+# The checks VC-API `options.checks` may leave out, in the order a report names them.
+CORE_CHECKS = ("proof", "validity", "status")
+_NOT_REQUESTED = "not asked for (options.checks)"
 _PARSE_CODES = {"malformed_jwt", "malformed_input", "unsupported_envelope"}
 # Proof failures that say "not a signed credential we can read" rather than
 # "the signature does not match", and those that say "we cannot check this kind".
@@ -83,6 +86,10 @@ _UNCHECKED_ADVICE = {
     "status": "Whether it was revoked or suspended could not be read (its status list is "
     "unreachable or out of date): try again later; do not accept it meanwhile.",
 }
+_NOT_REQUESTED_ADVICE = (
+    "Only the checks asked for (options.checks) were made: whether it is genuine, "
+    "in force and not revoked is not known. Verify it with every check before accepting it."
+)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,9 @@ class VerificationReport:
     trust_policy: str | None = None
     # What the credential certifies, for indexing (`shared.credentials.summary`).
     summary: dict[str, Any] | None = None
+    # The core checks the caller left out (VC-API `options.checks`): what
+    # they would have found is unknown, so the report is never `valid`.
+    not_requested: frozenset[str] = frozenset()
 
     def add(self, check: CheckResult) -> None:
         """Append a check (services add theirs on top of the core checks)."""
@@ -180,15 +190,12 @@ class VerificationReport:
 
     @property
     def verdict(self) -> Verdict:
-        """``valid``, ``invalid``, or ``untrusted``: valid, but an advisory
-        (trust) check is not ok (architecture §6)."""
-        if not self.verified:
-            return "invalid"
-        # Trust needs the proof checked (VC-API `options.checks` may leave it out).
-        trusted = self.check("proof") is not None and all(
-            c.outcome == "ok" for c in self.checks if c.name in self.advisory
-        )
-        return "valid" if trusted else "untrusted"
+        """``valid``, ``untrusted`` (valid, but an advisory (trust) check is
+        not ok: architecture §6), or ``invalid`` for every other state.
+        (``verified`` is VC-API's: true when the checks made pass, even if
+        `options.checks` left some out; the verdict says whether to accept it.)"""
+        state = self.state
+        return "valid" if state == "valid" else "untrusted" if state == "untrusted" else "invalid"
 
     @property
     def state(self) -> State:
@@ -251,27 +258,26 @@ def state_of(report: VerificationReport) -> tuple[State, CheckResult | None]:
     the precedence lives (documented in docs/api.md, "States").
 
     From first to last: ``malformed`` (unreadable), ``tampered`` (the proof
-    fails), ``unchecked`` (the proof could not be checked, or was not asked
-    for by `options.checks`), ``malformed``
+    fails), ``unchecked`` (the proof could not be checked), ``malformed``
     (readable but outside the data model), ``revoked``, ``suspended``,
-    ``expired``, ``not_yet_valid``, ``unchecked`` (any other blocking check
-    not ok, e.g. a status list unreachable), ``untrusted`` (verified, an
-    advisory check not ok), ``valid``. A credential that is revoked and
-    expired reads ``revoked``: the issuer's act says more than the calendar.
+    ``expired``, ``not_yet_valid``, ``unchecked`` (a core check left out by
+    `options.checks`: nothing says it is genuine or in force; or any other
+    blocking check not ok, e.g. a status list unreachable), ``untrusted``
+    (verified, an advisory check not ok), ``valid``. A credential that is
+    revoked and expired reads ``revoked``: the issuer's act says more than
+    the calendar.
     """
     fmt = report.check("format")
     if not report.checks or (fmt is not None and fmt.outcome != "ok"):
         return "malformed", fmt
     proof = report.check("proof")
-    if proof is None:  # `options.checks` left the proof out: nothing vouches for the content
-        return "unchecked", None
-    if proof.outcome == "failed":
+    if proof is not None and proof.outcome == "failed":
         if proof.code in _MALFORMED_PROOF_CODES:
             return "malformed", proof
         if proof.code in _UNSUPPORTED_PROOF_CODES:
             return "unchecked", proof
         return "tampered", proof
-    if proof.outcome == "not_checked":
+    if proof is not None and proof.outcome == "not_checked":
         return "unchecked", proof
     shape = report.check("shape")
     if shape is not None and shape.outcome == "failed":
@@ -289,6 +295,11 @@ def state_of(report: VerificationReport) -> tuple[State, CheckResult | None]:
         if validity.code == "not_yet_valid":
             return "not_yet_valid", validity
         return "malformed", validity  # unreadable dates
+    left_out = next((name for name in CORE_CHECKS if name in report.not_requested), None)
+    if left_out is not None:
+        return "unchecked", CheckResult(left_out, "not_checked", _NOT_REQUESTED, "not_requested")
+    if proof is None:  # nothing vouches for the content
+        return "unchecked", None
     blocking = _blocking(report)
     if blocking is not None:
         return "unchecked", blocking
@@ -304,7 +315,11 @@ def state_details(state: State, deciding: CheckResult | None) -> dict[str, Any]:
     ``reason`` (a public reason: none is published yet, so null)."""
     advice = STATE_ADVICE[state]
     if state == "unchecked" and deciding is not None:
-        advice = _UNCHECKED_ADVICE.get(deciding.name, advice)
+        advice = (
+            _NOT_REQUESTED_ADVICE
+            if deciding.code == "not_requested"
+            else _UNCHECKED_ADVICE.get(deciding.name, advice)
+        )
     details: dict[str, Any] = {"advice": advice}
     if deciding is not None:
         details.update(check=deciding.name, code=deciding.code, message=deciding.reason)

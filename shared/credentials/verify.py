@@ -35,7 +35,7 @@ from .legacy_proofs import LEGACY_PROOF_TYPES, verify_legacy_proof
 from .list_cache import VerifiedLists
 from .model import check_credential
 from .related_resources import used_related_resources
-from .report import CheckResult, Outcome, VerificationReport
+from .report import CORE_CHECKS, CheckResult, Outcome, VerificationReport
 from .status_list import StatusReading, parse_status_entry, read_status
 
 ENVELOPE_MEDIA_TYPES = frozenset({"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"})
@@ -76,6 +76,11 @@ class VerifyOptions:
 
     def wants(self, check: str) -> bool:
         return self.checks is None or check in self.checks
+
+    @property
+    def not_requested(self) -> frozenset[str]:
+        """The core checks `checks` leaves out."""
+        return frozenset(c for c in CORE_CHECKS if not self.wants(c))
 
 
 # VC-API `options.checks` names (VCALM and the W3C suites) -> our checks.
@@ -367,7 +372,9 @@ async def verify_credential(
         return report
     if opts.precheck is not None:
         opts.precheck(doc, token)
-    report = VerificationReport(doc, tolerate_not_checked=opts.tolerate_not_checked)
+    report = VerificationReport(
+        doc, tolerate_not_checked=opts.tolerate_not_checked, not_requested=opts.not_requested
+    )
     if opts.check_shape:
         report.add(_shape_check(doc))
     if "relatedResource" in doc:

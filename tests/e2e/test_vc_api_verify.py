@@ -63,6 +63,8 @@ async def test_any_vc_and_the_checks_asked_for(api: Api) -> None:
     only_proof = {"verifiableCredential": expired, "options": {"checks": ["proof"]}}
     code, report = await post(api, "/credentials/verify", only_proof)
     assert code == 200 and "validity" not in report["checks"], report
+    assert (report["verdict"], report["state"]) == ("invalid", "unchecked"), report
+    assert report["stateDetails"]["code"] == "not_requested", report
     unknown = {"verifiableCredential": expired, "options": {"checks": ["teleport"]}}
     assert (await post(api, "/credentials/verify", unknown))[0] == 422
     text = {"verifiableCredential": '{"type": ["VerifiableCredential"]}'}

@@ -318,8 +318,9 @@ async def test_unsupported_status_type_is_not_checked(setup: tuple[Issuer, Memor
 
 
 async def test_only_the_requested_checks_are_made(setup: tuple[Issuer, MemoryLists]) -> None:
-    """VC-API `options.checks`: an expired, revoked credential passes when only
-    its proof is asked for; `checks` lists what was checked, failed ones too."""
+    """VC-API `options.checks`: an expired, revoked credential passes
+    (`verified`) when only its proof is asked for, but its verdict is not
+    valid; `checks` lists what was checked, failed ones too."""
     issuer, lists = setup
     expired = _with_status(
         issuer, 7, valid_from=NOW - timedelta(days=30), valid_until=NOW - timedelta(days=1)
@@ -335,10 +336,20 @@ async def test_only_the_requested_checks_are_made(setup: tuple[Issuer, MemoryLis
         token, lists, options=VerifyOptions(checks=requested_checks(["credentialStatus"]))
     )
     assert _outcomes(status) == {"shape": ("ok", None), "status": ("failed", "revoked")}
-    # without the proof checked the verdict is never "valid"
-    assert proof_only.verdict == "valid"
+    assert status.state == "revoked" and not status.verified
+    # a report that left a core check out never says it is valid or in force
+    assert (proof_only.state, proof_only.verdict) == ("unchecked", "invalid")
+    details = proof_only.to_vc_api()["stateDetails"]
+    assert (details["check"], details["code"]) == ("validity", "not_requested")
+    assert "Only the checks asked for" in details["advice"]
     unproven = await _verify(token, lists, options=VerifyOptions(checks=frozenset({"validity"})))
-    assert unproven.verdict == "invalid"
+    assert (unproven.state, unproven.verdict) == ("expired", "invalid")
+    fresh = sign_vc_jwt(issuer.credential(), issuer.key)
+    proof_and_dates = VerifyOptions(checks=frozenset({"proof", "validity"}))
+    left_status = await _verify(fresh, lists, options=proof_and_dates)
+    assert left_status.verified and left_status.verdict == "invalid"
+    assert left_status.to_vc_api()["stateDetails"]["check"] == "status"
+    assert (await _verify(fresh, lists)).verdict == "valid"
 
 
 def test_unknown_checks_are_refused() -> None:

@@ -364,6 +364,8 @@ class StatusJobRecorded(Event, frozen=True, kw_only=True):
     actor: str | None = None
     request_id: str | None = None
     results: dict[str, str] | None = None  # credential id -> outcome, once finished
+    # The fingerprint of the request, for a retry with its Idempotency-Key.
+    request_hash: str | None = None
 
 
 class WebhookRegistered(Event, frozen=True, kw_only=True):

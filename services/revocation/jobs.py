@@ -26,13 +26,22 @@ import msgspec
 import redis.asyncio as redis
 
 from services.revocation.changes import Requester, StatusChanges
-from shared.errors import Conflict, DomainError, InvalidField, NotFound, Unavailable, is_transient
+from shared.errors import (
+    Conflict,
+    DomainError,
+    IdempotencyKeyReused,
+    InvalidField,
+    NotFound,
+    Unavailable,
+    is_transient,
+)
 from shared.events import CredentialIssued, StatusJobRecorded, decode_event, encode_event
-from shared.idempotency import lease
+from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
 from shared.redis_keys import (
     CREDENTIALS_BY_ACHIEVEMENT,
+    IDEMPOTENCY_LOCK,
     STATUS_JOB_LOCK,
     STATUS_JOB_RESULTS,
     STATUS_JOBS,
@@ -194,10 +203,24 @@ class StatusJobs:
     ) -> tuple[dict[str, Any], bool]:
         """Record the job on Kafka; (its view, whether it was made now)."""
         self.changes.require_caught_up()
-        job_id = str(uuid.uuid5(_NAMESPACE, f"{who.tenant}|{key}") if key else uuid.uuid4())
-        existing = await self.store.job(job_id)
-        if existing is not None:
-            return await self.store.view(existing), False
+        if key is None:
+            return await self._record(who, body, str(uuid.uuid4()), None), True
+        job_id = str(uuid.uuid5(_NAMESPACE, f"{who.tenant}|{key}"))
+        request = fingerprint(body)
+        # A concurrent retry waits for the first one's job (invariant 6).
+        lock = self.store.key(IDEMPOTENCY_LOCK, "status-jobs", who.tenant, key)
+        async with lease(self.store.client, lock):
+            existing = await self.store.job(job_id)
+            if existing is None:
+                return await self._record(who, body, job_id, request), True
+        if existing.request_hash not in (None, request):  # None: recorded before the hash
+            raise IdempotencyKeyReused()
+        return await self.store.view(existing), False
+
+    async def _record(
+        self, who: Requester, body: StatusJobIn, job_id: str, request: str | None
+    ) -> dict[str, Any]:
+        """Resolve the job's credentials and record it on Kafka; its view."""
         ids = await self.store.resolve(who.tenant, body)
         reason = body.reason
         job = StatusJobRecorded(
@@ -211,10 +234,11 @@ class StatusJobs:
             reason_public=reason.public if reason else False,
             actor=who.actor,
             request_id=who.request_id,
+            request_hash=request,
         )
         await self.publisher.publish(self.topic, job, key=job_id)
         await self.store.recorded(job)
-        return await self.store.view(job), True
+        return await self.store.view(job)
 
     async def get(self, tenant: str, job_id: str) -> dict[str, Any]:
         job = await self.store.job(job_id)

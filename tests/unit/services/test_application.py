@@ -61,6 +61,7 @@ from shared.events import (
     IssuerProfilePublished,
     StatusChanged,
     StatusEntryRef,
+    StatusJobRecorded,
 )
 from shared.idempotency import IdempotencyRecords
 from shared.kafka.offsets import RedisOffsetStore
@@ -741,3 +742,34 @@ async def test_a_resumed_status_job_never_applies_an_item_twice(
     assert await jobs.run_pending() == 0  # finished: not run again
     with pytest.raises(NotFound):
         await jobs.get("other-tenant", view["id"])
+
+
+async def test_a_status_job_key_answers_only_its_own_request(
+    revocation: RevocationWorld,
+) -> None:
+    """The same Idempotency-Key with another body is a 422, also when both
+    come at once: one job is recorded and the other request learns of it."""
+    jobs = StatusJobs(
+        JobStore(revocation.redis, "revocation"),
+        revocation.changes,
+        revocation.published,
+        "status.jobs",
+    )
+    who = Requester(TENANT, "token:sha256:abc", "req-1")
+    suspend = StatusJobIn(action="suspend", credentialIds=["urn:uuid:c1"])
+    revoke = StatusJobIn(action="revoke", credentialIds=["urn:uuid:c2"])
+    answers = await asyncio.gather(
+        jobs.submit(who, suspend, "sj-race"),
+        jobs.submit(who, revoke, "sj-race"),
+        return_exceptions=True,
+    )
+    made = [a for a in answers if not isinstance(a, BaseException)]
+    assert len(made) == 1 and made[0][1] is True
+    assert sum(isinstance(a, IdempotencyKeyReused) for a in answers) == 1
+    assert len(revocation.published.of(StatusJobRecorded)) == 1
+    first = suspend if made[0][0]["action"] == "suspend" else revoke
+    second = revoke if first is suspend else suspend
+    again, created = await jobs.submit(who, first, "sj-race")
+    assert not created and again["id"] == made[0][0]["id"]
+    with pytest.raises(IdempotencyKeyReused):
+        await jobs.submit(who, second, "sj-race")

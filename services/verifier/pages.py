@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from services.verifier.app_keys import INTAKE, VERIFIER
-from services.verifier.page_i18n import negotiate
+from services.verifier.page_i18n import catalogue, negotiate
 from services.verifier.page_render import PageRenderer, static_response
 from services.verifier.page_view import result_view
 from shared.errors import DomainError
@@ -90,11 +90,13 @@ async def share_page(
         gone = "share_unpublished" if shared.status == 410 else "share_not_found"
         return pages.response("share_gone.html", lang, status=shared.status, message=gone)
     facts = shared.facts
+    # A link preview says when the credential is not in force.
+    state = None if shared.in_force else catalogue(lang)(f"state.{shared.report.state}")
     return pages.response(
         "share.html",
         lang,
         share=shared,
-        description=" · ".join(p for p in (facts.title, facts.provider) if p),
+        description=" · ".join(p for p in (facts.title, facts.provider, state) if p),
         view=result_view(shared.report.to_vc_api()),
         switch_href=request.path,
         compare=None,

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from services.verifier.verification import Verifier
 from shared.credentials.report import VerificationReport
-from shared.errors import DomainError, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.events import CredentialShared, Event
 from shared.kafka.consumer import ConsumerLoop, Handler
 from shared.kafka.offsets import RedisOffsetStore, ReplayedState
@@ -77,6 +77,16 @@ def on_share_event(store: ShareStore) -> Handler:
     return handle
 
 
+IN_FORCE = frozenset({"valid", "untrusted"})
+
+
+class NotInForce(Conflict):
+    """A certificate asked for a credential that is not in force."""
+
+    title = "Credential not in force"
+    problem = "credential-not-in-force"
+
+
 @dataclass(frozen=True)
 class SharedCredential:
     """What a share page shows; the `people-page` HTML renders this too."""
@@ -90,6 +100,14 @@ class SharedCredential:
     linkedin_url: str
     certificate_url: str
 
+    @property
+    def in_force(self) -> bool:
+        """Genuine and in force (`valid`, or `untrusted`: the issuer is not
+        vouched for): only then are the LinkedIn button and the certificate
+        offered. A revoked, suspended or expired credential is shown as such,
+        never advertised."""
+        return self.report.state in IN_FORCE
+
     def to_json(self) -> dict[str, Any]:
         return {
             "shareId": self.share_id,
@@ -102,8 +120,8 @@ class SharedCredential:
             "jwt": self.credential_jwt,
             "verification": self.report.to_vc_api(),
             "badge": {"png": self.badge_url, "svg": self.badge_url.removesuffix("png") + "svg"},
-            "linkedin": self.linkedin_url,
-            "certificate": self.certificate_url,
+            "linkedin": self.linkedin_url if self.in_force else None,
+            "certificate": self.certificate_url if self.in_force else None,
         }
 
 
@@ -234,11 +252,9 @@ async def get_share_badge(request: web.Request) -> web.StreamResponse:
 
 @share_routes.get("/s/{share_id}/certificate.pdf")
 async def get_share_certificate(request: web.Request) -> web.StreamResponse:
-    shares = request.app[SHARES_APP]
-    share_id = request.match_info["share_id"]
-    event = await shares.published(share_id)
-    jwt = event.credential_jwt or ""
-    body = await asyncio.to_thread(
-        certificate_pdf, facts_of(jwt), f"{shares.base_url}/s/{share_id}"
-    )
+    """The printable certificate, only while the credential is in force (re-verified)."""
+    view = await request.app[SHARES_APP].view(request.match_info["share_id"])
+    if not view.in_force:
+        raise NotInForce(f"the credential is {view.report.state.replace('_', ' ')}: no certificate")
+    body = await asyncio.to_thread(certificate_pdf, view.facts, view.share_url)
     return _public(request, web.Response(body=body, content_type="application/pdf"))

@@ -7,6 +7,7 @@ stopped), a revocation shown on the next view once it arrives, unpublishing
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -141,6 +142,16 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
 
     report = await until(shown_revoked, within=5, interval=0.02)
     assert report and check(report, "status")["outcome"] == "failed", report
+    # ...and it is no longer advertised: no LinkedIn button, no certificate,
+    # and a link preview says it is revoked.
+    revoked_json = (await api.call("GET", revoked_url, headers=AS_JSON))[1]
+    assert revoked_json["linkedin"] is None and revoked_json["certificate"] is None
+    status, _, page, _ = await fetch(api, "GET", revoked_url, headers={"Accept": "text/html"})
+    assert status == 200 and b"linkedin.com" not in page and b"certificate.pdf" not in page
+    preview = re.search(rb'og:description" content="([^"]*)"', page)
+    assert preview and b"Revoked" in preview.group(1), page[:2000]
+    status, problem = await api.call("GET", f"{revoked_url}/certificate.pdf")
+    assert status == 409 and problem["type"].endswith("credential-not-in-force"), problem
 
     # Unpublished: 410, and the credential is gone from the answer.
     status, withdrawn_view = await api.call("POST", f"{withdrawn['claimUrl']}/share")

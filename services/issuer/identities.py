@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -19,7 +19,9 @@ from services.issuer.self_hosting import require_free, self_hosted_did
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.builders import build_profile
-from shared.errors import InvalidField
+from shared.credentials.definitions import profile_errors
+from shared.credentials.shape_rules import is_url
+from shared.errors import InvalidField, InvalidFields
 from shared.events import IssuerProfilePublished
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
@@ -68,6 +70,37 @@ class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
             raise InvalidField("$.webDomain", "a self-hosted identity is a did:web: set didMethod")
         if self.webPath is not None and self.webDomain is None:
             raise InvalidField("$.webPath", "a path needs a webDomain")
+        if not is_url(self.url):
+            raise InvalidField("$.url", "url must be an http(s) URL of the institution")
+        # What credentials naming this issuer need (the verifier's rules):
+        # checked on the profile built for a stand-in DID, before a key is made.
+        errors = profile_errors(self.profile("did:example:issuer"))
+        if errors:
+            raise InvalidFields([(_request_path(e.path), e.detail) for e in errors])
+
+    def profile(self, did: str) -> dict[str, Any]:
+        """The issuer's OB 3.0 Profile (§B.1.14) under `did`."""
+        return build_profile(
+            did,
+            self.name,
+            url=self.url,
+            email=self.email,
+            description=self.description,
+            country_code=self.country,
+            region=self.region,
+        )
+
+
+# A built Profile's member -> the request member it came from.
+_ADDRESS_MEMBERS = {"addressCountryCode": "country", "addressRegion": "region"}
+
+
+def _request_path(profile_path: str | None) -> str:
+    """`$.address.addressCountryCode` -> `$.country`; `$.email` stays."""
+    parts = (profile_path or "$").split(".")
+    if len(parts) >= 3 and parts[1] == "address":
+        return f"$.{_ADDRESS_MEMBERS.get(parts[2], parts[2])}"
+    return ".".join(parts[:2])
 
 
 @dataclass(frozen=True)
@@ -117,15 +150,7 @@ class Identities:
         else:
             created = await self.signer.create_identity(tenant, kind)
         key_id, did, did_document = created
-        profile = build_profile(
-            did,
-            body.name,
-            url=body.url,
-            email=body.email,
-            description=body.description,
-            country_code=body.country,
-            region=body.region,
-        )
+        profile = body.profile(did)
         event = IssuerProfilePublished(
             tenant=tenant,
             did=did,

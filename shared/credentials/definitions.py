@@ -1,4 +1,5 @@
-"""Is an Achievement fit to be awarded? The signed format's own rules, once.
+"""Is an Achievement (or an issuer's Profile) fit to be awarded? The signed
+format's own rules, once.
 
 A definition the catalog accepts must produce credentials that sign and
 verify: so the catalog checks the Achievement it builds with exactly the
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from shared.credentials.builders import contexts_for
 from shared.credentials.errors import CredentialError, ShapeError
 from shared.credentials.jsonld import default_registry
-from shared.credentials.model import check_achievement
+from shared.credentials.model import check_achievement, check_profile
 
 ROOT = "$"
 
@@ -25,10 +26,19 @@ def definition_errors(achievement: Mapping[str, object]) -> list[ShapeError]:
     """Every problem of `achievement` (paths `$.member...`); empty when it is
     fit to be awarded. The JSON-LD check runs only on a document whose shape
     is right (it stops at the first problem)."""
-    errors = check_achievement(achievement, ROOT)
-    if errors:
-        return errors
-    wrapped = {"@context": contexts_for(achievement), **achievement}
+    return check_achievement(achievement, ROOT) or _safe_mode_errors(achievement)
+
+
+def profile_errors(profile: Mapping[str, object]) -> list[ShapeError]:
+    """Every problem of an issuer's `profile` (paths `$.member...`), by the
+    rules the verifier applies to a credential's `issuer`, then the JSON-LD
+    safe mode's: empty when credentials naming it can sign and verify."""
+    return check_profile(profile, ROOT) or _safe_mode_errors(profile)
+
+
+def _safe_mode_errors(document: Mapping[str, object]) -> list[ShapeError]:
+    """What signing's JSON-LD safe mode refuses in `document` (the first problem)."""
+    wrapped = {"@context": contexts_for(document), **document}
     try:
         default_registry().expand(wrapped)
     except CredentialError as error:

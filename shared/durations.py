@@ -67,9 +67,11 @@ def _parts(period: object) -> tuple[int, int, int] | None:
 
 
 def check_period(period: str) -> None:
-    """PeriodError when `period` is longer than MAX_PERIOD_YEARS (see above);
-    a string in another form is left to PERIOD_PATTERN."""
-    _parts(period)
+    """PeriodError when `period` is longer than MAX_PERIOD_YEARS (see above)
+    or zero (`P0D` would read as "never expires": leave the period out for
+    that); a string in another form is left to PERIOD_PATTERN."""
+    if _parts(period) == (0, 0, 0):
+        raise PeriodError(f"{period} is a zero period: leave validityPeriod out for no expiry")
 
 
 def add_period(start: datetime, period: object) -> datetime | None:

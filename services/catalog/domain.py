@@ -21,40 +21,45 @@ from shared.durations import Period, PeriodError, check_period
 from shared.errors import InvalidField, InvalidFields
 
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+# Lists in the signed Achievement: well under the public verifier's default
+# cap on a credential's arrays (128 items, MICROCRED_VERIFIER_MAX_ARRAY_LENGTH),
+# so every credential of it can be verified there.
+MAX_LIST = 64
 Threshold = Annotated[float, msgspec.Meta(gt=0, le=1)]
 
 
 class CriteriaIn(msgspec.Struct, forbid_unknown_fields=True):
     narrative: NonEmpty
-    id: str | None = None
+    id: Text | None = None
 
 
 class AlignmentIn(msgspec.Struct, forbid_unknown_fields=True):
     targetName: NonEmpty
     targetUrl: NonEmpty
-    targetType: str | None = None
-    targetCode: str | None = None
-    targetFramework: str | None = None
-    targetDescription: str | None = None
+    targetType: Text | None = None
+    targetCode: Text | None = None
+    targetFramework: Text | None = None
+    targetDescription: Text | None = None
 
 
 class MicroCredentialIn(msgspec.Struct, forbid_unknown_fields=True):
     """EU 2022 elements OB 3.0 has no native field for (our extension context)."""
 
     eqfLevel: Annotated[int, msgspec.Meta(ge=1, le=8)] | None = None
-    nqfLevel: str | None = None
+    nqfLevel: Text | None = None
     workloadHours: Annotated[float, msgspec.Meta(gt=0)] | None = None
     ectsCredits: Annotated[float, msgspec.Meta(gt=0)] | None = None
-    assessmentType: str | None = None
-    participationMode: str | None = None
-    qualityAssurance: str | None = None
-    prerequisites: str | None = None
+    assessmentType: Text | None = None
+    participationMode: Text | None = None
+    qualityAssurance: Text | None = None
+    prerequisites: Text | None = None
     supervisedAssessment: bool | None = None
     identityVerified: bool | None = None
     validityPeriod: Period | None = None
-    furtherInformation: str | None = None
+    furtherInformation: Text | None = None
     durationWeeks: Annotated[float, msgspec.Meta(gt=0)] | None = None
-    assessmentPurpose: str | None = None  # summative, formative
+    assessmentPurpose: Text | None = None  # summative, formative
 
 
 class AssessmentIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -73,14 +78,14 @@ class AchievementIn(msgspec.Struct, forbid_unknown_fields=True):
     description: NonEmpty
     criteria: CriteriaIn
     masteryThreshold: Threshold
-    alignment: list[AlignmentIn] = []
+    alignment: Annotated[list[AlignmentIn], msgspec.Meta(max_length=MAX_LIST)] = []
     creditsAvailable: Annotated[float, msgspec.Meta(ge=0)] | None = None
-    fieldOfStudy: str | None = None
-    humanCode: str | None = None
-    inLanguage: str | None = None
-    tag: list[str] = []
-    image: str | None = None
-    version: str | None = None
+    fieldOfStudy: Text | None = None
+    humanCode: Text | None = None
+    inLanguage: Text | None = None
+    tag: Annotated[list[NonEmpty], msgspec.Meta(max_length=MAX_LIST)] = []
+    image: Text | None = None
+    version: Text | None = None
     achievementType: str = "MicroCredential"
     assessment: AssessmentIn | None = None
     microCredential: MicroCredentialIn | None = None

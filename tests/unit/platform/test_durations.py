@@ -14,7 +14,7 @@ START = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "period", ["P100Y", "P1200M", "P99Y12M", "P36525D", "P0000000100Y", "P2Y", "P1Y6M10D", "P0D"]
+    "period", ["P100Y", "P1200M", "P99Y12M", "P36525D", "P0000000100Y", "P2Y", "P1Y6M10D", "P0Y0M1D"]
 )
 def test_up_to_100_years_is_accepted(period: str) -> None:
     check_period(period)
@@ -39,6 +39,12 @@ def test_longer_than_100_years_is_refused(period: str) -> None:
     assert len(str(raised.value)) < 200
     with pytest.raises(PeriodError):
         add_period(START, period)
+
+
+def test_a_zero_period_is_refused_and_a_stored_one_never_expires() -> None:
+    with pytest.raises(PeriodError, match="zero period"):
+        check_period("P0D")
+    assert add_period(START, "P0Y0M0D") is None  # stored before the rule: as before
 
 
 def test_other_forms_are_left_to_the_pattern() -> None:

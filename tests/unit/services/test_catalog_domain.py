@@ -160,6 +160,11 @@ def test_document_paths_name_request_members(document_path: str, request_member:
         ("masteryThreshold", 90),
         ("name", ""),
         ("unknownField", 1),
+        # more than the verifier's arrays may hold in a credential it checks
+        ("tag", [f"t{n}" for n in range(65)]),
+        ("alignment", [BODY["alignment"][0]] * 65),
+        ("tag", [""]),
+        ("fieldOfStudy", "x" * 2001),
     ],
 )
 def test_bad_definitions_are_refused(field: str, value: object) -> None:
@@ -194,3 +199,11 @@ def test_no_validity_period_needs_no_check() -> None:
     check_definition(
         msgspec.convert({k: v for k, v in BODY.items() if k != "microCredential"}, AchievementIn)
     )
+
+
+@pytest.mark.parametrize("period", ["P0D", "P0Y0M0D", "P00Y"])
+def test_a_zero_validity_period_is_refused(period: str) -> None:
+    """It would read as "never expires": no period is how to say that."""
+    body = msgspec.convert({**BODY, "microCredential": {"validityPeriod": period}}, AchievementIn)
+    with pytest.raises(PeriodError, match="zero period"):
+        check_definition(body)

@@ -14,7 +14,8 @@ START = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "period", ["P100Y", "P1200M", "P99Y12M", "P36525D", "P0000000100Y", "P2Y", "P1Y6M10D", "P0Y0M1D"]
+    "period",
+    ["P100Y", "P1200M", "P99Y12M", "P36525D", "P0000000100Y", "P2Y", "P1Y6M10D", "P0Y0M1D"],
 )
 def test_up_to_100_years_is_accepted(period: str) -> None:
     check_period(period)

@@ -151,11 +151,12 @@ def check_credential(doc: Mapping[str, Any], limits: Limits, where: str = "$") -
 
 def check_unwrapped(limits: Limits, doc: dict[str, Any], token: str | None) -> None:
     """The caps of one submitted credential, once unwrapped (the credential
-    core's `VerifyOptions.precheck`): proofs and status entries, then a
-    VC-JWT's payload, JSON the body check did not see."""
+    core's `VerifyOptions.precheck`): proofs and status entries, then its
+    JSON, however it came (a VC-JWT's payload, text, a form, a file, a
+    fetched URL, a batch line: the body check sees only a JSON body)."""
     check_credential(doc, limits)
-    if token is not None:
-        check_json(doc, limits, "$.verifiableCredential (JWT payload)")
+    where = "$.verifiableCredential" + (" (JWT payload)" if token is not None else "")
+    check_json(doc, limits, where)
 
 
 # --- per request: fetches and time --------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
+import orjson
 import pytest
 
 from shared.credentials.crypto_keys import generate_ed25519
@@ -172,6 +173,35 @@ async def test_a_huge_document_is_refused_fast_while_valid_ones_go_on(
     # twice its time alone.
     bound = max(1.0 if instance == "verifier" else 2.0, 2 * alone)
     assert slowest < bound, f"a valid verification waited {slowest:.2f} s (alone {alone:.2f} s)"
+
+
+async def test_the_json_caps_hold_however_a_credential_comes(
+    api: Api, issued: dict[str, Any]
+) -> None:
+    """As text, in the page's form and as a batch line (none a JSON body the
+    body check reads), a credential over the array cap is refused before any
+    canonicalisation, naming the limit."""
+    [award] = await credentials(api, issued, count=1)
+    over = orjson.dumps(with_results(award["credential"], 200))
+    url = api.stack.url("verifier")
+    sent = [
+        ("text", {"data": over, "headers": {"Content-Type": "text/plain"}}),
+        (
+            "form",
+            {"data": {"credential": over.decode()}, "headers": {"Accept": "application/json"}},
+        ),
+    ]
+    for name, request in sent:
+        async with api.session.post(f"{url}/credentials/verify", **request) as answer:
+            problem = await answer.json(content_type=None)
+            assert answer.status == 422, (name, problem)
+            assert problem["limit"] == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH", (name, problem)
+    headers = {"Content-Type": "application/x-ndjson"}
+    async with api.session.post(
+        f"{url}/credentials/verify/batch", data=over, headers=headers
+    ) as answer:
+        [line] = [orjson.loads(text) for text in (await answer.read()).splitlines()]
+    assert "MAX_ARRAY_LENGTH" in line["error"]["detail"], line
 
 
 def self_signed_with_entries(status_base: str, count: int) -> str:

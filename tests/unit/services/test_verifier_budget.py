@@ -67,7 +67,9 @@ def test_proofs_and_status_entries_are_capped() -> None:
     assert limit_of(error) == "MICROCRED_VERIFIER_MAX_PROOFS"
 
 
-def test_a_jwt_payload_is_checked_like_a_body() -> None:
+def test_a_credential_is_checked_like_a_body_however_it_came() -> None:
+    """A VC-JWT's payload, and a credential sent as text, in a form, a file,
+    a fetched URL or a batch line: the body check sees none of them."""
     key = generate_ed25519()
     issuer = key.kid.partition("#")[0]
     doc = {
@@ -80,7 +82,12 @@ def test_a_jwt_payload_is_checked_like_a_body() -> None:
     with pytest.raises(LimitExceeded) as error:
         check_unwrapped(Limits(), doc, token)
     assert limit_of(error) == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
-    check_unwrapped(Limits(), doc, None)  # embedded proof: the body check saw it
+    assert "(JWT payload)" in str(error.value)
+    with pytest.raises(LimitExceeded) as error:
+        check_unwrapped(Limits(), doc, None)
+    assert limit_of(error) == "MICROCRED_VERIFIER_MAX_ARRAY_LENGTH"
+    doc["credentialSubject"]["result"] = list(range(128))
+    check_unwrapped(Limits(), doc, None)
 
 
 def test_fetches_are_counted_by_distinct_url() -> None:

@@ -18,7 +18,7 @@ from services.verifier.offload import CanonPool
 from services.verifier.openapi import OPENAPI
 from services.verifier.page_render import PageRenderer
 from services.verifier.pages import PAGES, page_routes, share_page
-from services.verifier.ratelimit import rate_limit_middleware
+from services.verifier.ratelimit import rate_limit_fields, rate_limit_middleware
 from services.verifier.replica import Replica
 from services.verifier.routes import routes
 from services.verifier.settings import Settings
@@ -78,6 +78,7 @@ def create_app(
             budget_middleware(settings.limits, per_item=frozenset({BATCH_PATH})),
         ),
     )
+    app.on_response_prepare.append(rate_limit_fields)
     app[VERIFIER_SETTINGS] = settings
     app[REPLICA] = replica = Replica()
     policy = FetchPolicy(trusted_origins=settings.trusted_fetch_origins)

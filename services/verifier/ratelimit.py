@@ -9,7 +9,9 @@ address they forwarded for), or per API key for callers that send one in
 `MICROCRED_VERIFIER_API_KEYS=key=quota,...`); an unknown key is a 401.
 
 A bucket holds `quota` tokens and refills at `quota / window` per second;
-each request takes one. Every answer carries the fields of
+each request takes one, and a batch one per item (`Quota.spend`: taken
+after it is read, so the bucket may go below zero and the next requests
+wait). Every answer carries the fields of
 draft-ietf-httpapi-ratelimit-headers-09: `RateLimit-Policy` (§3: `q` quota,
 `w` window in seconds) and `RateLimit` (§4: `r` remaining, `t` seconds until
 the bucket is full again); an empty bucket answers 429 with `Retry-After`
@@ -29,7 +31,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from shared.errors import DomainError
 from shared.settings import SettingsError, env_int, env_list, env_var
-from shared.web.problems import Problem, domain_problem, problem_response, problem_type
+from shared.web.problems import Problem, problem_type
 
 API_KEY_HEADER = "X-API-Key"
 # Operational routes stay reachable for probes and scrapers.
@@ -101,8 +103,8 @@ class Buckets:
         self._max = max_buckets
         self._buckets: OrderedDict[str, Bucket] = OrderedDict()
 
-    def take(self, key: str, quota: int, window_s: int, now: float) -> tuple[bool, float]:
-        """(allowed, tokens left after this request)."""
+    def take(self, key: str, quota: int, window_s: int, now: float) -> tuple[bool, Bucket]:
+        """(allowed, the bucket after this request: one token taken if allowed)."""
         rate = quota / window_s
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -114,18 +116,35 @@ class Buckets:
             bucket.updated = now
             self._buckets.move_to_end(key)
         if bucket.tokens < 1:
-            return False, bucket.tokens
+            return False, bucket
         bucket.tokens -= 1
-        return True, bucket.tokens
+        return True, bucket
 
 
-def _fields(name: str, quota: int, window_s: int, tokens: float) -> dict[str, str]:
-    rate = quota / window_s
-    full_in = math.ceil((quota - tokens) / rate)
-    return {
-        "RateLimit-Policy": f'"{name}";q={quota};w={window_s}',
-        "RateLimit": f'"{name}";r={int(tokens)};t={full_in}',
-    }
+@dataclass
+class Quota:
+    """The quota one request is counted against, for its handler and its answer."""
+
+    name: str  # address, api-key
+    quota: int
+    window_s: int
+    bucket: Bucket
+
+    def spend(self, tokens: int) -> None:
+        """Count `tokens` more (a batch's other items): the bucket may go
+        below zero, and the client's next requests wait until it refills."""
+        self.bucket.tokens -= tokens
+
+    def fields(self) -> dict[str, str]:
+        rate = self.quota / self.window_s
+        left = max(0.0, self.bucket.tokens)
+        return {
+            "RateLimit-Policy": f'"{self.name}";q={self.quota};w={self.window_s}',
+            "RateLimit": f'"{self.name}";r={int(left)};t={math.ceil((self.quota - left) / rate)}',
+        }
+
+
+QUOTA: web.RequestKey[Quota] = web.RequestKey("verifier.quota", Quota)
 
 
 def rate_limit_middleware(policy: RatePolicy) -> Middleware:
@@ -144,29 +163,26 @@ def rate_limit_middleware(policy: RatePolicy) -> Middleware:
         else:
             address = policy.client_address(request)
             quota, name, partition = policy.address_quota, "address", f"ip:{address}"
-        allowed, tokens = buckets.take(partition, quota, policy.window_s, time.monotonic())
-        headers = _fields(name, quota, policy.window_s, tokens)
+        allowed, bucket = buckets.take(partition, quota, policy.window_s, time.monotonic())
+        request[QUOTA] = Quota(name, quota, policy.window_s, bucket)
         if not allowed:
-            wait = math.ceil((1 - tokens) * policy.window_s / quota)
+            wait = math.ceil((1 - bucket.tokens) * policy.window_s / quota)
             raise Problem(
                 429,
                 f"over the {name} quota of {quota} requests per {policy.window_s} s; "
                 f"retry in {wait} s",
                 title="Too Many Requests",
                 type=problem_type("rate-limited"),
-                headers={**headers, "Retry-After": str(wait)},
+                headers={"Retry-After": str(wait)},
             )
-        try:
-            response = await handler(request)
-        except Problem as problem:
-            response = problem_response(problem, request)
-        except DomainError as error:
-            response = problem_response(domain_problem(error), request)
-        except web.HTTPException as exc:  # rendered by the problem middleware, headers kept
-            exc.headers.update(headers)
-            raise
-        if not response.prepared:
-            response.headers.update(headers)
-        return response
+        return await handler(request)
 
     return middleware
+
+
+async def rate_limit_fields(request: web.Request, response: web.StreamResponse) -> None:
+    """`app.on_response_prepare`: every answer, a streamed one and a problem
+    included, carries its quota's fields as they are when it is sent."""
+    quota = request.get(QUOTA)
+    if quota is not None:
+        response.headers.update(quota.fields())

@@ -14,6 +14,7 @@ from services.verifier.presentations import (
     VerifyPresentationIn,
     verify_presentation_request,
 )
+from services.verifier.ratelimit import QUOTA
 from services.verifier.trust import TrustPolicy
 from shared.web.body import decode_body, dumps, json_response
 from shared.web.metrics import OUTCOMES
@@ -61,6 +62,9 @@ async def verify_batch(request: web.Request) -> web.StreamResponse:
     """JSON Lines in, one JSON line per item out as each completes (`batch.py`)."""
     batch = request.app[BATCH]
     lines = await read_batch(request, batch.limits)
+    quota = request.get(QUOTA)
+    if quota is not None:  # each item counts as a request
+        quota.spend(len(lines) - 1)
     media_type = request.headers["Content-Type"].split(";", 1)[0].strip().lower()
     response = web.StreamResponse(headers={"Content-Type": media_type})
     await response.prepare(request)

@@ -41,6 +41,7 @@ __all__ = [
     "ReadyChecks",
     "add_ready_check",
     "create_base_app",
+    "echo_request_id",
     "request_id_middleware",
     "run_app",
     "tune_process",
@@ -114,18 +115,20 @@ def _incoming_request_id(request: web.Request) -> str:
 
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Take `X-Request-Id` (or make one), bind it to the log context, echo it back."""
+    """Take `X-Request-Id` (or make one) and bind it to the log context
+    (`echo_request_id` sends it back)."""
     request_id = _incoming_request_id(request)
     request[REQUEST_ID] = request_id
     with structlog.contextvars.bound_contextvars(request_id=request_id):
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            exc.headers[REQUEST_ID_HEADER] = request_id
-            raise
-    if not response.prepared:
+        return await handler(request)
+
+
+async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """`app.on_response_prepare`: every answer, a streamed one included, says
+    which request it answers."""
+    request_id = request.get(REQUEST_ID)
+    if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
-    return response
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -167,6 +170,7 @@ def create_base_app(
         middlewares=[request_id_middleware, metrics_middleware, problem_middleware, *middlewares],
         client_max_size=settings.max_body_bytes,
     )
+    app.on_response_prepare.append(echo_request_id)
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics.create()
     app[OUTCOMES] = Outcomes.create(app[METRICS].registry)

@@ -376,6 +376,17 @@ async def test_rate_limits_answer_429_with_ratelimit_fields(
     assert statuses == [400, 400, 400, 429]
     async with api.session.get(f"{limited.url}/readyz") as answer:  # probes are not limited
         assert answer.status == 200
+    # A batch's items count one each: the streamed answer carries the fields
+    # (and its request id), and the board's next request waits.
+    batch = f"{limited.url}/credentials/verify/batch"
+    lines = b'"x"\n' * 50
+    jsonl = {**BOARD, "Content-Type": "application/x-ndjson"}
+    async with api.session.post(batch, data=lines, headers=jsonl) as answer:
+        assert answer.status == 200 and len((await answer.read()).splitlines()) == 50
+        left = int(re.search(r";r=(\d+);", answer.headers["RateLimit"]).group(1))  # type: ignore[union-attr]
+        # fifty tokens taken (the key refills 1,667 a second: a few back by now)
+        assert left <= 100_000 - 40, answer.headers
+        assert answer.headers["X-Request-Id"]
 
 
 # --- every core ---------------------------------------------------------------------

@@ -6,7 +6,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.verifier.ratelimit import Buckets, RatePolicy, rate_limit_middleware
+from services.verifier.ratelimit import (
+    QUOTA,
+    Buckets,
+    RatePolicy,
+    rate_limit_fields,
+    rate_limit_middleware,
+)
 from shared.settings import SettingsError
 from shared.web.problems import problem_middleware
 
@@ -17,8 +23,8 @@ def test_a_bucket_bursts_its_quota_then_refills_at_its_rate() -> None:
     assert taken == [True, True, True, False]
     assert buckets.take("b", 3, 60, now=0.0)[0]  # its own bucket
     assert not buckets.take("a", 3, 60, now=19.0)[0]  # 0.95 of a token
-    allowed, left = buckets.take("a", 3, 60, now=21.0)
-    assert allowed and left == pytest.approx(0.05)
+    allowed, bucket = buckets.take("a", 3, 60, now=21.0)
+    assert allowed and bucket.tokens == pytest.approx(0.05)
 
 
 def test_least_recently_used_buckets_are_dropped() -> None:
@@ -42,13 +48,19 @@ def test_policy_from_the_environment() -> None:
             RatePolicy.from_env({"MICROCRED_VERIFIER_API_KEYS": bad})
 
 
+def limited_app(quota: int) -> web.Application:
+    app = web.Application(
+        middlewares=[problem_middleware, rate_limit_middleware(RatePolicy(address_quota=quota))]
+    )
+    app.on_response_prepare.append(rate_limit_fields)
+    return app
+
+
 async def test_errors_of_the_handler_carry_the_fields_too() -> None:
     async def refuse(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
 
-    app = web.Application(
-        middlewares=[problem_middleware, rate_limit_middleware(RatePolicy(address_quota=2))]
-    )
+    app = limited_app(2)
     app.router.add_get("/x", refuse)
     async with TestClient(TestServer(app)) as client:
         first = await client.get("/x")
@@ -59,6 +71,29 @@ async def test_errors_of_the_handler_carry_the_fields_too() -> None:
         assert third.status == 429
         assert third.content_type == "application/problem+json"
         assert int(third.headers["Retry-After"]) == 30
+        assert third.headers["RateLimit"].startswith('"address";r=0;')
+
+
+async def test_a_streamed_answer_carries_the_fields_and_spends_per_item() -> None:
+    """A batch's answer is streamed (prepared by its handler); its other
+    items are counted after it is read, and the next request waits."""
+
+    async def batch(request: web.Request) -> web.StreamResponse:
+        request[QUOTA].spend(9)  # a batch of ten items
+        response = web.StreamResponse()
+        await response.prepare(request)
+        await response.write(b"{}\n")
+        return response
+
+    app = limited_app(60)
+    app.router.add_post("/batch", batch)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/batch")
+        assert answer.status == 200 and answer.headers["RateLimit"].startswith('"address";r=50;')
+        for _ in range(5):
+            await client.post("/batch")  # 60 tokens spent: the bucket at -0.x
+        refused = await client.post("/batch")
+        assert refused.status == 429 and int(refused.headers["Retry-After"]) >= 1
 
 
 def test_the_client_behind_a_trusted_proxy_is_the_forwarded_address() -> None:

@@ -93,10 +93,25 @@ class ResultView:
     dates: list[tuple[str, str]] = field(default_factory=list)
     status_details: list[tuple[str, str]] = field(default_factory=list)
     checks: list[CheckLine] = field(default_factory=list)
+    # The check an `untrusted` headline is about (`UNTRUSTED_BY`).
+    untrusted_by: str | None = None
 
     @property
     def has_credential(self) -> bool:
         return self.title is not None or bool(self.issuer)
+
+    @property
+    def headline(self) -> str:
+        """The catalogue key suffix of the headline and its advice:
+        `state.<headline>`, `advice.<headline>`."""
+        return f"untrusted.{self.untrusted_by}" if self.untrusted_by else self.state
+
+
+# What an `untrusted` headline names, the most telling for a reader first
+# (the API's `stateDetails.check` is the first in the report's order): a name
+# copied from a registered provider, a learner who is not the one asked
+# about, an endorsement that fails, then the issuer's accreditation.
+UNTRUSTED_BY = ("impersonation", "recipient", "endorsements", "trust", "achievement_known")
 
 
 def _dict(value: object) -> Json:
@@ -240,8 +255,14 @@ def result_view(report: Json) -> ResultView:
     view.checks = _check_lines(report)
     if view.state in ("revoked", "suspended"):
         view.status_details = _status_details(view.state, _dict(report.get("stateDetails")))
-    recipient = _checks(report).get("recipient")
+    checks = _checks(report)
+    recipient = checks.get("recipient")
     view.recipient = None if recipient is None else str(recipient.get("outcome"))
+    if view.state == "untrusted":
+        view.untrusted_by = next(
+            (name for name in UNTRUSTED_BY if checks.get(name, {}).get("outcome", "ok") != "ok"),
+            None,
+        )
     summary = _dict(report.get("credential"))
     if not summary:
         return view

@@ -23,7 +23,7 @@ from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.intake import Intake
 from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
-from services.verifier.page_view import result_view
+from services.verifier.page_view import UNTRUSTED_BY, result_view
 from services.verifier.pages import PAGES, page_routes, share_page
 from services.verifier.replica import Replica
 from services.verifier.shares import SharedCredential, ShareNotFound, ShareUnpublished
@@ -234,6 +234,31 @@ async def test_a_hashed_email_offers_a_comparison(client: Client, issuer: Issuer
     _, html = await post(client, credential=token, recipient="eve@example.org")
     assert 'data-outcome="failed"' in html and "does NOT match" in html
     assert verdict_state(html) == "untrusted"
+    # the headline says what is wrong: the learner, not the issuer's accreditation
+    assert "not awarded to the person you named" in html and "not accredited" not in html
+
+
+@pytest.mark.parametrize(
+    ("failing", "headline"),
+    [
+        (["trust"], "issuer we cannot vouch for"),
+        (["trust", "impersonation"], "that provider did not issue it"),
+        (["trust", "recipient"], "not awarded to the person you named"),
+        (["endorsements"], "an endorsement it carries does not check out"),
+        (["achievement_known"], "the achievement it names is not in"),
+    ],
+)
+def test_an_untrusted_headline_names_what_is_wrong(failing: list[str], headline: str) -> None:
+    """The most telling advisory check leads (a copied name before a missing
+    accreditation), in both languages."""
+    names = ("trust", "achievement_known", "impersonation", "endorsements", "recipient")
+    results = [{"check": name, "outcome": "failed" if name in failing else "ok"} for name in names]
+    view = result_view({"state": "untrusted", "results": results, "credential": None})
+    for lang in ("en", "fr"):
+        strings = catalogue(lang)
+        assert strings.has(f"state.{view.headline}") and strings.has(f"advice.{view.headline}")
+    html = PageRenderer().render("result.html", "en", view=view, compare=None, email=None)
+    assert headline in html
 
 
 class _Parser(HTMLParser):
@@ -261,7 +286,8 @@ def test_catalogues_have_the_same_keys_and_every_used_key() -> None:
         used |= set(re.findall(r't\("([a-z_.]+)"\)', template.read_text()))
     assert used and used <= set(english), used - set(english)
     states = ("valid", "untrusted", "revoked", "suspended", "expired", "not_yet_valid")
-    for state in (*states, "tampered", "unchecked", "malformed"):
+    untrusted = tuple(f"untrusted.{check}" for check in UNTRUSTED_BY)
+    for state in (*states, "tampered", "unchecked", "malformed", *untrusted):
         assert {f"state.{state}", f"advice.{state}"} <= set(english)
         assert english[f"state.{state}"] != french[f"state.{state}"]
 

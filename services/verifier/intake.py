@@ -77,6 +77,10 @@ class UnreadableSubmission(DomainError):
     problem = "unreadable-credential"
 
 
+class NothingSent(UnreadableSubmission):
+    """A form with none of its fields filled in."""
+
+
 class UrlNotFetched(DomainError):
     """A credential URL the SSRF guard refuses (not https, a non-public
     address, a redirect) or that did not answer with a document."""
@@ -139,11 +143,20 @@ def _options(value: object) -> Mapping[str, Any]:
         raise UnreadableSubmission("`options` must be a JSON object")
     if "trust" in value and value["trust"] not in get_args(TrustPolicy):
         raise InvalidField("$.options.trust", "must be 'accredited' or 'registered'")
+    if value.get("recipient") is not None and not isinstance(value["recipient"], str):
+        raise InvalidField("$.options.recipient", "must be an e-mail address or identifier")
     try:
         requested_checks(value.get("checks"))
     except CredentialError as exc:
         raise InvalidField("$.options.checks", exc.detail) from None
     return value
+
+
+def _not_json_text(text: str, what: str) -> None:
+    """VC Data Integrity §4.4: a secured document that is not a map is
+    refused, and so is one sent as JSON text inside a JSON string."""
+    if text.lstrip().startswith(("{", "[")):
+        raise UnreadableSubmission(f"{what} is a JSON object or a compact JWT, not JSON text")
 
 
 def _credential_object(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -312,6 +325,7 @@ class Intake:
 
     async def _json_body(self, parsed: object) -> Submission:
         if isinstance(parsed, str):
+            _not_json_text(parsed, "the body")
             item, source = await self.decode_item(parsed)
             return Submission(item, source)
         if not isinstance(parsed, dict):
@@ -323,11 +337,8 @@ class Intake:
                 raise UnreadableSubmission(
                     "`verifiableCredential` must be a JSON object or a string"
                 )
-            if isinstance(item, str) and item.lstrip().startswith(("{", "[")):
-                # VC Data Integrity §4.4: a secured document that is not a map is refused.
-                raise UnreadableSubmission(
-                    "`verifiableCredential` is a JSON object or a compact JWT, not JSON text"
-                )
+            if isinstance(item, str):
+                _not_json_text(item, "`verifiableCredential`")
             return Submission(item, "vc-api", options)
         if "url" in parsed and "@context" not in parsed:
             url = parsed["url"]
@@ -356,7 +367,7 @@ class Intake:
             elif isinstance(value, str) and value.strip():
                 item, source = await self.decode_item(value)
                 return Submission(item, source, options)
-        raise UnreadableSubmission("the form has no `file` nor `credential` field")
+        raise NothingSent("the form has no `file`, `credential` or `url` field filled in")
 
 
 def _base64(value: object) -> bytes:

@@ -9,12 +9,15 @@ without JavaScript; `static/page.js` only adds drag-and-drop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
 from services.verifier.app_keys import INTAKE, VERIFIER
+from services.verifier.budget import LimitExceeded
+from services.verifier.intake import NothingSent, UrlNotFetched
 from services.verifier.page_i18n import catalogue, negotiate
 from services.verifier.page_render import PageRenderer, static_response
 from services.verifier.page_view import result_view
@@ -40,6 +43,28 @@ def wants_json(request: web.Request) -> bool:
     return prefers_json(request.headers.get("Accept", ""))
 
 
+@dataclass(frozen=True)
+class PageError:
+    """Why the form is shown again: a sentence in the page's language
+    (`error.<kind>`) and the technical detail, as the API gives it."""
+
+    kind: str
+    detail: str | None
+
+
+def _error_kind(error: Exception) -> str:
+    """The catalogue key suffix for what went wrong with a form."""
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return "too_large"
+    if isinstance(error, NothingSent):
+        return "empty"
+    if isinstance(error, UrlNotFetched):
+        return "url"
+    if isinstance(error, LimitExceeded):
+        return "limit"
+    return "unreadable"
+
+
 @page_routes.get("/")
 async def index(request: web.Request) -> web.Response:
     lang = language(request)
@@ -60,10 +85,16 @@ async def check(request: web.Request) -> web.Response:
     pages = request.app[PAGES]
     try:
         submission = await request.app[INTAKE].read_submission(request)
-    except DomainError as error:
+    except (DomainError, web.HTTPRequestEntityTooLarge) as error:
         if wants_json(request):
             raise
-        return pages.response("index.html", lang, status=error.status, error=error.detail)
+        if isinstance(error, web.HTTPRequestEntityTooLarge):  # aiohttp's cap on the form
+            status, detail = error.status, None
+        else:
+            status, detail = error.status, error.detail
+        return pages.response(
+            "index.html", lang, status=status, error=PageError(_error_kind(error), detail)
+        )
     item = submission.item
     report = await request.app[VERIFIER].verify(item, recipient=submission.recipient)
     request.app[OUTCOMES].count("page_verification", report.verdict)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+import orjson
 import pytest
 
 from shared.credentials.crypto_keys import SigningKey, generate_ed25519
@@ -69,6 +70,11 @@ async def test_any_vc_and_the_checks_asked_for(api: Api) -> None:
     assert (await post(api, "/credentials/verify", unknown))[0] == 422
     text = {"verifiableCredential": '{"type": ["VerifiableCredential"]}'}
     assert (await post(api, "/credentials/verify", text))[0] == 422
+    # the same JSON text as the whole body's string: refused alike
+    assert (await post(api, "/credentials/verify", orjson.dumps(degree(issuer)).decode()))[0] == 422
+    odd = {"verifiableCredential": expired, "options": {"recipient": 5}}
+    code, problem = await post(api, "/credentials/verify", odd)
+    assert code == 422 and "$.options.recipient" in problem["detail"], problem
 
 
 async def test_a_presentation_without_holder(api: Api) -> None:

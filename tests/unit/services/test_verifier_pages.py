@@ -5,10 +5,12 @@ A real verifier (an empty replica: did:key issuers verify offline, and are
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -175,21 +177,41 @@ async def test_tampered_expired_and_future_credentials(client: Client, issuer: I
 
 
 @pytest.mark.parametrize(
-    "fields",
+    ("fields", "sentence"),
     [
-        {"credential": "  "},
-        {"credential": "not a credential"},
-        {"file": ("x.png", b"\x89PNG junk")},
+        ({"credential": "  "}, "Rien n'a été envoyé"),
+        ({"credential": "not a credential"}, "Ce n'est pas une attestation"),
+        ({"file": ("x.png", b"\x89PNG junk")}, "Ce n'est pas une attestation"),
     ],
 )
 async def test_unreadable_input_answers_the_form_again(
-    client: Client, fields: dict[str, Any]
+    client: Client, fields: dict[str, Any], sentence: str
 ) -> None:
+    """In the page's language: why, then the technical detail."""
     status, html = await post(client, **fields)
     assert status == 422 and 'role="alert"' in html and 'id="credential"' in html
+    status, html = await post(client, lang="fr", **fields)
+    assert status == 422 and html_unescape(sentence) in html_unescape(html)
+    assert "Détail technique" in html
     status, text = await post(client, headers={"Accept": "application/json"}, **fields)
     problem = json.loads(text)
     assert status == 422 and problem["status"] == 422 and problem["detail"]
+
+
+async def test_a_file_over_the_body_limit_answers_the_form_again(client: Client) -> None:
+    """A browser upload over 1 MiB: the form again with the reason in its
+    language (413), not a problem document."""
+    status, html = await post(
+        client, lang="fr", file=("big.png", io.BytesIO(b"\x89PNG" + b"0" * (1 << 20)))
+    )
+    assert status == 413 and 'role="alert"' in html
+    assert "trop volumineux" in html and 'id="credential"' in html
+    status, text = await post(
+        client,
+        headers={"Accept": "application/json"},
+        file=("big.png", io.BytesIO(b"0" * (1 << 20))),
+    )
+    assert status == 413 and json.loads(text)["status"] == 413
 
 
 async def test_json_by_content_negotiation(client: Client, issuer: Issuer) -> None:

@@ -9,8 +9,11 @@ until the job ends, and saves its per-row results next to the file (or at
 `--output`). The issuer URL and token also come from `MICROCRED_ISSUER_URL`
 and `MICROCRED_TOKEN`. The upload carries an Idempotency-Key (by default a
 hash of the file), so running the command again for the same file follows
-the same job instead of awarding anew. Exit status: 0 when the job is done,
-1 when it failed or was cancelled, 2 on a usage or HTTP error.
+the same job instead of awarding anew. Exit status: 0 when the job is done
+(refused rows are results too: below the threshold, an unknown
+achievement...), 1 when it failed or was cancelled, or when rows failed on
+our side (`failed`, reason `internal`, in the results file), 2 on a usage
+or HTTP error.
 """
 
 from __future__ import annotations
@@ -142,7 +145,7 @@ async def bulk_award(args: argparse.Namespace, key: str) -> int:
         f"{progress['failed']} failed; results in {output}",
         file=sys.stderr,
     )
-    return 0 if job["state"] == "done" else 1
+    return 0 if job["state"] == "done" and not progress["failed"] else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

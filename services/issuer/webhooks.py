@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -53,6 +54,7 @@ from services.issuer.domain.webhook_events import (
 )
 from services.issuer.registry import RegistryIndex
 from services.issuer.settings import WebhookSettings
+from shared.credentials.builders import format_datetime
 from shared.errors import InvalidField, NotFound, is_transient
 from shared.events import (
     Event,
@@ -365,7 +367,7 @@ class Webhooks:
             "attempts": event.attempts,
             "lastStatus": event.last_status,
             "errors": event.errors,
-            "at": event.at_ms,
+            "at": format_datetime(datetime.fromtimestamp(event.at_ms / 1000, UTC)),
         }
         dead = orjson.dumps({**entry, "body": orjson.loads(event.body)}) if event.body else b""
         await self._finish(

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -510,6 +511,7 @@ async def test_webhooks_signed_retried_logged_and_per_tenant(stack: Stack, api: 
 
         delivered = await until(both_logged)
         assert delivered and all(e["attempts"] == 3 for e in delivered)  # 2 failures, then ok
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", e["at"]) for e in delivered)
         assert {"credential.issued", "credential.revoked"} <= {e["type"] for e in delivered}
         dead = await until(lambda: log_shows("dead", "webhook-dead-letters"), within=30.0)
         assert dead and dead[0]["webhookId"] == guarded["id"] and dead[0]["attempts"] == 4

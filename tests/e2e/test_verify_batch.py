@@ -33,6 +33,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.verifier.app import create_app
+from services.verifier.ratelimit import RatePolicy
 from services.verifier.settings import Settings
 from shared.credentials.baking import bake_png
 from shared.credentials.crypto_keys import b64url_decode, b64url_encode
@@ -186,7 +187,10 @@ async def test_a_thousand_mixed_items_get_the_right_answers_streamed(api: Api) -
     hosted = await host(domain, valid[0]["jwt"], loopback_port)
     environ = {**api.stack.services["verifier"].env, "MICROCRED_HTTP_PORT": "0"}
     settings = Settings(
-        common=CommonSettings.from_env("verifier", 0, environ), trusted_fetch_origins=frozenset()
+        common=CommonSettings.from_env("verifier", 0, environ),
+        trusted_fetch_origins=frozenset(),
+        # each item counts against the quota: one client sends 1,021 here
+        rates=RatePolicy(address_quota=10_000),
     )
     try:
         async with TestClient(TestServer(create_app(settings, fetcher=hosted.fetcher))) as client:

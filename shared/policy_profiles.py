@@ -233,7 +233,11 @@ def definition_gaps(profile: str, achievement: Doc, body: AwardingBody) -> list[
     rules = list(DEFINITION_RULES[profile_of(profile)])
     if profile_of(profile) != "badge" and achievement.get("achievementType") == _MICRO:
         rules.extend(_MICRO_RULES)
-    return [Gap(element, path) for element, path, rule in rules if not rule(achievement, body)]
+    missing: dict[str, list[str]] = {}  # path -> elements: one gap per member
+    for element, path, rule in rules:
+        if not rule(achievement, body):
+            missing.setdefault(path, []).append(element)
+    return [Gap("; ".join(elements), path) for path, elements in missing.items()]
 
 
 def has_award_rules(profile: str) -> bool:

@@ -27,6 +27,12 @@ _log = get_logger("issuer.learners")
 DOWNLOADS = ("credential.json", "credential.jwt", "badge.png", "badge.svg")
 
 
+def downloads_of(event: CredentialIssued) -> tuple[str, ...]:
+    """The downloads this credential has: no `credential.json` for one with
+    only a VC-JWT (an RSA key signs no Data Integrity proof)."""
+    return DOWNLOADS if event.credential_ldp is not None else DOWNLOADS[1:]
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A credential reached through its claim link, with its share state."""
@@ -64,7 +70,7 @@ class Learners:
         base = f"{self.public_base_url}/credentials/{event.credential_id}"
         return {
             "claimUrl": self.claim_url(event.credential_id),
-            "downloads": {name: f"{base}/{name}" for name in DOWNLOADS},
+            "downloads": {name: f"{base}/{name}" for name in downloads_of(event)},
         }
 
     def claim_view(self, claimed: Claimed) -> dict[str, Any]:
@@ -81,7 +87,7 @@ class Learners:
             "learner": facts.learner,
             "validFrom": facts.valid_from.isoformat() if facts.valid_from else None,
             "validUntil": facts.valid_until.isoformat() if facts.valid_until else None,
-            "downloads": {name: f"{claim}/{name}" for name in DOWNLOADS},
+            "downloads": {name: f"{claim}/{name}" for name in downloads_of(event)},
             "share": {
                 "status": "published" if claimed.shared else "unpublished",
                 "control": f"{claim}/share",  # POST publishes, DELETE unpublishes

@@ -51,6 +51,10 @@ async def test_an_rsa_issuer_signs_rs256_jwts_and_its_lists(api: Api) -> None:
     header = peek_jws(credential["jwt"])[0]
     assert header == {"alg": "RS256", "kid": f"{did}#key-1", "typ": "JWT"}
     assert credential["credential"] is None  # no RSA Data Integrity cryptosuite
+    assert "credential.json" not in credential["downloads"], credential["downloads"]
+    for url in credential["downloads"].values():  # each one offered is there
+        async with api.session.get(url, headers=api.auth) as answer:
+            assert answer.status == 200, url
     assert await api.reaches(credential["jwt"], "valid")
     # its status list is a VC-JWT signed with the same key, even asked for JSON-LD
     payload = peek_jws(credential["jwt"])[1]

@@ -52,10 +52,12 @@ def build_endorsement(
 def build_accreditation_profile(
     *, id: str, name: str, url: str | None = None, accreditation_date: str | None = None
 ) -> Json:
-    """One accreditor (`AccreditationProfile`, Issuer Accreditation Ext. 2.0)."""
+    """One accreditor (`AccreditationProfile`, Issuer Accreditation Ext. 2.0,
+    whose `contactInstructions` is required [1]: its web site when known)."""
     profile: Json = {"id": id, "type": ["Profile", "AccreditationProfile"], "name": name}
     if url is not None:
         profile["url"] = url
+    profile["contactInstructions"] = f"See {url}" if url else f"Contact {name}."
     if accreditation_date is not None:
         profile["accreditationDate"] = accreditation_date
     return profile

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, TypeVar
 
 import msgspec
 import orjson
@@ -77,6 +77,15 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str = msgspec.field(default_factory=_new_id)
     occurred_at: str = msgspec.field(default_factory=utc_now)
+
+
+E = TypeVar("E", bound=Event)
+
+
+def next_record(event: E, **changes: object) -> E:
+    """The next record of an entity kept on a compacted topic: `event` with
+    `changes`, as a new event (its own `id` and `occurred_at`)."""
+    return msgspec.structs.replace(event, id=_new_id(), occurred_at=utc_now(), **changes)
 
 
 class KeyedWrite(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from shared.credentials.builders import format_datetime
+from shared.credentials.shape_rules import is_url
 from shared.errors import Conflict, InvalidField, NotFound
 from shared.events import (
     AccreditationScope,
@@ -21,6 +22,7 @@ from shared.events import (
     Lifecycle,
     ProviderAccreditation,
     ProviderPublished,
+    next_record,
 )
 from shared.policy_profiles import DEFAULT_PROFILE, PolicyProfile
 from shared.providers import WebDomain
@@ -146,6 +148,10 @@ def _check_window(valid_from: str, valid_until: str | None) -> None:
 
 
 def accreditation(body: AccreditationIn, operator: str) -> ProviderAccreditation:
+    url = body.qualityAssuranceBody.url
+    if url is not None and not is_url(url):
+        # It becomes the accreditor's `id` and `url` in every credential of the provider.
+        raise InvalidField("$.qualityAssuranceBody.url", "must be an http(s) URL")
     valid_from = _instant("$.validFrom", body.validFrom)
     valid_until = None if body.validUntil is None else _instant("$.validUntil", body.validUntil)
     _check_window(valid_from, valid_until)
@@ -187,7 +193,7 @@ def _next(
     current: ProviderPublished, write: KeyedWrite | None, **changes: object
 ) -> ProviderPublished:
     writes = current.writes if write is None else [*current.writes, write][-MAX_WRITES_KEPT:]
-    return msgspec.structs.replace(current, revision=current.revision + 1, writes=writes, **changes)
+    return next_record(current, revision=current.revision + 1, writes=writes, **changes)
 
 
 def changed(

@@ -8,12 +8,9 @@ retried request answers that same revision, also after a replay.
 
 from __future__ import annotations
 
-import uuid
 from typing import TypeVar
 
-import msgspec
-
-from shared.events import AchievementPublished, KeyedWrite, PathwayPublished, utc_now
+from shared.events import AchievementPublished, KeyedWrite, PathwayPublished, next_record
 
 Revision = TypeVar("Revision", AchievementPublished, PathwayPublished)
 
@@ -34,14 +31,7 @@ def revision_event(
             )
         ]
     )
-    return msgspec.structs.replace(
-        made,
-        id=str(uuid.uuid4()),
-        occurred_at=utc_now(),
-        idempotency_key=None,
-        request_hash=None,
-        writes=writes,
-    )
+    return next_record(made, idempotency_key=None, request_hash=None, writes=writes)
 
 
 def revision_of(answer: str) -> tuple[str, int]:

@@ -24,7 +24,7 @@ from services.issuer.store import IssuerIdentity, IssuerStore, endorser_tenant
 from shared.credentials.builders import build_profile, format_datetime
 from shared.credentials.endorsements import build_endorsement
 from shared.errors import NotFound
-from shared.events import EndorsementPublished, IssuerProfilePublished, KeyedWrite
+from shared.events import EndorsementPublished, IssuerProfilePublished, KeyedWrite, next_record
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
@@ -87,7 +87,7 @@ class Endorsing:
                 writes.append(
                     KeyedWrite(scope="withdrawals", idempotency_key=key, request_hash=request)
                 )
-            event = msgspec.structs.replace(current, status="withdrawn", writes=writes)
+            event = next_record(current, status="withdrawn", writes=writes)
             await self.publisher.publish(self.topic, event, key=endorsement_id)
             await self.store.save_endorsement(event)
             return event

@@ -168,6 +168,15 @@ async def test_operator_writes_accreditations_and_status() -> None:
     backwards.validUntil = datetime(2024, 1, 1, tzinfo=UTC)
     with pytest.raises(InvalidField):
         await w.providers.accredit("ministry", pid, backwards, None)
+    # the QA body's url is signed into every credential of the provider
+    for url in ("not a url at all", "javascript:alert(1)"):
+        bad = accreditation_in("QQI-3")
+        bad.qualityAssuranceBody.url = url
+        with pytest.raises(InvalidField, match=r"qualityAssuranceBody\.url"):
+            await w.providers.accredit("ministry", pid, bad, None)
+    # each revision is a new record (its own id, and time: the trust list's `updated`)
+    records = w.published.of(ProviderPublished)
+    assert len(records) >= 4 and len({r.id for r in records}) == len(records)
 
 
 async def test_a_tenant_edits_only_its_own_provider() -> None:

@@ -16,12 +16,15 @@ KAFKA_NODES ?= $(or $(MICROCRED_KAFKA_NODES),1)
 export MICROCRED_KAFKA_NODES := $(KAFKA_NODES)
 
 .PHONY: help venv up down wipe lint format test unit faults bench stack-up stack-down stack-status \
-	services-up services-down status kafka3-check seed browser-deps bulk-check
+	services-up services-down status kafka3-check seed browser-deps bulk-check fonts
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## create .venv and install the project with dev extras (when pyproject changed)
+venv: $(STAMP) fonts ## create .venv and install the project with dev extras (when pyproject changed)
+
+fonts: ## DejaVu Sans (apt) for badge images and certificates, when missing
+	@$(LOCAL)/fonts.sh
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

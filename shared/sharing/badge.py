@@ -6,8 +6,10 @@ with the title wrapped on up to four lines, the provider and the level. We
 never fetch an image URL here: an award must not depend on a third party's
 server, and a fetch from the issuer would be an SSRF path.
 
-The PNG is drawn with Pillow from the same layout as the SVG (Pillow's
-bundled scalable font, no system fonts, no native SVG renderer to install).
+The PNG is drawn with Pillow from the same layout as the SVG (`fonts.py`:
+DejaVu Sans, else ReportLab's bundled Vera; no native SVG renderer to
+install). Control characters are left out of both (`fonts.drawable`): an
+SVG with them is not well-formed XML.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from dataclasses import dataclass
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from shared.credentials.baking import MAX_IMAGE_BYTES, PNG_SIGNATURE, bake_png, bake_svg
 from shared.credentials.errors import CredentialError
 from shared.sharing.facts import CredentialFacts
+from shared.sharing.fonts import drawable, pillow_font
 
 SIZE = 512
 ImageKind = Literal["png", "svg"]
@@ -55,13 +58,13 @@ def _wrap(text: str, width: int, lines: int) -> list[str]:
 def layout(facts: CredentialFacts) -> tuple[str, list[Line]]:
     """The background colour and the text lines (centred at x = SIZE / 2)."""
     colour = _PALETTE[hashlib.sha256(facts.title.encode()).digest()[0] % len(_PALETTE)]
-    title = _wrap(facts.title, _TITLE_WIDTH, _TITLE_LINES)
+    title = _wrap(drawable(facts.title), _TITLE_WIDTH, _TITLE_LINES)
     lines: list[Line] = []
     if facts.level:
-        lines.append(Line(facts.level, 120, 26, bold=True))
+        lines.append(Line(drawable(facts.level), 120, 26, bold=True))
     top = 256 - (len(title) - 1) * 22
     lines += [Line(text, top + i * 44, 38, bold=True) for i, text in enumerate(title)]
-    provider = _wrap(facts.provider or "", _PROVIDER_WIDTH, _PROVIDER_LINES)
+    provider = _wrap(drawable(facts.provider or ""), _PROVIDER_WIDTH, _PROVIDER_LINES)
     lines += [Line(text, 384 + i * 28, 22) for i, text in enumerate(provider) if text]
     return colour, lines
 
@@ -74,11 +77,12 @@ def design_svg(facts: CredentialFacts) -> bytes:
         f"{bold if line.bold else ''}>{escape(line.text)}</text>"
         for line in lines
     )
-    label = escape(f"{facts.title}, {facts.provider or ''}", {'"': "&quot;"})
+    title = drawable(facts.title)
+    label = escape(f"{title}, {drawable(facts.provider or '')}", {'"': "&quot;"})
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE}" '
         f'viewBox="0 0 {SIZE} {SIZE}" role="img" aria-label="{label}">'
-        f"<title>{escape(facts.title)}</title>"
+        f"<title>{escape(title)}</title>"
         f'<circle cx="256" cy="256" r="248" fill="{colour}"/>'
         '<circle cx="256" cy="256" r="228" fill="none" stroke="#ffffff" stroke-width="6"/>'
         '<g fill="#ffffff" font-family="DejaVu Sans, Arial, sans-serif" '
@@ -93,16 +97,12 @@ def design_png(facts: CredentialFacts) -> bytes:
     draw.ellipse((8, 8, SIZE - 8, SIZE - 8), fill=colour)
     draw.ellipse((28, 28, SIZE - 28, SIZE - 28), outline="#ffffff", width=6)
     for line in lines:
-        font = ImageFont.load_default(size=line.size)
-        width = 1 if line.bold else 0
         draw.text(
             (SIZE // 2, line.y),
             line.text,
             fill="#ffffff",
-            font=font,
+            font=pillow_font(line.size, line.bold),
             anchor="mm",
-            stroke_width=width,
-            stroke_fill="#ffffff",
         )
     out = io.BytesIO()
     image.save(out, format="PNG")

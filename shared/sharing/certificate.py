@@ -4,25 +4,35 @@ reportlab draws the page (the long-standing PDF library for Python, pure
 Python apart from optional accelerators, no system libraries) and segno makes
 the QR code (pure Python, no dependencies, ISO/IEC 18004 with error
 correction level M here). The QR code is embedded as a PNG image with one
-pixel per module, scaled up by the PDF, so it stays sharp in print.
+pixel per module, scaled up by the PDF, so it stays sharp in print. Text
+is set in the badge's font (`fonts.py`: DejaVu Sans, else Vera), embedded:
+PDF's standard Helvetica has no glyph beyond Latin-1. A word too long for
+the line (a long name without spaces, as Chinese is written) is broken
+between characters.
 """
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
+from functools import cache
 
 import segno
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from shared.sharing.facts import CredentialFacts
+from shared.sharing.fonts import drawable, font_file
 
 QR_BORDER = 4  # quiet zone, in modules (ISO/IEC 18004 §7.3.8)
 _TITLE_SIZE = 30
 MAX_LINES = 2  # per text; a longer one is cut
+BODY, BOLD = "microcred-body", "microcred-bold"
 
 
 def qr_png(url: str) -> bytes:
@@ -36,12 +46,34 @@ def _day(value: datetime | None) -> str | None:
     return value.strftime("%d %B %Y") if value is not None else None
 
 
+@cache
+def _fonts() -> tuple[str, str]:
+    """The body and bold fonts, registered with reportlab once."""
+    for name, bold in ((BODY, False), (BOLD, True)):
+        pdfmetrics.registerFont(TTFont(name, str(font_file(bold))))
+    return BODY, BOLD
+
+
+def _split(text: str, font: str, size: float, width: float) -> list[str]:
+    """`text` in lines of at most `width`: between words, and between the
+    characters of a word wider than a line."""
+    lines: list[str] = []
+    for line in simpleSplit(text, font, size, width):
+        while stringWidth(line, font, size) > width and len(line) > 1:
+            fits = (n for n in range(1, len(line)) if stringWidth(line[:n], font, size) <= width)
+            cut = max(fits, default=1)
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return lines
+
+
 def _fit(text: str, font: str, size: float, width: float) -> tuple[float, list[str]]:
     """The largest font size down to 2/3 of `size` at which `text` fits
     `width` on at most MAX_LINES lines, and those lines (the last one cut)."""
     smallest = size * 2 / 3
     while True:
-        lines = simpleSplit(text, font, size, width)
+        lines = _split(text, font, size, width)
         if len(lines) <= MAX_LINES or size <= smallest:
             break
         size -= 1
@@ -62,21 +94,22 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
     pdf.setLineWidth(3)
     pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
     centre, text_width = width / 2, width - 70 * mm
-    lines: list[tuple[str, str, float]] = [("Helvetica", "This certifies that", 16)]
-    lines.append(("Helvetica-Bold", facts.learner or "the holder of this credential", 26))
-    lines.append(("Helvetica", "has been awarded the micro-credential", 16))
-    lines.append(("Helvetica-Bold", facts.title, _TITLE_SIZE))
+    body, bold = _fonts()
+    lines: list[tuple[str, str, float]] = [(body, "This certifies that", 16)]
+    lines.append((bold, facts.learner or "the holder of this credential", 26))
+    lines.append((body, "has been awarded the micro-credential", 16))
+    lines.append((bold, facts.title, _TITLE_SIZE))
     details = [facts.level, f"issued by {facts.provider}" if facts.provider else None]
-    lines.append(("Helvetica", ", ".join(d for d in details if d), 16))
+    lines.append((body, ", ".join(d for d in details if d), 16))
     dates = [f"on {_day(facts.valid_from)}" if facts.valid_from else None]
     if facts.valid_until is not None:
         dates.append(f"valid until {_day(facts.valid_until)}")
-    lines.append(("Helvetica", ", ".join(d for d in dates if d), 14))
+    lines.append((body, ", ".join(d for d in dates if d), 14))
     y = height - 45 * mm
     for font, text, wanted in lines:
         if not text:
             continue
-        size, wrapped = _fit(text, font, wanted, text_width)
+        size, wrapped = _fit(drawable(text), font, wanted, text_width)
         pdf.setFont(font, size)
         for part in wrapped:
             pdf.drawCentredString(centre, y, part)
@@ -84,7 +117,7 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
         y -= size * 0.65
     qr_size = 42 * mm
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(share_url))), 22 * mm, 20 * mm, qr_size, qr_size)
-    pdf.setFont("Helvetica", 10)
+    pdf.setFont(body, 10)
     pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 + 4, "Check it online:")
     pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 10, share_url)
     if facts.credential_id:

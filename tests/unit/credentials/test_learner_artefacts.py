@@ -14,7 +14,7 @@ import pytest
 import segno
 from defusedxml.minidom import parseString
 from openbadgeslib.ob3.verifier import OB3Verifier
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from shared.credentials.baking import unbake, unbake_png, unbake_svg
 from shared.credentials.dids import DidResolver
@@ -23,6 +23,7 @@ from shared.credentials.verify import verify_credential
 from shared.sharing.badge import badge_image, baked_badge, design_png, design_svg, layout
 from shared.sharing.certificate import QR_BORDER, certificate_pdf
 from shared.sharing.facts import CredentialFacts, facts_of
+from shared.sharing.fonts import pillow_font
 from shared.sharing.linkedin import linkedin_add_url
 from shared.sharing.links import LearnerLinks
 from tests.unit.credentials.test_verify import Issuer, MemoryLists
@@ -186,7 +187,7 @@ def _qr_matrix_from_png(png: bytes) -> list[list[int]]:
 def test_certificate_pdf_has_title_learner_and_a_qr_code_of_the_share_url() -> None:
     pdf = pypdf.PdfReader(io.BytesIO(certificate_pdf(facts(), SHARE_URL)))
     assert len(pdf.pages) == 1
-    text = pdf.pages[0].extract_text()
+    text = " ".join(pdf.pages[0].extract_text().split())  # lines wrapped as they fit
     for expected in ("Applied Data Protection & GDPR for SMEs", "Ada Lovelace", SHARE_URL, "EQF 5"):
         assert expected in text
     images = list(pdf.pages[0].images)
@@ -196,6 +197,55 @@ def test_certificate_pdf_has_title_learner_and_a_qr_code_of_the_share_url() -> N
     assert found == expected
     other = [[1 if b else 0 for b in r] for r in segno.make(SHARE_URL + "x", error="m").matrix]
     assert found != other
+
+
+def starts_of_text(pdf: bytes) -> tuple[float, list[float], str]:
+    """The page width, where each drawn string starts, and the page's text."""
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    found: list[float] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            found.append(float(tm[4]))
+
+    text = page.extract_text(visitor_text=visit)
+    return float(page.mediabox.width), found, text
+
+
+def test_names_in_any_script_print_and_a_long_word_breaks_inside_the_page() -> None:
+    """Accents, Greek and Cyrillic print as themselves (PDF's Helvetica had
+    no glyph beyond Latin-1); a 200-character name without a space (Chinese
+    is written so) is broken between characters, not drawn off the page."""
+    learner = "Zoë Ñúñez Ψυχή Жанна"
+    width, starts, text = starts_of_text(certificate_pdf(facts(learner=learner), SHARE_URL))
+    assert learner in text and "■" not in text
+    unbroken = "x" * 200
+    width, starts, text = starts_of_text(certificate_pdf(facts(learner=unbroken), SHARE_URL))
+    assert starts and all(0 <= x < width for x in starts)
+    assert "x" * 40 in text
+
+
+def test_the_png_badge_draws_accented_letters() -> None:
+    """Pillow's default font drew every non-ASCII character as the same box."""
+    font = pillow_font(38, bold=True)
+
+    def drawn(text: str) -> bytes:
+        image = Image.new("L", (64, 64))
+        ImageDraw.Draw(image).text((8, 8), text, font=font, fill=255)
+        return image.tobytes()
+
+    box = drawn("\ue000")  # private use: no glyph in any font
+    for letter in "éñØЖΨ":
+        assert drawn(letter) != box, letter
+    assert design_png(facts(title="Sécurité réseau")).startswith(b"\x89PNG")
+
+
+def test_control_characters_never_reach_the_svg() -> None:
+    """A title the catalog took with control characters: the SVG stays
+    well-formed XML and the badge bakes."""
+    odd = facts(title="Safety \u0001\u000b first\ufffe", provider="A\u0007B")
+    parseString(design_svg(odd))
+    assert unbake_svg(baked_badge(odd, "svg", "a.b.c")) == "a.b.c"
 
 
 def test_the_svg_design_escapes_what_the_institution_typed() -> None:

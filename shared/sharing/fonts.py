@@ -1,11 +1,13 @@
 """The fonts badge images and certificates draw text with.
 
 DejaVu Sans (Debian's `fonts-dejavu-core`, which `make up` installs) covers
-Latin with every accent, Greek, Cyrillic, Arabic and Hebrew; when it is not
-installed, ReportLab's bundled Bitstream Vera (Latin) is used, so a badge
-never depends on the system. (No font here covers Chinese, Japanese or
-Korean: those characters are drawn as boxes.) Pillow's default font, used
-before, has no glyph beyond ASCII: "Sécurité" came out as "S?curit?".
+Latin with every accent, Greek and Cyrillic (and has Arabic and Hebrew
+letters, drawn unjoined and left to right: there is no text shaping here);
+when it is not installed, ReportLab's bundled Bitstream Vera (Latin) is
+used, so a badge never depends on the system. No font here covers Chinese,
+Japanese or Korean: those characters are drawn as boxes. Pillow's default
+font, used before, has no glyph beyond ASCII: "Sécurité" came out as
+"S?curit?".
 """
 
 from __future__ import annotations

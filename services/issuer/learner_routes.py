@@ -13,6 +13,7 @@ from services.issuer.app_keys import LEARNERS
 from services.issuer.domain.errors import CredentialNotFound
 from services.issuer.learner_page import claim_page
 from services.issuer.learners import DOWNLOADS, Claimed
+from shared.errors import InvalidField
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
 from shared.sharing.certificate import certificate_pdf
@@ -120,15 +121,28 @@ async def publish_share(request: web.Request) -> web.StreamResponse:
     form (`action=publish|unpublish`, answered with a 303 back to the page)."""
     learners = request.app[LEARNERS]
     claimed = await _claimed(request)
-    if request.content_type == "application/x-www-form-urlencoded":
-        form = await request.post()
-        if form.get("action") == "unpublish":
-            await learners.unpublish(claimed)
-        else:
-            await learners.publish(claimed)
+    if request.content_type in FORM_TYPES:
+        action = await _form_action(request)
+        await (learners.unpublish if action == "unpublish" else learners.publish)(claimed)
         raise web.HTTPSeeOther(f"/claims/{claimed.token}")
     claimed, created = await learners.publish(claimed)
     return _private(json_response(learners.claim_view(claimed), status=201 if created else 200))
+
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+async def _form_action(request: web.Request) -> str:
+    """The page form's `action`: publish or unpublish (422 for anything else,
+    or a form that cannot be read)."""
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError, LookupError):  # bad bytes or charset
+        raise InvalidField("$.action", "the form cannot be read") from None
+    action = form.get("action")
+    if action not in ("publish", "unpublish"):
+        raise InvalidField("$.action", "must be publish or unpublish")
+    return str(action)
 
 
 @learner_routes.delete("/claims/{token}/share")

@@ -206,6 +206,22 @@ async def test_poison_is_dead_lettered_and_a_wiped_redis_rebuilds(stack: Stack, 
     assert view["share"]["status"] == "published", view
     url = view["share"]["url"]
     assert (await share_answer(api, url, 200))["verification"]["verdict"] == "valid"
+    # A form must say publish or unpublish, readably: else a 422, nothing changed.
+    urlencoded = {"Content-Type": "application/x-www-form-urlencoded"}
+    for data, headers in [
+        ({"action": "bogus"}, None),
+        (b"\xff\xfe=%%%", urlencoded),
+        (b"action=unpublish", {"Content-Type": "application/x-www-form-urlencoded; charset=bogus"}),
+    ]:
+        status, media, body, _ = await fetch(
+            api, "POST", f"{claim}/share", data=data, headers=headers
+        )
+        assert status == 422 and media == "application/problem+json", (data, body)
+    assert (await api.call("GET", claim))[1]["share"]["status"] == "published"
+    multipart = aiohttp.FormData({"action": "unpublish"}, default_to_multipart=True)
+    status, _, _, _ = await fetch(api, "POST", f"{claim}/share", data=multipart)
+    assert status == 303 and (await api.call("GET", claim))[1]["share"]["status"] == "unpublished"
+    await fetch(api, "POST", f"{claim}/share", data={"action": "publish"})
 
     # Each poison record dead-lettered by both consumers (issuer, verifier), with its reason.
     async def dead() -> list[Any]:

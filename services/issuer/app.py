@@ -254,6 +254,7 @@ def create_app(
         )
         app[LEARNERS] = Learners(
             store=app[STORE],
+            registry=app[REGISTRY_INDEX],
             links=LearnerLinks.from_master_key(settings.keys.master_key),
             publisher=app[PRODUCER],
             topic=topic_name(common, CREDENTIALS_SHARES),

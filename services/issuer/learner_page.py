@@ -15,6 +15,15 @@ LABELS = {
 }
 
 
+# What the learner is told about a credential not in force.
+STATUS_NOTES = {
+    "revoked": "Your issuer has revoked this credential: it no longer verifies as valid.",
+    "suspended": "Your issuer has suspended this credential: it does not verify as valid "
+    "until the suspension is lifted.",
+    "expired": "This credential has expired: ask your issuer about renewing it.",
+}
+
+
 def _share_section(view: dict[str, Any]) -> str:
     share = view["share"]
     action = escape(share["control"])
@@ -28,9 +37,10 @@ def _share_section(view: dict[str, Any]) -> str:
             '<button type="submit">Publish a share link</button></form>'
         )
     url = escape(share["url"])
+    linkedin = view.get("linkedin")  # only while the credential is in force
+    add = f'<p><a href="{escape(linkedin)}">Add to LinkedIn profile</a></p>' if linkedin else ""
     return (
-        f'<p>Public link: <a href="{url}">{url}</a></p>'
-        f'<p><a href="{escape(view["linkedin"])}">Add to LinkedIn profile</a></p>'
+        f'<p>Public link: <a href="{url}">{url}</a></p>{add}'
         f'<form method="post" action="{action}">'
         '<input type="hidden" name="action" value="unpublish">'
         '<button type="submit">Unpublish the share link</button></form>'
@@ -45,6 +55,8 @@ def claim_page(view: dict[str, Any]) -> str:
     )
     issued = f" by {escape(view['provider'])}" if view.get("provider") else ""
     learner = f"<p>Awarded to {escape(view['learner'])}</p>" if view.get("learner") else ""
+    note = STATUS_NOTES.get(view.get("status", "active"))
+    status = f'<p role="status"><strong>{escape(note)}</strong></p>' if note else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -56,7 +68,7 @@ def claim_page(view: dict[str, Any]) -> str:
         f"<h1>{title}</h1>"
         f'<img src="{escape(view["downloads"]["badge.svg"])}" width="200" height="200" '
         f'alt="Badge: {title}">'
-        f"<p>Issued{issued}</p>{learner}"
+        f"<p>Issued{issued}</p>{learner}{status}"
         f"<h2>Download</h2><ul>{downloads}</ul>"
         f"<h2>Share</h2>{_share_section(view)}"
         "</main></body></html>"

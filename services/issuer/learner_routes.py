@@ -104,7 +104,7 @@ for _name in DOWNLOADS:  # literal paths, one per download (documented one by on
 async def claim_certificate(request: web.Request) -> web.StreamResponse:
     learners = request.app[LEARNERS]
     claimed = await _claimed(request)
-    share_url = learners.share_of(claimed)
+    share_url = learners.certified(claimed)
     event = claimed.credential
     facts = facts_of(event.credential_ldp or event.credential_jwt)
     body = await asyncio.to_thread(certificate_pdf, facts, share_url)

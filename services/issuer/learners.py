@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.issuer.domain.errors import CredentialNotFound, NotShared
+from services.issuer.domain.errors import CredentialNotFound, NotInForce, NotShared
+from services.issuer.registry import RegistryIndex, Status
 from services.issuer.store import IssuerStore
 from shared.events import CredentialIssued, CredentialShared
 from shared.kafka.producer import Publisher
@@ -40,6 +41,7 @@ class Claimed:
     token: str
     credential: CredentialIssued
     share: CredentialShared | None
+    status: Status = "active"  # revoked, suspended or expired: not advertised
 
     @property
     def shared(self) -> bool:
@@ -49,6 +51,7 @@ class Claimed:
 @dataclass(frozen=True)
 class Learners:
     store: IssuerStore
+    registry: RegistryIndex  # each credential's status
     links: LearnerLinks
     publisher: Publisher
     topic: str  # credentials.shares, with the deployment's prefix
@@ -82,6 +85,7 @@ class Learners:
         share_url = self.share_url(event.credential_id)
         view: dict[str, Any] = {
             "credentialId": event.credential_id,
+            "status": claimed.status,
             "title": facts.title,
             "provider": facts.provider,
             "learner": facts.learner,
@@ -97,8 +101,9 @@ class Learners:
             view["share"].update(
                 {"shareId": self.links.share_id(event.credential_id), "url": share_url}
             )
-            view["linkedin"] = linkedin_add_url(facts, share_url)
-            view["downloads"]["certificate.pdf"] = f"{claim}/certificate.pdf"
+            if claimed.status == "active":  # a credential not in force is not advertised
+                view["linkedin"] = linkedin_add_url(facts, share_url)
+                view["downloads"]["certificate.pdf"] = f"{claim}/certificate.pdf"
         return view
 
     # -- reads -----------------------------------------------------------------
@@ -120,12 +125,17 @@ class Learners:
         event = None if credential_id is None else await self._credential(credential_id)
         if event is None:
             raise CredentialNotFound("no credential for this claim link")
-        return Claimed(token, event, await self.store.share_of(event.credential_id))
+        share = await self.store.share_of(event.credential_id)
+        status = await self.registry.status(event.credential_id, event.valid_until)
+        return Claimed(token, event, share, status)
 
-    def share_of(self, claimed: Claimed) -> str:
-        """The share URL, for what needs the credential published (the certificate)."""
+    def certified(self, claimed: Claimed) -> str:
+        """The share URL for the certificate (its QR code), which needs the
+        credential published and in force."""
         if not claimed.shared:
             raise NotShared("publish the share link first: the certificate's QR code points to it")
+        if claimed.status != "active":
+            raise NotInForce(f"the credential is {claimed.status}: no certificate")
         return self.share_url(claimed.credential.credential_id)
 
     # -- writes ----------------------------------------------------------------
@@ -137,13 +147,13 @@ class Learners:
             return claimed, False
         event = claimed.credential
         shared = await self._publish(event, "published", event.credential_jwt)
-        return Claimed(claimed.token, event, shared), True
+        return Claimed(claimed.token, event, shared, claimed.status), True
 
     async def unpublish(self, claimed: Claimed) -> Claimed:
         if not claimed.shared:
             return claimed
         shared = await self._publish(claimed.credential, "unpublished", None)
-        return Claimed(claimed.token, claimed.credential, shared)
+        return Claimed(claimed.token, claimed.credential, shared, claimed.status)
 
     async def _publish(
         self, credential: CredentialIssued, status: str, jwt: str | None

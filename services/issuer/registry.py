@@ -41,6 +41,19 @@ from shared.redis_writes import Writes
 from shared.timestamps import Timestamp
 
 Status = Literal["active", "revoked", "suspended", "expired"]
+
+
+def _status(revoked: bool, suspended: bool, valid_until: str | None, now_ms: float) -> Status:
+    """One word, the issuer's act first: revoked, suspended, expired, active."""
+    if revoked:
+        return "revoked"
+    if suspended:
+        return "suspended"
+    if valid_until and stamp_ms(valid_until) <= now_ms:
+        return "expired"
+    return "active"
+
+
 # The kinds a registrar searches by, and the identity type each stands for.
 KINDS = {"id": "id", "email": "emailAddress", "studentId": "sisSourcedId"}
 PAGE_MAX = 500
@@ -154,6 +167,13 @@ class RegistryIndex:
 
     # -- reads ---------------------------------------------------------------
 
+    async def status(self, credential_id: str, valid_until: str | None) -> Status:
+        """The credential's status now (`status.changes`, and its `validUntil`)."""
+        self.status_caught_up()
+        fields = [f"{credential_id}|revocation", f"{credential_id}|suspension"]
+        revoked, suspended = await self.client.hmget(self._key(REGISTRY_STATUS), fields)
+        return _status(revoked == b"1", suspended == b"1", valid_until, time.time() * 1000)
+
     async def revoked(self, credential_id: str) -> bool:
         self.status_caught_up()
         field = f"{credential_id}|revocation"
@@ -174,16 +194,7 @@ class RegistryIndex:
                 continue
             entry = orjson.loads(value)
             revoked, suspended = (bits[2 * i] == b"1"), (bits[2 * i + 1] == b"1")
-            expired = entry.get("validUntil") and stamp_ms(entry["validUntil"]) <= now
-            entry["status"] = (
-                "revoked"
-                if revoked
-                else "suspended"
-                if suspended
-                else "expired"
-                if expired
-                else "active"
-            )
+            entry["status"] = _status(revoked, suspended, entry.get("validUntil"), now)
             found.append(entry)
         return found
 

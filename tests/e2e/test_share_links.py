@@ -153,6 +153,16 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     status, problem = await api.call("GET", f"{revoked_url}/certificate.pdf")
     assert status == 409 and problem["type"].endswith("credential-not-in-force"), problem
 
+    # The learner's own page says it too, and advertises it no more.
+    async def claim_says_revoked() -> Any:
+        view = (await api.call("GET", revoked_claim))[1]
+        return view if view.get("status") == "revoked" else None
+
+    view = await until(claim_says_revoked, within=10, interval=0.05)
+    assert view and "linkedin" not in view and "certificate.pdf" not in view["downloads"], view
+    status, problem = await api.call("GET", f"{revoked_claim}/certificate.pdf")
+    assert status == 409 and problem["type"].endswith("credential-not-in-force"), problem
+
     # Unpublished: 410, and the credential is gone from the answer.
     status, withdrawn_view = await api.call("POST", f"{withdrawn['claimUrl']}/share")
     withdrawn_url = withdrawn_view["share"]["url"]

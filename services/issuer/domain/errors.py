@@ -81,6 +81,13 @@ class RotationUnsupported(Conflict):
     problem = "rotation-unsupported"
 
 
+class NotInForce(Conflict):
+    """What a credential offers only while it is in force (its certificate)."""
+
+    title = "Credential not in force"
+    problem = "credential-not-in-force"
+
+
 class NotShared(Conflict):
     """What needs the public share link (the certificate's QR code) before it exists."""
 

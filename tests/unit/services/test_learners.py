@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from services.issuer.domain.awarding import AwardIn, RecipientIn
-from services.issuer.domain.errors import CredentialNotFound, NotShared
+from services.issuer.domain.errors import CredentialNotFound, NotInForce, NotShared
 from services.issuer.learner_page import claim_page
 from services.issuer.learners import Learners
+from services.issuer.registry import RegistryIndex
 from services.verifier.shares import ShareNotFound, Shares, ShareStore, ShareUnpublished
 from shared.errors import Rebuilding
-from shared.events import CredentialShared
+from shared.events import CredentialShared, StatusChanged
+from shared.learner_keys import LearnerKeys
 from shared.sharing.links import LearnerLinks
 from shared.web.negotiation import prefers_html
 from tests.unit.services import test_application
@@ -30,6 +32,7 @@ LINKS = LearnerLinks.from_master_key(b"m" * 32)
 def learners_of(world: IssuerWorld) -> Learners:
     return Learners(
         store=world.issuance.store,
+        registry=RegistryIndex(world.redis, test_application.PREFIX, LearnerKeys(bytes(32))),
         links=LINKS,
         publisher=world.published,
         topic="credentials.shares",
@@ -63,7 +66,7 @@ async def test_the_award_links_lead_the_learner_to_the_credential(issuer: Issuer
     assert "linkedin" not in view and "certificate.pdf" not in view["downloads"]
     assert "Publish a share link" in claim_page(view)
     with pytest.raises(NotShared):
-        learners.share_of(claimed)
+        learners.certified(claimed)
     with pytest.raises(CredentialNotFound):
         await learners.claimed(token[:-1] + ("B" if token[-1] == "A" else "A"))
     with pytest.raises(CredentialNotFound):
@@ -88,7 +91,7 @@ async def test_publishing_is_once_and_unpublishing_drops_the_credential(
     view = learners.claim_view(again)
     assert view["share"]["url"] == f"https://verify.example/s/{first.share_id}"
     assert "certUrl=https%3A%2F%2Fverify.example%2Fs%2F" in view["linkedin"]
-    assert learners.share_of(again) == view["share"]["url"]
+    assert learners.certified(again) == view["share"]["url"]
 
     gone = await learners.unpublish(await learners.claimed(claimed.token))
     assert not gone.shared
@@ -159,3 +162,35 @@ async def test_share_links_404_410_and_the_newest_record_wins(issuer: IssuerWorl
 )
 def test_prefers_html_reads_accept(accept: str, html: bool) -> None:
     assert prefers_html(accept) is html
+
+
+async def test_a_credential_not_in_force_is_not_advertised(issuer: IssuerWorld) -> None:
+    """Revoked (or suspended, or expired): the learner's page says so, and
+    offers neither LinkedIn nor the certificate, as the share page does."""
+    learners, event = learners_of(issuer), await award(issuer)
+    claimed, _ = await learners.publish(
+        await learners.claimed(LINKS.claim_token(event.credential_id))
+    )
+    view = learners.claim_view(claimed)
+    assert view["status"] == "active" and "linkedin" in view
+    assert learners.certified(claimed).startswith("https://verify.example/s/")
+    revocation = next(e for e in event.status_entries if e.purpose == "revocation")
+    await learners.registry.status_changed(
+        StatusChanged(
+            tenant=TENANT,
+            credential_id=event.credential_id,
+            list_id=revocation.list_id,
+            list_url=revocation.list_url,
+            issuer_did=event.issuer_did,
+            index=revocation.index,
+            purpose="revocation",
+            value=1,
+        )
+    )
+    revoked = await learners.claimed(claimed.token)
+    view = learners.claim_view(revoked)
+    assert view["status"] == "revoked" and "linkedin" not in view
+    assert "certificate.pdf" not in view["downloads"]
+    assert "revoked" in claim_page(view)
+    with pytest.raises(NotInForce):
+        learners.certified(revoked)

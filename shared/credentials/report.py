@@ -9,8 +9,8 @@ with :meth:`VerificationReport.add`.
 
 ``problemDetails`` follow VC-DATA-MODEL 2.0 §7.1 (``type``, ``code``, ``title``,
 ``detail``) with the registered types where one fits, the Bitstring Status List
-§3.4 types for status retrieval/validation, and ``urn:microcred:problem:*``
-for outcomes the registries do not name (revoked, expired...).
+§3.4 types for status retrieval/validation, and ``OWN_PROBLEMS`` URLs for
+outcomes the registries do not name (revoked, expired...).
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ State = Literal[
 
 VC_PROBLEMS = "https://www.w3.org/TR/vc-data-model#"
 STATUS_PROBLEMS = "https://www.w3.org/ns/credentials/status-list#"
-OWN_PROBLEMS = "urn:microcred:problem:"
+# VC DM 2.0 §7.1: a ProblemDetails `type` MUST be a URL (our HTTP problem
+# types, RFC 9457, are `urn:microcred:problem:` URIs).
+OWN_PROBLEMS = "https://w3id.org/microcred/problems#"
 
 PARSING_ERROR = (VC_PROBLEMS + "PARSING_ERROR", -64)
 CRYPTOGRAPHIC_SECURITY_ERROR = (VC_PROBLEMS + "CRYPTOGRAPHIC_SECURITY_ERROR", -65)

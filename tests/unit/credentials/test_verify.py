@@ -134,7 +134,7 @@ async def test_revoked_and_suspended(setup: tuple[Issuer, MemoryLists]) -> None:
     problems = revoked.to_vc_api()["problemDetails"]
     assert problems == [
         {
-            "type": "urn:microcred:problem:revoked",
+            "type": "https://w3id.org/microcred/problems#revoked",
             "title": "Credential status",
             "detail": status.reason,
         }
@@ -280,7 +280,7 @@ def test_report_is_extensible() -> None:
     assert not report.verified
     assert report.problem_details == [
         {
-            "type": "urn:microcred:problem:issuer-known",
+            "type": "https://w3id.org/microcred/problems#issuer-known",
             "title": "Issuer known",
             "detail": "issuer is not in the registry",
         }

@@ -230,7 +230,9 @@ async def test_credential_subject_other_than_the_holder_is_a_warning() -> None:
     binding = _check(report, "holder_binding")
     assert (binding["outcome"], binding["code"]) == ("failed", "subject_not_holder")
     assert report["verdict"] == "untrusted" and report["problemDetails"] == []
-    assert [w["type"] for w in report["warnings"]] == ["https://w3id.org/microcred/problems#holder-binding"]
+    assert [w["type"] for w in report["warnings"]] == [
+        "https://w3id.org/microcred/problems#holder-binding"
+    ]
 
 
 async def test_key_not_authorised_for_authentication() -> None:

@@ -93,7 +93,7 @@ async def test_a_self_registered_harvard_is_not_trusted_until_the_operator_says_
     report = await becomes(api, credential["jwt"], "registered")
     assert report["verdict"] == "untrusted", report
     assert check(report, "trust")["details"]["provider"]["id"] == pid
-    assert "trust" in {w["type"].rsplit(":", 1)[-1] for w in report["warnings"]}
+    assert "trust" in {w["type"].rsplit("#", 1)[-1] for w in report["warnings"]}
 
     # The provider cannot accredit itself, nor reach the operator's writes.
     status, body = await api.accredit(pid)

@@ -181,7 +181,7 @@ async def test_the_json_caps_hold_however_a_credential_comes(
     """As text, in the page's form and as a batch line (none a JSON body the
     body check reads), a credential over the array cap is refused before any
     canonicalisation, naming the limit."""
-    [award] = await credentials(api, issued, count=1)
+    award = (await credentials(api, issued))[0]
     over = orjson.dumps(with_results(award["credential"], 200))
     url = api.stack.url("verifier")
     sent = [

@@ -415,13 +415,16 @@ class AssessmentPassed(Event, frozen=True, kw_only=True):
     TYPE: ClassVar[str] = "AssessmentPassed"
     VERSION: ClassVar[int] = 1
 
-    tenant: str
-    achievement_id: str
+    # An institution's record: what it must name is checked as it is read,
+    # so a blank one is dead-lettered at once as malformed, not retried.
+    tenant: Annotated[str, msgspec.Meta(min_length=1)]
+    achievement_id: Annotated[str, msgspec.Meta(min_length=1)]
     learner: dict[str, str]
     score: float
     max_score: float = 100
     assessed_at: str | None = None
-    idempotency_key: str | None = None
+    # As an HTTP Idempotency-Key (docs/api.md): 1 to 255 characters.
+    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
     # Evidence passed with the result (additive): OB 3.0 Evidence members
     # as in `POST /awards` (`id`, `name`, `description`, `narrative`, `genre`).
     evidence: list[dict[str, str]] = msgspec.field(default_factory=list)

@@ -159,3 +159,16 @@ def test_custom_registry() -> None:
         decode_event(encode_event(SAMPLES[4]), registry)
     with pytest.raises(ValueError):
         EventRegistry([PathwayPublished, PathwayPublished])
+
+
+@pytest.mark.parametrize(
+    "blank", [{"tenant": ""}, {"achievement_id": ""}, {"idempotency_key": "k" * 256}]
+)
+def test_an_inbound_assessment_without_what_it_must_name_is_poison(blank: dict[str, str]) -> None:
+    """Dead-lettered at once as malformed (a blank tenant was retried four
+    times, the partition stalled, then dead-lettered as a handler failure)."""
+    fields = {"tenant": "uni", "achievement_id": "urn:uuid:1", "learner": {"email": "a@b.c"}}
+    raw = encode_event(AssessmentPassed(**{**fields, "score": 80}))  # type: ignore[arg-type]
+    wire = {**orjson.loads(raw), **blank}
+    with pytest.raises(PoisonMessage):
+        decode_event(orjson.dumps(wire))

@@ -97,8 +97,8 @@ async def check(request: web.Request) -> web.Response:
         )
     item = submission.item
     report = await request.app[VERIFIER].verify(item, recipient=submission.recipient)
-    request.app[OUTCOMES].count("page_verification", report.verdict)
     body = report.to_vc_api()
+    request.app[OUTCOMES].count("page_verification", body["verdict"])
     if wants_json(request):
         return json_response(body)
     compare = item if isinstance(item, str) else orjson.dumps(item).decode()

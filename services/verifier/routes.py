@@ -51,10 +51,11 @@ async def verify_credential(request: web.Request) -> web.Response:
         recipient=submission.recipient,
         checks=submission.checks,
     )
-    request.app[OUTCOMES].count("credential_verification", report.verdict)
+    body = report.to_vc_api()
+    request.app[OUTCOMES].count("credential_verification", body["verdict"])
     # The W3C VC-API test suites expect 200 when the credential verifies and
     # 400 with the same body when it does not (standards.md, VC-API).
-    return json_response(report.to_vc_api(), status=200 if report.verified else 400)
+    return json_response(body, status=200 if body["verified"] else 400)
 
 
 @routes.post(BATCH_PATH)

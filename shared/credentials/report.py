@@ -196,8 +196,7 @@ class VerificationReport:
         not ok: architecture §6), or ``invalid`` for every other state.
         (``verified`` is VC-API's: true when the checks made pass, even if
         `options.checks` left some out; the verdict says whether to accept it.)"""
-        state = self.state
-        return "valid" if state == "valid" else "untrusted" if state == "untrusted" else "invalid"
+        return verdict_of(self.state)
 
     @property
     def state(self) -> State:
@@ -227,16 +226,16 @@ class VerificationReport:
 
     def to_vc_api(self) -> dict[str, Any]:
         """The VC-API verify response body: ``verified``, ``problemDetails``, ``results``."""
+        state, deciding = state_of(self)  # once: the verdict follows from it
         body: dict[str, Any] = {
             "verified": self.verified,
-            "verdict": self.verdict,
+            "verdict": verdict_of(state),
             "problemDetails": self.problem_details,
             "warnings": self.warnings,
             "results": [c.to_dict() for c in self.checks],
             # every check made, whatever its outcome (`results` says which passed)
             "checks": [c.name for c in self.checks],
         }
-        state, deciding = state_of(self)
         body["state"] = state
         body["stateDetails"] = state_details(state, deciding)
         body["credential"] = self.summary
@@ -245,6 +244,11 @@ class VerificationReport:
         if self.trust_policy is not None:
             body["trustPolicy"] = self.trust_policy
         return body
+
+
+def verdict_of(state: State) -> Verdict:
+    """The verdict a state reads as: `valid`, `untrusted`, else `invalid`."""
+    return "valid" if state == "valid" else "untrusted" if state == "untrusted" else "invalid"
 
 
 def _blocking(report: VerificationReport) -> CheckResult | None:

@@ -137,7 +137,7 @@ async def _form_action(request: web.Request) -> str:
     or a form that cannot be read)."""
     try:
         form = await request.post()
-    except (ValueError, UnicodeDecodeError, LookupError):  # bad bytes or charset
+    except (ValueError, LookupError):  # bad bytes (UnicodeDecodeError) or charset
         raise InvalidField("$.action", "the form cannot be read") from None
     action = form.get("action")
     if action not in ("publish", "unpublish"):

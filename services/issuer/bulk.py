@@ -58,17 +58,24 @@ class _Staging:
 async def _lines(chunks: AsyncIterator[bytes], digest: hashlib._Hash) -> AsyncIterator[bytes]:
     """Physical lines of a streamed body (without line ends), each at most
     `MAX_LINE_BYTES`; the body's bytes are hashed into `digest` on the way."""
+
+    def bounded(line: bytes) -> bytes:
+        line = line.removesuffix(b"\r")
+        if len(line) > MAX_LINE_BYTES:
+            raise BulkFileTooLarge(f"a line is longer than {MAX_LINE_BYTES} bytes")
+        return line
+
     buffer = b""
     async for chunk in chunks:
         digest.update(chunk)
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            yield line.removesuffix(b"\r")
-        if len(buffer) > MAX_LINE_BYTES:
+            yield bounded(line)
+        if len(buffer) > MAX_LINE_BYTES + 1:  # too long before its line end comes
             raise BulkFileTooLarge(f"a line is longer than {MAX_LINE_BYTES} bytes")
     if buffer:
-        yield buffer.removesuffix(b"\r")
+        yield bounded(buffer)
 
 
 @dataclass(frozen=True)
@@ -134,9 +141,9 @@ class BulkJobs:
             return
         if form == "csv":
             text = f"{staging.open_record}\n{line}" if staging.open_record else line
+            if staging.open_record and len(text.encode()) > MAX_LINE_BYTES:
+                raise BulkFileTooLarge(f"a record is longer than {MAX_LINE_BYTES} bytes")
             if not record_complete(text):  # a quoted line break (RFC 4180 §2.6)
-                if len(text) > MAX_LINE_BYTES:
-                    raise BulkFileTooLarge(f"a record is longer than {MAX_LINE_BYTES} bytes")
                 staging.open_record = text
                 return
             staging.open_record, line = "", text

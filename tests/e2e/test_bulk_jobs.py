@@ -196,6 +196,9 @@ async def test_json_lines_and_bad_files(api: Api, achievement: str) -> None:
         b"": ("text/csv", 422),
         b"achievementId,recipientId,score\n": ("text/csv", 422),
         b"achievementId,recipientId,score\na,b,1\n": ("application/xml", 415),
+        # a line, or a record of quoted line breaks, over 64 KiB
+        b"achievementId,recipientId,score\na,b," + b"9" * 70_000 + b"\na,b,1\n": ("text/csv", 413),
+        b'achievementId,recipientId,score\n"' + b"y\n" * 999 * 36 + b'",b,1\n': ("text/csv", 413),
     }
     for content, (kind, code) in bad.items():
         status, problem = await upload(api, content, content_type=kind)

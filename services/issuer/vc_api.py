@@ -113,9 +113,9 @@ class VcApiIssuance:
         """The `verifiableCredential` to answer."""
         self.require_caught_up()
         await self.store.state.require()
-        achievement = await self._our_achievement(body.credential)
+        achievement = await self._our_achievement(tenant, body.credential)
         if achievement is not None:
-            award = _award_in(body.credential, achievement, tenant, body)
+            award = _award_in(body.credential, achievement, body)
             event, _ = await self.awards.award(tenant, award, key, source="vc-api")
             return _answer(event, body.options)
         credential = checked_credential(body.credential)
@@ -139,12 +139,17 @@ class VcApiIssuance:
             raise IssuerNotFound(f"no issuer {did} of this tenant signs here")
         return identity
 
-    async def _our_achievement(self, credential: dict[str, Any]) -> AchievementPublished | None:
-        """The achievement when this is an Open Badge of one of ours: an award."""
+    async def _our_achievement(
+        self, tenant: str, credential: dict[str, Any]
+    ) -> AchievementPublished | None:
+        """The achievement when this is an Open Badge of one of the tenant's
+        own: an award. Another tenant's reads as unknown (no existence hint):
+        the credential is then a generic one, and its issuer not this tenant's."""
         found = achievement_id(credential)
         if not is_open_badge(credential) or found is None:
             return None
-        return await self.store.achievement(found)
+        achievement = await self.store.achievement(found)
+        return achievement if achievement is not None and achievement.tenant == tenant else None
 
     async def _generic_allowed(self, identity: IssuerIdentity) -> None:
         provider = await self.store.provider_of(identity.did)
@@ -238,13 +243,12 @@ class VcApiIssuance:
 def _award_in(
     credential: dict[str, Any],
     achievement: AchievementPublished,
-    tenant: str,
     body: IssueCredentialIn,
 ) -> AwardIn:
     """The award an Open Badge of one of our achievements stands for: the
     award builds the credential (our achievement, our issuer profile); the
     request names the issuer, the learner and the assessment."""
-    if achievement.tenant != tenant or issuer_id(credential) != achievement.issuer_did:
+    if issuer_id(credential) != achievement.issuer_did:
         raise InvalidCredential(
             f"the achievement {achievement.achievement_id} is not this issuer's",
             [{"path": "$.credential.issuer", "message": "not the achievement's issuer"}],

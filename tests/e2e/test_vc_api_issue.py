@@ -212,6 +212,14 @@ async def test_an_open_badge_of_our_achievement_is_an_award(api: Api) -> None:
     }
     status, body = await issue(api, badge)
     assert status == 422 and body["type"].endswith("assessment-required"), body
+    # another tenant naming this achievement: answered as for an unknown one
+    # (a credential of its own to check and sign), with no hint that it exists
+    other = api.as_tenant("other-token")
+    unknown = copy.deepcopy(badge)
+    unknown["credentialSubject"]["achievement"]["id"] = f"urn:uuid:{uuid.uuid4()}"
+    answers = [await issue(other, b, assessment={"score": 95}) for b in (badge, unknown)]
+    assert answers[0][0] == answers[1][0] == 422, answers
+    assert answers[0][1]["errors"] == answers[1][1]["errors"], answers
     status, body = await issue(api, badge, assessment={"score": 50})
     assert status == 422 and body["type"].endswith("assessment-below-threshold"), body
     status, body = await issue(api, badge, assessment={"score": 95})

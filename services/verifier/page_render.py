@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from services.verifier.page_i18n import Catalogue, catalogue
+from services.verifier.page_i18n import LANGUAGES, Catalogue, catalogue
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
@@ -40,18 +40,24 @@ class PageRenderer:
     """The page templates of the verifier, ready to render."""
 
     def __init__(self, templates: Path | None = None) -> None:
-        self._env = jinja2.Environment(
+        env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates or Path(__file__).with_name("templates")),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,
         )
+        # Compiled once, at start: a running process keeps the templates of
+        # its own code (an upgrade on disk under it is not read half-way).
+        self._templates = {name: env.get_template(name) for name in env.list_templates()}
+        for lang in LANGUAGES:
+            catalogue(lang)
 
     def render(self, template: str, lang: str, **context: Any) -> str:
         """`template` in `lang`, with `t` (the catalogue) and `lang` in its context."""
         strings: Catalogue = catalogue(lang)
-        return self._env.get_template(template).render(t=strings, lang=lang, **context)
+        return self._templates[template].render(t=strings, lang=lang, **context)
 
     def response(
         self,

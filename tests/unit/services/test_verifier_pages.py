@@ -409,3 +409,13 @@ async def test_an_issuer_whose_keys_cannot_be_read(client: Client) -> None:
     assert verdict_state(html) == "unchecked"
     assert "Could not be checked right now." in html and "Try again in a few minutes" in html
     assert 'data-check="proof"' in html and "non-public address" in html
+
+
+def test_templates_are_compiled_at_start_not_reread_from_disk(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("before {{ lang }}")
+    pages = PageRenderer(tmp_path)
+    (tmp_path / "page.html").write_text("after {{ missing_in_this_code }}")
+    (tmp_path / "new.html").write_text("new")
+    assert pages.render("page.html", "en") == "before en"
+    with pytest.raises(KeyError):
+        pages.render("new.html", "en")

@@ -253,6 +253,19 @@ def _award_in(
             f"the achievement {achievement.achievement_id} is not this issuer's",
             [{"path": "$.credential.issuer", "message": "not the achievement's issuer"}],
         )
+    named = [
+        path
+        for path, given in (
+            ("$.credential.id", credential.get("id")),
+            ("$.options.credentialId", body.options.credentialId),
+        )
+        if given is not None
+    ]
+    if named:  # it would not be the id of what we sign (nor the status API's)
+        raise InvalidCredential(
+            "an award's credential id is made by the award (the answer names it)",
+            [{"path": path, "message": "leave out for an award"} for path in named],
+        )
     assessment = body.options.assessment
     if assessment is None:
         raise AssessmentRequired(

@@ -220,6 +220,8 @@ async def test_an_open_badge_of_our_achievement_is_an_award(api: Api) -> None:
     answers = [await issue(other, b, assessment={"score": 95}) for b in (badge, unknown)]
     assert answers[0][0] == answers[1][0] == 422, answers
     assert answers[0][1]["errors"] == answers[1][1]["errors"], answers
+    status, body = await issue(api, badge, assessment={"score": 95}, credentialId="urn:x:1")
+    assert status == 422 and body["errors"][0]["path"] == "$.options.credentialId", body
     status, body = await issue(api, badge, assessment={"score": 50})
     assert status == 422 and body["type"].endswith("assessment-below-threshold"), body
     status, body = await issue(api, badge, assessment={"score": 95})

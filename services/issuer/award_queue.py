@@ -12,6 +12,11 @@ A batch holds awards of one tenant with distinct Idempotency-Keys (a
 second request with a key already in the batch waits for the next one and
 then gets the first one's answer, as `award` alone would give it).
 
+An achievement just defined may still be on its way from the catalog: each
+request waits for its achievement in its own task, before it queues (a
+bounded wait, `IssuerStore.arrived_achievement`), so a lane never waits: an
+award naming an unknown achievement, of any tenant, holds up no other.
+
 A batch runs in its lane's task, not in the requests': its log lines name
 the batch's request ids (`request_ids`), and each answer is logged under
 its own request's id (`award.answered`).
@@ -52,9 +57,14 @@ class AwardQueue:
     most: int = MOST
     _waiting: deque[_Ask] = field(default_factory=deque)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _known: set[tuple[str, str]] = field(default_factory=set)  # (tenant, achievement) seen
 
     async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
         """`Issuance.award`, taken together with the awards waiting meanwhile."""
+        known = (tenant, body.achievementId)
+        # achievements are never deleted (retired at most): once seen, no look-up
+        if known not in self._known and await self.issuance.store.arrived_achievement(*known):
+            self._known.add(known)
         ask = _Ask(
             tenant,
             body,
@@ -83,7 +93,10 @@ class AwardQueue:
             try:
                 with structlog.contextvars.bound_contextvars(request_ids=ids):
                     outcomes: list[Outcome] = await self.issuance.award_many(
-                        batch[0].tenant, [(ask.body, ask.key) for ask in batch], source="api"
+                        batch[0].tenant,
+                        [(ask.body, ask.key) for ask in batch],
+                        source="api",
+                        waited=True,
                     )
             except Exception as error:  # the batch's own failure (e.g. rebuilding): each gets it
                 outcomes = [error] * len(batch)

@@ -109,10 +109,13 @@ class Issuance:
         *,
         source: Source = "api",
         inbound: Sequence[AssessmentPassed | None] | None = None,
+        waited: bool = False,
     ) -> list[Outcome]:
         """`award` for each (body, Idempotency-Key) item (keys distinct), in
         order: its credential and whether it was made now, or the error that
-        refused it (`inbound`: each item's Kafka event, if any). What the
+        refused it (`inbound`: each item's Kafka event, if any; `waited`: the
+        caller waited for the achievements to arrive, an unknown one is
+        refused at once: `AwardQueue`). What the
         items share is done once for them all: the keys' leases and records,
         the look-ups of each achievement, the status entries of each issuer,
         a round trip per signing process, Kafka (acknowledged together), one
@@ -129,7 +132,7 @@ class Issuance:
                 for i, (body, key) in enumerate(items)
                 if i not in outcomes
             ]
-            made = await self._issue(tenant, fresh)
+            made = await self._issue(tenant, fresh, waited)
             outcomes.update((f.position, o) for f, o in zip(fresh, made, strict=True))
         done = [outcomes[i] for i in range(len(items))]
         if self.attempts is not None:
@@ -177,9 +180,11 @@ class Issuance:
             )
         )
 
-    async def _issuing(self, tenant: str, achievement_id: str, now: datetime) -> _Issuing:
+    async def _issuing(
+        self, tenant: str, achievement_id: str, now: datetime, waited: bool
+    ) -> _Issuing:
         """What every award of this achievement now shares."""
-        achievement = await self.store.tenant_achievement(tenant, achievement_id)
+        achievement = await self.store.tenant_achievement(tenant, achievement_id, wait=not waited)
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
         identity = await self._signing_identity(tenant, achievement)
@@ -252,12 +257,12 @@ class Issuance:
         self._meets_policy(issuing, body, subject, now)
         return _Draft(fresh, issuing, subject, learner, renewed)
 
-    async def _issue(self, tenant: str, batch: list[_Fresh]) -> list[Outcome]:
+    async def _issue(self, tenant: str, batch: list[_Fresh], waited: bool) -> list[Outcome]:
         """The fresh items' credentials, or what refused each."""
         now = datetime.now(UTC).replace(microsecond=0)
         outcomes: dict[int, Outcome] = {}
         by_issuer: dict[str, list[_Draft]] = {}
-        for draft in await self._drafts(tenant, batch, now, outcomes):
+        for draft in await self._drafts(tenant, batch, now, outcomes, waited):
             by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
         signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
         for group in by_issuer.values():
@@ -272,34 +277,32 @@ class Issuance:
         return [outcomes[fresh.position] for fresh in batch]
 
     async def _drafts(
-        self, tenant: str, batch: list[_Fresh], now: datetime, outcomes: dict[int, Outcome]
+        self,
+        tenant: str,
+        batch: list[_Fresh],
+        now: datetime,
+        outcomes: dict[int, Outcome],
+        waited: bool,
     ) -> list[_Draft]:
         """The items that pass every check; the others' errors into `outcomes`."""
-        shared: dict[str, _Issuing | Exception] = {}  # by achievement id, looked up once
+        # Each achievement looked up once, all at once: unknown ones wait out
+        # one deadline together, not one after another.
+        named = list(dict.fromkeys(fresh.body.achievementId for fresh in batch))
+        found = await asyncio.gather(
+            *(self._issuing(tenant, a, now, waited) for a in named), return_exceptions=True
+        )
+        shared = dict(zip(named, found, strict=True))
         drafts: list[_Draft] = []
         for fresh in batch:
             try:
                 check_assessed_at(fresh.body, now)
-                achievement_id = fresh.body.achievementId
-                if achievement_id not in shared:
-                    shared[achievement_id] = await self._issuing_or_error(
-                        tenant, achievement_id, now
-                    )
-                issuing = shared[achievement_id]
-                if isinstance(issuing, Exception):  # each award of it is refused alike
+                issuing = shared[fresh.body.achievementId]
+                if isinstance(issuing, BaseException):  # each award of it is refused alike
                     raise issuing
                 drafts.append(await self._draft(tenant, fresh, now, issuing))
             except Exception as error:
                 outcomes[fresh.position] = error
         return drafts
-
-    async def _issuing_or_error(
-        self, tenant: str, achievement_id: str, now: datetime
-    ) -> _Issuing | Exception:
-        try:
-            return await self._issuing(tenant, achievement_id, now)
-        except Exception as error:
-            return error
 
     async def _published(
         self, signed: list[tuple[int, CredentialIssued]], outcomes: dict[int, Outcome]

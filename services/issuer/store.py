@@ -179,16 +179,29 @@ class IssuerStore:
     async def achievement(self, achievement_id: str) -> AchievementPublished | None:
         return await self._achievements.get(achievement_id)
 
-    async def tenant_achievement(self, tenant: str, achievement_id: str) -> AchievementPublished:
+    async def arrived_achievement(
+        self, tenant: str, achievement_id: str
+    ) -> AchievementPublished | None:
         """The tenant's achievement, waited for a moment (one just defined may
         still be on its way from the catalog; another tenant's waits alike:
-        no timing side channel); 404, or 503 while the state is rebuilt."""
+        no timing side channel)."""
 
         async def own() -> AchievementPublished | None:
             found = await self.achievement(achievement_id)
             return found if found is not None and found.tenant == tenant else None
 
-        achievement = await wait_for_record(own)
+        return await wait_for_record(own)
+
+    async def tenant_achievement(
+        self, tenant: str, achievement_id: str, *, wait: bool = True
+    ) -> AchievementPublished:
+        """The tenant's achievement (waited for, unless the caller did:
+        `arrived_achievement`); 404, or 503 while the state is rebuilt."""
+        if wait:
+            achievement = await self.arrived_achievement(tenant, achievement_id)
+        else:
+            found = await self.achievement(achievement_id)
+            achievement = found if found is not None and found.tenant == tenant else None
         if achievement is None:
             await self.state.require()  # missing only because of a rebuild: 503
             raise AchievementNotFound(f"no achievement {achievement_id}")

@@ -154,8 +154,10 @@ async def issuer(tmp_path: Path) -> AsyncIterator[IssuerWorld]:
     await client.aclose()
 
 
-def award(score: float = 95, learner: str = "did:example:learner") -> AwardIn:
-    return AwardIn(achievementId=ACHIEVEMENT_ID, recipient=RecipientIn(id=learner), score=score)
+def award(
+    score: float = 95, learner: str = "did:example:learner", achievement: str = ACHIEVEMENT_ID
+) -> AwardIn:
+    return AwardIn(achievementId=achievement, recipient=RecipientIn(id=learner), score=score)
 
 
 async def test_no_award_while_the_state_is_rebuilding(issuer: IssuerWorld) -> None:
@@ -487,6 +489,8 @@ async def test_concurrent_single_awards_are_taken_together(
     queue = AwardQueue(issuer.issuance, lanes=1, most=16)
     lanes = asyncio.create_task(queue.run_forever())
     try:
+        await queue.award(TENANT, award(learner="did:example:first"), None)  # seen from now on
+        sizes.clear()
         asks = [(TENANT, award(learner=f"did:example:{n}"), f"q-{n}") for n in range(10)]
         asks += [(TENANT, award(learner="did:example:0"), "q-0"), ("other", award(), "q-x")]
         outcomes = await asyncio.gather(
@@ -498,8 +502,28 @@ async def test_concurrent_single_awards_are_taken_together(
     assert len(made) == 10 and all(created for _, created in made)
     assert outcomes[10] == (made[0][0], False)  # the repeated key: the first answer
     assert isinstance(outcomes[11], NotFound)  # the other tenant's batch, refused alone
-    assert len(issuer.published.of(CredentialIssued)) == 10
+    assert len(issuer.published.of(CredentialIssued)) == 11
     assert sizes == [10, 1, 1]  # together; then the repeated key; then the other tenant
+
+
+async def test_an_unknown_achievement_holds_up_no_lane(issuer: IssuerWorld) -> None:
+    """Each request waits for its achievement in its own task (one just
+    defined may be on its way): a burst of awards naming unknown
+    achievements, of another tenant, leaves the one lane free."""
+    queue = AwardQueue(issuer.issuance, lanes=1, most=16)
+    lanes = asyncio.create_task(queue.run_forever())
+    try:
+        unknown = [
+            asyncio.create_task(queue.award("other", award(achievement=f"urn:x:{n}"), None))
+            for n in range(20)
+        ]
+        await asyncio.sleep(0.1)
+        _, created = await asyncio.wait_for(queue.award(TENANT, award(), None), timeout=2)
+        assert created and not any(task.done() for task in unknown)
+        refused = await asyncio.gather(*unknown, return_exceptions=True)
+    finally:
+        lanes.cancel()
+    assert all(isinstance(error, NotFound) for error in refused), refused
 
 
 async def test_a_batch_of_inbound_assessments_is_awarded_together(issuer: IssuerWorld) -> None:

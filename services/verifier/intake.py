@@ -352,7 +352,10 @@ class Intake:
         JSON or JWT file), `credential` (text) or `url` (the verification
         page's link field), and optionally `recipient`.
         aiohttp's `post()` caps the whole form at `client_max_size` (413)."""
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, LookupError):  # cut short, bad boundary or bytes, unknown charset
+            raise UnreadableSubmission("the form cannot be read") from None
         options: dict[str, Any] = {}
         recipient = form.get("recipient")
         if isinstance(recipient, str) and recipient.strip():

@@ -419,3 +419,28 @@ def test_templates_are_compiled_at_start_not_reread_from_disk(tmp_path: Path) ->
     assert pages.render("page.html", "en") == "before en"
     with pytest.raises(KeyError):
         pages.render("new.html", "en")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'--XyZ\r\nContent-Disposition: form-data; name="credential"\r\n\r\nabc', "XyZ"),
+        (b"--a\r\n\r\nabc\r\n--a--\r\n", "multipart/form-data"),  # no boundary
+        (b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n', "Q"),
+        (b"credential=abc", "application/x-www-form-urlencoded; charset=nope"),
+        (b"credential=abc", "application/x-www-form-urlencoded; charset=utf-16"),
+    ],
+)
+async def test_a_form_that_cannot_be_read_is_a_422(
+    client: Client, body: bytes, content_type: str
+) -> None:
+    """Cut short, without or with another boundary, an unknown charset: a
+    4xx problem (a 500 before), also for a browser."""
+    if content_type in ("XyZ", "Q"):
+        content_type = f"multipart/form-data; boundary={content_type}"
+    headers = {"Content-Type": content_type, "Accept": "application/json"}
+    answer = await client.post("/", data=body, headers=headers)
+    problem = await answer.json(content_type=None)
+    assert answer.status == 422 and problem["status"] == 422, problem
+    answer = await client.post("/", data=body, headers={"Content-Type": content_type})
+    assert answer.status == 422 and 'role="alert"' in await answer.text()

@@ -105,6 +105,8 @@ async def test_bad_input_is_a_4xx_problem(api: Api) -> None:
         {"credential": {k: v for k, v in good.items() if k != "@context"}},
         {"credential": {**good, "@context": 4}},
         {"credential": {**good, "type": [4]}},
+        {"credential": {**good, "type": {}}},
+        {"credential": {**good, "type": ["VerifiableCredential", {"a": 1}]}},
         {"credential": {**good, "issuer": []}},
         {"credential": {**good, "credentialSubject": "did:example:x"}},
         {

@@ -77,7 +77,7 @@ class InvalidCredential(DomainError):
 def is_open_badge(credential: dict[str, Any]) -> bool:
     types = credential.get("type")
     names = types if isinstance(types, list) else [types]
-    return any(name in ACHIEVEMENT_CREDENTIAL_TYPES for name in names)
+    return any(isinstance(name, str) and name in ACHIEVEMENT_CREDENTIAL_TYPES for name in names)
 
 
 def achievement_id(credential: dict[str, Any]) -> str | None:

@@ -109,6 +109,9 @@ async def get_bulk_results(request: web.Request) -> web.StreamResponse:
         }
     )
     await answer.prepare(request)
+    if request.method == "HEAD":  # the headers only (RFC 9110 §9.3.2)
+        await answer.write_eof()
+        return answer
     if form == "csv":
         await answer.write(results_csv_header().encode())
     for first in range(1, job.rows + 1, RESULTS_PAGE):

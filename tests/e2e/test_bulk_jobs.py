@@ -18,6 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -191,6 +192,7 @@ async def test_json_lines_and_bad_files(api: Api, achievement: str) -> None:
         (2, "refused", "assessment-below-threshold"),
         (3, "refused", "malformed"),
     ]
+    await assert_head_has_no_body(api, f"/bulk-jobs/{created['id']}/results?format=jsonl")
     bad = {
         b"name,score\nx,1\n": ("text/csv", 422),
         b"": ("text/csv", 422),
@@ -230,3 +232,20 @@ async def test_the_cli_uploads_follows_and_saves_the_results(
     _, err_again = await asyncio.wait_for(again.communicate(), timeout=120)
     assert again.returncode == 0
     assert err_again.decode().split("\n")[0] == err.decode().split("\n")[0]  # "job <id>: ..."
+
+
+async def assert_head_has_no_body(api: Api, path: str) -> None:
+    """HEAD answers the headers only (RFC 9110 §9.3.2): the next answer on
+    the same connection starts right after them."""
+    url = urlsplit(api.stack.url("issuer"))
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    token = api.auth["Authorization"]
+    writer.write(
+        f"HEAD {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {token}\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
+    answers = (await asyncio.wait_for(reader.read(), timeout=10)).decode(errors="replace")
+    writer.close()
+    head, _, rest = answers.partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 200"), answers
+    assert rest.startswith("HTTP/1.1 200"), answers

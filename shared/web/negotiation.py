@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "application/json": "json"}
+_KINDS = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/json": "json",
+    "application/problem+json": "json",  # RFC 9457 §3: what our errors are
+}
 
 
 def _quality(params: str) -> float:

@@ -158,6 +158,7 @@ async def test_share_links_404_410_and_the_newest_record_wins(issuer: IssuerWorl
         ("application/json;q=0.5, text/html;q=0.9", True),
         ("text/html;q=0.1, application/json", False),
         ("text/html;q=bogus", False),
+        ("text/html;q=0.5, application/problem+json", False),  # RFC 9457
     ],
 )
 def test_prefers_html_reads_accept(accept: str, html: bool) -> None:

@@ -47,6 +47,39 @@ def _share_section(view: dict[str, Any]) -> str:
     )
 
 
+# What the learner is told when the page cannot be shown, by HTTP status.
+ERROR_NOTES = {
+    404: (
+        "This link does not open a credential",
+        "Check that you copied the whole link from your issuer's message; "
+        "if it still does not open, ask your issuer for a new one.",
+    ),
+    503: (
+        "Your credential cannot be shown right now",
+        "The service is busy for a moment: reload this page in a moment.",
+    ),
+}
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{title}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
+        "padding:0 1rem;color:#1a1a1a;line-height:1.5}a{color:#0b4f8a}"
+        "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><main>"
+        f"{body}</main></body></html>"
+    )
+
+
+def claim_error_page(status: int) -> str:
+    """The page instead of the credential (an unknown link, a busy moment)."""
+    title, advice = ERROR_NOTES.get(status, ERROR_NOTES[503])
+    return _page(escape(title), f"<h1>{escape(title)}</h1><p>{escape(advice)}</p>")
+
+
 def claim_page(view: dict[str, Any]) -> str:
     title = escape(view["title"])
     downloads = "".join(
@@ -57,19 +90,12 @@ def claim_page(view: dict[str, Any]) -> str:
     learner = f"<p>Awarded to {escape(view['learner'])}</p>" if view.get("learner") else ""
     note = STATUS_NOTES.get(view.get("status", "active"))
     status = f'<p role="status"><strong>{escape(note)}</strong></p>' if note else ""
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{title}: your credential</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
-        "padding:0 1rem;color:#1a1a1a;line-height:1.5}a{color:#0b4f8a}"
-        "button{font-size:1rem;padding:.5rem 1rem}</style></head><body><main>"
+    return _page(
+        f"{title}: your credential",
         f"<h1>{title}</h1>"
         f'<img src="{escape(view["downloads"]["badge.svg"])}" width="200" height="200" '
         f'alt="Badge: {title}">'
         f"<p>Issued{issued}</p>{learner}{status}"
         f"<h2>Download</h2><ul>{downloads}</ul>"
-        f"<h2>Share</h2>{_share_section(view)}"
-        "</main></body></html>"
+        f"<h2>Share</h2>{_share_section(view)}",
     )

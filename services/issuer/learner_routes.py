@@ -11,9 +11,9 @@ from aiohttp import web
 
 from services.issuer.app_keys import LEARNERS
 from services.issuer.domain.errors import CredentialNotFound
-from services.issuer.learner_page import claim_page
+from services.issuer.learner_page import claim_error_page, claim_page
 from services.issuer.learners import DOWNLOADS, Claimed
-from shared.errors import InvalidField
+from shared.errors import InvalidField, NotFound, Unavailable
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
 from shared.sharing.certificate import certificate_pdf
@@ -21,6 +21,7 @@ from shared.sharing.facts import facts_of
 from shared.web.auth import require_tenant
 from shared.web.body import json_response
 from shared.web.negotiation import prefers_html
+from shared.web.problems import RETRY_AFTER_SECONDS
 
 learner_routes = web.RouteTableDef()
 # An SVG shown on its own must not run anything (an achievement's own image is
@@ -84,10 +85,18 @@ def _private(response: web.StreamResponse) -> web.StreamResponse:
 @learner_routes.get("/claims/{token}")
 async def claim(request: web.Request) -> web.StreamResponse:
     learners = request.app[LEARNERS]
-    view = learners.claim_view(await _claimed(request))
-    if prefers_html(request.headers.get("Accept", "")):
-        return _private(web.Response(text=claim_page(view), content_type="text/html"))
-    return _private(json_response(view))
+    if not prefers_html(request.headers.get("Accept", "")):
+        return _private(json_response(learners.claim_view(await _claimed(request))))
+    try:
+        view = learners.claim_view(await _claimed(request))
+    except (NotFound, Unavailable) as error:  # a person: a page, not a problem document
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if error.transient else None
+        page = claim_error_page(error.status)
+        answer = web.Response(
+            text=page, status=error.status, content_type="text/html", headers=headers
+        )
+        return _private(answer)
+    return _private(web.Response(text=claim_page(view), content_type="text/html"))
 
 
 async def claim_download(request: web.Request) -> web.StreamResponse:

@@ -98,6 +98,10 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
     assert status == 200 and media == "text/html" and b"Publish a share link" in page
     forged = claim[:-4] + ("AAAA" if not claim.endswith("AAAA") else "BBBB")
     assert (await api.call("GET", forged))[0] == 404
+    # a learner's browser gets a page saying what to do, not a problem document
+    status, media, page, _ = await fetch(api, "GET", forged, headers={"Accept": "text/html"})
+    assert status == 404 and media == "text/html", page
+    assert b"This link does not open a credential" in page
 
     # Publishing: stable link, idempotent.
     status, view = await api.call("POST", f"{claim}/share")

@@ -28,7 +28,6 @@ from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
 from shared.policy_profiles import AwardingBody, definition_gaps
 from shared.providers import accredited
-from shared.replica_wait import wait_for_record
 
 Change = Callable[[AchievementPublished], Awaitable[AchievementPublished]]
 
@@ -158,10 +157,6 @@ class Achievements:
 
         return await self.store.change_idempotency.once(tenant, key, digest, create, replay)
 
-    async def _own_issuer(self, tenant: str, did: str) -> str | None:
-        owner = await self.store.issuer_tenant(did)
-        return owner if owner == tenant else None
-
     async def _checked(
         self, body: AchievementIn, achievement_id: str, revision: int
     ) -> dict[str, object]:
@@ -191,11 +186,7 @@ class Achievements:
     async def _create(
         self, tenant: str, body: AchievementIn, key: str | None, request: str | None
     ) -> AchievementPublished:
-        # A just-created issuer's profile may still be on its way through Kafka;
-        # another tenant's waits the same: the same answer, in the same time (invariant 7).
-        owner = await wait_for_record(lambda: self._own_issuer(tenant, body.issuerDid))
-        if owner is None:
-            await self.store.state.require()  # missing only because of a rebuild: 503
+        if not await self.store.is_tenant_issuer(tenant, body.issuerDid):
             raise IssuerNotFound(f"no issuer {body.issuerDid} for this tenant")
         achievement_id = self.achievement_id(str(uuid.uuid4()))
         event = AchievementPublished(

@@ -11,7 +11,7 @@ same issuer DID and no write is lost to a concurrent one.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,7 +41,6 @@ from services.catalog.store import OPERATOR_WRITES, PROVIDER_WRITES, CatalogStor
 from shared.events import KeyedWrite, ProviderPublished
 from shared.idempotency import fingerprint, lease
 from shared.kafka.producer import Publisher
-from shared.replica_wait import wait_for_record
 
 Make = Callable[[KeyedWrite | None], Awaitable[ProviderPublished]]
 
@@ -62,9 +61,9 @@ class Providers:
         self, tenant: str, body: ProviderIn, key: str | None
     ) -> tuple[ProviderPublished, bool]:
         """A new provider, registered and not accredited."""
+        await self._owned(tenant, body.issuerDids)
 
         async def make(write: KeyedWrite | None) -> ProviderPublished:
-            await self._owned(tenant, body.issuerDids)
             provider_id = self.provider_id(str(uuid.uuid4()))
             await self._unclaimed(body.issuerDids, provider_id)
             await self._domain_free(body.webDomain, provider_id, tenant)
@@ -76,11 +75,12 @@ class Providers:
         self, tenant: str, provider_id: str, body: ProviderChangeIn, key: str | None
     ) -> tuple[ProviderPublished, bool]:
         """The provider edits its own identity fields (never another's: 404)."""
+        if body.issuerDids is not None:
+            await self._owned(tenant, body.issuerDids)
 
         async def make(write: KeyedWrite | None) -> ProviderPublished:
             current = await self._existing(provider_id, tenant)
             if body.issuerDids is not None:
-                await self._owned(tenant, body.issuerDids)
                 await self._unclaimed(body.issuerDids, provider_id)
             await self._domain_free(body.webDomain, provider_id, tenant)
             return changed(current, body, write)
@@ -170,13 +170,14 @@ class Providers:
         return current
 
     async def _owned(self, tenant: str, dids: list[str]) -> None:
-        """Every DID is one of the tenant's issuers (known from issuer.profiles)."""
-        for did in dids:
-            # A just-created issuer's profile may still be on its way through Kafka.
-            owner = await wait_for_record(functools.partial(self.store.issuer_tenant, did))
-            if owner is None:
-                await self.store.state.require()
-            if owner != tenant:
+        """Every DID is one of the tenant's issuers (known from issuer.profiles;
+        looked up at once: unknown ones wait out one deadline together).
+        Checked before the registry's lock is taken: a wait for an issuer on
+        its way never holds up another tenant's write (an issuer's tenant
+        never changes)."""
+        owned = await asyncio.gather(*(self.store.is_tenant_issuer(tenant, d) for d in dids))
+        for did, own in zip(dids, owned, strict=True):
+            if not own:
                 raise IssuerNotFound(f"no issuer {did} for this tenant")
 
     async def _unclaimed(self, dids: list[str], provider_id: str) -> None:

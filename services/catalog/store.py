@@ -30,6 +30,7 @@ from shared.redis_keys import (
     TENANT_ACHIEVEMENTS,
     redis_key,
 )
+from shared.replica_wait import wait_for_record
 
 # Idempotency scopes of the registry's writes: a provider's own, the operator's.
 PROVIDER_WRITES = "providers"
@@ -75,6 +76,21 @@ class CatalogStore:
     async def issuer_tenant(self, did: str) -> str | None:
         tenant = await self._redis.hget(self._issuers, did)
         return tenant.decode() if isinstance(tenant, bytes) else tenant
+
+    async def is_tenant_issuer(self, tenant: str, did: str) -> bool:
+        """Whether `did` is one of the tenant's issuers, waited for a moment
+        (a just-created issuer's profile may still be on its way through
+        Kafka; another tenant's waits the same: the same answer in the same
+        time, invariant 7); 503 while the state is rebuilt."""
+
+        async def own() -> str | None:
+            owner = await self.issuer_tenant(did)
+            return owner if owner == tenant else None
+
+        if await wait_for_record(own) is not None:
+            return True
+        await self.state.require()  # missing only because of a rebuild: 503
+        return False
 
     def _revisions(self, achievement_id: str) -> EventHash[AchievementPublished]:
         key = redis_key(self._prefix, ACHIEVEMENT_REVISIONS, achievement_id)

@@ -403,8 +403,14 @@ class Issuance:
         if body.renews is None:
             return None
         renews = body.renews
-        # Issued a moment ago by another instance: still on its way through Kafka.
-        previous = await wait_for_record(lambda: self.store.credential(renews))
+
+        async def own() -> CredentialIssued | None:
+            found = await self.store.credential(renews)
+            return found if found is not None and found.tenant == tenant else None
+
+        # Issued a moment ago by another instance: still on its way through
+        # Kafka. Another tenant's waits as a missing one does (no timing hint).
+        previous = await wait_for_record(own)
         revoked = self.registry is not None and await self.registry.revoked(body.renews)
         return check_renewable(
             previous,

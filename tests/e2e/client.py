@@ -191,6 +191,7 @@ class Api:
         recipient: Json | None = None,
         score: float = 95,
         issuer: str = "issuer",
+        renews: str | None = None,
     ) -> tuple[int, Any]:
         headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
         return await self.call(
@@ -201,6 +202,7 @@ class Api:
                 "recipient": recipient or {"id": "did:example:learner-1"},
                 "score": score,
                 "maxScore": 100,
+                **({"renews": renews} if renews else {}),
             },
             headers=headers,
         )

@@ -117,7 +117,18 @@ async def test_another_tenants_record_and_a_missing_one_answer_alike_in_time(
     """Invariant 7 / issue 7: a 404 for another tenant's record takes as long
     as one for a record that does not exist (no existence leak by timing)."""
     other = api.as_tenant("other-token")
+    their_issuer = await other.create_issuer("Their College")
+    their_achievement = await other.achievement(their_issuer)
+    await other.issuer_knows(their_achievement)
     pairs = {
+        "renewal": (
+            other.award(their_achievement, renews=ours["credentialId"]),
+            other.award(their_achievement, renews=f"urn:uuid:{secrets.token_hex(8)}"),
+        ),
+        "provider": (
+            other.register_provider([ours["issuer"]]),
+            other.register_provider(["did:key:z6MkmissingMissingMissing"]),
+        ),
         "award": (
             other.award(ours["achievement"]),
             other.award(f"{ours['achievement']}-missing"),

@@ -13,7 +13,7 @@ import fakeredis
 import msgspec
 import pytest
 
-import services.catalog.achievements
+import services.catalog.store
 from services.catalog.achievements import (
     AchievementNotFound,
     AchievementRetired,
@@ -36,7 +36,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     async def once(lookup: Callable[[], Awaitable[T | None]]) -> T | None:
         return await lookup()
 
-    monkeypatch.setattr(services.catalog.achievements, "wait_for_record", once)
+    monkeypatch.setattr(services.catalog.store, "wait_for_record", once)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import TypeVar
 import fakeredis
 import pytest
 
-import services.catalog.providers
+import services.catalog.store
 from services.catalog.achievements import IssuerNotFound
 from services.catalog.provider_domain import (
     AccreditationChangeIn,
@@ -53,7 +53,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     async def once(lookup: Callable[[], Awaitable[T | None]]) -> T | None:
         return await lookup()
 
-    monkeypatch.setattr(services.catalog.providers, "wait_for_record", once)
+    monkeypatch.setattr(services.catalog.store, "wait_for_record", once)
 
 
 async def world() -> World:

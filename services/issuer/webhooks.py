@@ -162,7 +162,11 @@ class Webhooks:
         }
 
     def _check_target(self, url: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 (read: a port out of range or no number raises)
+        except ValueError as error:
+            raise InvalidField("$.url", f"not a URL: {error}") from None
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin in self.settings.test_origins:
             return

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -50,13 +50,39 @@ class FetchPolicy:
     connect_to: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
+def _parts(url: str) -> tuple[SplitResult, int]:
+    """The URL's parts and port (443 unless given); FetchError for one that
+    cannot be read (an unclosed IPv6 bracket, a port that is no number or
+    out of range)."""
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port or 443
+    except ValueError as error:
+        raise FetchError(f"not a URL that can be fetched: {error}") from None
+
+
+def _origin(parts: SplitResult) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-
+# compatible (RFC 4291 §2.5.5.1) and the well-known NAT64 prefix (RFC 6052
+# §2.1), through which a gateway would reach the embedded address.
+_IPV4_IN_LAST_32_BITS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
+# Never public: the local-use NAT64 prefix (RFC 8215), site-local (RFC 3879).
+_NEVER_PUBLIC = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
 
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _NEVER_PUBLIC):
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and any(ip in network for network in _IPV4_IN_LAST_32_BITS):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not _is_public(str(embedded)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -163,9 +189,9 @@ class SafeFetcher:
             self._cache.popitem(last=False)
 
     async def _connector(self, url: str) -> aiohttp.TCPConnector:
-        parts = urlsplit(url)
+        parts, port = _parts(url)
         host = parts.hostname or ""
-        if _origin(url) in self.policy.trusted_origins:
+        if _origin(parts) in self.policy.trusted_origins:
             return aiohttp.TCPConnector()
         if parts.scheme != "https" or not host:
             raise FetchError(f"only https URLs may be fetched, not {url!r}")
@@ -184,7 +210,7 @@ class SafeFetcher:
             }
             resolver = _PinnedResolver(host, [result], fixed_port=True)
             return aiohttp.TCPConnector(resolver=resolver, ssl=ssl_option)
-        addresses = await _vetted_addresses(host, parts.port or 443)
+        addresses = await _vetted_addresses(host, port)
         resolver = _PinnedResolver(host, addresses, fixed_port=False)
         return aiohttp.TCPConnector(resolver=resolver, ssl=ssl_option)
 

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher
+from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher, _is_public
 
 
 @pytest.mark.parametrize(
@@ -23,11 +23,35 @@ from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher
         "https://user:secret@example.org/x",  # credentials in the URL
         "file:///etc/passwd",
         "gopher://example.org/",
+        "https://[::1",  # unreadable: an unclosed bracket, a port out of range or no number
+        "https://example.org:99999/",
+        "https://example.org:abc/",
     ],
 )
 async def test_inside_addresses_and_odd_schemes_are_refused(url: str) -> None:
     with pytest.raises(FetchError):
         await SafeFetcher().fetch(url)
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("64:ff9b::7f00:1", False),  # NAT64 to 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 to the cloud metadata address
+        ("64:ff9b::5db8:d70e", True),  # NAT64 to a public address
+        ("64:ff9b:1::1", False),  # local-use NAT64
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of 169.254.169.254
+        ("fec0::1", False),  # site-local
+        ("::", False),
+    ],
+)
+def test_ipv4_inside_ipv6_is_judged_by_the_ipv4_address(address: str, public: bool) -> None:
+    assert _is_public(address) is public
 
 
 @pytest.fixture

@@ -128,6 +128,11 @@ class StatusChanges:
             await self.lists.state.missing(f"status list {entry.list_id}")
         return entry, info
 
+    async def _revoked(self, credential_id: str) -> bool:
+        record = await self.lists.credential(credential_id)
+        entry = record.entry_for("revocation") if record is not None else None
+        return entry is not None and await self.lists.get_bit(entry.list_id, entry.index) == 1
+
     async def _own_credential(self, tenant: str, credential_id: str) -> CredentialRecord | None:
         record = await self.lists.credential(credential_id)
         return record if record is not None and record.tenant == tenant else None
@@ -143,8 +148,11 @@ class StatusChanges:
         reason: StatusReason | None,
     ) -> bool:
         current = await self.lists.get_bit(entry.list_id, entry.index)
+        # Bitstring Status List v1.0 §2.1: revocation cannot be reversed; nor
+        # is a revoked credential reinstated by lifting its suspension.
         if entry.purpose == "revocation" and current == 1 and value == 0:
-            # Bitstring Status List v1.0 §2.1: revocation cannot be reversed.
+            raise RevocationIsPermanent("a revoked credential cannot be reinstated")
+        if entry.purpose == "suspension" and value == 0 and await self._revoked(credential_id):
             raise RevocationIsPermanent("a revoked credential cannot be reinstated")
         if current == value:
             return False

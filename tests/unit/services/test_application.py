@@ -678,6 +678,20 @@ async def test_revocation_is_permanent(revocation: RevocationWorld) -> None:
     assert len(revocation.published.of(StatusChanged)) == 1
 
 
+async def test_lifting_the_suspension_of_a_revoked_credential_reinstates_nothing(
+    revocation: RevocationWorld,
+) -> None:
+    """Suspended, then revoked: lifting the suspension is refused (no
+    `reinstated` in its history, nor a webhook saying so)."""
+    changes = revocation.changes
+    assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, None)
+    assert await changes.change(TENANT, "urn:uuid:c1", "revocation", True, None)
+    with pytest.raises(RevocationIsPermanent):
+        await changes.change(TENANT, "urn:uuid:c1", "suspension", False, None)
+    assert await changes.lists.get_bit("l-suspension", 9) == 1
+    assert len(revocation.published.of(StatusChanged)) == 2
+
+
 async def test_a_retried_suspension_does_not_undo_a_later_lift(revocation: RevocationWorld) -> None:
     changes = revocation.changes
     assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, "s1")

@@ -29,7 +29,6 @@ from services.issuer.awards import Issuance, Outcome
 from services.issuer.bulk_store import BulkJob, BulkJobStore
 from services.issuer.domain.awarding import AwardIn
 from services.issuer.domain.bulk_rows import (
-    MALFORMED,
     RowError,
     RowResult,
     award_from_cells,
@@ -234,7 +233,7 @@ class BulkRunner:
             try:
                 body = parse_row(job, str(staged["text"]))
             except RowError as error:
-                results[row] = RowResult(row, "refused", MALFORMED, detail=str(error)[:500])
+                results[row] = RowResult(row, "refused", error.reason, detail=str(error)[:500])
                 continue
             if body.achievementId in missing:  # asked once per job, not waited for on each row
                 results[row] = await self._missing(job, row, body)

@@ -46,6 +46,7 @@ CSV_COLUMNS = (*PLAIN_COLUMNS, *RECIPIENT_COLUMNS, *EVIDENCE_COLUMNS)
 REQUIRED_COLUMNS = ("achievementId", "score")
 
 MALFORMED = "malformed"
+INVALID_FIELD = "invalid-field"  # as POST /awards names a member out of its rules
 RESULT_COLUMNS = ("row", "status", "reason", "credentialId", "detail")
 
 
@@ -54,7 +55,14 @@ class FileError(ValueError):
 
 
 class RowError(ValueError):
-    """One row that cannot be an award request: refused as `malformed`."""
+    """One row refused before it is awarded: `malformed` when it is no award
+    request (not JSON, a member missing or of the wrong type), `invalid-field`
+    when a member's value breaks its rules (a `maxScore` of 0, an
+    `assessedAt` without an offset), as `POST /awards` would say."""
+
+    def __init__(self, detail: str, reason: str = MALFORMED) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 def csv_header(line: str) -> list[str]:
@@ -121,7 +129,9 @@ def _convert(value: dict[str, Any], *, strict: bool) -> AwardIn:
     try:
         return msgspec.convert(value, AwardIn, strict=strict)
     except msgspec.ValidationError as error:
-        raise RowError(str(error)) from None
+        detail = str(error)  # msgspec: "Expected `float`, got `str` - at `$.score`"
+        shapeless = "got `" in detail or "missing required field" in detail
+        raise RowError(detail, MALFORMED if shapeless else INVALID_FIELD) from None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 
@@ -44,8 +46,33 @@ def test_empty_cells_are_absent_members() -> None:
     ],
 )
 def test_malformed_rows_are_refused_with_the_reason(cells: list[str]) -> None:
-    with pytest.raises(RowError):
+    with pytest.raises(RowError) as refused:
         award_from_cells(COLUMNS, cells)
+    assert refused.value.reason == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("columns", "cells", "path"),
+    [
+        (
+            ["achievementId", "recipientId", "score", "maxScore"],
+            ["urn:a", "did:x:1", "1", "0"],
+            "$.maxScore",
+        ),
+        (
+            ["achievementId", "recipientId", "score", "assessedAt"],
+            ["urn:a", "did:x:1", "95", "2026-01-01T00:00:00"],  # no offset
+            "$.assessedAt",
+        ),
+    ],
+)
+def test_a_member_out_of_its_rules_is_an_invalid_field(
+    columns: list[str], cells: list[str], path: str
+) -> None:
+    """As `POST /awards` answers it (a 422 naming the member), not `malformed`."""
+    with pytest.raises(RowError, match=re.escape(path)) as refused:
+        award_from_cells(columns, cells)
+    assert refused.value.reason == "invalid-field"
 
 
 def test_a_header_names_unknown_or_missing_columns() -> None:

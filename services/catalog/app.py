@@ -36,12 +36,7 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import (
-    ApiTokens,
-    install_api_tokens,
-    install_endorser_tokens,
-    install_operator_tokens,
-)
+from shared.web.auth import install_tokens_from_env
 
 REPLICA = "catalog-replica"
 
@@ -54,9 +49,7 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[CATALOG_SETTINGS] = settings
-    install_api_tokens(app, ApiTokens.from_env())
-    install_operator_tokens(app, ApiTokens.operators_from_env())
-    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
+    install_tokens_from_env(app)
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:
         app[STORE] = CatalogStore(client, common.redis_prefix)

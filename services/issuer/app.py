@@ -98,12 +98,7 @@ from shared.service import (
 )
 from shared.sharing.links import LearnerLinks
 from shared.web.app import create_base_app
-from shared.web.auth import (
-    ApiTokens,
-    install_api_tokens,
-    install_endorser_tokens,
-    install_operator_tokens,
-)
+from shared.web.auth import install_tokens_from_env
 from shared.web.metrics import OUTCOMES
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 
@@ -132,9 +127,7 @@ def create_app(
     app[ISSUER_SETTINGS] = settings
     signing = SigningPool(settings.signing_processes)
     signer = Signer(keystore or settings.keys.open(), signing)
-    install_api_tokens(app, ApiTokens.from_env())
-    install_operator_tokens(app, ApiTokens.operators_from_env())
-    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
+    install_tokens_from_env(app)
     learner_keys = LearnerKeys.from_master_key(settings.keys.master_key)
     webhook_secrets = WebhookSecrets.from_master_key(settings.keys.master_key)
     # Webhook targets: https and public only; the test-only origins are off by default.

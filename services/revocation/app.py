@@ -63,7 +63,7 @@ from shared.service import (
     run_service,
 )
 from shared.web.app import create_base_app
-from shared.web.auth import ApiTokens, install_api_tokens
+from shared.web.auth import install_tokens_from_env
 from shared.web.metrics import OUTCOMES
 
 _log = get_logger("revocation.app")
@@ -80,7 +80,7 @@ def create_app(
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)
     app[REVOCATION_SETTINGS] = settings
-    install_api_tokens(app, ApiTokens.from_env())
+    install_tokens_from_env(app)
     keys = keystore or settings.keys.open()
 
     def stores(app: web.Application, client: redis.Redis, producer: EventProducer) -> None:

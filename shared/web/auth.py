@@ -136,6 +136,15 @@ def install_endorser_tokens(app: web.Application, endorsers: ApiTokens | None) -
     app[ENDORSER_TOKENS] = endorsers
 
 
+def install_tokens_from_env(app: web.Application) -> None:
+    """Every token table from the environment: tenants', operators' and
+    endorsers' (also where only tenants act, so that another role's token
+    is a 403 there, not an unknown token's 401)."""
+    install_api_tokens(app, ApiTokens.from_env())
+    install_operator_tokens(app, ApiTokens.operators_from_env())
+    install_endorser_tokens(app, ApiTokens.endorsers_from_env())
+
+
 def _unauthorized(detail: str, error: str | None) -> Problem:
     # RFC 6750 §3: the challenge; `error` only when a token was presented.
     challenge = 'Bearer realm="microcred"'

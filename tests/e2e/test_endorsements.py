@@ -50,6 +50,9 @@ async def test_an_employer_endorsement_travels_with_the_achievement(api: Api) ->
     assert status == 401, body
     status, body = await api.as_tenant(api.stack.endorser_token).create_achievement(did)
     assert status == 403, body
+    for token in (api.stack.endorser_token, api.stack.operator_token):  # the revocation service too
+        status, body = await api.as_tenant(token).set_status("urn:uuid:any")
+        assert status == 403, body
 
     status, endorsed = await endorse(api, achievement, api.stack.endorser_token, key="e-1")
     assert status == 201, endorsed

@@ -23,7 +23,7 @@ help: ## list the targets
 
 venv: $(STAMP) fonts ## create .venv and install the project with dev extras (when pyproject changed)
 
-fonts: ## DejaVu Sans (apt) for badge images and certificates, when missing
+fonts: ## DejaVu Sans and WenQuanYi Micro Hei (apt) for badges and certificates, when missing
 	@$(LOCAL)/fonts.sh
 
 $(STAMP): pyproject.toml

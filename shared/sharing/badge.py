@@ -7,9 +7,10 @@ never fetch an image URL here: an award must not depend on a third party's
 server, and a fetch from the issuer would be an SSRF path.
 
 The PNG is drawn with Pillow from the same layout as the SVG (`fonts.py`:
-DejaVu Sans, else ReportLab's bundled Vera; no native SVG renderer to
-install). Control characters are left out of both (`fonts.drawable`): an
-SVG with them is not well-formed XML.
+DejaVu Sans, else ReportLab's bundled Vera, and WenQuanYi Micro Hei for
+Chinese, Japanese and Korean; no native SVG renderer to install). Control
+characters are left out of both (`fonts.drawable`): an SVG with them is not
+well-formed XML.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from PIL import Image, ImageDraw
 from shared.credentials.baking import MAX_IMAGE_BYTES, PNG_SIGNATURE, bake_png, bake_svg
 from shared.credentials.errors import CredentialError
 from shared.sharing.facts import CredentialFacts
-from shared.sharing.fonts import drawable, pillow_font
+from shared.sharing.fonts import cells, drawable, pillow_font
 
 SIZE = 512
 ImageKind = Literal["png", "svg"]
@@ -48,11 +49,32 @@ class Line:
 
 
 def _wrap(text: str, width: int, lines: int) -> list[str]:
-    wrapped = textwrap.wrap(text, width=width, break_long_words=True) or [""]
+    """`text` on at most `lines` lines of `width` cells (`fonts.cells`: a
+    Chinese character takes two), the last one cut with an ellipsis."""
+    wrapped = (
+        textwrap.wrap(text, width=width, break_long_words=True)
+        if cells(text) == len(text)
+        else _wrap_wide(text, width)
+    ) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
-        wrapped[-1] = wrapped[-1][: width - 1].rstrip() + "…"
+        last = wrapped[-1]
+        while last and cells(last) > width - 1:
+            last = last[:-1]
+        wrapped[-1] = last.rstrip() + "…"
     return wrapped
+
+
+def _wrap_wide(text: str, width: int) -> list[str]:
+    """Lines of at most `width` cells, broken between any two characters
+    (Chinese and Japanese are written without spaces between words)."""
+    lines, line = [], ""
+    for character in text:
+        if cells(line + character) > width:
+            lines.append(line.strip())
+            line = ""
+        line += character
+    return [*lines, line.strip()] if line.strip() else lines
 
 
 def layout(facts: CredentialFacts) -> tuple[str, list[Line]]:
@@ -101,7 +123,7 @@ def design_png(facts: CredentialFacts) -> bytes:
             (SIZE // 2, line.y),
             line.text,
             fill="#ffffff",
-            font=pillow_font(line.size, line.bold),
+            font=pillow_font(line.size, line.bold, line.text),
             anchor="mm",
         )
     out = io.BytesIO()

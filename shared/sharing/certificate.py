@@ -5,8 +5,9 @@ Python apart from optional accelerators, no system libraries) and segno makes
 the QR code (pure Python, no dependencies, ISO/IEC 18004 with error
 correction level M here). The QR code is embedded as a PNG image with one
 pixel per module, scaled up by the PDF, so it stays sharp in print. Text
-is set in the badge's font (`fonts.py`: DejaVu Sans, else Vera), embedded:
-PDF's standard Helvetica has no glyph beyond Latin-1. A word too long for
+is set in the badge's fonts (`fonts.py`: DejaVu Sans, else Vera; WenQuanYi
+Micro Hei for Chinese, Japanese and Korean), embedded: PDF's standard
+Helvetica has no glyph beyond Latin-1. A word too long for
 the line (a long name without spaces, as Chinese is written) is broken
 between characters.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 
 import segno
 from reportlab.lib.pagesizes import A4, landscape
@@ -32,7 +34,6 @@ from shared.sharing.fonts import drawable, font_file
 QR_BORDER = 4  # quiet zone, in modules (ISO/IEC 18004 §7.3.8)
 _TITLE_SIZE = 30
 MAX_LINES = 2  # per text; a longer one is cut
-BODY, BOLD = "microcred-body", "microcred-bold"
 
 
 def qr_png(url: str) -> bytes:
@@ -46,12 +47,17 @@ def _day(value: datetime | None) -> str | None:
     return value.strftime("%d %B %Y") if value is not None else None
 
 
+def _font(text: str, bold: bool = False) -> str:
+    """The name of the font to set `text` in (`font_file`), registered with
+    reportlab once."""
+    return _registered(font_file(bold, text))
+
+
 @cache
-def _fonts() -> tuple[str, str]:
-    """The body and bold fonts, registered with reportlab once."""
-    for name, bold in ((BODY, False), (BOLD, True)):
-        pdfmetrics.registerFont(TTFont(name, str(font_file(bold))))
-    return BODY, BOLD
+def _registered(path: Path) -> str:
+    name = f"microcred-{path.stem}"
+    pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
+    return name
 
 
 def _split(text: str, font: str, size: float, width: float) -> list[str]:
@@ -94,22 +100,23 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
     pdf.setLineWidth(3)
     pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
     centre, text_width = width / 2, width - 70 * mm
-    body, bold = _fonts()
-    lines: list[tuple[str, str, float]] = [(body, "This certifies that", 16)]
-    lines.append((bold, facts.learner or "the holder of this credential", 26))
-    lines.append((body, "has been awarded the micro-credential", 16))
-    lines.append((bold, facts.title, _TITLE_SIZE))
+    lines: list[tuple[bool, str, float]] = [(False, "This certifies that", 16)]  # (bold, ...)
+    lines.append((True, facts.learner or "the holder of this credential", 26))
+    lines.append((False, "has been awarded the micro-credential", 16))
+    lines.append((True, facts.title, _TITLE_SIZE))
     details = [facts.level, f"issued by {facts.provider}" if facts.provider else None]
-    lines.append((body, ", ".join(d for d in details if d), 16))
+    lines.append((False, ", ".join(d for d in details if d), 16))
     dates = [f"on {_day(facts.valid_from)}" if facts.valid_from else None]
     if facts.valid_until is not None:
         dates.append(f"valid until {_day(facts.valid_until)}")
-    lines.append((body, ", ".join(d for d in dates if d), 14))
+    lines.append((False, ", ".join(d for d in dates if d), 14))
     y = height - 45 * mm
-    for font, text, wanted in lines:
+    for bold, text, wanted in lines:
         if not text:
             continue
-        size, wrapped = _fit(drawable(text), font, wanted, text_width)
+        text = drawable(text)
+        font = _font(text, bold)
+        size, wrapped = _fit(text, font, wanted, text_width)
         pdf.setFont(font, size)
         for part in wrapped:
             pdf.drawCentredString(centre, y, part)
@@ -117,7 +124,7 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
         y -= size * 0.65
     qr_size = 42 * mm
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(share_url))), 22 * mm, 20 * mm, qr_size, qr_size)
-    pdf.setFont(body, 10)
+    pdf.setFont(_font(share_url + (facts.credential_id or "")), 10)
     pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 + 4, "Check it online:")
     pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 10, share_url)
     if facts.credential_id:

@@ -4,10 +4,13 @@ DejaVu Sans (Debian's `fonts-dejavu-core`, which `make up` installs) covers
 Latin with every accent, Greek and Cyrillic (and has Arabic and Hebrew
 letters, drawn unjoined and left to right: there is no text shaping here);
 when it is not installed, ReportLab's bundled Bitstream Vera (Latin) is
-used, so a badge never depends on the system. No font here covers Chinese,
-Japanese or Korean: those characters are drawn as boxes. Pillow's default
-font, used before, has no glyph beyond ASCII: "Sécurité" came out as
-"S?curit?".
+used, so a badge never depends on the system. A text with characters
+DejaVu has no glyph for, such as Chinese, Japanese or Korean, is drawn
+with WenQuanYi Micro Hei (Debian's `fonts-wqy-microhei`, also installed by
+`make up`; a TrueType collection ReportLab can embed, with Latin too, so
+a mixed title needs no switching of fonts within a line) when it has them
+all; it has no bold face. Pillow's default font, used before, has no glyph
+beyond ASCII: "Sécurité" came out as "S?curit?".
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 
 import reportlab
 from PIL import ImageFont
+from reportlab.pdfbase.ttfonts import TTFontFile
 
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _VERA = Path(reportlab.__file__).with_name("fonts")
@@ -28,15 +32,45 @@ _FILES = {
 }
 
 
+_WIDE = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
 @cache
-def font_file(bold: bool = False) -> Path:
-    """The TrueType file for body text (or bold): DejaVu Sans, else Vera."""
+def _base_file(bold: bool) -> Path:
     return next(path for path in _FILES[bold] if path.is_file())
 
 
 @cache
-def pillow_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_file(bold)), size)
+def _coverage(path: Path) -> frozenset[int]:
+    """The code points `path` (its first face) has glyphs for."""
+    return frozenset(TTFontFile(str(path), subfontIndex=0).charToGlyph)
+
+
+def font_file(bold: bool = False, text: str = "") -> Path:
+    """The TrueType file to draw `text` with: DejaVu Sans (or its bold),
+    else Vera; WenQuanYi Micro Hei when the first lacks glyphs `text` needs
+    and it has them all."""
+    base = _base_file(bold)
+    needed = {ord(c) for c in text if not c.isspace()}
+    if needed <= _coverage(base) or not _WIDE.is_file() or not needed <= _coverage(_WIDE):
+        return base
+    return _WIDE
+
+
+def pillow_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTypeFont:
+    """The Pillow font to draw `text` with, at `size` pixels (`font_file`)."""
+    return _pillow_font(size, font_file(bold, text))
+
+
+@cache
+def _pillow_font(size: int, path: Path) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def cells(text: str) -> int:
+    """How wide `text` is in character cells: East Asian wide and full-width
+    characters take two (Unicode Standard Annex #11)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def drawable(text: str) -> str:

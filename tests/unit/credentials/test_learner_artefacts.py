@@ -240,6 +240,34 @@ def test_the_png_badge_draws_accented_letters() -> None:
     assert design_png(facts(title="Sécurité réseau")).startswith(b"\x89PNG")
 
 
+def test_chinese_japanese_and_korean_are_drawn_not_boxed() -> None:
+    """DejaVu has no CJK glyph: such a text is drawn with WenQuanYi Micro
+    Hei (installed by `make`), in the PNG and in the certificate, and a
+    title without spaces wraps by width (a Chinese character is two cells)."""
+
+    def drawn(text: str) -> bytes:
+        image = Image.new("L", (64, 64))
+        font = pillow_font(38, bold=True, text=text)
+        ImageDraw.Draw(image).text((8, 8), text, font=font, fill=255)
+        return image.tobytes()
+
+    box = drawn("\ue000")
+    for letter in "网络日本語한국":
+        assert drawn(letter) != box, letter
+    assert drawn("网") != drawn("络")
+    title = "网络安全基础与实践之数据保护和隐私"  # 17 characters, 34 cells
+    lines = [line.text for line in layout(facts(title=title))[1] if line.size == 38]
+    assert "".join(lines) == title and len(lines) == 3, lines
+    pdf = certificate_pdf(facts(title=title, learner="김민준 Kim"), SHARE_URL)
+    _, _, text = starts_of_text(pdf)
+    assert title in text and "김민준 Kim" in text
+    fonts = {
+        str(font["/BaseFont"]).split("+", 1)[-1]
+        for font in pypdf.PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()
+    }
+    assert any(name.startswith("WenQuanYi") for name in fonts), fonts
+
+
 def test_control_characters_never_reach_the_svg() -> None:
     """A title the catalog took with control characters: the SVG stays
     well-formed XML and the badge bakes."""

@@ -240,10 +240,12 @@ return 1
 )
 
 # KEYS: the finished deliveries set, the tenant's log, the tenant's dead
-# letters, the pending deliveries hash; ARGV: delivery id, log entry, dead
-# letter entry ('' unless it died), entries kept. A delivery's end is logged
-# once, whether applied by the instance that made it or replayed from Kafka.
+# letters, the pending deliveries hash, the delivery queue; ARGV: delivery
+# id, log entry, dead letter entry ('' unless it died), entries kept. A
+# delivery's end is logged once, whether applied by the instance that made
+# it or replayed from Kafka, and it leaves the queue.
 FINISH_WEBHOOK_DELIVERY = """
+redis.call('ZREM', KEYS[5], ARGV[1])
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   redis.call('HDEL', KEYS[4], ARGV[1])
   return 0
@@ -256,6 +258,23 @@ if ARGV[3] ~= '' then
 end
 redis.call('HDEL', KEYS[4], ARGV[1])
 return 1
+"""
+
+# KEYS: the delivery queue (a sorted set by due time, ms); ARGV: now, the
+# lease's end, then delivery ids. Each id still due is claimed: its due time
+# moves to the lease's end, so only one instance attempts it, and if that
+# attempt never records an outcome (the process killed, Redis away a moment)
+# the delivery is due again when the lease ends. Returns the ids claimed.
+CLAIM_DUE_DELIVERIES = """
+local claimed = {}
+for i = 3, #ARGV do
+  local due = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if due and tonumber(due) <= tonumber(ARGV[1]) then
+    redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+    claimed[#claimed + 1] = ARGV[i]
+  end
+end
+return claimed
 """
 
 # KEYS: a hash; ARGV: fields. 1 or 0 for each: whether the hash has it.

@@ -76,7 +76,7 @@ from shared.redis_keys import (
     WEBHOOKS,
     redis_key,
 )
-from shared.redis_scripts import FINISH_WEBHOOK_DELIVERY
+from shared.redis_scripts import CLAIM_DUE_DELIVERIES, FINISH_WEBHOOK_DELIVERY
 from shared.web.safe_fetch import FetchError, SafeFetcher
 
 _log = get_logger("issuer.webhooks")
@@ -101,9 +101,11 @@ class Webhooks:
     topic: str = ""  # issuer.webhooks, with the deployment's prefix
     deliveries_topic: str = ""  # issuer.webhook-deliveries, likewise
     _finish: AsyncScript = field(init=False, repr=False)
+    _claim: AsyncScript = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_finish", self.client.register_script(FINISH_WEBHOOK_DELIVERY))
+        object.__setattr__(self, "_claim", self.client.register_script(CLAIM_DUE_DELIVERIES))
 
     def _key(self, entity: str, *parts: str) -> str:
         return redis_key(self.prefix, entity, *parts)
@@ -285,23 +287,26 @@ class Webhooks:
 
     # -- delivery -----------------------------------------------------------------
 
-    async def deliver_due(self, limit: int = 50) -> int:
-        """Attempt every due delivery this instance claims (ZREM: one claimant)."""
-        due = await self.client.zrangebyscore(
-            self._key(WEBHOOK_QUEUE), "-inf", _now_ms(), start=0, num=limit
-        )
-        ids = [_text(d) for d in due if isinstance(d, bytes | str)]
-        claimed = [d for d in ids if await self.client.zrem(self._key(WEBHOOK_QUEUE), d)]
-        await asyncio.gather(*(self._attempt(d) for d in claimed))
+    async def deliver_due(self, limit: int = 50, lease_ms: int = 60_000) -> int:
+        """Attempt every due delivery this instance claims: each for
+        `lease_ms` (CLAIM_DUE_DELIVERIES), after which one whose outcome
+        was never recorded is due again (at least once)."""
+        queue = self._key(WEBHOOK_QUEUE)
+        now = _now_ms()
+        due = await self.client.zrangebyscore(queue, "-inf", now, start=0, num=limit)
+        if not due:
+            return 0
+        claimed = await self._claim(keys=[queue], args=[now, now + lease_ms, *due])
+        await asyncio.gather(*(self._attempt(_text(d)) for d in claimed))
         return len(claimed)
 
     async def _attempt(self, delivery_id: str) -> None:
         raw = await self.client.hget(self._key(WEBHOOK_DELIVERIES), delivery_id)
-        if raw is None:
-            return
-        if await self.client.sismember(self._key(WEBHOOK_DONE), delivery_id):
+        if raw is None or await self.client.sismember(self._key(WEBHOOK_DONE), delivery_id):
+            # queued again by a replay, but it got through or died before
             await self.client.hdel(self._key(WEBHOOK_DELIVERIES), delivery_id)
-            return  # queued again by a replay, but it got through or died before
+            await self.client.zrem(self._key(WEBHOOK_QUEUE), delivery_id)
+            return
         record = orjson.loads(raw)
         body = record["body"].encode()
         secret = self.secrets.of(record["webhookId"])
@@ -380,6 +385,7 @@ class Webhooks:
                 self._key(WEBHOOK_LOG, event.tenant),
                 self._key(WEBHOOK_DEAD, event.tenant),
                 self._key(WEBHOOK_DELIVERIES),
+                self._key(WEBHOOK_QUEUE),
             ],
             args=[event.delivery_id, orjson.dumps(entry), dead, LOG_KEPT],
         )

@@ -7,10 +7,12 @@ import dataclasses
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import fakeredis
 import orjson
 import pytest
+import redis
 
 from services.issuer.domain.webhook_events import (
     WebhookIn,
@@ -31,7 +33,7 @@ from shared.events import (
     WebhookRegistered,
 )
 from shared.kafka.producer import Publisher
-from shared.redis_keys import WEBHOOK_DEAD, WEBHOOK_LOG
+from shared.redis_keys import WEBHOOK_DEAD, WEBHOOK_LOG, WEBHOOK_QUEUE, redis_key
 from shared.web.safe_fetch import FetchError, SafeFetcher
 
 
@@ -227,3 +229,31 @@ async def test_a_delivery_whose_end_cannot_be_recorded_stays_queued(
     assert len(deliveries) == 2 and deliveries[0] == deliveries[1]
     log = await webhooks.log("uni", WEBHOOK_LOG)
     assert [(e["id"], e["outcome"]) for e in log] == [(deliveries[0], "delivered")]
+
+
+async def test_a_delivery_whose_attempt_broke_off_is_due_again_after_its_lease(
+    client: fakeredis.FakeAsyncRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis away a moment after the receiver answered (or the process
+    killed): the attempt records nothing, but its claim was a lease, so the
+    delivery is attempted again once the lease ends, never lost."""
+    fetcher = FailingFetcher([500, 204])
+    webhooks = hooks(client, fetcher)
+    await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    await webhooks.handler(caught_up)(issued("uni"), None)  # type: ignore[arg-type]
+    hset = client.hset
+
+    async def redis_away(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(client, "hset", hset)  # back for the next call
+        raise redis.exceptions.ConnectionError("Redis away a moment")
+
+    monkeypatch.setattr(client, "hset", redis_away)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await webhooks.deliver_due(lease_ms=100)
+    assert await webhooks.deliver_due() == 0  # leased: no other instance takes it meanwhile
+    await asyncio.sleep(0.15)
+    await drain(webhooks)
+    assert len(fetcher.calls) == 2
+    log = await webhooks.log("uni", WEBHOOK_LOG)
+    assert [e["outcome"] for e in log] == ["delivered"]
+    assert await client.zcard(redis_key("issuer", WEBHOOK_QUEUE)) == 0

@@ -56,7 +56,7 @@ ERROR_NOTES = {
     ),
     503: (
         "Your credential cannot be shown right now",
-        "The service is busy for a moment: reload this page in a moment.",
+        "The service is catching up for a moment: reload this page shortly.",
     ),
 }
 

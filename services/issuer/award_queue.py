@@ -12,10 +12,11 @@ A batch holds awards of one tenant with distinct Idempotency-Keys (a
 second request with a key already in the batch waits for the next one and
 then gets the first one's answer, as `award` alone would give it).
 
-An achievement just defined may still be on its way from the catalog: each
-request waits for its achievement in its own task, before it queues (a
-bounded wait, `IssuerStore.arrived_achievement`), so a lane never waits: an
-award naming an unknown achievement, of any tenant, holds up no other.
+An achievement just defined may still be on its way from the catalog, and
+a credential a renewal names from another instance: each request waits for
+them in its own task, before it queues (a bounded wait,
+`IssuerStore.arrived_achievement`, `arrived_credential`), so a lane never
+waits: an award naming an unknown one, of any tenant, holds up no other.
 
 A batch runs in its lane's task, not in the requests': its log lines name
 the batch's request ids (`request_ids`), and each answer is logged under
@@ -65,6 +66,8 @@ class AwardQueue:
         # achievements are never deleted (retired at most): once seen, no look-up
         if known not in self._known and await self.issuance.store.arrived_achievement(*known):
             self._known.add(known)
+        if body.renews is not None:
+            await self.issuance.store.arrived_credential(tenant, body.renews)
         ask = _Ask(
             tenant,
             body,

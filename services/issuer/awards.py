@@ -51,7 +51,6 @@ from shared.kafka.producer import Publisher
 from shared.learner_keys import LearnerKeys
 from shared.logging import get_logger
 from shared.policy_profiles import DEFAULT_PROFILE, award_gaps, has_award_rules
-from shared.replica_wait import wait_for_record
 from shared.web.metrics import Outcomes
 
 _log = get_logger("issuer.awards")
@@ -114,8 +113,8 @@ class Issuance:
         """`award` for each (body, Idempotency-Key) item (keys distinct), in
         order: its credential and whether it was made now, or the error that
         refused it (`inbound`: each item's Kafka event, if any; `waited`: the
-        caller waited for the achievements to arrive, an unknown one is
-        refused at once: `AwardQueue`). What the
+        caller waited for the achievements and renewed credentials to
+        arrive, an unknown one is refused at once: `AwardQueue`). What the
         items share is done once for them all: the keys' leases and records,
         the look-ups of each achievement, the status entries of each issuer,
         a round trip per signing process, Kafka (acknowledged together), one
@@ -241,7 +240,9 @@ class Issuance:
             raise IssuerUnavailable("the achievement's issuer has no signing key here")
         return identity
 
-    async def _draft(self, tenant: str, fresh: _Fresh, now: datetime, issuing: _Issuing) -> _Draft:
+    async def _draft(
+        self, tenant: str, fresh: _Fresh, now: datetime, issuing: _Issuing, waited: bool
+    ) -> _Draft:
         """Everything that can refuse the award, before any status entry is taken."""
         body = fresh.body
         if not mastery_met(body, issuing.achievement.mastery_threshold):
@@ -252,7 +253,7 @@ class Issuance:
             )
         subject = checked_subject(body)
         learner = learner_key(self.learner_keys, body.recipient)
-        renewed = await self._renewed(tenant, body, learner)
+        renewed = await self._renewed(tenant, body, learner, waited)
         check_evidence(body)
         self._meets_policy(issuing, body, subject, now)
         return _Draft(fresh, issuing, subject, learner, renewed)
@@ -292,16 +293,24 @@ class Issuance:
             *(self._issuing(tenant, a, now, waited) for a in named), return_exceptions=True
         )
         shared = dict(zip(named, found, strict=True))
+
+        async def draft(fresh: _Fresh) -> _Draft:
+            check_assessed_at(fresh.body, now)
+            issuing = shared[fresh.body.achievementId]
+            if isinstance(issuing, BaseException):  # each award of it is refused alike
+                raise issuing
+            return await self._draft(tenant, fresh, now, issuing, waited)
+
+        # At once too: renewals wait for the credentials they name together.
+        made = await asyncio.gather(*(draft(f) for f in batch), return_exceptions=True)
         drafts: list[_Draft] = []
-        for fresh in batch:
-            try:
-                check_assessed_at(fresh.body, now)
-                issuing = shared[fresh.body.achievementId]
-                if isinstance(issuing, BaseException):  # each award of it is refused alike
-                    raise issuing
-                drafts.append(await self._draft(tenant, fresh, now, issuing))
-            except Exception as error:
-                outcomes[fresh.position] = error
+        for fresh, outcome in zip(batch, made, strict=True):
+            if isinstance(outcome, Exception):
+                outcomes[fresh.position] = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                drafts.append(outcome)
         return drafts
 
     async def _published(
@@ -397,20 +406,17 @@ class Issuance:
         return events
 
     async def _renewed(
-        self, tenant: str, body: AwardIn, learner_key: str | None
+        self, tenant: str, body: AwardIn, learner_key: str | None, waited: bool
     ) -> CredentialIssued | None:
-        """The credential this award renews (domain/renewal.py), if it names one."""
+        """The credential this award renews (domain/renewal.py), if it names
+        one (waited for, unless the caller did: `AwardQueue`)."""
         if body.renews is None:
             return None
-        renews = body.renews
-
-        async def own() -> CredentialIssued | None:
-            found = await self.store.credential(renews)
-            return found if found is not None and found.tenant == tenant else None
-
-        # Issued a moment ago by another instance: still on its way through
-        # Kafka. Another tenant's waits as a missing one does (no timing hint).
-        previous = await wait_for_record(own)
+        previous = (
+            await self.store.tenant_credential(tenant, body.renews)
+            if waited
+            else await self.store.arrived_credential(tenant, body.renews)
+        )
         revoked = self.registry is not None and await self.registry.revoked(body.renews)
         return check_renewable(
             previous,

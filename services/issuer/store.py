@@ -245,6 +245,16 @@ class IssuerStore:
     async def credential(self, credential_id: str) -> CredentialIssued | None:
         return await self._credentials.get(credential_id)
 
+    async def tenant_credential(self, tenant: str, credential_id: str) -> CredentialIssued | None:
+        found = await self.credential(credential_id)
+        return found if found is not None and found.tenant == tenant else None
+
+    async def arrived_credential(self, tenant: str, credential_id: str) -> CredentialIssued | None:
+        """The tenant's credential, waited for a moment (issued a moment ago
+        by another instance, it may still be on its way through Kafka;
+        another tenant's waits as a missing one does: no timing hint)."""
+        return await wait_for_record(lambda: self.tenant_credential(tenant, credential_id))
+
     async def save_share(self, event: CredentialShared) -> None:
         await self._shares.put_newest(event.credential_id, event, CredentialShared.moment_ms)
 

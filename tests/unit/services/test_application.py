@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import fakeredis
+import msgspec
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -521,6 +522,28 @@ async def test_an_unknown_achievement_holds_up_no_lane(issuer: IssuerWorld) -> N
         _, created = await asyncio.wait_for(queue.award(TENANT, award(), None), timeout=2)
         assert created and not any(task.done() for task in unknown)
         refused = await asyncio.gather(*unknown, return_exceptions=True)
+    finally:
+        lanes.cancel()
+    assert all(isinstance(error, NotFound) for error in refused), refused
+
+
+async def test_a_renewal_of_an_unknown_credential_holds_up_no_lane(issuer: IssuerWorld) -> None:
+    """The credential a renewal names is waited for in the request's own
+    task too: renewals of credentials that never come leave the lane free."""
+    queue = AwardQueue(issuer.issuance, lanes=1, most=16)
+    lanes = asyncio.create_task(queue.run_forever())
+    try:
+        await queue.award(TENANT, award(learner="did:example:first"), None)  # the achievement seen
+        renewals = [
+            asyncio.create_task(
+                queue.award(TENANT, msgspec.structs.replace(award(), renews=f"urn:x:{n}"), None)
+            )
+            for n in range(10)
+        ]
+        await asyncio.sleep(0.1)
+        _, created = await asyncio.wait_for(queue.award(TENANT, award(), None), timeout=2)
+        assert created and not any(task.done() for task in renewals)
+        refused = await asyncio.gather(*renewals, return_exceptions=True)
     finally:
         lanes.cancel()
     assert all(isinstance(error, NotFound) for error in refused), refused

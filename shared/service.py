@@ -37,6 +37,21 @@ PRODUCER: web.AppKey[EventProducer] = web.AppKey("shared.producer", EventProduce
 STATE_REPLICA: web.AppKey[ConsumerLoop] = web.AppKey("shared.state_replica", ConsumerLoop)
 
 
+REDIS_CONNECTIONS = 100  # per process, as redis-py's default pool
+REDIS_POOL_WAIT_SECONDS = 5.0
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """The Redis client of a service process. When all its connections are
+    busy (a burst of requests), a call waits up to 5 s for one instead of
+    failing at once, as redis-py's default pool does (MaxConnectionsError:
+    a 503 for a request, a restart for a consumer sharing the pool)."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_POOL_WAIT_SECONDS
+    )
+    return redis.Redis.from_pool(pool)
+
+
 def redis_context(settings: CommonSettings, factory: RedisFactory) -> CleanupContext:
     """The Redis client. It connects on first use: a service starts while
     Redis is down, and its consumers and requests wait or answer 503."""

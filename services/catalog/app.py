@@ -32,6 +32,7 @@ from shared.service import (
     REDIS,
     STATE_REPLICA,
     RedisFactory,
+    connect_redis,
     replicated_state,
     run_service,
 )
@@ -44,7 +45,7 @@ REPLICA = "catalog-replica"
 def create_app(
     settings: Settings,
     *,
-    redis_factory: RedisFactory = redis.Redis.from_url,
+    redis_factory: RedisFactory = connect_redis,
 ) -> web.Application:
     common = settings.common
     app = create_base_app(common, openapi=OPENAPI)

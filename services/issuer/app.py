@@ -92,6 +92,7 @@ from shared.service import (
     STATE_REPLICA,
     RedisFactory,
     background_task,
+    connect_redis,
     consumer_context,
     replicated_state,
     run_service,
@@ -119,7 +120,7 @@ def _replica(app: web.Application) -> Handler:
 def create_app(
     settings: Settings,
     *,
-    redis_factory: RedisFactory = redis.Redis.from_url,
+    redis_factory: RedisFactory = connect_redis,
     keystore: KeyStore | None = None,
 ) -> web.Application:
     common = settings.common

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
-import redis.asyncio as redis
 from aiohttp import web
 
 from services.verifier.app_keys import BATCH, INTAKE, REPLICA, VERIFIER, VERIFIER_SETTINGS
@@ -39,6 +38,7 @@ from shared.kafka.topics import (
 from shared.service import (
     RedisFactory,
     background_task,
+    connect_redis,
     consumer_context,
     kafka_context,
     redis_context,
@@ -63,7 +63,7 @@ def create_app(
     *,
     fetcher: SafeFetcher | None = None,
     pages: PageRenderer | None = None,
-    redis_factory: RedisFactory = redis.Redis.from_url,
+    redis_factory: RedisFactory = connect_redis,
 ) -> web.Application:
     """Each instance keeps its replica of the catalog, issuers and status
     lists in memory and replays the compacted topics at start-up, so

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
@@ -146,3 +147,21 @@ async def test_another_tenants_record_and_a_missing_one_answer_alike_in_time(
         (status_a, took_a), (status_b, took_b) = await asyncio.gather(timed(theirs), timed(missing))
         assert status_a == status_b == 404, (name, status_a, status_b)
         assert abs(took_a - took_b) < 0.05, (name, took_a, took_b)
+
+
+async def test_a_burst_of_one_tenants_awards_leaves_anothers_answered(api: Api, ours: Json) -> None:
+    """300 awards at once naming achievements that do not exist, from
+    another tenant, each waiting out the wait for one on its way: our own
+    awards meanwhile are made (no 503 for want of a Redis connection) and
+    the other tenant's get their 404."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        other = Api(api.stack, session, "other-token")
+        own = Api(api.stack, session)
+        flood = [other.award(f"urn:uuid:{secrets.token_hex(8)}") for _ in range(300)]
+        valid = [
+            own.award(ours["achievement"], recipient={"id": f"did:example:burst-{n}"})
+            for n in range(10)
+        ]
+        answers = await asyncio.gather(*flood, *valid)
+    assert Counter(status for status, _ in answers[:300]) == {404: 300}
+    assert [status for status, _ in answers[300:]] == [201] * 10, answers[300:]

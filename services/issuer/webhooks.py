@@ -34,7 +34,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 import orjson
@@ -77,7 +76,7 @@ from shared.redis_keys import (
     redis_key,
 )
 from shared.redis_scripts import CLAIM_DUE_DELIVERIES, FINISH_WEBHOOK_DELIVERY
-from shared.web.safe_fetch import FetchError, SafeFetcher
+from shared.web.safe_fetch import FetchError, SafeFetcher, url_parts
 
 _log = get_logger("issuer.webhooks")
 # The dispatcher's feed (its loop, shown in /readyz as `webhook-feed`).
@@ -165,10 +164,9 @@ class Webhooks:
 
     def _check_target(self, url: str) -> None:
         try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 (read: a port out of range or no number raises)
-        except ValueError as error:
-            raise InvalidField("$.url", f"not a URL: {error}") from None
+            parts, _ = url_parts(url)
+        except FetchError as error:
+            raise InvalidField("$.url", str(error)) from None
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin in self.settings.test_origins:
             return

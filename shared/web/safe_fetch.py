@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -50,15 +51,35 @@ class FetchPolicy:
     connect_to: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def _parts(url: str) -> tuple[SplitResult, int]:
+# A host name (RFC 1123 §2.1 labels, a top-level label of letters or an IDNA
+# "xn--" one), or an IP literal (checked by ipaddress).
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*([a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+)
+
+
+def url_parts(url: str) -> tuple[SplitResult, int]:
     """The URL's parts and port (443 unless given); FetchError for one that
-    cannot be read (an unclosed IPv6 bracket, a port that is no number or
-    out of range)."""
+    cannot name a server: unreadable (an unclosed IPv6 bracket, a port that
+    is no number or out of range), port 0, or a host that is neither a
+    host name nor an IP address."""
     try:
         parts = urlsplit(url)
-        return parts, parts.port or 443
+        port = parts.port if parts.port is not None else 443
     except ValueError as error:
         raise FetchError(f"not a URL that can be fetched: {error}") from None
+    host = parts.hostname or ""
+    if port == 0 or not (_HOST_NAME.match(host) or _is_ip(host)):
+        raise FetchError(f"not a URL that can be fetched: no server at {parts.netloc!r}")
+    return parts, port
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _origin(parts: SplitResult) -> str:
@@ -66,9 +87,14 @@ def _origin(parts: SplitResult) -> str:
 
 
 # IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-
-# compatible (RFC 4291 §2.5.5.1) and the well-known NAT64 prefix (RFC 6052
-# §2.1), through which a gateway would reach the embedded address.
-_IPV4_IN_LAST_32_BITS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
+# compatible (RFC 4291 §2.5.5.1), IPv4-translated (RFC 2765 §2.1) and the
+# well-known NAT64 prefix (RFC 6052 §2.1), through which a translator would
+# reach the embedded address.
+_IPV4_IN_LAST_32_BITS = (
+    ipaddress.ip_network("::/96"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+    ipaddress.ip_network("64:ff9b::/96"),
+)
 # Never public: the local-use NAT64 prefix (RFC 8215), site-local (RFC 3879).
 _NEVER_PUBLIC = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("fec0::/10"))
 
@@ -189,7 +215,7 @@ class SafeFetcher:
             self._cache.popitem(last=False)
 
     async def _connector(self, url: str) -> aiohttp.TCPConnector:
-        parts, port = _parts(url)
+        parts, port = url_parts(url)
         host = parts.hostname or ""
         if _origin(parts) in self.policy.trusted_origins:
             return aiohttp.TCPConnector()

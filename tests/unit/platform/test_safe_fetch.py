@@ -26,6 +26,9 @@ from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher, _is_publ
         "https://[::1",  # unreadable: an unclosed bracket, a port out of range or no number
         "https://example.org:99999/",
         "https://example.org:abc/",
+        "https://example.org:0/",
+        "https://exa mple.org/",
+        "https://xn--/",
     ],
 )
 async def test_inside_addresses_and_odd_schemes_are_refused(url: str) -> None:
@@ -40,6 +43,7 @@ async def test_inside_addresses_and_odd_schemes_are_refused(url: str) -> None:
         ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
         ("::ffff:127.0.0.1", False),  # IPv4-mapped
         ("::127.0.0.1", False),  # IPv4-compatible
+        ("::ffff:0:7f00:1", False),  # IPv4-translated
         ("64:ff9b::7f00:1", False),  # NAT64 to 127.0.0.1
         ("64:ff9b::a9fe:a9fe", False),  # NAT64 to the cloud metadata address
         ("64:ff9b::5db8:d70e", True),  # NAT64 to a public address

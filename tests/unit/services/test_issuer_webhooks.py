@@ -140,7 +140,15 @@ async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
     webhooks = hooks(client, fetcher)
     ours = await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
     await webhooks.register("other", WebhookIn(url="https://hooks.other.example/b"))
-    for bad in ("http://hooks.uni.example/a", "https://[::1", "https://a:99999/", "https://a:x/"):
+    for bad in (
+        "http://hooks.uni.example/a",
+        "https://[::1",
+        "https://a:99999/",
+        "https://a:x/",
+        "https://hooks.uni.example:0/",
+        "https://a b/",
+        "https://xn--/",
+    ):
         with pytest.raises(InvalidField):
             await webhooks.register("uni", WebhookIn(url=bad))
     handle = webhooks.handler(caught_up)

@@ -26,6 +26,7 @@ from shared.events import (
 )
 from shared.policy_profiles import DEFAULT_PROFILE, PolicyProfile
 from shared.providers import WebDomain
+from shared.text import has_visible_character
 from shared.timestamps import Timestamp, TimestampError, utc_instant
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -171,10 +172,17 @@ def accreditation(body: AccreditationIn, operator: str) -> ProviderAccreditation
     )
 
 
+def _check_legal_name(name: str | None) -> None:
+    if name is not None and not has_visible_character(name):
+        # The name the trust list and verification pages show.
+        raise InvalidField("$.legalName", "must have a visible character")
+
+
 def registered(
     tenant: str, provider_id: str, body: ProviderIn, write: KeyedWrite | None
 ) -> ProviderPublished:
     """A new provider: registered, not accredited."""
+    _check_legal_name(body.legalName)
     return ProviderPublished(
         tenant=tenant,
         provider_id=provider_id,
@@ -199,6 +207,7 @@ def _next(
 def changed(
     current: ProviderPublished, body: ProviderChangeIn, write: KeyedWrite | None
 ) -> ProviderPublished:
+    _check_legal_name(body.legalName)
     dids = current.issuer_dids if body.issuerDids is None else list(dict.fromkeys(body.issuerDids))
     return _next(
         current,

@@ -26,6 +26,7 @@ from shared.events import IssuerProfilePublished
 from shared.idempotency import fingerprint
 from shared.kafka.producer import Publisher
 from shared.providers import WebDomain
+from shared.text import has_visible_character
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 # did:web path segments (did:web §3.1: `:`-joined, here `/`-joined like the
@@ -72,6 +73,8 @@ class IssuerIn(msgspec.Struct, forbid_unknown_fields=True):
             raise InvalidField("$.webPath", "a path needs a webDomain")
         if not is_url(self.url):
             raise InvalidField("$.url", "url must be an http(s) URL of the institution")
+        if not has_visible_character(self.name):  # what verification pages show
+            raise InvalidField("$.name", "must have a visible character")
         # What credentials naming this issuer need (the verifier's rules):
         # checked on the profile built for a stand-in DID, before a key is made.
         errors = profile_errors(self.profile("did:example:issuer"))

@@ -100,6 +100,19 @@ async def test_a_provider_registers_with_its_own_issuers_only() -> None:
         await w.providers.register("uni-a", provider_in("did:key:zA"), None)
 
 
+@pytest.mark.parametrize("name", [" ", "\u0000", "\u200b", "\u202e\u200f", "\u3000"])
+async def test_a_legal_name_that_shows_nothing_is_refused(name: str) -> None:
+    """Blank, control or invisible format characters: the trust list and the
+    verification pages would show nothing, or another name."""
+    w = await world()
+    with pytest.raises(InvalidField, match="visible"):
+        await w.providers.register("uni-a", provider_in("did:key:zA", name=name), None)
+    event, _ = await w.providers.register("uni-a", provider_in("did:key:zA"), None)
+    change = ProviderChangeIn(legalName=name)
+    with pytest.raises(InvalidField, match="visible"):
+        await w.providers.change("uni-a", event.provider_id, change, None)
+
+
 async def test_a_web_domain_belongs_to_one_provider() -> None:
     w = await world()
     first = provider_in("did:key:zA")

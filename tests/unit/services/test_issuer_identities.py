@@ -35,6 +35,8 @@ def test_a_complete_profile_is_accepted() -> None:
         ("url", "javascript:alert(1)", "$.url"),
         ("email", "bad", "$.email"),
         ("country", "zz", "$.country"),
+        ("name", "\u200b\u202e", "$.name"),  # shows nothing on a page
+        ("name", " ", "$.name"),
     ],
 )
 def test_what_the_verifier_would_refuse_is_refused_naming_the_member(

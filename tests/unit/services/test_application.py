@@ -507,43 +507,29 @@ async def test_concurrent_single_awards_are_taken_together(
     assert sizes == [10, 1, 1]  # together; then the repeated key; then the other tenant
 
 
-async def test_an_unknown_achievement_holds_up_no_lane(issuer: IssuerWorld) -> None:
-    """Each request waits for its achievement in its own task (one just
-    defined may be on its way): a burst of awards naming unknown
-    achievements, of another tenant, leaves the one lane free."""
-    queue = AwardQueue(issuer.issuance, lanes=1, most=16)
-    lanes = asyncio.create_task(queue.run_forever())
-    try:
-        unknown = [
-            asyncio.create_task(queue.award("other", award(achievement=f"urn:x:{n}"), None))
-            for n in range(20)
-        ]
-        await asyncio.sleep(0.1)
-        _, created = await asyncio.wait_for(queue.award(TENANT, award(), None), timeout=2)
-        assert created and not any(task.done() for task in unknown)
-        refused = await asyncio.gather(*unknown, return_exceptions=True)
-    finally:
-        lanes.cancel()
-    assert all(isinstance(error, NotFound) for error in refused), refused
-
-
-async def test_a_renewal_of_an_unknown_credential_holds_up_no_lane(issuer: IssuerWorld) -> None:
-    """The credential a renewal names is waited for in the request's own
-    task too: renewals of credentials that never come leave the lane free."""
+@pytest.mark.parametrize(
+    ("tenant", "waiting"),
+    [
+        ("other", lambda n: award(achievement=f"urn:x:{n}")),  # another tenant's, unknown
+        (TENANT, lambda n: msgspec.structs.replace(award(), renews=f"urn:x:{n}")),
+    ],
+    ids=["unknown-achievement", "renewal-of-an-unknown-credential"],
+)
+async def test_what_an_award_waits_for_holds_up_no_lane(
+    issuer: IssuerWorld, tenant: str, waiting: Callable[[int], AwardIn]
+) -> None:
+    """Each request waits in its own task for what may be on its way (an
+    achievement just defined, the credential a renewal names): a burst of
+    awards naming ones that never come leaves the one lane free."""
     queue = AwardQueue(issuer.issuance, lanes=1, most=16)
     lanes = asyncio.create_task(queue.run_forever())
     try:
         await queue.award(TENANT, award(learner="did:example:first"), None)  # the achievement seen
-        renewals = [
-            asyncio.create_task(
-                queue.award(TENANT, msgspec.structs.replace(award(), renews=f"urn:x:{n}"), None)
-            )
-            for n in range(10)
-        ]
+        stuck = [asyncio.create_task(queue.award(tenant, waiting(n), None)) for n in range(16)]
         await asyncio.sleep(0.1)
         _, created = await asyncio.wait_for(queue.award(TENANT, award(), None), timeout=2)
-        assert created and not any(task.done() for task in renewals)
-        refused = await asyncio.gather(*renewals, return_exceptions=True)
+        assert created and not any(task.done() for task in stuck)
+        refused = await asyncio.gather(*stuck, return_exceptions=True)
     finally:
         lanes.cancel()
     assert all(isinstance(error, NotFound) for error in refused), refused

@@ -152,10 +152,10 @@ class StatusChanges:
         # is a revoked credential reinstated by lifting its suspension.
         if entry.purpose == "revocation" and current == 1 and value == 0:
             raise RevocationIsPermanent("a revoked credential cannot be reinstated")
-        if entry.purpose == "suspension" and value == 0 and await self._revoked(credential_id):
-            raise RevocationIsPermanent("a revoked credential cannot be reinstated")
         if current == value:
             return False
+        if entry.purpose == "suspension" and value == 0 and await self._revoked(credential_id):
+            raise RevocationIsPermanent("a revoked credential cannot be reinstated")
         change = StatusChanged(
             tenant=who.tenant,
             list_id=info.list_id,

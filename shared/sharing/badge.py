@@ -74,7 +74,7 @@ def _wrap_wide(text: str, width: int) -> list[str]:
             lines.append(line.strip())
             line = ""
         line += character
-    return [*lines, line.strip()] if line.strip() else lines
+    return [kept for kept in (*lines, line.strip()) if kept]
 
 
 def layout(facts: CredentialFacts) -> tuple[str, list[Line]]:

@@ -8,8 +8,8 @@ used, so a badge never depends on the system. A text with characters
 DejaVu has no glyph for, such as Chinese, Japanese or Korean, is drawn
 with WenQuanYi Micro Hei (Debian's `fonts-wqy-microhei`, also installed by
 `make up`; a TrueType collection ReportLab can embed, with Latin too, so
-a mixed title needs no switching of fonts within a line) when it has them
-all; it has no bold face. Pillow's default font, used before, has no glyph
+a mixed title needs no switching of fonts within a line) when it lacks
+fewer of them; it has no bold face. Pillow's default font, used before, has no glyph
 beyond ASCII: "Sécurité" came out as "S?curit?".
 """
 
@@ -49,10 +49,12 @@ def _coverage(path: Path) -> frozenset[int]:
 def font_file(bold: bool = False, text: str = "") -> Path:
     """The TrueType file to draw `text` with: DejaVu Sans (or its bold),
     else Vera; WenQuanYi Micro Hei when the first lacks glyphs `text` needs
-    and it has them all."""
+    and it lacks fewer (a sign neither has, such as an emoji, does not turn
+    a whole Chinese title into boxes)."""
     base = _base_file(bold)
     needed = {ord(c) for c in text if not c.isspace()}
-    if needed <= _coverage(base) or not _WIDE.is_file() or not needed <= _coverage(_WIDE):
+    missing = needed - _coverage(base)
+    if not missing or not _WIDE.is_file() or len(needed - _coverage(_WIDE)) >= len(missing):
         return base
     return _WIDE
 

@@ -51,11 +51,19 @@ class FetchPolicy:
     connect_to: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
-# A host name (RFC 1123 §2.1 labels, a top-level label of letters or an IDNA
-# "xn--" one), or an IP literal (checked by ipaddress).
-_HOST_NAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*([a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
-)
+# A host name: dot-separated labels of letters, digits, hyphens inside and
+# underscores (RFC 1123 §2.1, as resolvers take them), an optional trailing
+# dot; an internationalised one is checked in its IDNA form. Or an IP literal.
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,254}}$){_LABEL}(\.{_LABEL})*\.?$")
+
+
+def _is_host_name(host: str) -> bool:
+    try:
+        ascii_host = host if host.isascii() else host.encode("idna").decode()
+    except UnicodeError:
+        return False
+    return bool(_HOST_NAME.match(ascii_host))
 
 
 def url_parts(url: str) -> tuple[SplitResult, int]:
@@ -69,7 +77,7 @@ def url_parts(url: str) -> tuple[SplitResult, int]:
     except ValueError as error:
         raise FetchError(f"not a URL that can be fetched: {error}") from None
     host = parts.hostname or ""
-    if port == 0 or not (_HOST_NAME.match(host) or _is_ip(host)):
+    if port == 0 or not (_is_host_name(host) or _is_ip(host)):
         raise FetchError(f"not a URL that can be fetched: no server at {parts.netloc!r}")
     return parts, port
 

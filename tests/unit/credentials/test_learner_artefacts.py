@@ -23,7 +23,7 @@ from shared.credentials.verify import verify_credential
 from shared.sharing.badge import badge_image, baked_badge, design_png, design_svg, layout
 from shared.sharing.certificate import QR_BORDER, certificate_pdf
 from shared.sharing.facts import CredentialFacts, facts_of
-from shared.sharing.fonts import pillow_font
+from shared.sharing.fonts import font_file, pillow_font
 from shared.sharing.linkedin import linkedin_add_url
 from shared.sharing.links import LearnerLinks
 from tests.unit.credentials.test_verify import Issuer, MemoryLists
@@ -266,6 +266,9 @@ def test_chinese_japanese_and_korean_are_drawn_not_boxed() -> None:
         for font in pypdf.PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()
     }
     assert any(name.startswith("WenQuanYi") for name in fonts), fonts
+    # a sign neither font has (an emoji) keeps the Chinese drawn, not boxed
+    assert font_file(text="基礎〜応用 😀") == font_file(text="基礎")
+    assert all(line.text for line in layout(facts(title="\u3000" * 12 + "x"))[1])
 
 
 def test_control_characters_never_reach_the_svg() -> None:

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher, _is_public
+from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher, _is_public, url_parts
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,22 @@ from shared.web.safe_fetch import FetchError, FetchPolicy, SafeFetcher, _is_publ
 async def test_inside_addresses_and_odd_schemes_are_refused(url: str) -> None:
     with pytest.raises(FetchError):
         await SafeFetcher().fetch(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://microcred-revocation:8080/x",  # a container's short name
+        "https://web01/x",
+        "https://my_host.example.com/x",
+        "https://example.com./x",
+        "https://bücher.example/x",
+        "https://[2606:2800::1]:8443/x",
+    ],
+)
+def test_real_host_names_name_a_server(url: str) -> None:
+    parts, _ = url_parts(url)
+    assert parts.hostname
 
 
 @pytest.mark.parametrize(

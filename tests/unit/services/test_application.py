@@ -698,6 +698,7 @@ async def test_lifting_the_suspension_of_a_revoked_credential_reinstates_nothing
     with pytest.raises(RevocationIsPermanent):
         await changes.change(TENANT, "urn:uuid:c1", "suspension", False, None)
     assert await changes.lists.get_bit("l-suspension", 9) == 1
+
     assert len(revocation.published.of(StatusChanged)) == 2
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -97,11 +99,30 @@ def issued(stack: Stack) -> Issued:
     return asyncio.run(_issue(stack))
 
 
+def _wait(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
+    # While a page is replaced, chromedriver may answer a command about the old
+    # one with a bare WebDriverException ("Node with given id does not belong to
+    # the document") rather than a stale-element error: both mean "not yet".
+    return WebDriverWait(driver, 20, ignored_exceptions=(WebDriverException,))
+
+
 def _wait_verdict(driver: webdriver.Chrome) -> str:
-    element = WebDriverWait(driver, 20).until(
+    element = _wait(driver).until(
         expected_conditions.presence_of_element_located((By.ID, "verdict"))
     )
     return str(element.get_attribute("data-state"))
+
+
+def _click_for_a_new_page(driver: webdriver.Chrome, button: WebElement) -> None:
+    """Clicks and waits until the next document has loaded: the old one is marked."""
+    driver.execute_script("document.documentElement.dataset.replaced = 'no'")
+    button.click()
+    _wait(driver).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && document.documentElement.dataset.replaced === undefined"
+        )
+    )
 
 
 def _paste(driver: webdriver.Chrome, base: str, token: str, lang: str = "en") -> str:
@@ -218,7 +239,7 @@ def test_the_french_page(stack: Stack, issued: Issued) -> None:
         assert "Toutes les vérifications" in driver.find_element(By.TAG_NAME, "main").text
         screenshot(driver, "result-revoked-fr")
         assert_accessible(driver)
-        driver.find_element(By.LINK_TEXT, "English").click()
+        _click_for_a_new_page(driver, driver.find_element(By.LINK_TEXT, "English"))
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     finally:
         driver.quit()
@@ -257,8 +278,9 @@ def test_a_hashed_email_checked_against_the_candidates(
         field = browser.find_element(By.ID, "compare-email")
         field.clear()
         field.send_keys(typed)
-        browser.find_element(By.CSS_SELECTOR, "form.compare button[type=submit]").click()
-        WebDriverWait(browser, 20).until(expected_conditions.staleness_of(field))  # a new page
+        _click_for_a_new_page(
+            browser, browser.find_element(By.CSS_SELECTOR, "form.compare button[type=submit]")
+        )
         found = browser.find_element(By.ID, "recipient")
         assert found.get_attribute("data-outcome") == outcome, (found.tag_name, found.text)
         assert _wait_verdict(browser) == state
@@ -270,7 +292,7 @@ def test_a_link_to_a_private_address_is_refused(stack: Stack, browser: webdriver
     browser.get(f"{stack.url('verifier')}/")
     browser.find_element(By.ID, "url").send_keys(f"{stack.url('issuer')}/healthz")
     browser.find_element(By.CSS_SELECTOR, "form.check button[type=submit]").click()
-    alert = WebDriverWait(browser, 20).until(
+    alert = _wait(browser).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[role=alert]"))
     )
     assert "was not fetched" in alert.text  # the SSRF guard: loopback is never fetched

@@ -82,17 +82,17 @@ class StatusChanges:
         tenant = who.tenant
         self.require_caught_up()
         await self.lists.state.require()
-        entry, info = await self._entry(tenant, credential_id, purpose)
+        record, entry, info = await self._entry(tenant, credential_id, purpose)
         value = int(status)
         request = change_fingerprint(credential_id, purpose, value)
-        async with self.lists.changing(entry.list_id):
+        async with self.lists.changing(*self._locked(record, entry, value)):
             if key is None:
-                changed = await self._apply(who, credential_id, entry, info, value, None, reason)
+                changed = await self._apply(who, record, entry, info, value, None, reason)
             else:
                 async with self.keys.claim(tenant, key, request) as earlier:
                     if earlier is not None:
                         return earlier == CHANGED
-                    changed = await self._apply(who, credential_id, entry, info, value, key, reason)
+                    changed = await self._apply(who, record, entry, info, value, key, reason)
                     answer = CHANGED if changed else UNCHANGED
                     await self.keys.remember(tenant, key, request, answer)
         if changed or await self.lists.is_dirty(info.list_id):
@@ -112,8 +112,9 @@ class StatusChanges:
 
     async def _entry(
         self, tenant: str, credential_id: str, purpose: str
-    ) -> tuple[StatusEntryRef, ListInfo]:
-        """The credential's entry for `purpose` and its list, for this tenant only."""
+    ) -> tuple[CredentialRecord, StatusEntryRef, ListInfo]:
+        """The credential, its entry for `purpose` and that entry's list, for
+        this tenant only."""
         # A credential awarded a moment ago may still be on its way through
         # Kafka; another tenant's waits the same (invariant 7: no timing side channel).
         record = await wait_for_record(lambda: self._own_credential(tenant, credential_id))
@@ -126,11 +127,20 @@ class StatusChanges:
         info = await self.lists.list_info(entry.list_id)
         if info is None:  # recorded with the credential
             await self.lists.state.missing(f"status list {entry.list_id}")
-        return entry, info
+        return record, entry, info
 
-    async def _revoked(self, credential_id: str) -> bool:
-        record = await self.lists.credential(credential_id)
-        entry = record.entry_for("revocation") if record is not None else None
+    @staticmethod
+    def _locked(record: CredentialRecord, entry: StatusEntryRef, value: int) -> list[str]:
+        """The lists a change holds: its own, and for a suspension's lift the
+        revocation list too, so no revocation can land between the lift's
+        check that the credential is not revoked and the lift itself."""
+        revocation = record.entry_for("revocation")
+        if entry.purpose == "suspension" and value == 0 and revocation is not None:
+            return [entry.list_id, revocation.list_id]
+        return [entry.list_id]
+
+    async def _revoked(self, record: CredentialRecord) -> bool:
+        entry = record.entry_for("revocation")
         return entry is not None and await self.lists.get_bit(entry.list_id, entry.index) == 1
 
     async def _own_credential(self, tenant: str, credential_id: str) -> CredentialRecord | None:
@@ -140,7 +150,7 @@ class StatusChanges:
     async def _apply(
         self,
         who: Requester,
-        credential_id: str,
+        record: CredentialRecord,
         entry: StatusEntryRef,
         info: ListInfo,
         value: int,
@@ -154,7 +164,7 @@ class StatusChanges:
             raise RevocationIsPermanent("a revoked credential cannot be reinstated")
         if current == value:
             return False
-        if entry.purpose == "suspension" and value == 0 and await self._revoked(credential_id):
+        if entry.purpose == "suspension" and value == 0 and await self._revoked(record):
             raise RevocationIsPermanent("a revoked credential cannot be reinstated")
         change = StatusChanged(
             tenant=who.tenant,
@@ -164,7 +174,7 @@ class StatusChanges:
             purpose=entry.purpose,
             index=entry.index,
             value=value,
-            credential_id=credential_id,
+            credential_id=record.credential_id,
             idempotency_key=key,
             reason=reason.text if reason is not None else None,
             reason_code=reason.code if reason is not None else None,
@@ -179,7 +189,7 @@ class StatusChanges:
         await self.history.record(change)
         _log.info(
             "credential.status_changed",
-            credential_id=credential_id,
+            credential_id=record.credential_id,
             purpose=entry.purpose,
             value=value,
         )

@@ -26,7 +26,7 @@ import redis.asyncio as redis
 
 from shared.errors import Rebuilding
 from shared.events import StatusEntryRef
-from shared.idempotency import lease
+from shared.idempotency import lease, leases
 from shared.kafka.offsets import ReplayedState
 from shared.redis_keys import (
     CREDENTIALS,
@@ -137,9 +137,10 @@ class StatusListStore:
             yield
 
     @asynccontextmanager
-    async def changing(self, list_id: str) -> AsyncIterator[None]:
-        """One status change per list at a time, across instances."""
-        async with lease(self._redis, self._key(STATUS_CHANGE_LOCK, list_id)):
+    async def changing(self, *list_ids: str) -> AsyncIterator[None]:
+        """One status change per list at a time, across instances (the lists'
+        leases are taken all at once, so two changes never wait on each other)."""
+        async with leases(self._redis, [self._key(STATUS_CHANGE_LOCK, i) for i in list_ids]):
             yield
 
     async def mark_dirty(self, list_id: str) -> None:

@@ -702,6 +702,39 @@ async def test_lifting_the_suspension_of_a_revoked_credential_reinstates_nothing
     assert len(revocation.published.of(StatusChanged)) == 2
 
 
+@dataclass
+class SlowKafka(Recorded):
+    """Kafka holding back its acknowledgement of what `hold` picks until released."""
+
+    hold: Callable[[Event], bool] = lambda event: False
+    arrived: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+    released: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    async def publish(self, topic: str, event: Event, *, key: str) -> Published:
+        if self.hold(event):
+            self.arrived.set()
+            await self.released.wait()
+        return await super().publish(topic, event, key=key)
+
+
+async def test_a_lift_racing_a_revocation_reinstates_nothing(revocation: RevocationWorld) -> None:
+    """A lift that starts while the revocation is on its way to Kafka waits for
+    it, then is refused: it never reads 'not revoked' a moment too early."""
+    assert await revocation.changes.change(TENANT, "urn:uuid:c1", "suspension", True, None)
+    kafka = SlowKafka(hold=lambda event: getattr(event, "purpose", None) == "revocation")
+    changes = dataclasses.replace(revocation.changes, publisher=kafka)
+    revoking = asyncio.create_task(changes.change(TENANT, "urn:uuid:c1", "revocation", True, None))
+    await kafka.arrived.wait()
+    lifting = asyncio.create_task(changes.change(TENANT, "urn:uuid:c1", "suspension", False, None))
+    await asyncio.sleep(0.2)  # time enough for a lift that does not wait to finish
+    kafka.released.set()
+    assert await revoking
+    with pytest.raises(RevocationIsPermanent):
+        await lifting
+    assert await changes.lists.get_bit("l-suspension", 9) == 1
+    assert [event.purpose for event in kafka.of(StatusChanged)] == ["revocation"]
+
+
 async def test_a_retried_suspension_does_not_undo_a_later_lift(revocation: RevocationWorld) -> None:
     changes = revocation.changes
     assert await changes.change(TENANT, "urn:uuid:c1", "suspension", True, "s1")

@@ -143,13 +143,25 @@ class VcApiIssuance:
         self, tenant: str, credential: dict[str, Any]
     ) -> AchievementPublished | None:
         """The achievement when this is an Open Badge of one of the tenant's
-        own: an award. Another tenant's reads as unknown (no existence hint):
-        the credential is then a generic one, and its issuer not this tenant's."""
+        own: an award. Another tenant's is refused, also for generic issuance:
+        such a badge would pass itself off as that issuer's (our verifier flags
+        it as an impersonation). Achievements are public (`GET /achievements/
+        {key}` on the catalog), so saying so tells nothing new."""
         found = achievement_id(credential)
         if not is_open_badge(credential) or found is None:
             return None
         achievement = await self.store.achievement(found)
-        return achievement if achievement is not None and achievement.tenant == tenant else None
+        if achievement is not None and achievement.tenant != tenant:
+            raise InvalidCredential(
+                f"the achievement {found} is another issuer's on this platform",
+                [
+                    {
+                        "path": "$.credential.credentialSubject.achievement.id",
+                        "message": "another issuer's achievement",
+                    }
+                ],
+            )
+        return achievement
 
     async def _generic_allowed(self, identity: IssuerIdentity) -> None:
         provider = await self.store.provider_of(identity.did)

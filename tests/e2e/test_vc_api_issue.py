@@ -214,14 +214,16 @@ async def test_an_open_badge_of_our_achievement_is_an_award(api: Api) -> None:
     }
     status, body = await issue(api, badge)
     assert status == 422 and body["type"].endswith("assessment-required"), body
-    # another tenant naming this achievement: answered as for an unknown one
-    # (a credential of its own to check and sign), with no hint that it exists
+    # another tenant's issuer, even one enabled for generic issuance, signs no
+    # badge of this achievement: it would pass itself off as this issuer's
     other = api.as_tenant("other-token")
-    unknown = copy.deepcopy(badge)
-    unknown["credentialSubject"]["achievement"]["id"] = f"urn:uuid:{uuid.uuid4()}"
-    answers = [await issue(other, b, assessment={"score": 95}) for b in (badge, unknown)]
-    assert answers[0][0] == answers[1][0] == 422, answers
-    assert answers[0][1]["errors"] == answers[1][1]["errors"], answers
+    enabled = await enabled_issuer(other)
+    assert await until(lambda: _issued(other, alumni(enabled))), "never enabled"
+    foreign = copy.deepcopy(badge)
+    foreign["issuer"] = {"id": enabled, "type": ["Profile"], "name": "Generic Issuing College"}
+    status, body = await issue(other, foreign, assessment={"score": 95})
+    assert status == 422, body
+    assert body["errors"][0]["path"] == "$.credential.credentialSubject.achievement.id", body
     status, body = await issue(api, badge, assessment={"score": 95}, credentialId="urn:x:1")
     assert status == 422 and body["errors"][0]["path"] == "$.options.credentialId", body
     status, body = await issue(api, badge, assessment={"score": 50})

@@ -37,12 +37,11 @@ from services.issuer.domain.assessment import (
     mastery_met,
 )
 from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
+from services.issuer.paging import Cursor, SortedIndex
 from services.issuer.registry import (
     PAGE_MAX,
     LearnerQuery,
     Page,
-    cursor_position,
-    ids_of,
     learner_key_of,
     stamp_ms,
 )
@@ -136,20 +135,20 @@ class AttemptIndex:
             if query.learner is not None
             else self._key(ATTEMPTS, tenant)
         )
-        position = cursor_position(query.cursor)
         items: list[dict[str, Any]] = []
-        while True:
-            ids = ids_of(await self._client.zrevrange(index, position, position + PAGE_MAX - 1))
-            if not ids:
-                return Page(items, None)
-            for raw in await self._client.hmget(self._key(ATTEMPT_ENTRY), ids):
-                position += 1
+        last: Cursor | None = None
+        newest_first = SortedIndex(self._client, index, newest_first=True)
+        async for found in newest_first.rounds(Cursor.decode(query.cursor)):
+            raws = await self._client.hmget(self._key(ATTEMPT_ENTRY), [at.member for at in found])
+            for at, raw in zip(found, raws, strict=True):
                 entry = orjson.loads(raw) if raw is not None else None
                 if entry is None or entry.pop("tenant") != tenant or not _wanted(entry, query):
                     continue
-                if len(items) == query.limit:
-                    return Page(items, str(position - 1))
+                if last is not None and len(items) == query.limit:
+                    return Page(items, last.encode())
                 items.append(entry)
+                last = at
+        return Page(items, None)
 
 
 def _wanted(entry: dict[str, Any], query: AttemptQuery) -> bool:

@@ -25,6 +25,7 @@ import orjson
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.issuer.paging import Cursor, SortedIndex, ids_of
 from shared.errors import InvalidField
 from shared.events import CredentialIssued, Event, StatusChanged
 from shared.kafka.consumer import ConsumerLoop, Handler
@@ -57,7 +58,6 @@ def _status(revoked: bool, suspended: bool, valid_until: str | None, now_ms: flo
 # The kinds a registrar searches by, and the identity type each stands for.
 KINDS = {"id": "id", "email": "emailAddress", "studentId": "sisSourcedId"}
 PAGE_MAX = 500
-_SCAN = 1000  # index entries read per round while filtering
 
 
 class LearnerQuery(msgspec.Struct, forbid_unknown_fields=True):
@@ -202,39 +202,38 @@ class RegistryIndex:
         """One page of matches, oldest first; `next_cursor` continues it."""
         if not 1 <= query.limit <= PAGE_MAX:
             raise InvalidField("$.limit", f"must be between 1 and {PAGE_MAX}")
-        start = cursor_position(query.cursor)
         items: list[dict[str, Any]] = []
-        async for position, entry in self._matches(tenant, query, start):
-            if len(items) == query.limit:
-                return Page(items, str(position))
+        last: Cursor | None = None
+        async for at, entry in self._matches(tenant, query):
+            if last is not None and len(items) == query.limit:
+                return Page(items, last.encode())
             items.append(entry)
+            last = at
         return Page(items, None)
 
     async def export(self, tenant: str, query: SearchIn) -> AsyncIterator[dict[str, Any]]:
         """Every match, oldest first, read in rounds (flat memory)."""
-        async for _, entry in self._matches(tenant, query, cursor_position(query.cursor)):
+        async for _, entry in self._matches(tenant, query):
             yield entry
 
     async def _matches(
-        self, tenant: str, query: SearchIn, start: int
-    ) -> AsyncIterator[tuple[int, dict[str, Any]]]:
-        index = (
+        self, tenant: str, query: SearchIn
+    ) -> AsyncIterator[tuple[Cursor, dict[str, Any]]]:
+        key = (
             self._key(REGISTRY_LEARNER, tenant, learner_key_of(self.learner_keys, query.learner))
             if query.learner is not None
             else self._key(REGISTRY, tenant)
         )
-        low = int(query.issuedFrom.timestamp() * 1000) if query.issuedFrom else "-inf"
-        high = int(query.issuedTo.timestamp() * 1000) if query.issuedTo else "+inf"
-        position = start
-        while True:
-            ids = await self.client.zrangebyscore(index, low, high, start=position, num=_SCAN)
-            if not ids:
-                return
-            entries = await self.entries(ids_of(ids))
-            for offset, entry in enumerate(entries):
-                if entry["tenant"] == tenant and _wanted(entry, query):
-                    yield position + offset, entry
-            position += len(ids)
+        low = query.issuedFrom.timestamp() * 1000 if query.issuedFrom else None
+        high = query.issuedTo.timestamp() * 1000 if query.issuedTo else None
+        index = SortedIndex(self.client, key)
+        async for found in index.rounds(Cursor.decode(query.cursor), low, high):
+            entries = await self.entries([at.member for at in found])
+            by_id = {entry["credentialId"]: entry for entry in entries}
+            for at in found:
+                entry = by_id.get(at.member)
+                if entry is not None and entry["tenant"] == tenant and _wanted(entry, query):
+                    yield at, entry
 
     async def expiring(self, tenant: str, days: int) -> dict[str, Any]:
         """Credentials of the tenant whose validUntil falls in the next `days`
@@ -257,25 +256,12 @@ class RegistryIndex:
         }
 
 
-def ids_of(members: list[Any]) -> list[str]:
-    return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
-
-
 def _wanted(entry: dict[str, Any], query: SearchIn) -> bool:
     return (
         (query.achievementId is None or entry["achievementId"] == query.achievementId)
         and (query.revision is None or entry["revision"] == query.revision)
         and (query.status is None or entry["status"] == query.status)
     )
-
-
-def cursor_position(cursor: str | None) -> int:
-    """Where a page cursor this module's searches returned points (0: the start)."""
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or len(cursor) > 12:
-        raise InvalidField("$.cursor", "not a cursor this search returned")
-    return int(cursor)
 
 
 CSV_COLUMNS = (

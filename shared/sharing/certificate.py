@@ -9,17 +9,26 @@ is set in the badge's fonts (`fonts.py`: DejaVu Sans, else Vera; WenQuanYi
 Micro Hei for Chinese, Japanese and Korean), embedded: PDF's standard
 Helvetica has no glyph beyond Latin-1. A word too long for
 the line (a long name without spaces, as Chinese is written) is broken
-between characters.
+between characters. ReportLab draws each character's own glyph, in the
+order given: Arabic is set in its joined forms (arabic-reshaper, to the
+Arabic Presentation Forms DejaVu Sans has; vowel marks, optional in
+Arabic script, are left out) and each line of right-to-left text is put in
+the order it is drawn (python-bidi, the Unicode Bidirectional Algorithm of
+UAX #9). ReportLab's own shaping needs its `rlbidi`, which PyPI does not
+serve. Badge PNGs need neither: Pillow lays text out with libraqm.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+import arabic_reshaper
 import segno
+from bidi import get_display
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -58,6 +67,21 @@ def _registered(path: Path) -> str:
     name = f"microcred-{path.stem}"
     pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
     return name
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+def joined(text: str) -> str:
+    """Arabic letters in their joined forms (others as they are), still in
+    logical order: lines are measured and broken on this."""
+    return arabic_reshaper.reshape(text) if _right_to_left(text) else text
+
+
+def drawn_order(line: str) -> str:
+    """One line in the order its characters are drawn, left to right."""
+    return get_display(line) if _right_to_left(line) else line
 
 
 def _split(text: str, font: str, size: float, width: float) -> list[str]:
@@ -114,12 +138,12 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
     for bold, text, wanted in lines:
         if not text:
             continue
-        text = drawable(text)
+        text = joined(drawable(text))
         font = _font(text, bold)
         size, wrapped = _fit(text, font, wanted, text_width)
         pdf.setFont(font, size)
         for part in wrapped:
-            pdf.drawCentredString(centre, y, part)
+            pdf.drawCentredString(centre, y, drawn_order(part))
             y -= size * 1.25
         y -= size * 0.65
     qr_size = 42 * mm

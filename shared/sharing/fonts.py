@@ -1,8 +1,9 @@
 """The fonts badge images and certificates draw text with.
 
 DejaVu Sans (Debian's `fonts-dejavu-core`, which `make up` installs) covers
-Latin with every accent, Greek and Cyrillic (and has Arabic and Hebrew
-letters, drawn unjoined and left to right: there is no text shaping here);
+Latin with every accent, Greek, Cyrillic, Arabic (with its presentation
+forms) and Hebrew (laid out right to left by Pillow's libraqm in PNGs, and
+by `certificate.py` for the PDF);
 when it is not installed, ReportLab's bundled Bitstream Vera (Latin) is
 used, so a badge never depends on the system. A text with characters
 DejaVu has no glyph for, such as Chinese, Japanese or Korean, is drawn

@@ -14,14 +14,14 @@ import pytest
 import segno
 from defusedxml.minidom import parseString
 from openbadgeslib.ob3.verifier import OB3Verifier
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from shared.credentials.baking import unbake, unbake_png, unbake_svg
 from shared.credentials.dids import DidResolver
 from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.verify import verify_credential
 from shared.sharing.badge import badge_image, baked_badge, design_png, design_svg, layout
-from shared.sharing.certificate import QR_BORDER, certificate_pdf
+from shared.sharing.certificate import QR_BORDER, certificate_pdf, drawn_order, joined
 from shared.sharing.facts import CredentialFacts, facts_of
 from shared.sharing.fonts import font_file, pillow_font
 from shared.sharing.linkedin import linkedin_add_url
@@ -269,6 +269,24 @@ def test_chinese_japanese_and_korean_are_drawn_not_boxed() -> None:
     # a sign neither font has (an emoji) keeps the Chinese drawn, not boxed
     assert font_file(text="基礎〜応用 😀") == font_file(text="基礎")
     assert all(line.text for line in layout(facts(title="\u3000" * 12 + "x"))[1])
+
+
+def test_arabic_and_hebrew_read_right_to_left_with_joined_letters() -> None:
+    """Arabic letters join (initial, medial and final forms) and right-to-left
+    text runs from the right: Pillow lays the PNG out with libraqm (FriBiDi
+    installed by `make`); the certificate's text is joined and reordered
+    before ReportLab draws it glyph by glyph."""
+    assert pillow_font(38, bold=True).layout_engine == ImageFont.Layout.RAQM
+    assert drawn_order(joined("שלום")) == "םולש"  # Hebrew: no joining, right to left
+    assert drawn_order(joined("بيت")) == "\ufe96\ufef4\ufe91"  # final, medial, initial
+    assert drawn_order(joined("EQF 5, جامعة")) == "EQF 5, \ufe94\ufecc\ufee3\ufe8e\ufe9f"
+    assert joined("Ada") == drawn_order("Ada") == "Ada"
+    pdf = certificate_pdf(facts(title="أمن الشبكات", learner="ليلى"), SHARE_URL)
+    _, _, text = starts_of_text(pdf)
+    arabic = [line for line in text.splitlines() if any("\u0600" <= c <= "\ufeff" for c in line)]
+    assert len(arabic) == 2, text
+    for line in arabic:  # drawn in joined forms only, never as unjoined letters
+        assert all("\ufe70" <= c <= "\ufeff" for c in line if not c.isspace()), line
 
 
 def test_control_characters_never_reach_the_svg() -> None:

@@ -62,7 +62,7 @@ async def test_reads_in_rounds_within_the_scores_asked(
     index = SortedIndex(client, "index")
     rounds = [[at.member for at in found] async for found in index.rounds(None, 5, 14)]
     assert [len(r) for r in rounds] == [4, 4, 2]
-    assert sum(rounds, []) == [f"c{n:02}" for n in range(5, 15)]
+    assert [member for r in rounds for member in r] == [f"c{n:02}" for n in range(5, 15)]
     after = Cursor("c07", 7)
     rest = [at.member async for found in index.rounds(after, 5, 14) for at in found]
     assert rest == [f"c{n:02}" for n in range(8, 15)]

@@ -26,6 +26,7 @@ its own request's id (`award.answered`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,10 @@ class AwardQueue:
     _waiting: deque[_Ask] = field(default_factory=deque)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _known: set[tuple[str, str]] = field(default_factory=set)  # (tenant, achievement) seen
+
+    def __post_init__(self) -> None:
+        # A lane's look-ups wait for nothing: each request waited in its own task.
+        self._issuance = dataclasses.replace(self.issuance, wait_for_records=False)
 
     async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
         """`Issuance.award`, taken together with the awards waiting meanwhile."""
@@ -95,11 +100,8 @@ class AwardQueue:
             ids = [ask.log_context.get("request_id") for ask in batch]
             try:
                 with structlog.contextvars.bound_contextvars(request_ids=ids):
-                    outcomes: list[Outcome] = await self.issuance.award_many(
-                        batch[0].tenant,
-                        [(ask.body, ask.key) for ask in batch],
-                        source="api",
-                        waited=True,
+                    outcomes: list[Outcome] = await self._issuance.award_many(
+                        batch[0].tenant, [(ask.body, ask.key) for ask in batch], source="api"
                     )
             except Exception as error:  # the batch's own failure (e.g. rebuilding): each gets it
                 outcomes = [error] * len(batch)

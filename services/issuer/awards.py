@@ -83,6 +83,10 @@ class Issuance:
     learner_keys: LearnerKeys  # stacking: the learner across credentials
     registry: RegistryIndex | None = None  # renewals: is the renewed one revoked
     attempts: Attempts | None = None  # refusals recorded (issuer.attempts), None in some tests
+    # Look-ups of an achievement or a renewed credential wait a moment for one
+    # still on its way through Kafka; off where the caller waited for them
+    # already, so an unknown one is refused at once (`AwardQueue`).
+    wait_for_records: bool = True
 
     async def award(
         self,
@@ -108,13 +112,10 @@ class Issuance:
         *,
         source: Source = "api",
         inbound: Sequence[AssessmentPassed | None] | None = None,
-        waited: bool = False,
     ) -> list[Outcome]:
         """`award` for each (body, Idempotency-Key) item (keys distinct), in
         order: its credential and whether it was made now, or the error that
-        refused it (`inbound`: each item's Kafka event, if any; `waited`: the
-        caller waited for the achievements and renewed credentials to
-        arrive, an unknown one is refused at once: `AwardQueue`). What the
+        refused it (`inbound`: each item's Kafka event, if any). What the
         items share is done once for them all: the keys' leases and records,
         the look-ups of each achievement, the status entries of each issuer,
         a round trip per signing process, Kafka (acknowledged together), one
@@ -131,7 +132,7 @@ class Issuance:
                 for i, (body, key) in enumerate(items)
                 if i not in outcomes
             ]
-            made = await self._issue(tenant, fresh, waited)
+            made = await self._issue(tenant, fresh)
             outcomes.update((f.position, o) for f, o in zip(fresh, made, strict=True))
         done = [outcomes[i] for i in range(len(items))]
         if self.attempts is not None:
@@ -179,11 +180,11 @@ class Issuance:
             )
         )
 
-    async def _issuing(
-        self, tenant: str, achievement_id: str, now: datetime, waited: bool
-    ) -> _Issuing:
+    async def _issuing(self, tenant: str, achievement_id: str, now: datetime) -> _Issuing:
         """What every award of this achievement now shares."""
-        achievement = await self.store.tenant_achievement(tenant, achievement_id, wait=not waited)
+        achievement = await self.store.tenant_achievement(
+            tenant, achievement_id, wait=self.wait_for_records
+        )
         if achievement.status != "active":
             raise AchievementRetired("this achievement is retired")
         identity = await self._signing_identity(tenant, achievement)
@@ -240,9 +241,7 @@ class Issuance:
             raise IssuerUnavailable("the achievement's issuer has no signing key here")
         return identity
 
-    async def _draft(
-        self, tenant: str, fresh: _Fresh, now: datetime, issuing: _Issuing, waited: bool
-    ) -> _Draft:
+    async def _draft(self, tenant: str, fresh: _Fresh, now: datetime, issuing: _Issuing) -> _Draft:
         """Everything that can refuse the award, before any status entry is taken."""
         body = fresh.body
         if not mastery_met(body, issuing.achievement.mastery_threshold):
@@ -253,17 +252,17 @@ class Issuance:
             )
         subject = checked_subject(body)
         learner = learner_key(self.learner_keys, body.recipient)
-        renewed = await self._renewed(tenant, body, learner, waited)
+        renewed = await self._renewed(tenant, body, learner)
         check_evidence(body)
         self._meets_policy(issuing, body, subject, now)
         return _Draft(fresh, issuing, subject, learner, renewed)
 
-    async def _issue(self, tenant: str, batch: list[_Fresh], waited: bool) -> list[Outcome]:
+    async def _issue(self, tenant: str, batch: list[_Fresh]) -> list[Outcome]:
         """The fresh items' credentials, or what refused each."""
         now = datetime.now(UTC).replace(microsecond=0)
         outcomes: dict[int, Outcome] = {}
         by_issuer: dict[str, list[_Draft]] = {}
-        for draft in await self._drafts(tenant, batch, now, outcomes, waited):
+        for draft in await self._drafts(tenant, batch, now, outcomes):
             by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
         signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
         for group in by_issuer.values():
@@ -283,14 +282,13 @@ class Issuance:
         batch: list[_Fresh],
         now: datetime,
         outcomes: dict[int, Outcome],
-        waited: bool,
     ) -> list[_Draft]:
         """The items that pass every check; the others' errors into `outcomes`."""
         # Each achievement looked up once, all at once: unknown ones wait out
         # one deadline together, not one after another.
         named = list(dict.fromkeys(fresh.body.achievementId for fresh in batch))
         found = await asyncio.gather(
-            *(self._issuing(tenant, a, now, waited) for a in named), return_exceptions=True
+            *(self._issuing(tenant, a, now) for a in named), return_exceptions=True
         )
         shared = dict(zip(named, found, strict=True))
 
@@ -299,7 +297,7 @@ class Issuance:
             issuing = shared[fresh.body.achievementId]
             if isinstance(issuing, BaseException):  # each award of it is refused alike
                 raise issuing
-            return await self._draft(tenant, fresh, now, issuing, waited)
+            return await self._draft(tenant, fresh, now, issuing)
 
         # At once too: renewals wait for the credentials they name together.
         made = await asyncio.gather(*(draft(f) for f in batch), return_exceptions=True)
@@ -406,16 +404,15 @@ class Issuance:
         return events
 
     async def _renewed(
-        self, tenant: str, body: AwardIn, learner_key: str | None, waited: bool
+        self, tenant: str, body: AwardIn, learner_key: str | None
     ) -> CredentialIssued | None:
-        """The credential this award renews (domain/renewal.py), if it names
-        one (waited for, unless the caller did: `AwardQueue`)."""
+        """The credential this award renews (domain/renewal.py), if it names one."""
         if body.renews is None:
             return None
         previous = (
-            await self.store.tenant_credential(tenant, body.renews)
-            if waited
-            else await self.store.arrived_credential(tenant, body.renews)
+            await self.store.arrived_credential(tenant, body.renews)
+            if self.wait_for_records
+            else await self.store.tenant_credential(tenant, body.renews)
         )
         revoked = self.registry is not None and await self.registry.revoked(body.renews)
         return check_renewable(

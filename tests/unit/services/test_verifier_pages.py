@@ -242,6 +242,20 @@ async def test_learner_data_is_escaped(client: Client, issuer: Issuer) -> None:
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
 
 
+async def test_text_in_a_right_to_left_script_runs_from_the_right(
+    client: Client, issuer: Issuer
+) -> None:
+    """The institution's and the learner's words take their own direction
+    (HTML `dir="auto"`, `<bdi>`): an Arabic title on an English page reads
+    from the right, and does not drag the punctuation around it along."""
+    credential = issuer.credential()
+    credential["credentialSubject"]["achievement"]["name"] = "أمن الشبكات"
+    credential["issuer"]["name"] = "جامعة القاهرة"
+    _, html = await post(client, credential=sign_vc_jwt(credential, issuer.key))
+    assert '<p class="title" dir="auto">أمن الشبكات</p>' in html
+    assert '<dd class="wrap" dir="auto">جامعة القاهرة</dd>' in html
+
+
 async def test_a_hashed_email_offers_a_comparison(client: Client, issuer: Issuer) -> None:
     credential = issuer.credential()
     del credential["credentialSubject"]["id"]

@@ -16,7 +16,7 @@ from services.issuer.learners import DOWNLOADS, Claimed
 from shared.errors import InvalidField, NotFound, Unavailable
 from shared.events import CredentialIssued
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
-from shared.sharing.certificate import certificate_pdf
+from shared.sharing.certificate import certificate_language, certificate_pdf
 from shared.sharing.facts import facts_of
 from shared.web.auth import require_tenant
 from shared.web.body import json_response
@@ -116,11 +116,14 @@ async def claim_certificate(request: web.Request) -> web.StreamResponse:
     share_url = learners.certified(claimed)
     event = claimed.credential
     facts = facts_of(event.credential_ldp or event.credential_jwt)
-    body = await asyncio.to_thread(certificate_pdf, facts, share_url)
-    disposition = f'inline; filename="{_filename(event, "pdf")}"'
-    response = web.Response(
-        body=body, content_type="application/pdf", headers={"Content-Disposition": disposition}
-    )
+    lang = certificate_language(request)
+    body = await asyncio.to_thread(certificate_pdf, facts, share_url, lang)
+    headers = {
+        "Content-Disposition": f'inline; filename="{_filename(event, "pdf")}"',
+        "Content-Language": lang,
+        "Vary": "Accept-Language",
+    }
+    response = web.Response(body=body, content_type="application/pdf", headers=headers)
     return _private(response)
 
 

@@ -7,7 +7,7 @@ a unit test keeps every catalogue's keys identical.  Dates are written in
 ISO 8601 (`2026-03-01`), which reads the same in both languages.
 
 The language comes from `?lang=` (the visible switch), else from
-`Accept-Language` (RFC 9110 §12.5.4, quality values honoured), else English.
+`Accept-Language` (`shared.web.negotiation.negotiate_language`), else English.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-LANGUAGES = ("en", "fr")
-DEFAULT = "en"
+LANGUAGES = ("en", "fr")  # the first is the default
 _CATALOGUES = Path(__file__).with_name("i18n")
 
 
@@ -49,29 +48,3 @@ def catalogue(lang: str) -> Catalogue:
         raise ValueError(f"no catalogue for {lang!r}")
     strings = json.loads((_CATALOGUES / f"{lang}.json").read_text(encoding="utf-8"))
     return Catalogue(lang, strings)
-
-
-def _quality(parameters: list[str]) -> float:
-    for parameter in parameters:
-        name, _, value = parameter.strip().partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0
-
-
-def negotiate(query_lang: str | None, accept_language: str | None) -> str:
-    """`?lang=` when it names a language we have, else the best match in
-    `Accept-Language` (a primary subtag match: `fr-CA` is `fr`), else English."""
-    if query_lang in LANGUAGES:
-        return str(query_lang)
-    best, best_q = DEFAULT, 0.0
-    for position, item in enumerate((accept_language or "").split(",")[:20]):
-        tag, *parameters = item.split(";")
-        primary = tag.strip().lower().split("-")[0]
-        q = _quality(parameters) - position * 1e-6  # earlier wins a tie
-        if primary in LANGUAGES and q > best_q:
-            best, best_q = primary, q
-    return best

@@ -18,13 +18,13 @@ from aiohttp import web
 from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.budget import LimitExceeded
 from services.verifier.intake import NothingSent, UrlNotFetched
-from services.verifier.page_i18n import catalogue, negotiate
+from services.verifier.page_i18n import LANGUAGES, catalogue
 from services.verifier.page_render import PageRenderer, static_response
 from services.verifier.page_view import result_view
 from shared.errors import DomainError
 from shared.web.body import json_response
 from shared.web.metrics import OUTCOMES
-from shared.web.negotiation import prefers_json
+from shared.web.negotiation import negotiate_language, prefers_json
 
 if TYPE_CHECKING:
     from services.verifier.shares import SharedCredential, ShareNotFound, ShareUnpublished
@@ -35,7 +35,9 @@ page_routes = web.RouteTableDef()
 
 def language(request: web.Request) -> str:
     """The page's language: `?lang=`, else `Accept-Language`, else English."""
-    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return negotiate_language(
+        request.query.get("lang"), request.headers.get("Accept-Language"), LANGUAGES
+    )
 
 
 def wants_json(request: web.Request) -> bool:

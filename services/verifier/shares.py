@@ -33,7 +33,7 @@ from shared.redis_keys import SHARES, redis_key
 from shared.service import PRODUCER, REDIS, CleanupContext
 from shared.settings import CommonSettings
 from shared.sharing.badge import MEDIA_TYPES, ImageKind, baked_badge
-from shared.sharing.certificate import certificate_pdf
+from shared.sharing.certificate import certificate_language, certificate_pdf
 from shared.sharing.facts import CredentialFacts, facts_of
 from shared.sharing.linkedin import linkedin_add_url
 from shared.sharing.links import SHARE_ID
@@ -256,5 +256,8 @@ async def get_share_certificate(request: web.Request) -> web.StreamResponse:
     view = await request.app[SHARES_APP].view(request.match_info["share_id"])
     if not view.in_force:
         raise NotInForce(f"the credential is {view.report.state.replace('_', ' ')}: no certificate")
-    body = await asyncio.to_thread(certificate_pdf, view.facts, view.share_url)
-    return _public(request, web.Response(body=body, content_type="application/pdf"))
+    lang = certificate_language(request)
+    body = await asyncio.to_thread(certificate_pdf, view.facts, view.share_url, lang)
+    response = web.Response(body=body, content_type="application/pdf")
+    response.headers["Content-Language"] = lang
+    return _public(request, response)

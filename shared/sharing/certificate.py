@@ -28,6 +28,7 @@ from pathlib import Path
 
 import arabic_reshaper
 import segno
+from aiohttp import web
 from bidi import get_display
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
@@ -39,6 +40,7 @@ from reportlab.pdfgen import canvas
 
 from shared.sharing.facts import CredentialFacts
 from shared.sharing.fonts import drawable, font_file
+from shared.web.negotiation import negotiate_language
 
 QR_BORDER = 4  # quiet zone, in modules (ISO/IEC 18004 §7.3.8)
 _TITLE_SIZE = 30
@@ -52,8 +54,73 @@ def qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _day(value: datetime | None) -> str | None:
-    return value.strftime("%d %B %Y") if value is not None else None
+# The certificate's own words, in the languages of the verification page.
+CERTIFICATE_LANGUAGES = ("en", "fr")  # the first is the default
+_WORDS = {
+    "en": {
+        "certifies": "This certifies that",
+        "holder": "the holder of this credential",
+        "awarded": "has been awarded the micro-credential",
+        "issued_by": "issued by {}",
+        "on": "on {}",
+        "valid_until": "valid until {}",
+        "check": "Check it online:",
+    },
+    "fr": {
+        "certifies": "Nous certifions que",
+        "holder": "le ou la titulaire de cette certification",
+        "awarded": "a obtenu la micro-certification",
+        "issued_by": "délivrée par {}",
+        "on": "le {}",
+        "valid_until": "valable jusqu'au {}",
+        "check": "Vérifiez-la en ligne :",
+    },
+}
+_MONTHS = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+}
+
+
+def certificate_language(request: web.Request) -> str:
+    """The certificate's language: `?lang=`, else `Accept-Language`, else English."""
+    return negotiate_language(
+        request.query.get("lang"), request.headers.get("Accept-Language"), CERTIFICATE_LANGUAGES
+    )
+
+
+def _day(value: datetime | None, lang: str) -> str | None:
+    """A date as people write it: 4 December 2026, le 1er décembre 2026."""
+    if value is None:
+        return None
+    day = "1er" if lang == "fr" and value.day == 1 else str(value.day)
+    return f"{day} {_MONTHS[lang][value.month - 1]} {value.year}"
 
 
 def _font(text: str, bold: bool = False) -> str:
@@ -113,7 +180,9 @@ def _fit(text: str, font: str, size: float, width: float) -> tuple[float, list[s
     return size, lines
 
 
-def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
+def certificate_pdf(facts: CredentialFacts, share_url: str, lang: str = "en") -> bytes:
+    """The certificate, in `lang` (one of CERTIFICATE_LANGUAGES)."""
+    words = _WORDS[lang]
     out = io.BytesIO()
     width, height = landscape(A4)
     pdf = canvas.Canvas(out, pagesize=(width, height), pageCompression=1)
@@ -124,15 +193,15 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
     pdf.setLineWidth(3)
     pdf.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
     centre, text_width = width / 2, width - 70 * mm
-    lines: list[tuple[bool, str, float]] = [(False, "This certifies that", 16)]  # (bold, ...)
-    lines.append((True, facts.learner or "the holder of this credential", 26))
-    lines.append((False, "has been awarded the micro-credential", 16))
+    lines: list[tuple[bool, str, float]] = [(False, words["certifies"], 16)]  # (bold, ...)
+    lines.append((True, facts.learner or words["holder"], 26))
+    lines.append((False, words["awarded"], 16))
     lines.append((True, facts.title, _TITLE_SIZE))
-    details = [facts.level, f"issued by {facts.provider}" if facts.provider else None]
-    lines.append((False, ", ".join(d for d in details if d), 16))
-    dates = [f"on {_day(facts.valid_from)}" if facts.valid_from else None]
+    issued_by = words["issued_by"].format(facts.provider) if facts.provider else None
+    lines.append((False, ", ".join(d for d in (facts.level, issued_by) if d), 16))
+    dates = [words["on"].format(_day(facts.valid_from, lang)) if facts.valid_from else None]
     if facts.valid_until is not None:
-        dates.append(f"valid until {_day(facts.valid_until)}")
+        dates.append(words["valid_until"].format(_day(facts.valid_until, lang)))
     lines.append((False, ", ".join(d for d in dates if d), 14))
     y = height - 45 * mm
     for bold, text, wanted in lines:
@@ -149,7 +218,7 @@ def certificate_pdf(facts: CredentialFacts, share_url: str) -> bytes:
     qr_size = 42 * mm
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(share_url))), 22 * mm, 20 * mm, qr_size, qr_size)
     pdf.setFont(_font(share_url + (facts.credential_id or "")), 10)
-    pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 + 4, "Check it online:")
+    pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 + 4, words["check"])
     pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 10, share_url)
     if facts.credential_id:
         pdf.drawString(22 * mm + qr_size + 6 * mm, 20 * mm + qr_size / 2 - 24, facts.credential_id)

@@ -1,6 +1,9 @@
-"""Content negotiation between a page for people and JSON (RFC 9110 §12.5.1)."""
+"""Content negotiation: a page for people or JSON (RFC 9110 §12.5.1), and
+the language of what people read (§12.5.4)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 _KINDS = {
     "text/html": "html",
@@ -44,3 +47,21 @@ def prefers_json(accept: str) -> bool:
     pages, which link-preview crawlers fetch with `*/*`)."""
     ranks = _ranks(accept)
     return ranks["json"] > ranks["html"]
+
+
+def negotiate_language(
+    query_lang: str | None, accept_language: str | None, languages: Sequence[str]
+) -> str:
+    """`?lang=` when it names one of `languages`, else the best match in
+    `Accept-Language` (quality values honoured; a primary subtag match:
+    `fr-CA` is `fr`), else the first of `languages`."""
+    if query_lang in languages:
+        return str(query_lang)
+    best, best_q = languages[0], 0.0
+    for position, item in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, parameters = item.partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = _quality(parameters) - position * 1e-6  # earlier wins a tie
+        if primary in languages and q > best_q:
+            best, best_q = primary, q
+    return best

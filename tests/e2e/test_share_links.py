@@ -130,6 +130,16 @@ async def test_learner_downloads_share_link_linkedin_and_certificate(
         assert status == 200 and media == "application/pdf", pdf[:200]
         text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
         assert shared["title"] in text and "Ada Lovelace" in text and share_url in text
+        assert "This certifies that" in text
+        # in French when the reader's browser asks for it, or the link says so
+        for asked in (
+            {"headers": {"Accept-Language": "fr-CA, en;q=0.5"}},
+            {"params": {"lang": "fr"}},
+        ):
+            status, _, pdf, headers = await fetch(api, "GET", url, **asked)
+            text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+            assert status == 200 and headers["Content-Language"] == "fr", headers
+            assert "Nous certifions que" in text and "Ada Lovelace" in text, text
 
     # A revocation shows on the share page as soon as the status list reaches
     # the verifier over Kafka (milliseconds): the page is re-verified each view.

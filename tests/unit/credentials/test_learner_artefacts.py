@@ -199,6 +199,26 @@ def test_certificate_pdf_has_title_learner_and_a_qr_code_of_the_share_url() -> N
     assert found != other
 
 
+def test_a_french_certificate_speaks_french() -> None:
+    pdf = certificate_pdf(facts(valid_from=datetime(2026, 12, 1, tzinfo=UTC)), SHARE_URL, "fr")
+    text = " ".join(pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+    for expected in (
+        "Nous certifions que",
+        "a obtenu la micro-certification",
+        "délivrée par École Polytechnique d'Été",
+        "le 1er décembre 2026, valable jusqu'au 1er novembre 2028",
+        "Vérifiez-la en ligne",
+    ):
+        assert expected in text, text
+    english = " ".join(
+        pypdf.PdfReader(io.BytesIO(certificate_pdf(facts(), SHARE_URL)))
+        .pages[0]
+        .extract_text()
+        .split()
+    )
+    assert "on 9 March 2026, valid until 1 November 2028" in english, english
+
+
 def starts_of_text(pdf: bytes) -> tuple[float, list[float], str]:
     """The page width, where each drawn string starts, and the page's text."""
     page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]

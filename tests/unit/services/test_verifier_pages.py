@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry
 
 from services.verifier.app_keys import INTAKE, VERIFIER
 from services.verifier.intake import Intake
-from services.verifier.page_i18n import LANGUAGES, catalogue, negotiate
+from services.verifier.page_i18n import LANGUAGES, catalogue
 from services.verifier.page_render import CONTENT_SECURITY_POLICY, PageRenderer
 from services.verifier.page_view import UNTRUSTED_BY, result_view
 from services.verifier.pages import PAGES, page_routes, share_page
@@ -37,7 +37,7 @@ from shared.credentials.jwt import sign_vc_jwt
 from shared.credentials.recipients import hash_identity
 from shared.sharing.facts import facts_of
 from shared.web.metrics import OUTCOMES, Outcomes
-from shared.web.negotiation import prefers_json
+from shared.web.negotiation import negotiate_language, prefers_json
 from shared.web.problems import problem_middleware
 from shared.web.safe_fetch import FetchPolicy, SafeFetcher
 from tests.unit.credentials.test_baking import make_png
@@ -340,7 +340,7 @@ def test_catalogues_have_the_same_keys_and_every_used_key() -> None:
     ],
 )
 def test_language_negotiation(query: str | None, header: str | None, expected: str) -> None:
-    assert negotiate(query, header) == expected
+    assert negotiate_language(query, header, LANGUAGES) == expected
     assert expected in LANGUAGES
 
 
@@ -355,7 +355,7 @@ async def test_the_share_page_previews_and_verifies(client: Client, issuer: Issu
     assert '<meta name="twitter:card" content="summary_large_image">' in html
     linkedin = "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&amp;name=x"
     assert f'href="{linkedin}"' in html and "Ajouter au profil LinkedIn" in html
-    assert 'href="https://verify.example/s/abc/certificate.pdf"' in html
+    assert 'href="https://verify.example/s/abc/certificate.pdf?lang=fr"' in html  # in French
     assert 'href="/test-share?lang=en"' in html and "Authentique" in html
     answer = await client.post("/test-share", json={"jwt": forged})
     assert verdict_state(await answer.text()) == "tampered"

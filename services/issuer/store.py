@@ -35,6 +35,7 @@ from shared.redis_events import EventHash
 from shared.redis_keys import (
     ACCREDITATION_STATUS,
     ACHIEVEMENTS,
+    CREDENTIAL_ID_LOCK,
     CREDENTIALS,
     ENDORSER_IDENTITIES,
     ISSUER_LOCK,
@@ -145,6 +146,13 @@ class IssuerStore:
     async def issuer_lease(self, did: str) -> AsyncIterator[None]:
         """One change of an issuer's keys at a time, across issuer instances."""
         async with lease(self._client, redis_key(self._prefix, ISSUER_LOCK, did)):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def credential_id_lease(self, credential_id: str) -> AsyncIterator[None]:
+        """One issue of a caller-given credential id at a time, across issuer
+        instances, from the check that it is free until it is stored."""
+        async with lease(self._client, redis_key(self._prefix, CREDENTIAL_ID_LOCK, credential_id)):
             yield
 
     async def operator_did(self) -> str | None:

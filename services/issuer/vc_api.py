@@ -188,8 +188,26 @@ class VcApiIssuance:
         if options.credentialId is not None and "id" not in credential:
             credential["id"] = options.credentialId
         credential_id = credential.get("id")
-        if isinstance(credential_id, str) and await self.store.credential(credential_id):
-            raise CredentialIdTaken(f"a credential {credential_id} was issued here already")
+        if not isinstance(credential_id, str):
+            return await self._signed(tenant, identity, credential, options, key, request)
+        # One credential per id, also for requests naming it at the same moment.
+        async with self.store.credential_id_lease(credential_id):
+            if await self.store.credential(credential_id):
+                raise CredentialIdTaken(f"a credential {credential_id} was issued here already")
+            return await self._signed(tenant, identity, credential, options, key, request)
+
+    async def _signed(
+        self,
+        tenant: str,
+        identity: IssuerIdentity,
+        credential: dict[str, Any],
+        options: IssueOptions,
+        key: str | None,
+        request: str | None,
+    ) -> CredentialIssued:
+        """The credential signed, acknowledged by Kafka and stored."""
+        vc1 = is_vc1(credential)
+        credential_id = credential.get("id")
         entries, generation = await self._entries(identity.did, options)
         if entries:
             if vc1:

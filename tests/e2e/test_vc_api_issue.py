@@ -11,6 +11,7 @@ with an independent implementation: docs/conformance.md).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from collections.abc import AsyncIterator
@@ -164,6 +165,28 @@ async def test_status_entries_on_request_and_revocation(api: Api) -> None:
     assert await api.reaches(vc, "revoked")
     again, _ = await issue(api, credential)  # the same id twice
     assert again == 409
+
+
+async def test_one_credential_per_id_also_when_asked_at_once(api: Api) -> None:
+    """Ten requests naming one credential id at the same moment (each with its
+    own Idempotency-Key): one is signed, nine are 409, so the status API's id
+    names one credential that a revocation reaches."""
+    did = await enabled_issuer(api)
+    assert await until(lambda: _issued(api, alumni(did))), "never enabled"
+    credential = alumni(did)
+    status = {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}
+
+    async def one(n: int) -> int:
+        code, _ = await api.call(
+            "POST",
+            f"{api.stack.url('issuer')}/credentials/issue",
+            json={"credential": credential, "options": {"credentialStatus": status}},
+            headers={**api.auth, "Idempotency-Key": f"same-id-{uuid.uuid4()}-{n}"},
+        )
+        return code
+
+    codes = await asyncio.gather(*(one(n) for n in range(10)))
+    assert sorted(codes) == [201] + [409] * 9, codes
 
 
 async def _issued(api: Api, credential: Json, **options: Any) -> Json | None:

@@ -203,6 +203,7 @@ def create_app(
             topic=topic_name(common, CREDENTIALS_ISSUED),
             accreditations=accreditations,
             outcomes=app[OUTCOMES],
+            registry=app[REGISTRY_INDEX],
         )
         app[VC_API] = VcApiIssuance(
             store=app[STORE],

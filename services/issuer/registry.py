@@ -175,9 +175,17 @@ class RegistryIndex:
         return _status(revoked == b"1", suspended == b"1", valid_until, time.time() * 1000)
 
     async def revoked(self, credential_id: str) -> bool:
+        return bool(await self.revoked_among([credential_id]))
+
+    async def revoked_among(self, credential_ids: list[str]) -> set[str]:
+        """Which of these credentials are revoked (`Rebuilding` until the
+        status feed caught up)."""
         self.status_caught_up()
-        field = f"{credential_id}|revocation"
-        return await self.client.hget(self._key(REGISTRY_STATUS), field) == b"1"
+        if not credential_ids:
+            return set()
+        fields = [f"{credential_id}|revocation" for credential_id in credential_ids]
+        bits = await self.client.hmget(self._key(REGISTRY_STATUS), fields)
+        return {c for c, bit in zip(credential_ids, bits, strict=True) if bit == b"1"}
 
     async def entries(self, credential_ids: list[str]) -> list[dict[str, Any]]:
         """The summaries with their current status, in the order asked."""

@@ -18,7 +18,9 @@ is made, then rebuilt from the credential's own `CredentialIssued`) answers
 the first credential instead of a second. The credential references its
 components as OB 3.0 §B.1.10 `Evidence` (one per component credential, its
 `id` the component's credential id); each component stays a stand-alone
-credential.
+credential. A revoked credential counts towards no pathway (Bitstring
+Status List §2.1: revocation is permanent); one revoked after the pathway
+credential was made leaves that credential as it is.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from aiokafka.structs import ConsumerRecord
 from services.issuer.accreditation import Accreditations
 from services.issuer.allocation import StatusAllocator
 from services.issuer.domain.awarding import RecipientIn, valid_until
+from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerStore
 from shared.credentials.builders import build_credential, build_evidence
@@ -87,6 +90,7 @@ class Stacking:
     topic: str  # credentials.issued, with the deployment's prefix
     accreditations: Accreditations
     outcomes: Outcomes
+    registry: RegistryIndex  # which components are revoked
 
     async def consider(self, event: CredentialIssued) -> list[CredentialIssued]:
         """The pathway credentials `event` completes (made now or before)."""
@@ -109,7 +113,7 @@ class Stacking:
                     if await self._awards(p)  # retired: no more stacked awards (made stay valid)
                 ]
             for pathway in pathways[event.achievement_id]:
-                used = completion(pathway, await self.store.learners.held(event.learner_key))
+                used = completion(pathway, await self._counted(event.learner_key))
                 if used is not None:
                     awarded.append(await self.award(pathway, event.learner_key, used))
         return awarded
@@ -125,10 +129,16 @@ class Stacking:
             return []
         awarded: list[CredentialIssued] = []
         for learner in await self.store.learners.holders(components(pathway)):
-            used = completion(pathway, await self.store.learners.held(learner))
+            used = completion(pathway, await self._counted(learner))
             if used is not None:
                 awarded.append(await self.award(pathway, learner, used))
         return awarded
+
+    async def _counted(self, learner_key: str) -> list[Earned]:
+        """The learner's credentials that count towards a pathway: not revoked."""
+        held = await self.store.learners.held(learner_key)
+        revoked = await self.registry.revoked_among([earned.credential_id for earned in held])
+        return [earned for earned in held if earned.credential_id not in revoked]
 
     async def _awards(self, pathway: PathwayPublished) -> bool:
         """Whether the pathway is awarded now (it and its achievement are active)."""

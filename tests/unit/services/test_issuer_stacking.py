@@ -20,6 +20,7 @@ from services.issuer.allocation import StatusAllocator
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
+from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.stacking import Stacking
 from services.issuer.store import IssuerStore
@@ -31,6 +32,7 @@ from shared.events import (
     Event,
     IssuerProfilePublished,
     PathwayPublished,
+    StatusChanged,
 )
 from shared.kafka.offsets import RedisOffsetStore
 from shared.keystore import FileKeyStore
@@ -135,6 +137,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             topic="credentials.issued",
             accreditations=accreditations,
             outcomes=outcomes,
+            registry=RegistryIndex(client, PREFIX, LearnerKeys(bytes(32))),
         )
         for _ in range(2)
     ]
@@ -171,6 +174,29 @@ async def test_core_and_one_elective_award_once_with_evidence(world: World) -> N
     # A later component (or a redelivery) answers the same credential.
     [again] = await world.stacking[1].consider(await award(world, "b"))
     assert again.credential_id == made.credential_id and len(stacked(world)) == 1
+
+
+async def test_a_revoked_component_counts_towards_no_pathway(world: World) -> None:
+    core = await award(world, "a")
+    entry = next(e for e in core.status_entries if e.purpose == "revocation")
+    revoked = StatusChanged(
+        tenant=TENANT,
+        list_id=entry.list_id,
+        list_url=entry.list_url,
+        issuer_did=core.issuer_did,
+        purpose="revocation",
+        index=entry.index,
+        value=1,
+        credential_id=core.credential_id,
+    )
+    await world.stacking[0].registry.status_changed(revoked)
+    elective = await award(world, "c")
+    assert await world.stacking[0].consider(elective) == []  # the core is revoked
+    again = await award(world, "a")  # the core earned anew
+    [made] = await world.stacking[1].consider(again)
+    evidence = [e["id"] for e in (made.credential_ldp or {})["evidence"]]
+    assert core.credential_id not in evidence
+    assert sorted(evidence) == sorted([again.credential_id, elective.credential_id])
 
 
 async def test_two_instances_deciding_at_once_award_once(world: World) -> None:

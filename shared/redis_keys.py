@@ -46,6 +46,7 @@ STATUS_ALLOC = "status-alloc"  # bitmap per list: indexes handed out
 STATUS_ALLOC_COUNT = "status-alloc-count"  # counter per list
 STATUS_LIST_CURRENT = "status-list-current"  # per issuer, purpose: list in use
 ISSUER_LOCK = "issuer-lock"  # lease per issuer DID while its keys change
+WEB_DOMAIN_LOCK = "web-domain-lock"  # lease per domain while a self-hosted did:web is made
 CREDENTIAL_ID_LOCK = "credential-id-lock"  # lease per caller-given credential id (VC-API)
 BULK_JOBS = "bulk-jobs"  # hash per job: tenant, rows, where they are staged, state
 BULK_ACTIVE = "bulk-active"  # set: ids of the jobs still to run

@@ -127,7 +127,7 @@ class Identities:
             if body.webDomain is None:
                 return await self._create(tenant, body, key, request)
             did = self_hosted_did(body.webDomain, body.webPath)
-            async with self.store.issuer_lease(did):  # one registration of a DID at a time
+            async with self.store.self_hosting_lease(did):
                 await require_free(self.store, tenant, did)
                 return await self._create(tenant, body, key, request, did=did)
 

@@ -28,7 +28,7 @@ from shared.events import (
     IssuerProfilePublished,
     ProviderPublished,
 )
-from shared.idempotency import IdempotencyRecords, lease
+from shared.idempotency import IdempotencyRecords, lease, leases
 from shared.kafka.offsets import ReplayedState
 from shared.pathway_index import PathwayIndex
 from shared.redis_events import EventHash
@@ -45,6 +45,7 @@ from shared.redis_keys import (
     PROVIDERS,
     SELF_HOSTED_DOMAINS,
     SHARES,
+    WEB_DOMAIN_LOCK,
     redis_key,
 )
 from shared.redis_writes import Writes
@@ -146,6 +147,17 @@ class IssuerStore:
     async def issuer_lease(self, did: str) -> AsyncIterator[None]:
         """One change of an issuer's keys at a time, across issuer instances."""
         async with lease(self._client, redis_key(self._prefix, ISSUER_LOCK, did)):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def self_hosting_lease(self, did: str) -> AsyncIterator[None]:
+        """One registration of a self-hosted DID, and of any DID on its domain
+        (one domain, one tenant), at a time, across issuer instances."""
+        names = [
+            redis_key(self._prefix, ISSUER_LOCK, did),
+            redis_key(self._prefix, WEB_DOMAIN_LOCK, web_did_host(did)),
+        ]
+        async with leases(self._client, names):
             yield
 
     @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ refused, and so is a DID that exists already."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -240,6 +241,27 @@ async def test_a_domain_or_did_of_another_is_refused(api: Api) -> None:
     ):
         status, body = await register(api, "Bad Input College", **fields)
         assert status == 422 and body["errors"][0]["path"] == path, (fields, body)
+
+
+async def test_two_tenants_claiming_one_domain_at_once(api: Api) -> None:
+    """One domain, one tenant, also when two tenants register DIDs on it (on
+    different paths) at the same moment: one gets it, the other a 409."""
+    for _ in range(3):
+        domain = new_domain("race")
+        answers = await asyncio.gather(
+            register(api, "Race College", didMethod="web", webDomain=domain, webPath="a"),
+            register(
+                api.as_tenant("other-token"),
+                "Other Race College",
+                didMethod="web",
+                webDomain=domain,
+                webPath="b",
+            ),
+        )
+        codes = sorted(status for status, _ in answers)
+        assert codes == [201, 409], answers
+        refused = next(body for status, body in answers if status == 409)
+        assert refused["type"].endswith("domain-linked-elsewhere"), refused
 
 
 async def _learnt(api: Api, domain: str) -> bool:

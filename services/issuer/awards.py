@@ -401,6 +401,7 @@ class Issuance:
                 )
             )
         await self.allocator.still_current(generation)  # no wipe while we signed
+        await self.store.still_signing_with(identity)
         return events
 
     async def _renewed(

@@ -239,6 +239,7 @@ class Stacking:
             identity.signing_key_id, identity.did_document, identity.signing_method_id
         )
         jwt, signed = await self.signer.sign(credential, signing_key)
+        await self.store.still_signing_with(identity)
         event = CredentialIssued(
             tenant=pathway.tenant,
             credential_id=credential["id"],

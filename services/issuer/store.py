@@ -14,7 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from services.issuer.domain.errors import AchievementNotFound
+from services.issuer.domain.errors import AchievementNotFound, SigningKeyChanged
 from services.issuer.learner_index import LearnerIndex
 from services.issuer.registry import RegistryIndex
 from shared.credentials.did_documents import web_did_host
@@ -166,6 +166,17 @@ class IssuerStore:
         instances, from the check that it is free until it is stored."""
         async with lease(self._client, redis_key(self._prefix, CREDENTIAL_ID_LOCK, credential_id)):
             yield
+
+    async def still_signing_with(self, identity: IssuerIdentity) -> None:
+        """Refuses what was just signed with a key the issuer no longer signs
+        with (rotated out, or marked compromised, meanwhile: a credential
+        signed after a key's compromise never verifies); called after
+        signing, before publishing."""
+        current = await self.issuer(identity.did)
+        if current is not None and current.signing_key_id != identity.signing_key_id:
+            raise SigningKeyChanged(
+                "the issuer's signing key changed while this credential was signed; retry"
+            )
 
     async def operator_did(self) -> str | None:
         value = await self._client.get(redis_key(self._prefix, OPERATOR_IDENTITY))

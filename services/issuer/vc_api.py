@@ -236,6 +236,7 @@ class VcApiIssuance:
             jwt = sign_vc_jwt(credential, signing_key) if not vc1 else ""
         except CredentialError as error:
             raise CannotSign(f"{error.detail} (at {error.path or '$'})") from None
+        await self.store.still_signing_with(identity)
         event = CredentialIssued(
             tenant=tenant,
             credential_id=credential_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, DomainError, InvalidFields, NotFound
+from shared.errors import Conflict, DomainError, InvalidFields, NotFound, Unavailable
 
 
 class BelowThreshold(DomainError):
@@ -115,3 +115,10 @@ class BulkJobNotFound(NotFound):
 class BulkJobFinished(Conflict):
     title = "Bulk job finished"
     problem = "bulk-job-finished"
+
+
+class SigningKeyChanged(Unavailable):
+    """The issuer's key was rotated out or marked compromised while a
+    credential was signed with it: refused for now, signed anew when retried."""
+
+    problem = "signing-key-changed"

@@ -34,7 +34,7 @@ from services.issuer.award_queue import AwardQueue
 from services.issuer.awards import Issuance
 from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
-from services.issuer.domain.errors import BelowThreshold, Unsignable
+from services.issuer.domain.errors import BelowThreshold, SigningKeyChanged, Unsignable
 from services.issuer.inbound import on_assessments
 from services.issuer.signing import Signed, Signer
 from services.issuer.store import IssuerStore
@@ -166,6 +166,29 @@ async def test_no_award_while_the_state_is_rebuilding(issuer: IssuerWorld) -> No
     with pytest.raises(Rebuilding):
         await issuer.issuance.award(TENANT, award(), "k1")
     assert issuer.published.events == []
+
+
+async def test_a_key_changed_while_signing_hands_out_no_credential(issuer: IssuerWorld) -> None:
+    """The issuer's key is rotated out (or marked compromised) while an award
+    is signed with it: the award is refused for now (503, retried), never
+    answered with a credential that would not verify; the retry signs anew."""
+    store, signer = issuer.issuance.store, issuer.issuance.signer
+    profile = next(e for e in issuer.history if isinstance(e, IssuerProfilePublished))
+    sign_many = signer.sign_many
+
+    async def rotated_meanwhile(credentials: Any, key: Any) -> Any:
+        signed = await sign_many(credentials, key)
+        new_key, _, _ = await signer.create_identity(TENANT)
+        await store.save_issuer(msgspec.structs.replace(profile, signing_key_id=new_key))
+        return signed
+
+    signer.sign_many = rotated_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(SigningKeyChanged):
+        await issuer.issuance.award(TENANT, award(), "k1")
+    assert issuer.published.of(CredentialIssued) == []
+    signer.sign_many = sign_many  # type: ignore[method-assign]
+    event, made = await issuer.issuance.award(TENANT, award(), "k1")
+    assert made and issuer.published.of(CredentialIssued) == [event]
 
 
 async def test_below_the_threshold_takes_no_status_entry(issuer: IssuerWorld) -> None:

@@ -28,7 +28,7 @@ from aiokafka.structs import ConsumerRecord
 
 from services.issuer.attempts import Attempts
 from services.issuer.awards import Issuance
-from services.issuer.domain.awarding import AwardIn, EvidenceIn, RecipientIn
+from services.issuer.domain.awarding import AwardIn, EvidenceList, RecipientIn
 from shared.errors import DomainError
 from shared.events import AssessmentPassed, Event, PoisonMessage
 from shared.kafka.consumer import BatchHandler, Handler
@@ -44,7 +44,7 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     except msgspec.ValidationError as error:
         raise PoisonMessage(f"invalid learner: {error}") from None
     try:
-        evidence = msgspec.convert(event.evidence, list[EvidenceIn])
+        evidence = msgspec.convert(event.evidence, EvidenceList)
     except msgspec.ValidationError as error:
         raise PoisonMessage(f"invalid evidence: {error}") from None
     try:

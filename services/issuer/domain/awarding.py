@@ -47,13 +47,17 @@ class EvidenceIn(msgspec.Struct, forbid_unknown_fields=True):
     genre: Bounded | None = None
 
 
+# At most 20 evidence items per award, from any source (API, bulk file, Kafka).
+EvidenceList = Annotated[list[EvidenceIn], msgspec.Meta(max_length=20)]
+
+
 class AwardIn(msgspec.Struct, forbid_unknown_fields=True):
     achievementId: Bounded
     recipient: RecipientIn
     score: float
     maxScore: Annotated[float, msgspec.Meta(gt=0)] = 100.0
     assessedAt: Timestamp | None = None  # and not in the future: awards.py checks
-    evidence: Annotated[list[EvidenceIn], msgspec.Meta(max_length=20)] = []
+    evidence: EvidenceList = []
     # The id of the tenant's credential this award renews (a re-assessment of
     # the same learner and achievement, before or after it expired).
     renews: Bounded | None = None

@@ -155,3 +155,8 @@ def test_inbound_assessments_carry_evidence() -> None:
     bad = msgspec.structs.replace(event, evidence=[{"colour": "blue"}])
     with pytest.raises(PoisonMessage, match="invalid evidence"):
         _award_request(bad)
+    # at most 20 items, as in POST /awards (Kafka took 25 and signed them)
+    many = [{"id": f"https://lms.example/portfolio/{n}"} for n in range(21)]
+    with pytest.raises(PoisonMessage, match="length <= 20"):
+        _award_request(msgspec.structs.replace(event, evidence=many))
+    assert len(_award_request(msgspec.structs.replace(event, evidence=many[:20])).evidence) == 20

@@ -114,6 +114,11 @@ class Webhooks:
     async def remember(self, event: WebhookRegistered) -> None:
         await self.client.hset(self._key(WEBHOOKS), event.webhook_id, encode_event(event))
 
+    async def _active(self, webhook_id: str) -> bool:
+        raw = await self.client.hget(self._key(WEBHOOKS), webhook_id)
+        event = decode_event(raw) if raw is not None else None
+        return isinstance(event, WebhookRegistered) and event.status == "active"
+
     async def _subscriptions(self) -> list[WebhookRegistered]:
         raw = await self.client.hvals(self._key(WEBHOOKS))
         found = [decode_event(value) for value in raw]
@@ -306,6 +311,10 @@ class Webhooks:
             await self.client.zrem(self._key(WEBHOOK_QUEUE), delivery_id)
             return
         record = orjson.loads(raw)
+        if not await self._active(record["webhookId"]):  # deleted since: no more attempts
+            record["errors"].append("the webhook was deleted")
+            await self._conclude(record, "dead", None, _now_ms())
+            return
         body = record["body"].encode()
         secret = self.secrets.of(record["webhookId"])
         headers = {

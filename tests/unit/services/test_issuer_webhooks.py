@@ -175,6 +175,19 @@ async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
     assert orjson.loads(orjson.dumps(dead[0]["body"]))["tenant"] == "uni"
 
 
+async def test_a_deleted_webhook_gets_no_more_attempts(client: fakeredis.FakeAsyncRedis) -> None:
+    fetcher = FailingFetcher([503, 503, 503])
+    webhooks = hooks(client, fetcher)
+    hook = await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    await webhooks.handler(caught_up)(issued("uni"), None)  # type: ignore[arg-type]
+    await webhooks.deliver_due()  # 503: to be retried
+    await webhooks.delete("uni", hook["id"])
+    await drain(webhooks)
+    assert len(fetcher.calls) == 1  # none after the delete
+    [dead] = await webhooks.log("uni", WEBHOOK_DEAD)
+    assert dead["errors"] == ["HTTP 503", "the webhook was deleted"], dead
+
+
 async def test_a_redis_wipe_loses_no_pending_delivery_and_sends_none_twice(
     client: fakeredis.FakeAsyncRedis,
 ) -> None:

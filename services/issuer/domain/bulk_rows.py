@@ -83,10 +83,27 @@ def csv_header(line: str) -> list[str]:
 
 
 def record_complete(text: str) -> bool:
-    """Whether `text` (one or more physical lines) ends a CSV record: its
-    quotes are balanced (RFC 4180 §2.6 allows line breaks inside quotes;
-    an escaped quote is doubled, so it does not change the parity)."""
-    return text.count('"') % 2 == 0
+    """Whether `text` (one or more physical lines) ends a CSV record: no
+    quoted field is left open. A field is quoted when it starts with a quote;
+    inside it a quote is doubled, and only there may a line break stand
+    (RFC 4180 §2.5-2.7). A quote inside an unquoted field (`Bob 5" tall`) is
+    a character like any other, as Python's csv module reads it, and opens
+    nothing: counting every quote joined the rest of the file to that row."""
+    if '"' not in text:
+        return True
+    quoted, field_start, i = False, True, 0
+    while i < len(text):
+        c = text[i]
+        if quoted:
+            if c == '"' and text[i + 1 : i + 2] == '"':
+                i += 1  # an escaped quote
+            elif c == '"':
+                quoted = False
+        elif c == '"' and field_start:
+            quoted = True
+        field_start = not quoted and c in ",\r\n"
+        i += 1
+    return not quoted
 
 
 def csv_cells(record: str) -> list[str]:
@@ -98,6 +115,8 @@ def _cells(text: str) -> list[str]:
         rows = list(csv.reader(io.StringIO(text), strict=True))
     except csv.Error as error:
         raise RowError(f"not a CSV record: {error}") from None
+    if len(rows) > 1:  # never silently one of them
+        raise RowError(f"{len(rows)} CSV records where one was expected")
     return rows[0] if rows else []
 
 

@@ -93,6 +93,19 @@ def test_a_quoted_line_break_keeps_the_record_open() -> None:
     assert not record_complete('urn:a,ada@example.org,"Ada')
     assert record_complete('urn:a,ada@example.org,"Ada\nLovelace",95')
     assert record_complete('urn:a,x,"say ""hi""",95')  # doubled quotes: still balanced
+    # a quote inside an unquoted field is a character: the record ends with its line
+    # (counting quotes joined every later row to this one, and they were lost)
+    assert record_complete('urn:a,ada@example.org,Bob 5" tall,95')
+    assert csv_cells('urn:a,ada@example.org,Bob 5" tall,95') == [
+        "urn:a",
+        "ada@example.org",
+        'Bob 5" tall',
+        "95",
+    ]
+    assert not record_complete('urn:a,x,"still ""open""\nand on')
+    assert record_complete('urn:a,x,"two\r\nlines",95')
+    with pytest.raises(RowError, match="2 CSV records"):
+        csv_cells("urn:a,x,y,95\nurn:b,x,y,95")
 
 
 def test_json_lines() -> None:

@@ -172,3 +172,17 @@ def test_an_inbound_assessment_without_what_it_must_name_is_poison(blank: dict[s
     wire = {**orjson.loads(raw), **blank}
     with pytest.raises(PoisonMessage):
         decode_event(orjson.dumps(wire))
+
+
+def test_an_event_sent_without_an_id_is_named_by_its_bytes() -> None:
+    """An institution's system may leave `id` out: the same bytes read again
+    (a redelivery, or the same event sent again) are the same event, so the
+    award keyed by it is not made twice; other bytes, another event."""
+    wire = orjson.loads(encode_event(SAMPLES[-1]))
+    del wire["id"]
+    raw = orjson.dumps(wire)
+    first, again = decode_event(raw), decode_event(raw)
+    assert first.id == again.id and first.id.startswith("sha256:")
+    other = orjson.dumps({**wire, "score": 90})
+    assert decode_event(other).id != first.id
+    assert decode_event(encode_event(SAMPLES[-1])).id == SAMPLES[-1].id  # given: kept

@@ -44,7 +44,7 @@ from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.webhook_events import WebhookSecrets
 from services.issuer.endorsing import Endorsing
 from services.issuer.identities import Identities
-from services.issuer.inbound import on_assessment, on_assessments
+from services.issuer.inbound import RefusedInBatch, on_assessment, on_assessments
 from services.issuer.learner_routes import learner_routes
 from services.issuer.learners import Learners
 from services.issuer.linkage import DomainLinkages
@@ -285,6 +285,7 @@ def create_app(
         warming.cancel()
         signing.stop()
 
+    refused_in_batch = RefusedInBatch()  # shared by the assessments' two handlers
     app.cleanup_ctx.extend(
         [
             signing_pool,
@@ -326,10 +327,15 @@ def create_app(
                 "assessments",
                 [ISSUER_ASSESSMENTS],
                 lambda app: on_assessment(
-                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, app[ATTEMPTS]
+                    app[ISSUANCE],
+                    app[STATE_REPLICA].wait_caught_up,
+                    app[ATTEMPTS],
+                    refused_in_batch,
                 ),
                 group_id="issuer-assessments",
-                batch=lambda app: on_assessments(app[ISSUANCE], app[STATE_REPLICA].wait_caught_up),
+                batch=lambda app: on_assessments(
+                    app[ISSUANCE], app[STATE_REPLICA].wait_caught_up, refused_in_batch
+                ),
             ),
             consumer_context(
                 common,

@@ -12,8 +12,11 @@ institution's system reads its rejections (invariant 8).
 A fetched batch of records is awarded together (`on_assessments`, through
 `Issuance.award_many`, a group per tenant); a record it cannot award so
 (a refusal, a formative or malformed assessment, a key repeated in the
-batch) is left to `on_assessment`, one by one, which awards it again (a
-replay for the awarded ones) and dead-letters what it refuses.
+batch) is left to `on_assessment`, one by one, which dead-letters what it
+refuses. A record the batch refused for good (`RefusedInBatch`) is
+dead-lettered with that refusal at once: awarded again, each would wait
+out its unknown achievement again (3 s), one after another, holding up
+every tenant's inbound awards.
 
 Producers are authenticated by Kafka itself (SASL and ACLs in production, one
 principal per tenant); the `tenant` in the event must be the producer's.
@@ -22,6 +25,7 @@ principal per tenant); the `tenant` in the event must be the producer's.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 import msgspec
 from aiokafka.structs import ConsumerRecord
@@ -61,10 +65,26 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     )
 
 
+RecordId = tuple[str, int, int]  # topic, partition, offset
+
+
+@dataclass
+class RefusedInBatch:
+    """The records of the current batch `on_assessments` refused for good,
+    for `on_assessment` to dead-letter with the same refusal."""
+
+    errors: dict[RecordId, DomainError] = field(default_factory=dict)
+
+
+def _record_id(record: ConsumerRecord) -> RecordId:
+    return (record.topic, record.partition, record.offset)
+
+
 def on_assessment(
     issuance: Issuance,
     caught_up: Callable[[], Awaitable[None]],
     attempts: Attempts | None = None,
+    refused: RefusedInBatch | None = None,
 ) -> Handler:
     """Refusals (below threshold, unknown achievement...) are domain errors:
     the consumer loop dead-letters them with the reason, and retries
@@ -76,6 +96,8 @@ def on_assessment(
     async def handle(event: Event, record: ConsumerRecord) -> None:
         if not isinstance(event, AssessmentPassed):
             raise PoisonMessage(f"{type(event).__name__} does not belong on this topic")
+        if refused is not None and (error := refused.errors.pop(_record_id(record), None)):
+            raise error  # refused, and recorded as an attempt, by the batch
         await caught_up()  # the replay comes first
         key = event.idempotency_key or f"event:{event.id}"
         try:
@@ -111,13 +133,19 @@ def on_assessment(
     return handle
 
 
-def on_assessments(issuance: Issuance, caught_up: Callable[[], Awaitable[None]]) -> BatchHandler:
+def on_assessments(
+    issuance: Issuance,
+    caught_up: Callable[[], Awaitable[None]],
+    refused: RefusedInBatch | None = None,
+) -> BatchHandler:
     """`on_assessment` for a batch: its plain awards through `award_many`, a
     group per tenant with distinct keys; every other record, and every award
     that did not go through, left to `on_assessment`."""
 
     async def handle(batch: list[tuple[Event, ConsumerRecord]]) -> Sequence[ConsumerRecord]:
         await caught_up()  # the replay comes first
+        if refused is not None:
+            refused.errors.clear()  # the last batch's are handled (or never will be)
         left: list[ConsumerRecord] = []
         groups: dict[str, dict[str, tuple[AwardIn, AssessmentPassed, ConsumerRecord]]] = {}
         for event, record in batch:
@@ -145,6 +173,10 @@ def on_assessments(issuance: Issuance, caught_up: Callable[[], Awaitable[None]])
             for (_, _, record), outcome in zip(group.values(), outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     left.append(record)
+                    if isinstance(outcome, DomainError) and not outcome.transient:
+                        issuance.outcomes.count("inbound_assessment", "rejected")
+                        if refused is not None:
+                            refused.errors[_record_id(record)] = outcome
                 else:
                     issued, created = outcome
                     _log.info(

@@ -35,7 +35,7 @@ from services.issuer.awards import Issuance
 from services.issuer.consumers import on_credentials_issued, on_issuer_event
 from services.issuer.domain.awarding import AwardIn, RecipientIn
 from services.issuer.domain.errors import BelowThreshold, SigningKeyChanged, Unsignable
-from services.issuer.inbound import on_assessments
+from services.issuer.inbound import RefusedInBatch, on_assessment, on_assessments
 from services.issuer.signing import Signed, Signer
 from services.issuer.store import IssuerStore
 from services.revocation.changes import (
@@ -595,6 +595,30 @@ async def test_a_batch_of_inbound_assessments_with_kafka_down_loses_nothing(
         list(zip(events, records, strict=True))
     )  # type: ignore[arg-type]
     assert list(back) == [] and len(issuer.published.of(CredentialIssued)) == 4
+
+
+async def test_a_record_the_batch_refused_is_dead_lettered_without_a_second_try(
+    issuer: IssuerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-by-one pass raises the batch's refusal for the consumer to
+    dead-letter: awarded again, an unknown achievement was waited for again
+    (3 s per record, one after another, for every tenant's inbound awards)."""
+    refused = RefusedInBatch()
+    events = [passed(0), passed(1, score=10), passed(2, score=20)]
+    records = [SimpleNamespace(topic="t", partition=0, offset=n) for n in range(3)]
+    batch = on_assessments(issuer.issuance, _caught_up, refused)
+    left = await batch(list(zip(events, records, strict=True)))  # type: ignore[arg-type]
+    assert [record.offset for record in left] == [1, 2]
+
+    async def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("awarded a second time")
+
+    monkeypatch.setattr(Issuance, "award", never)
+    one = on_assessment(issuer.issuance, _caught_up, None, refused)
+    for event, record in zip(events[1:], left, strict=True):
+        with pytest.raises(BelowThreshold):
+            await one(event, record)  # type: ignore[arg-type]
+    assert refused.errors == {}
 
 
 def passed(n: int, *, key: str | None = None, **kw: Any) -> AssessmentPassed:

@@ -282,11 +282,13 @@ class Webhooks:
             "attempts": 0,
             "errors": [],
         }
-        # A redelivered record (consumer restart) queues nothing twice.
-        if await self.client.hsetnx(
-            self._key(WEBHOOK_DELIVERIES), delivery_id, orjson.dumps(record)
-        ):
-            await self.client.zadd(self._key(WEBHOOK_QUEUE), {delivery_id: _now_ms()})
+        # A redelivered record (consumer restart) queues nothing twice; both
+        # writes in one transaction, so no crash between them leaves a pending
+        # delivery out of the queue (NX: a queued one keeps its due time).
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(self._key(WEBHOOK_DELIVERIES), delivery_id, orjson.dumps(record))
+            pipe.zadd(self._key(WEBHOOK_QUEUE), {delivery_id: _now_ms()}, nx=True)
+            await pipe.execute()
 
     # -- delivery -----------------------------------------------------------------
 

@@ -175,6 +175,23 @@ async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(
     assert orjson.loads(orjson.dumps(dead[0]["body"]))["tenant"] == "uni"
 
 
+async def test_a_delivery_recorded_but_never_queued_is_queued_when_read_again(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    """A crash between recording a delivery and queueing it: the feed reads
+    the event again after the restart, and the delivery is queued (it was
+    recorded already, so before it stayed out of the queue, never sent)."""
+    fetcher = FailingFetcher([204])
+    webhooks = hooks(client, fetcher)
+    await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/a"))
+    handle, event = webhooks.handler(caught_up), issued("uni")
+    await handle(event, None)  # type: ignore[arg-type]
+    await client.delete(redis_key("issuer", WEBHOOK_QUEUE))  # as if it died in between
+    await handle(event, None)  # type: ignore[arg-type]
+    await drain(webhooks)
+    assert len(fetcher.calls) == 1
+
+
 async def test_a_deleted_webhook_gets_no_more_attempts(client: fakeredis.FakeAsyncRedis) -> None:
     fetcher = FailingFetcher([503, 503, 503])
     webhooks = hooks(client, fetcher)

@@ -22,8 +22,9 @@ credential.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,76 +189,70 @@ class VcApiIssuance:
         if options.credentialId is not None and "id" not in credential:
             credential["id"] = options.credentialId
         credential_id = credential.get("id")
+        async with self._unique_id(credential_id):
+            entries, generation = await self._entries(identity.did, options)
+            if entries:
+                if vc1:
+                    with_context(credential, BITSTRING_CONTEXT)
+                if not isinstance(credential_id, str):
+                    # The status API names a credential by its id (VCALM §3.5).
+                    credential["id"] = credential_id = f"urn:uuid:{uuid.uuid4()}"
+                listed = [status_entry(e.list_url, e.index, e.purpose) for e in entries]
+                credential["credentialStatus"] = listed[0] if len(listed) == 1 else listed
+            assert identity.signing_key_id is not None
+            signing_key = await self.signer.signing_key(
+                identity.signing_key_id, identity.did_document, identity.signing_method_id
+            )
+            jwt_only = options.securingMechanism == "VC-JWT"
+            if not signs_data_integrity(signing_key) and (vc1 or not jwt_only):
+                raise CannotSign(
+                    f"this issuer's key signs {signing_key.alg} VC-JWTs only (there is no "
+                    "RSA Data Integrity cryptosuite): ask for securingMechanism VC-JWT"
+                )
+            try:
+                signed = (
+                    sign_data_integrity(credential, signing_key, contexts=self.contexts)
+                    if signs_data_integrity(signing_key)
+                    else None
+                )
+                jwt = sign_vc_jwt(credential, signing_key) if not vc1 else ""
+            except CredentialError as error:
+                raise CannotSign(f"{error.detail} (at {error.path or '$'})") from None
+            await self.store.still_signing_with(identity)
+            event = CredentialIssued(
+                tenant=tenant,
+                credential_id=credential_id
+                if isinstance(credential_id, str)
+                else f"urn:uuid:{uuid.uuid4()}",
+                issuer_did=identity.did,
+                achievement_id="",  # not an award
+                credential_jwt=jwt,
+                status_entries=entries,
+                idempotency_key=key,
+                request_hash=request,
+                valid_until=credential.get("validUntil") or credential.get("expirationDate"),
+                credential_ldp=signed,
+            )
+            if generation is not None:
+                await self.allocator.still_current(generation)  # no wipe while we signed
+            await self.publisher.publish(self.topic, event, key=event.credential_id)
+            await self.store.save_credential(event)
+            _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
+            self.outcomes.count("vc_api_issue", "issued")
+            return event
+
+    @contextlib.asynccontextmanager
+    async def _unique_id(self, credential_id: object) -> AsyncIterator[None]:
+        """Holds a caller-given credential id from the check that it is free
+        until its credential is stored: one credential per id, also for
+        requests naming it at the same moment (a lease across instances)."""
         if not isinstance(credential_id, str):
-            return await self._signed(tenant, identity, credential, options, key, request)
-        # One credential per id, also for requests naming it at the same moment.
+            yield
+            return
         async with self.store.credential_id_lease(credential_id):
             if await self.store.credential(credential_id):
                 raise CredentialIdTaken(f"a credential {credential_id} was issued here already")
-            return await self._signed(tenant, identity, credential, options, key, request)
-
-    async def _signed(
-        self,
-        tenant: str,
-        identity: IssuerIdentity,
-        credential: dict[str, Any],
-        options: IssueOptions,
-        key: str | None,
-        request: str | None,
-    ) -> CredentialIssued:
-        """The credential signed, acknowledged by Kafka and stored."""
-        vc1 = is_vc1(credential)
-        credential_id = credential.get("id")
-        entries, generation = await self._entries(identity.did, options)
-        if entries:
-            if vc1:
-                with_context(credential, BITSTRING_CONTEXT)
-            if not isinstance(credential_id, str):
-                # The status API names a credential by its id (VCALM §3.5).
-                credential["id"] = credential_id = f"urn:uuid:{uuid.uuid4()}"
-            listed = [status_entry(e.list_url, e.index, e.purpose) for e in entries]
-            credential["credentialStatus"] = listed[0] if len(listed) == 1 else listed
-        assert identity.signing_key_id is not None
-        signing_key = await self.signer.signing_key(
-            identity.signing_key_id, identity.did_document, identity.signing_method_id
-        )
-        jwt_only = options.securingMechanism == "VC-JWT"
-        if not signs_data_integrity(signing_key) and (vc1 or not jwt_only):
-            raise CannotSign(
-                f"this issuer's key signs {signing_key.alg} VC-JWTs only (there is no "
-                "RSA Data Integrity cryptosuite): ask for securingMechanism VC-JWT"
-            )
-        try:
-            signed = (
-                sign_data_integrity(credential, signing_key, contexts=self.contexts)
-                if signs_data_integrity(signing_key)
-                else None
-            )
-            jwt = sign_vc_jwt(credential, signing_key) if not vc1 else ""
-        except CredentialError as error:
-            raise CannotSign(f"{error.detail} (at {error.path or '$'})") from None
-        await self.store.still_signing_with(identity)
-        event = CredentialIssued(
-            tenant=tenant,
-            credential_id=credential_id
-            if isinstance(credential_id, str)
-            else f"urn:uuid:{uuid.uuid4()}",
-            issuer_did=identity.did,
-            achievement_id="",  # not an award
-            credential_jwt=jwt,
-            status_entries=entries,
-            idempotency_key=key,
-            request_hash=request,
-            valid_until=credential.get("validUntil") or credential.get("expirationDate"),
-            credential_ldp=signed,
-        )
-        if generation is not None:
-            await self.allocator.still_current(generation)  # no wipe while we signed
-        await self.publisher.publish(self.topic, event, key=event.credential_id)
-        await self.store.save_credential(event)
-        _log.info("credential.issued", credential_id=event.credential_id, issuer=identity.did)
-        self.outcomes.count("vc_api_issue", "issued")
-        return event
+            yield
 
     async def _entries(
         self, did: str, options: IssueOptions

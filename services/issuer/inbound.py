@@ -65,6 +65,11 @@ def _award_request(event: AssessmentPassed) -> AwardIn:
     )
 
 
+def _award_key(event: AssessmentPassed) -> str:
+    """The award's Idempotency-Key: the event's own, else one from its id."""
+    return event.idempotency_key or f"event:{event.id}"
+
+
 RecordId = tuple[str, int, int]  # topic, partition, offset
 
 
@@ -99,7 +104,7 @@ def on_assessment(
         if refused is not None and (error := refused.errors.pop(_record_id(record), None)):
             raise error  # refused, and recorded as an attempt, by the batch
         await caught_up()  # the replay comes first
-        key = event.idempotency_key or f"event:{event.id}"
+        key = _award_key(event)
         try:
             request = _award_request(event)
         except PoisonMessage as poison:
@@ -152,7 +157,7 @@ def on_assessments(
             if not isinstance(event, AssessmentPassed) or event.formative:
                 left.append(record)
                 continue
-            key = event.idempotency_key or f"event:{event.id}"
+            key = _award_key(event)
             group = groups.setdefault(event.tenant, {})
             try:
                 request = _award_request(event)

@@ -114,10 +114,10 @@ class Webhooks:
     async def remember(self, event: WebhookRegistered) -> None:
         await self.client.hset(self._key(WEBHOOKS), event.webhook_id, encode_event(event))
 
-    async def _active(self, webhook_id: str) -> bool:
+    async def _subscription(self, webhook_id: str) -> WebhookRegistered | None:
         raw = await self.client.hget(self._key(WEBHOOKS), webhook_id)
         event = decode_event(raw) if raw is not None else None
-        return isinstance(event, WebhookRegistered) and event.status == "active"
+        return event if isinstance(event, WebhookRegistered) else None
 
     async def _subscriptions(self) -> list[WebhookRegistered]:
         raw = await self.client.hvals(self._key(WEBHOOKS))
@@ -152,9 +152,8 @@ class Webhooks:
         return [self._view(w) for w in await self._subscriptions() if w.tenant == tenant]
 
     async def _own(self, tenant: str, webhook_id: str) -> WebhookRegistered:
-        raw = await self.client.hget(self._key(WEBHOOKS), webhook_id)
-        event = decode_event(raw) if raw is not None else None
-        if not isinstance(event, WebhookRegistered) or event.tenant != tenant:
+        event = await self._subscription(webhook_id)
+        if event is None or event.tenant != tenant:
             raise WebhookNotFound("no such webhook for this tenant")
         return event
 
@@ -313,7 +312,8 @@ class Webhooks:
             await self.client.zrem(self._key(WEBHOOK_QUEUE), delivery_id)
             return
         record = orjson.loads(raw)
-        if not await self._active(record["webhookId"]):  # deleted since: no more attempts
+        hook = await self._subscription(record["webhookId"])
+        if hook is None or hook.status != "active":  # deleted since: no more attempts
             record["errors"].append("the webhook was deleted")
             await self._conclude(record, "dead", None, _now_ms())
             return

@@ -22,7 +22,7 @@ from shared.credentials.dids import DidResolver
 from shared.credentials.jws import sign_jws
 from shared.credentials.jwt import sign_vc_jwt
 from shared.events import AccreditationScope, ProviderAccreditation, ProviderPublished
-from tests.e2e.client import Api, check
+from tests.e2e.client import Api, check, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -95,11 +95,17 @@ async def test_the_registry_is_published_as_a_trust_list_signed_by_the_operator(
     api: Api,
 ) -> None:
     did = await api.accredited_issuer("Trust List College")
-    # The operator's DID, as it signs the accreditation in the issuer profile.
-    status, profile = await api.call(
-        "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
-    )
-    assert status == 200 and profile.get("endorsement"), profile
+
+    # The operator's DID, as it signs the accreditation in the issuer profile;
+    # the accreditation reaches the issuer's replica over Kafka.
+    async def endorsed_profile() -> Any:
+        status, profile = await api.call(
+            "GET", f"{api.stack.url('issuer')}/issuers/{quote(did, safe=':')}"
+        )
+        return profile if status == 200 and profile.get("endorsement") else None
+
+    profile = await until(endorsed_profile, within=10)
+    assert profile, "the issuer profile never showed the operator's accreditation"
     operator_did = profile["endorsement"][0]["issuer"]["id"]
 
     url = f"{api.stack.url('issuer')}/trust-list"

@@ -9,7 +9,8 @@ Idempotency-Key answers the first credential, never a second one. Invariant
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from services.issuer.domain.errors import (
     ProfileRequirementsUnmet,
     Unsignable,
 )
-from services.issuer.domain.renewal import check_renewable, renewal_evidence
+from services.issuer.domain.renewal import NotRenewable, check_renewable, renewal_evidence
 from services.issuer.registry import RegistryIndex
 from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
@@ -81,7 +82,7 @@ class Issuance:
     require_caught_up: Callable[[], None]  # raises Rebuilding
     accreditations: Accreditations
     learner_keys: LearnerKeys  # stacking: the learner across credentials
-    registry: RegistryIndex | None = None  # renewals: is the renewed one revoked
+    registry: RegistryIndex | None = None  # renewals: is the renewed one revoked, or renewed
     attempts: Attempts | None = None  # refusals recorded (issuer.attempts), None in some tests
     # Look-ups of an achievement or a renewed credential wait a moment for one
     # still on its way through Kafka; off where the caller waited for them
@@ -262,19 +263,50 @@ class Issuance:
         now = datetime.now(UTC).replace(microsecond=0)
         outcomes: dict[int, Outcome] = {}
         by_issuer: dict[str, list[_Draft]] = {}
-        for draft in await self._drafts(tenant, batch, now, outcomes):
-            by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
-        signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
-        for group in by_issuer.values():
-            signed += await self._signed_apart(tenant, group, now, outcomes)
-        kept = await self._published(signed, outcomes)
-        await self.store.save_credentials(kept)  # also searchable at once on this instance
+        async with self._renewals_held(batch, outcomes) as held:
+            for draft in await self._drafts(tenant, held, now, outcomes):
+                by_issuer.setdefault(draft.issuing.identity.did, []).append(draft)
+            signed: list[tuple[int, CredentialIssued]] = []  # (position, event)
+            for group in by_issuer.values():
+                signed += await self._signed_apart(tenant, group, now, outcomes)
+            kept = await self._published(signed, outcomes)
+            await self.store.save_credentials(kept)  # also searchable at once on this instance
         for event in kept:
             _log.info(
                 "credential.issued", credential_id=event.credential_id, issuer=event.issuer_did
             )
             self.outcomes.count("award", "issued")
         return [outcomes[fresh.position] for fresh in batch]
+
+    @contextlib.asynccontextmanager
+    async def _renewals_held(
+        self, batch: list[_Fresh], outcomes: dict[int, Outcome]
+    ) -> AsyncIterator[list[_Fresh]]:
+        """The items to go on with, holding the lease of each credential they
+        renew until the block ends (its renewal stored): a credential is
+        renewed once, also by awards at the same moment. Another award of
+        the batch renewing the same credential, or a lease held elsewhere
+        for too long, refuses the item alone. Taken in order of credential
+        id, so two batches never wait for each other's."""
+        renewing = sorted(
+            (f for f in batch if f.body.renews is not None), key=lambda f: str(f.body.renews)
+        )
+        async with contextlib.AsyncExitStack() as held:
+            leased: set[str] = set()
+            for fresh in renewing:
+                renews = str(fresh.body.renews)
+                if renews in leased:
+                    outcomes[fresh.position] = NotRenewable(
+                        "another award of this request renews the same credential"
+                    )
+                    continue
+                try:
+                    await held.enter_async_context(self.store.renewal_lease(renews))
+                except Conflict as busy:
+                    outcomes[fresh.position] = busy
+                    continue
+                leased.add(renews)
+            yield [f for f in batch if f.position not in outcomes]
 
     async def _drafts(
         self,
@@ -415,13 +447,14 @@ class Issuance:
             if self.wait_for_records
             else await self.store.tenant_credential(tenant, body.renews)
         )
-        revoked = self.registry is not None and await self.registry.revoked(body.renews)
+        registry = self.registry
         return check_renewable(
             previous,
             tenant=tenant,
             achievement_id=body.achievementId,
             learner_key=learner_key,
-            revoked=revoked,
+            revoked=registry is not None and await registry.revoked(body.renews),
+            renewed_by=await registry.renewed_by(body.renews) if registry is not None else None,
         )
 
 

@@ -35,6 +35,7 @@ from shared.redis_keys import (
     REGISTRY_ENTRY,
     REGISTRY_EXPIRY,
     REGISTRY_LEARNER,
+    REGISTRY_RENEWED_BY,
     REGISTRY_STATUS,
     redis_key,
 )
@@ -160,6 +161,8 @@ class RegistryIndex:
         if event.valid_until:
             expiry = self._key(REGISTRY_EXPIRY, event.tenant)
             writes.zadd(expiry, {event.credential_id: stamp_ms(event.valid_until)})
+        if event.renews:
+            writes.hset(self._key(REGISTRY_RENEWED_BY), event.renews, event.credential_id)
 
     async def status_changed(self, event: StatusChanged) -> None:
         field = f"{event.credential_id}|{event.purpose}"
@@ -173,6 +176,11 @@ class RegistryIndex:
         fields = [f"{credential_id}|revocation", f"{credential_id}|suspension"]
         revoked, suspended = await self.client.hmget(self._key(REGISTRY_STATUS), fields)
         return _status(revoked == b"1", suspended == b"1", valid_until, time.time() * 1000)
+
+    async def renewed_by(self, credential_id: str) -> str | None:
+        """The credential that renewed this one, if one did."""
+        found = await self.client.hget(self._key(REGISTRY_RENEWED_BY), credential_id)
+        return found.decode() if isinstance(found, bytes) else found
 
     async def revoked(self, credential_id: str) -> bool:
         return bool(await self.revoked_among([credential_id]))

@@ -43,6 +43,7 @@ from shared.redis_keys import (
     OPERATOR_IDENTITY,
     PROVIDER_ISSUERS,
     PROVIDERS,
+    RENEWAL_LOCK,
     SELF_HOSTED_DOMAINS,
     SHARES,
     WEB_DOMAIN_LOCK,
@@ -165,6 +166,13 @@ class IssuerStore:
         """One issue of a caller-given credential id at a time, across issuer
         instances, from the check that it is free until it is stored."""
         async with lease(self._client, redis_key(self._prefix, CREDENTIAL_ID_LOCK, credential_id)):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def renewal_lease(self, credential_id: str) -> AsyncIterator[None]:
+        """One renewal of a credential at a time, across issuer instances,
+        from the check that nothing renewed it until its renewal is stored."""
+        async with lease(self._client, redis_key(self._prefix, RENEWAL_LOCK, credential_id)):
             yield
 
     async def still_signing_with(self, identity: IssuerIdentity) -> None:

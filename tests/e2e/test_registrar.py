@@ -291,6 +291,9 @@ async def test_renewal_references_the_previous_credential_and_the_expiry_report(
     )
     assert status == 200, page
     assert [i["renews"] for i in page["items"]] == [None, old["credentialId"]]
+    # Renewed once: the newest credential is the one to renew.
+    status, problem = await renew(renews=old["credentialId"])
+    assert status == 409 and renewed["credentialId"] in problem["detail"], problem
 
     # A revoked credential is not renewed.
     status, _ = await change_status(api, renewed["credentialId"], "revocation", True, None)
@@ -308,6 +311,37 @@ async def test_renewal_references_the_previous_credential_and_the_expiry_report(
     assert await until(known_revoked, within=10.0)
     status, problem = await renew(renews=renewed["credentialId"])
     assert status == 409 and "revoked" in problem["detail"], problem
+
+
+async def test_renewals_at_the_same_moment_renew_a_credential_once(api: Api) -> None:
+    achievement_id = await api.achievement(await api.accredited_issuer())
+    learner = {"studentId": "FL-90"}
+    old = await api.issue(achievement_id, recipient=learner, key="renew-once-0")
+
+    async def renew(n: int) -> tuple[int, Any]:
+        body = {
+            "achievementId": achievement_id,
+            "recipient": learner,
+            "score": 97,
+            "renews": old["credentialId"],
+        }
+        headers = {**api.auth, "Idempotency-Key": f"renew-once-{n}"}
+        return await api.call(
+            "POST", f"{api.stack.url('issuer')}/awards", json=body, headers=headers
+        )
+
+    answers = await asyncio.gather(*(renew(n) for n in range(1, 7)))
+    assert sorted(status for status, _ in answers) == [201] + [409] * 5, answers
+    status, page = await api.call(
+        "POST",
+        f"{api.stack.url('issuer')}/registry/search",
+        json={"learner": learner},
+        headers=api.auth,
+    )
+    assert status == 200 and [i["renews"] for i in page["items"]] == [
+        None,
+        old["credentialId"],
+    ], page
 
 
 async def job(api: Api, body: Json, key: str | None = None) -> tuple[int, Any]:

@@ -39,10 +39,12 @@ def check_renewable(
     achievement_id: str,
     learner_key: str | None,
     revoked: bool,
+    renewed_by: str | None,
 ) -> CredentialIssued:
     """The credential a renewal names, if this award may renew it: the
     tenant's own, of the same achievement (any revision), of the same
-    learner, and not revoked."""
+    learner, not revoked, and not renewed already (renewals form a chain:
+    the newest credential is the one to renew)."""
     if previous is None or previous.tenant != tenant:
         raise RenewedCredentialNotFound("no such credential for this tenant")
     if previous.achievement_id != achievement_id:
@@ -51,6 +53,8 @@ def check_renewable(
         raise NotRenewable("a renewal is for the same learner as the credential it renews")
     if revoked:
         raise NotRenewable("a revoked credential cannot be renewed")
+    if renewed_by is not None:
+        raise NotRenewable(f"it was renewed already, by {renewed_by}: renew that credential")
     return previous
 
 

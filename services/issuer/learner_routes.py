@@ -21,7 +21,7 @@ from shared.sharing.facts import facts_of
 from shared.web.auth import require_tenant
 from shared.web.body import json_response
 from shared.web.negotiation import prefers_html
-from shared.web.problems import RETRY_AFTER_SECONDS
+from shared.web.problems import RETRY_AFTER_SECONDS, UNREADABLE_BODY_ERRORS
 
 learner_routes = web.RouteTableDef()
 # An SVG shown on its own must not run anything (an achievement's own image is
@@ -149,7 +149,8 @@ async def _form_action(request: web.Request) -> str:
     or a form that cannot be read)."""
     try:
         form = await request.post()
-    except (ValueError, LookupError):  # bad bytes (UnicodeDecodeError) or charset
+    except (ValueError, LookupError, *UNREADABLE_BODY_ERRORS):  # bad bytes, charset,
+        # part headers or Content-Encoding
         raise InvalidField("$.action", "the form cannot be read") from None
     action = form.get("action")
     if action not in ("publish", "unpublish"):

@@ -40,6 +40,7 @@ from shared.credentials.errors import CredentialError
 from shared.credentials.verify import requested_checks
 from shared.errors import DomainError, InvalidField
 from shared.web.body import is_json_content_type, read_body
+from shared.web.problems import UNREADABLE_BODY_ERRORS
 from shared.web.safe_fetch import FetchError, SafeFetcher
 
 Item = dict[str, Any] | str  # a credential (JSON object) or a compact JWT
@@ -354,7 +355,8 @@ class Intake:
         aiohttp's `post()` caps the whole form at `client_max_size` (413)."""
         try:
             form = await request.post()
-        except (ValueError, LookupError):  # cut short, bad boundary or bytes, unknown charset
+        except (ValueError, LookupError, *UNREADABLE_BODY_ERRORS):  # cut short, bad
+            # boundary, bytes or part headers, unknown charset, broken Content-Encoding
             raise UnreadableSubmission("the form cannot be read") from None
         options: dict[str, Any] = {}
         recipient = form.get("recipient")

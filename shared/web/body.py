@@ -117,9 +117,12 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
 def idempotency_key(request: web.Request) -> str | None:
-    """The request's `Idempotency-Key` header (IETF httpapi draft), 1 to 255
-    characters; 400 otherwise."""
-    key = request.headers.get(IDEMPOTENCY_KEY)
+    """The request's `Idempotency-Key` header (IETF httpapi draft), one of
+    them, 1 to 255 characters; 400 otherwise."""
+    keys = request.headers.getall(IDEMPOTENCY_KEY, [])
+    if len(keys) > 1:
+        raise Problem(400, f"send one {IDEMPOTENCY_KEY} header, not {len(keys)}")
+    key = keys[0] if keys else None
     if key is not None and not 1 <= len(key) <= 255:
         raise Problem(400, f"{IDEMPOTENCY_KEY} must be 1 to 255 characters")
     return key

@@ -12,6 +12,7 @@ from http import HTTPStatus
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from shared.errors import INFRASTRUCTURE_ERRORS, DomainError
@@ -30,6 +31,12 @@ def status_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+# What reading a request body raises on bytes the client got wrong: a
+# Content-Encoding that does not decode (gzip that is not gzip), a multipart
+# part whose headers do not parse. A 400, never a 500.
+UNREADABLE_BODY_ERRORS = (web.RequestPayloadError, HttpProcessingError)
 
 
 # RFC 9457 §3.1.1: our own problem types are URNs (no page to dereference);
@@ -137,6 +144,12 @@ def internal_error(request: web.Request) -> Problem:
     )
 
 
+def _reason(exc: Exception) -> str:
+    """aiohttp's own words, without its `400, message:` prefix."""
+    message = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+    return message.strip() or type(exc).__name__
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Render `Problem`, domain errors, aiohttp HTTP errors >= 400, infrastructure
@@ -151,6 +164,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         return problem_response(from_http_exception(exc, request), request)
+    except UNREADABLE_BODY_ERRORS as exc:
+        unreadable = Problem(400, f"The request body cannot be read: {_reason(exc)}")
+        return problem_response(unreadable, request)
     except INFRASTRUCTURE_ERRORS as error:
         _log.warning("request.unavailable", path=request.path, error=repr(error))
         return problem_response(unavailable(request), request)

@@ -1,10 +1,13 @@
-"""The Idempotency-Key header: optional, 1 to 255 characters."""
+"""The Idempotency-Key header: optional, at most one, 1 to 255 characters."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from multidict import CIMultiDict
 
 from shared.web.body import idempotency_key
 from shared.web.problems import problem_middleware
@@ -20,10 +23,11 @@ async def echo(request: web.Request) -> web.Response:
         ({}, 200, None),
         ({"Idempotency-Key": "k-1"}, 200, "k-1"),
         ({"Idempotency-Key": "x" * 256}, 400, None),
+        (CIMultiDict([("Idempotency-Key", "k-1"), ("Idempotency-Key", "k-2")]), 400, None),
     ],
 )
 async def test_the_key_is_read_and_bounded(
-    headers: dict[str, str], status: int, key: str | None
+    headers: Mapping[str, str], status: int, key: str | None
 ) -> None:
     app = web.Application(middlewares=[problem_middleware])
     app.router.add_post("/", echo)

@@ -16,6 +16,7 @@ referenced), the same key with another file is a 422.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -39,6 +40,11 @@ _log = get_logger("issuer.bulk")
 
 MAX_LINE_BYTES = 64 * 1024
 MAX_ROWS = 1_000_000
+# The work of one upload is bounded by what is read, not only by the rows it
+# makes: its bytes as decoded (a small gzip body can inflate a thousandfold)
+# and its lines, blank ones included.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_LINES = 2 * MAX_ROWS
 STAGE_BATCH = 2_000
 
 
@@ -57,7 +63,9 @@ class _Staging:
 
 async def _lines(chunks: AsyncIterator[bytes], digest: hashlib._Hash) -> AsyncIterator[bytes]:
     """Physical lines of a streamed body (without line ends), each at most
-    `MAX_LINE_BYTES`; the body's bytes are hashed into `digest` on the way."""
+    `MAX_LINE_BYTES`, at most `MAX_LINES` of them in `MAX_FILE_BYTES`; the
+    body's bytes are hashed into `digest` on the way. Other requests get
+    their turn between chunks (a chunk can be thousands of blank lines)."""
 
     def bounded(line: bytes) -> bytes:
         line = line.removesuffix(b"\r")
@@ -65,15 +73,22 @@ async def _lines(chunks: AsyncIterator[bytes], digest: hashlib._Hash) -> AsyncIt
             raise BulkFileTooLarge(f"a line is longer than {MAX_LINE_BYTES} bytes")
         return line
 
-    buffer = b""
+    buffer, size, count = b"", 0, 0
     async for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise BulkFileTooLarge(f"a file is at most {MAX_FILE_BYTES // 2**20} MiB (decoded)")
         digest.update(chunk)
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
+        count += len(lines)
+        if count > MAX_LINES:
+            raise BulkFileTooLarge(f"a file has at most {MAX_LINES} lines, blank ones included")
         for line in lines:
             yield bounded(line)
         if len(buffer) > MAX_LINE_BYTES + 1:  # too long before its line end comes
             raise BulkFileTooLarge(f"a line is longer than {MAX_LINE_BYTES} bytes")
+        await asyncio.sleep(0)
     if buffer:
         yield bounded(buffer)
 

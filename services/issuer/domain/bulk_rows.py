@@ -67,7 +67,11 @@ class RowError(ValueError):
 
 def csv_header(line: str) -> list[str]:
     """The columns of a CSV header line; FileError naming what is wrong."""
-    columns = [c.strip() for c in _cells(line)]
+    try:
+        cells = _cells(line)
+    except RowError as error:  # e.g. a stray quote, or CR alone as the line end
+        raise FileError(f"the CSV header is {error} (lines end with LF or CRLF)") from None
+    columns = [c.strip() for c in cells]
     unknown = [c for c in columns if c not in CSV_COLUMNS]
     if unknown:
         raise FileError(f"unknown CSV columns {unknown}; known: {', '.join(CSV_COLUMNS)}")

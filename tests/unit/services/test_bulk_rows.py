@@ -89,6 +89,16 @@ def test_a_header_names_unknown_or_missing_columns() -> None:
         csv_header("achievementId,recipientId,score,score")
 
 
+@pytest.mark.parametrize(
+    "header",
+    ['"achievementId,score,recipientId', "achievementId,score,recipientId\rx,1,y\r"],
+    ids=["unterminated-quote", "cr-line-ends"],
+)
+def test_a_header_that_is_no_csv_record_is_a_file_error(header: str) -> None:
+    with pytest.raises(FileError, match="the CSV header is not a CSV record"):
+        csv_header(header)
+
+
 def test_a_quoted_line_break_keeps_the_record_open() -> None:
     assert not record_complete('urn:a,ada@example.org,"Ada')
     assert record_complete('urn:a,ada@example.org,"Ada\nLovelace",95')

@@ -39,6 +39,7 @@ from services.issuer.domain.vc_input import (
     IssueCredentialIn,
     IssueOptions,
     achievement_id,
+    check_credential_id_option,
     checked_credential,
     is_open_badge,
     is_vc1,
@@ -119,6 +120,7 @@ class VcApiIssuance:
             award = _award_in(body.credential, achievement, body)
             event, _ = await self.awards.award(tenant, award, key, source="vc-api")
             return _answer(event, body.options)
+        check_credential_id_option(body.options)
         credential = checked_credential(body.credential)
         identity = await self._issuer(tenant, credential)
         await self._generic_allowed(identity)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from shared.credentials.model import check_credential
+from shared.credentials.shape_rules import is_uri
 from shared.credentials.vocab import (
     ACHIEVEMENT_CREDENTIAL_TYPES,
     VC_V1_CONTEXT,
@@ -103,6 +104,17 @@ def checked_credential(credential: dict[str, Any]) -> dict[str, Any]:
         first = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:_MAX_REASONS])
         raise InvalidCredential(first, errors)
     return copy.deepcopy(credential)
+
+
+def check_credential_id_option(options: IssueOptions) -> None:
+    """`options.credentialId` becomes the credential's `id`, so it follows the
+    same rule: a URL (VC Data Model 2.0 §4.4 Identifiers)."""
+    given = options.credentialId
+    if given is not None and not is_uri(given):
+        raise InvalidCredential(
+            "options.credentialId must be a URL",
+            [{"path": "$.options.credentialId", "message": "not a URL"}],
+        )
 
 
 def _status_errors(credential: dict[str, Any]) -> list[dict[str, str]]:

@@ -10,7 +10,9 @@ import pytest
 from services.issuer.domain.vc_input import (
     InvalidCredential,
     IssueCredentialIn,
+    IssueOptions,
     achievement_id,
+    check_credential_id_option,
     checked_credential,
     is_open_badge,
     is_vc1,
@@ -84,3 +86,13 @@ def test_helpers() -> None:
     with_context(v1, "https://w3id.org/security/data-integrity/v2")
     with_context(v1, "https://w3id.org/security/data-integrity/v2")
     assert v1["@context"][1:] == ["https://w3id.org/security/data-integrity/v2"]
+
+
+@pytest.mark.parametrize("given", ["", " ", "x", "not a url"])
+def test_a_credential_id_option_that_is_no_url_is_refused(given: str) -> None:
+    options = msgspec.convert({"credentialId": given}, IssueOptions)
+    with pytest.raises(InvalidCredential) as refused:
+        check_credential_id_option(options)
+    assert refused.value.extra["errors"][0]["path"] == "$.options.credentialId"
+    check_credential_id_option(IssueOptions(credentialId="urn:uuid:1"))
+    check_credential_id_option(IssueOptions())

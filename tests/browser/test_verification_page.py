@@ -23,7 +23,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.browser.conftest import assert_accessible, axe_violations, chrome, screenshot
-from tests.e2e.client import Api
+from tests.e2e.client import Api, until
 from tests.e2e.harness import Stack
 
 pytestmark = [pytest.mark.e2e]
@@ -83,8 +83,16 @@ async def _issue(stack: Stack) -> Issued:
         hashed = await api.issue(achievement["id"], recipient={"email": "ada@example.org"})
         revoked = await api.issue(achievement["id"])
         assert (await api.set_status(revoked["credentialId"]))[0] == 200
-        assert await api.reaches(revoked["jwt"], "revoked", within=30)  # a loaded machine
-        assert await api.reaches(valid["jwt"], "valid", within=30)
+
+        async def revoked_on_a_date() -> bool:
+            # the state from status.lists, its date ("Revoked on") from status.changes
+            _, report = await api.verify(revoked["jwt"])
+            return bool(report["state"] == "revoked" and report["stateDetails"].get("since"))
+
+        assert await until(revoked_on_a_date, within=30)  # a loaded machine
+        # The page's `valid` is trusted too: once the accreditation, the
+        # achievement and the operator's status list reach the verifier (Kafka).
+        assert await api.trusted_report(valid["jwt"], within=30), await api.verify(valid["jwt"])
         badges = {}
         for kind in ("png", "svg"):
             url = revoked["downloads"][f"badge.{kind}"]

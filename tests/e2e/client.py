@@ -277,6 +277,19 @@ class Api:
 
         return await until(now, within=within, interval=0.02)
 
+    async def trusted_report(self, credential: Json | str, *, within: float = 10) -> Json | None:
+        """The verifier's report once its verdict is `valid` (verified and
+        trusted), or None if it is not within `within` s. Trust comes from the
+        verifier's replica, which learns a new provider's accreditation, the
+        achievement and the operator's status list (of the accreditation
+        endorsement a credential carries) over Kafka, a moment after the writes."""
+
+        async def now() -> Json | None:
+            code, report = await self.verify(credential)
+            return report if code == 200 and report["verdict"] == "valid" else None
+
+        return await until(now, within=within)
+
 
 # -- Kafka ------------------------------------------------------------------
 

@@ -79,8 +79,21 @@ async def test_an_employer_endorsement_travels_with_the_achievement(api: Api) ->
 
     issued = await until(carried, within=5, interval=0.1)
     assert issued, "awarded credentials never carried the endorsement"
-    for form in (issued["credential"], issued["jwt"]):
+
+    async def checked(form: Json | str) -> tuple[int, Json] | None:
+        # The verifier learns the endorser's and the operator's identities, and
+        # the operator's status list (of its endorsement), over Kafka.
         status, report = await api.verify(form)
+        result = check(report, "endorsements")
+        shown = (result.get("details") or {}).get("endorsements", [])
+        roles = {e["endorser"]["role"] for e in shown}
+        ready = result["outcome"] == "ok" and {"endorser", "operator"} <= roles
+        return (status, report) if ready else None
+
+    for form in (issued["credential"], issued["jwt"]):
+        answer = await until(lambda: checked(form), within=10)
+        assert answer, await api.verify(form)
+        status, report = answer
         assert status == 200 and report["verified"], report
         result = check(report, "endorsements")
         assert result["outcome"] == "ok", result

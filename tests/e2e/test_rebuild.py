@@ -121,9 +121,15 @@ async def test_wiped_redis_is_rebuilt_from_kafka(stack: Stack, api: Api) -> None
     assert await taken_in_allocator(stack, all_entries(earlier)) == [1] * 2 * len(earlier)
 
     # The revocation service serves the rebuilt list, revoked bit set, signed
-    # by the issuer, with a newer sequence than before the wipe.
-    list_jwt, etag_after = await served_list(api, revoked_url)
-    assert sequence(etag_after) > sequence(etag_before)
+    # by the issuer, with a newer sequence than before the wipe (re-signed a
+    # moment after it is ready: once its replay caught up).
+    async def resigned() -> tuple[str, str] | None:
+        found = await served_list(api, revoked_url)
+        return found if sequence(found[1]) > sequence(etag_before) else None
+
+    served = await until(resigned)
+    assert served, f"the list was not re-signed after the wipe (ETag {etag_before} before)"
+    list_jwt = served[0]
     await verify_vc_jwt(list_jwt, DidResolver())
     bits = list_bits(list_jwt)
     assert bits.get(revoked_index) == 1

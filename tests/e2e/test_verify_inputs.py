@@ -207,8 +207,13 @@ async def test_states_revoked_with_date_suspended_tampered_unchecked(api: Api) -
 
     status, body = await api.set_status(suspended["credentialId"], purpose="suspension")
     assert status == 200, body
-    found = await until(lambda: state_of(suspended["jwt"], "suspended"), within=5)
-    assert found and found["stateDetails"]["since"], found
+
+    async def suspended_since() -> Json | None:  # its date comes from status.changes
+        found = await state_of(suspended["jwt"], "suspended")
+        return found if found and found["stateDetails"]["since"] else None
+
+    found = await until(suspended_since, within=5)
+    assert found, await api.verify(suspended["jwt"])
 
     header, payload, signature = awarded["jwt"].split(".")
     claims = json.loads(b64url_decode(payload))

@@ -9,7 +9,11 @@ one-credential rule, and it adds no dependency.
 SVG: ``xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"`` on the root and
 an ``<openbadges:credential>`` element as its first child, with
 ``verify="<JWT>"`` for a JWT or the JSON in CDATA.  SVG is parsed with
-defusedxml: no DTD, no entities, no external references.
+defusedxml: no DTD, no entities, no external references, and no element
+nested more than ``MAX_SVG_DEPTH`` deep (minidom walks its tree recursively).
+Baked JSON is parsed with orjson, like every other JSON we read: it refuses
+lone surrogates (RFC 8259 §8.2: not interoperable, and no UTF-8 form) and
+nesting past its own depth limit.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from xml.dom import minidom
 from xml.parsers.expat import ExpatError
 
+import orjson
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
-from defusedxml.minidom import parseString  # type: ignore[import-untyped]
+from defusedxml.expatbuilder import DefusedExpatBuilderNS  # type: ignore[import-untyped]
 
 from shared.credentials.errors import ShapeError
 
@@ -36,6 +41,10 @@ OB2_SVG_NAMESPACE = "http://openbadges.org"  # Open Badges 2.0 "Baking": <openba
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_CHUNK_BYTES = 8 * 1024 * 1024
 MAX_CREDENTIAL_BYTES = 1024 * 1024  # also the bound for inflating a compressed iTXt
+# Elements inside one another in an SVG: real badges nest a few dozen at most;
+# minidom's tree walks (getElementsByTagNameNS, unlink, toxml) take up to two
+# stack frames per level, so this keeps them far from the recursion limit.
+MAX_SVG_DEPTH = 100
 
 Credential = dict[str, object] | str
 
@@ -75,8 +84,8 @@ def parse_credential_text(text: str) -> Credential:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            value = json.loads(stripped)
-        except ValueError as exc:
+            value = orjson.loads(stripped)
+        except orjson.JSONDecodeError as exc:
             raise ShapeError("bad_credential", f"baked JSON does not parse: {exc}") from exc
         if not isinstance(value, dict):
             raise ShapeError("bad_credential", "baked JSON is not an object")
@@ -208,13 +217,31 @@ def bake_png(png: bytes, credential: Credential) -> bytes:
 # --- SVG ------------------------------------------------------------------------
 
 
+class _DepthBoundedBuilder(DefusedExpatBuilderNS):  # type: ignore[misc]
+    """defusedxml's namespace-aware DOM builder that refuses, while parsing,
+    an element nested more than ``MAX_SVG_DEPTH`` deep."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.depth = 0
+
+    def start_element_handler(self, name: str, attributes: list[str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_SVG_DEPTH:
+            raise ShapeError("bad_svg", f"elements are nested more than {MAX_SVG_DEPTH} deep")
+        super().start_element_handler(name, attributes)
+
+    def end_element_handler(self, name: str) -> None:
+        self.depth -= 1
+        super().end_element_handler(name)
+
+
 def _parse_svg(svg: bytes | str) -> tuple[minidom.Document, minidom.Element]:
     data = svg.encode("utf-8") if isinstance(svg, str) else svg
     _check_size(data, "bad_svg")
+    builder = _DepthBoundedBuilder(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
-        doc: minidom.Document = parseString(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        doc: minidom.Document = builder.parseString(data)
     except DefusedXmlException as exc:
         raise ShapeError("bad_svg", f"forbidden XML construct: {type(exc).__name__}") from exc
     except (ExpatError, ValueError) as exc:

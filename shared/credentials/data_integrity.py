@@ -384,6 +384,12 @@ async def verify_data_integrity_proofs(
     others are co-signers of a proof set), and that proof comes first."""
     if not isinstance(doc, Mapping):
         raise ProofError("bad_document", "a secured document must be a JSON object")
+    if "@context" not in doc:
+        # VC DM 2.0 §4.3: credentials and presentations MUST have @context, and
+        # the proof configuration takes the document's (vc-di-eddsa §3.2.5
+        # "Proof Configuration"). An ill-typed one fails the safe-mode context
+        # check (ContextError "inline_context").
+        raise ProofError("missing_context", "document has no @context", "@context")
     registry = contexts or default_registry()
     moment = now or datetime.now(UTC)
     checked = [

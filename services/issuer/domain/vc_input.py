@@ -28,6 +28,15 @@ LIST_STATUS_TYPES = frozenset(
     {"BitstringStatusListEntry", "StatusList2021Entry", "RevocationList2020Status"}
 )
 _MAX_REASONS = 10
+# Objects and arrays inside one another, the credential itself being depth 1.
+# Our verifier's default budget refuses the 32nd level of a request body
+# (max_json_depth 32, services/verifier/budget.py), and a credential sent
+# there sits one level down (`{"verifiableCredential": ...}`), three in a
+# presentation's list: deeper credentials would not verify. The bound also
+# keeps every recursive step of issuing (copy.deepcopy, pyld's canonicalisation
+# at about three stack frames a level, orjson's 254 levels in the request
+# fingerprint and the VC-JWT) far from Python's recursion limit.
+MAX_DEPTH = 29
 
 
 class StatusOption(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,6 +102,10 @@ def checked_credential(credential: dict[str, Any]) -> dict[str, Any]:
     """A copy of `credential`, refused (`InvalidCredential`) unless it follows
     the data model (VC 2.0 §4, or VC 1.1; the Open Badges rules for OB
     types), has no proof yet and no status entry of a list it made up."""
+    too_deep = _too_deep(credential)
+    if too_deep is not None:  # before any rule walks it
+        message = f"objects and arrays are nested more than {MAX_DEPTH} deep"
+        raise InvalidCredential(f"{too_deep}: {message}", [{"path": too_deep, "message": message}])
     errors = [
         {"path": f"$.credential.{e.path}" if e.path else "$.credential", "message": e.detail}
         for e in check_credential(credential)
@@ -104,6 +117,22 @@ def checked_credential(credential: dict[str, Any]) -> dict[str, Any]:
         first = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:_MAX_REASONS])
         raise InvalidCredential(first, errors)
     return copy.deepcopy(credential)
+
+
+def _too_deep(credential: dict[str, Any]) -> str | None:
+    """The path of the first object or array nested deeper than `MAX_DEPTH`,
+    else None (an explicit stack: the walk itself does not recurse)."""
+    stack: list[tuple[dict[str, Any] | list[Any], str, int]] = [(credential, "$.credential", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return path
+        members = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in members:
+            if isinstance(child, dict | list):
+                where = f"{path}[{key}]" if isinstance(node, list) else f"{path}.{key}"
+                stack.append((child, where, depth + 1))
+    return None
 
 
 def check_credential_id_option(options: IssueOptions) -> None:

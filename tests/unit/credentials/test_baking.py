@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 
 import png as pypng
 import pytest
@@ -24,6 +25,7 @@ from shared.credentials.baking import (
     bake_svg,
     read_png_chunks,
     unbake,
+    unbake_ob2_svg,
     unbake_png,
     unbake_svg,
 )
@@ -127,6 +129,24 @@ def test_png_malformed_refused(image: bytes, code: str) -> None:
     with pytest.raises(ShapeError) as err:
         unbake_png(image)
     assert err.value.code == code
+
+
+# Baked JSON is read with orjson, as every JSON the verifier reads: nesting past
+# its depth limit (stdlib json overflowed the stack) and a lone surrogate (RFC
+# 8259 §8.2; stdlib json let it through to fail later) are refused up front.
+DEEP_JSON = '{"a":' * 5000
+LONE_SURROGATE = '{"name":"\\ud800"}'
+
+
+@pytest.mark.parametrize("text", [DEEP_JSON, LONE_SURROGATE])
+def test_baked_json_refused_by_the_parser(text: str) -> None:
+    with pytest.raises(ShapeError) as err:
+        unbake_png(with_chunks([itxt(text.encode())]))
+    assert err.value.code == "bad_credential"
+    svg = f'<svg xmlns:ob="{SVG_NAMESPACE}"><ob:credential><![CDATA[{text}]]></ob:credential></svg>'
+    with pytest.raises(ShapeError) as err:
+        unbake_svg(svg)
+    assert err.value.code == "bad_credential"
 
 
 def test_png_bad_crc_refused() -> None:
@@ -238,6 +258,29 @@ def test_svg_malformed_refused(svg: str, code: str) -> None:
     assert err.value.code == code
 
 
+def nested_svg(depth: int) -> str:
+    """An <svg> holding `depth` - 1 <g> elements, each inside the last."""
+    inner = depth - 1
+    return '<svg xmlns="http://www.w3.org/2000/svg">' + "<g>" * inner + "</g>" * inner + "</svg>"
+
+
+@pytest.mark.parametrize("unbake_image", [unbake_svg, unbake_ob2_svg])
+def test_svg_nested_too_deep_refused(unbake_image: Callable[[str], object]) -> None:
+    # minidom walks its tree recursively: refused while parsing, no RecursionError
+    for depth in (baking.MAX_SVG_DEPTH + 1, 500, 5000):
+        with pytest.raises(ShapeError) as err:
+            unbake_image(nested_svg(depth))
+        assert err.value.code == "bad_svg"
+    with pytest.raises(ShapeError) as err:
+        bake_svg(nested_svg(500), JWT)
+    assert err.value.code == "bad_svg"
+
+
+def test_svg_nested_to_the_limit_is_read() -> None:
+    baked = bake_svg(nested_svg(baking.MAX_SVG_DEPTH), JWT)
+    assert unbake_svg(baked) == JWT
+
+
 def test_svg_other_prefix_same_namespace_is_read() -> None:
     svg = f'<svg xmlns:x="{SVG_NAMESPACE}"><x:credential verify="{JWT}"/></svg>'
     assert unbake_svg(svg) == JWT
@@ -297,7 +340,7 @@ def test_we_read_openbadgeslib_svg(credential: dict[str, object] | str) -> None:
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)  # orjson's integers
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
     lambda children: (

@@ -271,6 +271,23 @@ async def test_missing_and_malformed_proofs() -> None:
     assert (await _code([signed])).code == "bad_document"  # type: ignore[arg-type]
 
 
+async def test_missing_context_is_a_proof_failure() -> None:
+    # a KeyError (HTTP 500) once; now the verifier reports it like any bad proof
+    key, doc = fresh_badge()
+    signed = sign_data_integrity(doc, key)
+    proof = signed["proof"]
+    jcs_proof = {**proof, "cryptosuite": "eddsa-jcs-2022"}
+    credential = {k: v for k, v in signed.items() if k != "@context"}
+    presentation = {"type": ["VerifiablePresentation"], "proof": proof}
+    for bare, purpose in [
+        (credential, "assertionMethod"),
+        ({**credential, "proof": jcs_proof}, "assertionMethod"),
+        (presentation, "authentication"),
+    ]:
+        error = await _code(bare, expected_purpose=purpose)
+        assert (type(error), error.code, error.path) == (ProofError, "missing_context", "@context")
+
+
 async def test_purpose_must_match() -> None:
     key, doc = fresh_badge()
     signed = sign_data_integrity(doc, key, proof_purpose="authentication")

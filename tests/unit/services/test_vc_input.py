@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
 import pytest
 
 from services.issuer.domain.vc_input import (
+    MAX_DEPTH,
     InvalidCredential,
     IssueCredentialIn,
     IssueOptions,
@@ -18,7 +22,13 @@ from services.issuer.domain.vc_input import (
     is_vc1,
     with_context,
 )
+from shared.credentials.crypto_keys import generate_ed25519
+from shared.credentials.data_integrity import sign_data_integrity
+from shared.credentials.jwt import sign_vc_jwt
+from shared.idempotency import fingerprint
+from tests.unit.credentials.di_samples import did_of
 
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 GOOD: dict[str, Any] = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],
     "type": ["VerifiableCredential"],
@@ -96,3 +106,60 @@ def test_a_credential_id_option_that_is_no_url_is_refused(given: str) -> None:
     assert refused.value.extra["errors"][0]["path"] == "$.options.credentialId"
     check_credential_id_option(IssueOptions(credentialId="urn:uuid:1"))
     check_credential_id_option(IssueOptions())
+
+
+def nested_subject(levels: int) -> dict[str, Any]:
+    """A credentialSubject (depth 2) holding `levels` objects, each inside the last."""
+    inner: object = "leaf"
+    for _ in range(levels):
+        inner = {"x": inner}
+    return {"id": "did:example:subject", "x": inner}
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH - 1, 300, 5000])
+def test_a_credential_nested_too_deep_is_refused(levels: int) -> None:
+    # 300 levels passed the shape rules and overflowed the stack in copy.deepcopy (a 500)
+    with pytest.raises(InvalidCredential) as refused:
+        checked_credential({**GOOD, "credentialSubject": nested_subject(levels)})
+    path = refused.value.extra["errors"][0]["path"]
+    assert path == "$.credential.credentialSubject" + ".x" * (MAX_DEPTH - 1)
+
+
+@contextmanager
+def stack_headroom(frames: int) -> Iterator[None]:
+    """Python's recursion limit set `frames` above the current stack (a server's
+    request handler runs far deeper than a test)."""
+    depth, frame = 0, sys._getframe()
+    while frame.f_back is not None:
+        depth, frame = depth + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_the_deepest_accepted_credential_signs_within_a_small_stack() -> None:
+    # parentOrg (OB 3.0 §B.1.14 Profile) nests terms the contexts define, so
+    # canonicalisation walks every level instead of stopping at an undefined term
+    key = generate_ed25519()
+    org: dict[str, Any] = {"id": "https://org.example/top", "type": ["Profile"]}
+    # depths: credential 1, issuer 2, parentOrg 3 to MAX_DEPTH - 1, the innermost
+    # type array MAX_DEPTH
+    for i in range(MAX_DEPTH - 4):
+        org = {"id": f"https://org.example/{i}", "type": ["Profile"], "parentOrg": org}
+    credential = {
+        **GOOD,
+        "@context": [*GOOD["@context"], OB_CONTEXT],
+        "id": "urn:uuid:5d1c7ee8-05a8-4c35-9fd1-0a6c4f1b8a01",
+        "issuer": {"id": did_of(key), "type": ["Profile"], "parentOrg": org},
+    }
+    copied = checked_credential(credential)
+    with stack_headroom(400):  # under half of Python's default limit
+        sign_data_integrity(copied, key)
+        sign_vc_jwt(copied, key)
+        fingerprint(["vc-api", msgspec.convert({"credential": copied}, IssueCredentialIn)])
+    one_more = {**credential, "issuer": {**credential["issuer"], "parentOrg": {"parentOrg": org}}}
+    with pytest.raises(InvalidCredential):
+        checked_credential(one_more)

@@ -45,6 +45,7 @@ from services.issuer.signing import Signer
 from services.issuer.store import IssuerIdentity, IssuerStore
 from shared.credentials.errors import CredentialError
 from shared.durations import PeriodError
+from shared.endorsement_index import MAX_EMBEDDED_ENDORSEMENTS
 from shared.errors import Conflict, DomainError, IdempotencyKeyReused
 from shared.events import AchievementPublished, AssessmentPassed, CredentialIssued
 from shared.idempotency import FirstUse, fingerprint
@@ -191,18 +192,25 @@ class Issuance:
         identity = await self._signing_identity(tenant, achievement)
         _check_validity(achievement, now)
         provider = await self.store.provider_of(identity.did)
+        issuer_profile = await self.accreditations.profile_with(identity, provider, now)
         return _Issuing(
             achievement,
             identity,
-            issuer_profile=await self.accreditations.profile_with(identity, provider, now),
-            document=await self._with_endorsements(achievement),
+            issuer_profile=issuer_profile,
+            document=await self._with_endorsements(achievement, issuer_profile),
             profile=provider.policy_profile if provider is not None else DEFAULT_PROFILE,
         )
 
-    async def _with_endorsements(self, achievement: AchievementPublished) -> dict[str, Any]:
-        """The achievement with its endorsers' signed EndorsementCredentials."""
+    async def _with_endorsements(
+        self, achievement: AchievementPublished, issuer_profile: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The achievement with its endorsers' signed EndorsementCredentials:
+        one per endorser, the newest, as many as fit beside the issuer
+        profile's (the operator's accreditations) in what the verifier checks."""
         document = dict(achievement.achievement)
-        endorsed = await self.store.endorsements.of_achievement(achievement.achievement_id)
+        accredited = issuer_profile.get("endorsement")
+        room = MAX_EMBEDDED_ENDORSEMENTS - (len(accredited) if isinstance(accredited, list) else 0)
+        endorsed = await self.store.endorsements.of_achievement(achievement.achievement_id, room)
         if endorsed:
             document["endorsement"] = [dict(e.credential_ldp) for e in endorsed]
         return document

@@ -5,7 +5,10 @@ the key in the issuer's key store (keys never leave it), and announced on
 `issuer.profiles` with role `endorser`; the endorsement is published on
 `issuer.endorsements`, from which the issuer embeds it in every credential
 awarding the achievement and the catalog shows it with the achievement.
-Idempotent by Idempotency-Key like every write.
+One endorsement per endorser and achievement: a newer one supersedes (and
+withdraws) the earlier; a credential carries the newest
+`MAX_EMBEDDED_ENDORSEMENTS` (shared.endorsement_index). Idempotent by
+Idempotency-Key like every write.
 """
 
 from __future__ import annotations
@@ -82,15 +85,7 @@ class Endorsing:
                 raise EndorsementNotFound(f"no endorsement {endorsement_id} of yours")
             if current.status == "withdrawn":
                 return current
-            writes = list(current.writes)
-            if key is not None and request is not None:
-                writes.append(
-                    KeyedWrite(scope="withdrawals", idempotency_key=key, request_hash=request)
-                )
-            event = next_record(current, status="withdrawn", writes=writes)
-            await self.publisher.publish(self.topic, event, key=endorsement_id)
-            await self.store.save_endorsement(event)
-            return event
+            return await self._withdrawn(current, key, request)
 
         records = self.store.withdrawal_idempotency
         request = fingerprint(["withdraw", endorsement_id])
@@ -132,6 +127,31 @@ class Endorsing:
         await self.publisher.publish(self.topic, event, key=event.endorsement_id)
         await self.store.save_endorsement(event)
         _log.info("endorsement.published", issuer=identity.did)
+        await self._supersede(event)
+        return event
+
+    async def _supersede(self, newer: EndorsementPublished) -> None:
+        """One endorsement per endorser and achievement: its earlier ones are
+        withdrawn (until they are, `current_endorsements` leaves them out)."""
+        for earlier in await self.store.endorsements.active(newer.achievement_id):
+            if (
+                earlier.endorser == newer.endorser
+                and earlier.endorsement_id != newer.endorsement_id
+            ):
+                await self._withdrawn(earlier, None, None)
+
+    async def _withdrawn(
+        self, current: EndorsementPublished, key: str | None, request: str | None
+    ) -> EndorsementPublished:
+        """Publish the endorsement's withdrawal (under `key`, if any)."""
+        writes = list(current.writes)
+        if key is not None and request is not None:
+            writes.append(
+                KeyedWrite(scope="withdrawals", idempotency_key=key, request_hash=request)
+            )
+        event = next_record(current, status="withdrawn", writes=writes)
+        await self.publisher.publish(self.topic, event, key=current.endorsement_id)
+        await self.store.save_endorsement(event)
         return event
 
     async def identity(self, endorser: str) -> IssuerIdentity:

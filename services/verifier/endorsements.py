@@ -23,9 +23,9 @@ from services.verifier.replica import Replica
 from shared.credentials.dids import DidResolver
 from shared.credentials.report import CheckResult
 from shared.credentials.verify import StatusListSource, VerifyOptions, verify_credential
+from shared.endorsement_index import MAX_EMBEDDED_ENDORSEMENTS
 
 ENDORSEMENTS = "endorsements"
-MAX_ENDORSEMENTS = 20  # each is a full verification: a bound on one request's work
 
 
 def _attached(credential: dict[str, Any]) -> list[tuple[str, str | None, object]]:
@@ -171,11 +171,12 @@ async def endorsements_check(
     attached = _attached(credential)
     if not attached:
         return None
-    if len(attached) > MAX_ENDORSEMENTS:
+    limit = MAX_EMBEDDED_ENDORSEMENTS  # each is a full verification: a bound on one request's work
+    if len(attached) > limit:
         return CheckResult(
             ENDORSEMENTS,
             "failed",
-            f"{len(attached)} embedded endorsements: more than the {MAX_ENDORSEMENTS} we check",
+            f"{len(attached)} embedded endorsements: more than the {limit} we check",
             "too_many_endorsements",
         )
     shown = [await _one(w, a, e, resolver, lists, replica, options, memo) for w, a, e in attached]

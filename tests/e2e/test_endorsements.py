@@ -190,3 +190,43 @@ async def test_only_endorsers_endorse_and_each_only_as_itself(api: Api) -> None:
     assert status == 403, body
     status, body = await endorser_api.register_provider([did], "Endorser Tenancy College")
     assert status == 403, body
+
+
+async def test_an_endorser_endorsing_again_supersedes_its_endorsement(api: Api) -> None:
+    """One endorsement per endorser and achievement: 21 endorsements by one
+    endorser leave its newest (the others withdrawn), so the institution's
+    new credentials carry one and still pass the `endorsements` check
+    rather than exceed what the verifier checks (`too_many_endorsements`)."""
+    did = await api.accredited_issuer("Endorsement Flood College")
+    achievement = await api.achievement(did)
+    made = []
+    for _ in range(21):
+        status, endorsed = await endorse(api, achievement, api.stack.endorser_token)
+        assert status == 201, endorsed
+        made.append(endorsed["id"])
+
+    async def shown() -> bool:
+        status, body = await api.call("GET", achievement)
+        return status == 200 and [e["id"] for e in body.get("endorsement", [])] == [made[-1]]
+
+    assert await until(shown, within=5), "the catalog does not show the newest one alone"
+
+    async def carried() -> Json | None:
+        issued = await api.issue(achievement)
+        held = issued["credential"]["credentialSubject"]["achievement"].get("endorsement", [])
+        return issued if [e["id"] for e in held] == [made[-1]] else None
+
+    issued = await until(carried, within=5, interval=0.1)
+    assert issued, "awarded credentials never carried the newest endorsement alone"
+
+    async def checked() -> Json | None:
+        _, report = await api.verify(issued["jwt"])
+        result = check(report, "endorsements")
+        roles = {
+            e["endorser"]["role"] for e in (result.get("details") or {}).get("endorsements", [])
+        }
+        return report if result["outcome"] == "ok" and {"endorser", "operator"} <= roles else None
+
+    report = await until(checked, within=10)
+    assert report, await api.verify(issued["jwt"])
+    assert report["verified"] and report["verdict"] == "valid", report

@@ -4,6 +4,7 @@ rebuilt from the events after a Redis wipe."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from openbadgeslib.ob3 import verify_endorsement_jwt
 from services.issuer.consumers import on_issuer_event
 from services.issuer.domain.errors import AchievementNotFound
 from services.issuer.endorsing import EndorsementIn, EndorsementNotFound, Endorsing
+from shared.endorsement_index import MAX_EMBEDDED_ENDORSEMENTS, current_endorsements
 from shared.events import EndorsementPublished, IssuerProfilePublished
 from tests.unit.services.test_application import (  # noqa: F401 (the fixture)
     ACHIEVEMENT_ID,
@@ -68,9 +70,10 @@ async def test_endorse_once_per_key_and_one_identity(issuer: IssuerWorld) -> Non
         "endorsementComment": CLAIM,
     }
 
+    # The endorser's newer endorsement supersedes its first: only it is carried.
     event, _ = await issuer.issuance.award(TENANT, award(), None)
     carried = event.credential_ldp["credentialSubject"]["achievement"]["endorsement"]
-    assert sorted(e["id"] for e in carried) == sorted([first.endorsement_id, other.endorsement_id])
+    assert [e["id"] for e in carried] == [other.endorsement_id]
 
 
 async def test_an_unknown_achievement_cannot_be_endorsed(issuer: IssuerWorld) -> None:  # noqa: F811
@@ -125,3 +128,72 @@ async def test_only_its_endorser_withdraws_it_once_per_key(issuer: IssuerWorld) 
     await replayed(issuer.redis, PREFIX)
     after, fresh = await use_case.withdraw("Acme", made.endorsement_id, "w1")
     assert (after.endorsement_id, fresh) == (made.endorsement_id, False)
+
+
+def _endorsement(endorser: str, n: int) -> EndorsementPublished:
+    return EndorsementPublished(
+        endorser=endorser,
+        endorser_did=f"did:key:{endorser}",
+        endorsement_id=f"urn:uuid:{endorser}-{n:03d}",
+        achievement_id=ACHIEVEMENT_ID,
+        credential_ldp={},
+        credential_jwt="",
+        occurred_at=f"2025-01-01T00:{n // 60:02d}:{n % 60:02d}.000Z",
+    )
+
+
+def test_one_endorsement_per_endorser_the_newest_at_most_the_limit() -> None:
+    """The rule holds whatever order the endorsements are replayed in."""
+    spam = [_endorsement("Spammer", n) for n in range(30)]  # one endorser, 30 times
+    others = [_endorsement(f"Employer {n}", 100 + n) for n in range(25)]
+    every = spam + others
+    expected = [e.endorsement_id for e in reversed(others)][:MAX_EMBEDDED_ENDORSEMENTS]
+    for _ in range(5):
+        random.shuffle(every)
+        assert [e.endorsement_id for e in current_endorsements(every)] == expected
+    assert [e.endorsement_id for e in current_endorsements(spam, 5)] == [spam[-1].endorsement_id]
+    assert current_endorsements(others, -1) == []
+
+
+async def test_an_endorser_cannot_crowd_out_a_tenants_credentials(issuer: IssuerWorld) -> None:  # noqa: F811
+    """21 endorsements by one endorser: the newest supersedes (withdraws) the
+    others; even before those withdrawals are replayed, one is carried."""
+    use_case = endorsing(issuer)
+    body = EndorsementIn(achievementId=ACHIEVEMENT_ID, claim=CLAIM)
+    made = [(await use_case.endorse("Spammer", body, None))[0] for _ in range(21)]
+    store = issuer.issuance.store
+    newest = made[-1].endorsement_id
+    assert [e.endorsement_id for e in await store.endorsements.of_achievement(ACHIEVEMENT_ID)] == [
+        newest
+    ]
+    for earlier in made[:-1]:
+        found = await store.endorsements.get(earlier.endorsement_id)
+        assert found is not None and found.status == "withdrawn"
+    event, _ = await issuer.issuance.award(TENANT, award(), None)
+    carried = event.credential_ldp["credentialSubject"]["achievement"]["endorsement"]
+    assert [e["id"] for e in carried] == [newest]
+
+    # Replayed without the withdrawals (not yet read, or lost): still one.
+    await issuer.redis.flushall()
+    for event in made:
+        await store.save_endorsement(event)
+    assert [e.endorsement_id for e in await store.endorsements.of_achievement(ACHIEVEMENT_ID)] == [
+        newest
+    ]
+
+
+async def test_a_credential_carries_no_more_endorsements_than_the_verifier_checks(
+    issuer: IssuerWorld,  # noqa: F811
+) -> None:
+    """25 endorsers and the operator's accreditation: the newest endorsements
+    that fit beside the accreditation, 20 in all."""
+    await _provider(issuer)
+    use_case = endorsing(issuer)
+    body = EndorsementIn(achievementId=ACHIEVEMENT_ID, claim=CLAIM)
+    made = [(await use_case.endorse(f"Employer {n}", body, None))[0] for n in range(25)]
+    event, _ = await issuer.issuance.award(TENANT, award(), None)
+    accredited = event.credential_ldp["issuer"]["endorsement"]
+    carried = event.credential_ldp["credentialSubject"]["achievement"]["endorsement"]
+    assert len(accredited) + len(carried) == MAX_EMBEDDED_ENDORSEMENTS
+    newest = [e.endorsement_id for e in reversed(made)][: len(carried)]
+    assert sorted(e["id"] for e in carried) == sorted(newest)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 DEFAULT_WAIT_SECONDS = 3.0
 POLL_SECONDS = 0.05
@@ -34,5 +35,27 @@ async def wait_for_record(
         found = await lookup()
         remaining = deadline - time.monotonic()
         if found is not None or remaining <= 0:
+            return found
+        await asyncio.sleep(min(POLL_SECONDS, remaining))
+
+
+async def wait_for_records(
+    lookup: Callable[[list[K]], Awaitable[dict[K, T]]],
+    keys: Sequence[K],
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+) -> dict[K, T]:
+    """`wait_for_record` for many keys at once: `lookup(missing)` (what it
+    finds of those keys, by key) until every key is found or `wait_seconds`
+    have passed. The unknown ones wait out one deadline together, not one
+    after another."""
+    deadline = time.monotonic() + wait_seconds
+    found: dict[K, T] = {}
+    missing = list(dict.fromkeys(keys))
+    while True:
+        if missing:
+            found.update(await lookup(missing))
+            missing = [k for k in missing if k not in found]
+        remaining = deadline - time.monotonic()
+        if not missing or remaining <= 0:
             return found
         await asyncio.sleep(min(POLL_SECONDS, remaining))

@@ -21,7 +21,7 @@ from shared.events import StatusChanged, StatusEntryRef
 from shared.idempotency import IdempotencyRecords, fingerprint
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
-from shared.replica_wait import wait_for_record
+from shared.replica_wait import DEFAULT_WAIT_SECONDS, wait_for_record, wait_for_records
 from shared.status_reasons import StatusReason
 from shared.web.metrics import Outcomes
 
@@ -66,6 +66,8 @@ class StatusChanges:
     outcomes: Outcomes
     require_caught_up: Callable[[], None]  # raises Rebuilding
     history: StatusHistory
+    # How long a look-up waits for a credential still on its way through Kafka.
+    record_wait_seconds: float = DEFAULT_WAIT_SECONDS
 
     async def change(
         self,
@@ -75,14 +77,18 @@ class StatusChanges:
         status: bool,
         key: str | None,
         reason: StatusReason | None = None,
+        *,
+        wait: bool = True,
     ) -> bool:
         """Set the credential's `purpose` entry; True when it changed. A request
-        repeating an earlier one's Idempotency-Key gets that one's answer."""
+        repeating an earlier one's Idempotency-Key gets that one's answer.
+        `wait=False`: an unknown credential is refused at once (the caller
+        waited for it already, `arrived`)."""
         who = who if isinstance(who, Requester) else Requester(who)
         tenant = who.tenant
         self.require_caught_up()
         await self.lists.state.require()
-        record, entry, info = await self._entry(tenant, credential_id, purpose)
+        record, entry, info = await self._entry(tenant, credential_id, purpose, wait)
         value = int(status)
         request = change_fingerprint(credential_id, purpose, value)
         async with self.lists.changing(*self._locked(record, entry, value)):
@@ -101,23 +107,40 @@ class StatusChanges:
         self.outcomes.count("status_change", outcome)
         return changed
 
+    async def arrived(self, tenant: str, credential_ids: list[str]) -> set[str]:
+        """Those of the tenant's credentials among `credential_ids` that are
+        known, waiting for the others together, one deadline for them all.
+        Another tenant's credential waits the same as a missing one
+        (invariant 7: no timing side channel)."""
+
+        async def own(ids: list[str]) -> dict[str, CredentialRecord]:
+            found = await self.lists.credentials(ids)
+            return {i: r for i, r in found.items() if r.tenant == tenant}
+
+        return set(await wait_for_records(own, credential_ids, self.record_wait_seconds))
+
     async def audit_trail(self, tenant: str, credential_id: str) -> list[dict[str, Any]]:
         """The audit trail of the tenant's credential (404 for anyone else's)."""
         self.require_caught_up()
-        record = await wait_for_record(lambda: self._own_credential(tenant, credential_id))
+        record = await wait_for_record(
+            lambda: self._own_credential(tenant, credential_id), self.record_wait_seconds
+        )
         if record is None:
             await self.lists.state.require()
             raise CredentialNotFound("no such credential for this tenant")
         return await self.history.of(credential_id)
 
     async def _entry(
-        self, tenant: str, credential_id: str, purpose: str
+        self, tenant: str, credential_id: str, purpose: str, wait: bool = True
     ) -> tuple[CredentialRecord, StatusEntryRef, ListInfo]:
         """The credential, its entry for `purpose` and that entry's list, for
         this tenant only."""
         # A credential awarded a moment ago may still be on its way through
         # Kafka; another tenant's waits the same (invariant 7: no timing side channel).
-        record = await wait_for_record(lambda: self._own_credential(tenant, credential_id))
+        record = await wait_for_record(
+            lambda: self._own_credential(tenant, credential_id),
+            self.record_wait_seconds if wait else 0,
+        )
         if record is None:
             await self.lists.state.require()  # missing only because of a rebuild: 503
             raise CredentialNotFound("no such credential for this tenant")

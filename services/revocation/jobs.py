@@ -53,6 +53,7 @@ from shared.timestamps import Timestamp
 
 _log = get_logger("revocation.jobs")
 MAX_ITEMS = 5000
+BATCH_ITEMS = 1000  # items whose credentials are looked up (and waited for) together
 ACTIONS = {"revoke": ("revocation", True), "suspend": ("suspension", True)}
 ACTIONS["reinstate"] = ("suspension", False)
 _NAMESPACE = uuid.UUID("6f0c1d55-3f43-4b1e-9a36-6a2f0b7f5c21")
@@ -266,29 +267,10 @@ class StatusJobs:
         return ran
 
     async def _run(self, job: StatusJobRecorded) -> None:
-        purpose, value = ACTIONS[job.action]
-        who = Requester(job.tenant, job.actor, job.request_id)
-        reason = None
-        if job.reason_code:
-            fields = {
-                "code": job.reason_code,
-                "text": job.reason or "",
-                "public": job.reason_public,
-            }
-            reason = msgspec.convert(fields, StatusReason)
-        results_key = self.store.key(STATUS_JOB_RESULTS, job.job_id)
-        for credential_id in job.credential_ids:
-            if await self.store.client.hexists(results_key, credential_id):
-                continue  # done before a restart
-            key = item_key(job.job_id, credential_id)
-            try:
-                changed = await self.changes.change(who, credential_id, purpose, value, key, reason)
-                outcome = "changed" if changed else "unchanged"
-            except Unavailable:
-                raise  # rebuilding, Redis or Kafka away: the job resumes later
-            except DomainError as error:
-                outcome = f"refused: {error.title}"
-            await self.store.client.hset(results_key, credential_id, outcome)
+        done = await self.store.results(job.job_id)  # before a restart
+        todo = [c for c in job.credential_ids if c not in done]
+        for start in range(0, len(todo), BATCH_ITEMS):
+            await self._run_batch(job, todo[start : start + BATCH_ITEMS])
         finished = msgspec.structs.replace(
             job,
             state="finished",
@@ -298,6 +280,35 @@ class StatusJobs:
         await self.publisher.publish(self.topic, finished, key=job.job_id)
         await self.store.recorded(finished)
         _log.info("status_job.finished", job_id=job.job_id, items=len(job.credential_ids))
+
+    async def _run_batch(self, job: StatusJobRecorded, batch: list[str]) -> None:
+        """Each item's change and its outcome. The batch's credentials still
+        on their way through Kafka are waited for together first: unknown
+        ids cost one deadline, not one each."""
+        purpose, value = ACTIONS[job.action]
+        who = Requester(job.tenant, job.actor, job.request_id)
+        reason = _reason(job)
+        results_key = self.store.key(STATUS_JOB_RESULTS, job.job_id)
+        await self.changes.arrived(job.tenant, batch)
+        for credential_id in batch:
+            key = item_key(job.job_id, credential_id)
+            try:
+                changed = await self.changes.change(
+                    who, credential_id, purpose, value, key, reason, wait=False
+                )
+                outcome = "changed" if changed else "unchanged"
+            except Unavailable:
+                raise  # rebuilding, Redis or Kafka away: the job resumes later
+            except DomainError as error:
+                outcome = f"refused: {error.title}"
+            await self.store.client.hset(results_key, credential_id, outcome)
+
+
+def _reason(job: StatusJobRecorded) -> StatusReason | None:
+    if not job.reason_code:
+        return None
+    fields = {"code": job.reason_code, "text": job.reason or "", "public": job.reason_public}
+    return msgspec.convert(fields, StatusReason)
 
 
 async def run_jobs(

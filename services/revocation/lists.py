@@ -175,3 +175,14 @@ class StatusListStore:
     async def credential(self, credential_id: str) -> CredentialRecord | None:
         raw = await self._redis.hget(self._key(CREDENTIALS), credential_id)
         return None if raw is None else msgspec.json.decode(raw, type=CredentialRecord)
+
+    async def credentials(self, credential_ids: list[str]) -> dict[str, CredentialRecord]:
+        """The known ones of these credentials, by id (one call)."""
+        if not credential_ids:
+            return {}
+        raw = await self._redis.hmget(self._key(CREDENTIALS), credential_ids)
+        return {
+            credential_id: msgspec.json.decode(value, type=CredentialRecord)
+            for credential_id, value in zip(credential_ids, raw, strict=True)
+            if value is not None
+        }

@@ -872,6 +872,31 @@ async def test_a_resumed_status_job_never_applies_an_item_twice(
         await jobs.get("other-tenant", view["id"])
 
 
+async def test_a_status_jobs_unknown_ids_wait_out_one_deadline_together(
+    revocation: RevocationWorld,
+) -> None:
+    """Ten ids no record was seen for cost one look-up deadline, not ten;
+    another tenant's credential waits (and is refused) like a missing one."""
+    deadline = 0.5
+    changes = dataclasses.replace(revocation.changes, record_wait_seconds=deadline)
+    jobs = StatusJobs(
+        JobStore(revocation.redis, "revocation"), changes, revocation.published, "status.jobs"
+    )
+    unknown = [f"urn:uuid:unknown-{n}" for n in range(10)]
+    for tenant, known in ((TENANT, "changed"), ("other-tenant", "refused")):
+        body = StatusJobIn(action="suspend", credentialIds=[*unknown, "urn:uuid:c1"])
+        view, _ = await jobs.submit(Requester(tenant), body, None)
+        started = time.monotonic()
+        assert await jobs.run_pending() == 1
+        elapsed = time.monotonic() - started
+        assert deadline <= elapsed < 2 * deadline, elapsed
+        outcomes = {
+            i["credentialId"]: i["outcome"] for i in (await jobs.get(tenant, view["id"]))["items"]
+        }
+        assert outcomes.pop("urn:uuid:c1").startswith(known)
+        assert all(o.startswith("refused: Credential not found") for o in outcomes.values())
+
+
 async def test_a_status_job_key_answers_only_its_own_request(
     revocation: RevocationWorld,
 ) -> None:

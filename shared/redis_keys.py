@@ -61,6 +61,7 @@ REGISTRY_ENTRY = "registry-entry"  # hash: credential id -> summary (JSON)
 REGISTRY_STATUS = "registry-status"  # hash: credential id -> "revoked" / "suspended"
 REGISTRY_RENEWED_BY = "registry-renewed-by"  # hash: credential id -> the one renewing it
 WEBHOOKS = "webhooks"  # hash: webhook id -> WebhookRegistered (issuer.webhooks)
+WEBHOOK_LOCK = "webhook-lock"  # lease per tenant while it registers a webhook (the cap)
 WEBHOOK_QUEUE = "webhook-queue"  # sorted set: delivery id by when it is due (ms)
 WEBHOOK_DELIVERIES = "webhook-deliveries"  # hash: delivery id -> pending delivery
 WEBHOOK_LOG = "webhook-log"  # list per tenant: the newest deliveries' outcomes

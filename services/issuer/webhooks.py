@@ -54,7 +54,7 @@ from services.issuer.domain.webhook_events import (
 from services.issuer.registry import RegistryIndex
 from services.issuer.settings import WebhookSettings
 from shared.credentials.builders import format_datetime
-from shared.errors import InvalidField, NotFound, is_transient
+from shared.errors import Conflict, InvalidField, NotFound, is_transient
 from shared.events import (
     Event,
     WebhookDeliveryFinished,
@@ -62,6 +62,7 @@ from shared.events import (
     decode_event,
     encode_event,
 )
+from shared.idempotency import lease
 from shared.kafka.consumer import BatchHandler, ConsumerLoop, Handler
 from shared.kafka.producer import Publisher
 from shared.logging import get_logger
@@ -70,6 +71,7 @@ from shared.redis_keys import (
     WEBHOOK_DELIVERIES,
     WEBHOOK_DONE,
     WEBHOOK_EXPIRING_SENT,
+    WEBHOOK_LOCK,
     WEBHOOK_LOG,
     WEBHOOK_QUEUE,
     WEBHOOKS,
@@ -82,11 +84,24 @@ _log = get_logger("issuer.webhooks")
 # The dispatcher's feed (its loop, shown in /readyz as `webhook-feed`).
 WEBHOOK_FEED: web.AppKey[ConsumerLoop] = web.AppKey("issuer.webhook_feed", ConsumerLoop)
 LOG_KEPT = 1000
+MAX_WEBHOOKS = 25  # active webhooks per tenant
 _NAMESPACE = uuid.UUID("0b7d7a7e-45a4-4d8e-9a3e-7f3c8d1f2a10")
 
 
 class WebhookNotFound(NotFound):
     title = "Webhook not found"
+
+
+class TooManyWebhooks(Conflict):
+    title = "Too many webhooks"
+    problem = "too-many-webhooks"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"this tenant has {MAX_WEBHOOKS} active webhooks, the most it may have: "
+            "delete one first"
+        )
+        self.extra = {"allowed": MAX_WEBHOOKS}
 
 
 @dataclass(frozen=True)
@@ -136,8 +151,14 @@ class Webhooks:
             url=body.url,
             events=sorted(set(events)),
         )
-        await self.publisher.publish(self.topic, event, key=event.webhook_id)
-        await self.remember(event)
+        # Counted and recorded under the tenant's lease: two at once never
+        # both take the last place.
+        async with lease(self.client, self._key(WEBHOOK_LOCK, tenant)):
+            active = [w for w in await self._subscriptions() if w.tenant == tenant]
+            if len(active) >= MAX_WEBHOOKS:
+                raise TooManyWebhooks()
+            await self.publisher.publish(self.topic, event, key=event.webhook_id)
+            await self.remember(event)
         return {**self._view(event), "secret": self.secrets.of(event.webhook_id).hex()}
 
     async def delete(self, tenant: str, webhook_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from services.issuer.domain.webhook_events import (
     sign,
 )
 from services.issuer.settings import WebhookSettings
-from services.issuer.webhooks import Webhooks
+from services.issuer.webhooks import MAX_WEBHOOKS, TooManyWebhooks, Webhooks
 from shared.errors import InvalidField, Unavailable
 from shared.events import (
     CredentialIssued,
@@ -131,6 +131,29 @@ async def drain(webhooks: Webhooks) -> None:
     for _ in range(50):
         await webhooks.deliver_due()
         await asyncio.sleep(0.005)
+
+
+async def test_a_tenant_has_at_most_max_webhooks_active(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    """The cap counts active webhooks of the tenant alone, also for
+    registrations at the same moment; a deleted one frees its place."""
+    webhooks = hooks(client, FailingFetcher([]))
+    tries = [
+        webhooks.register("uni", WebhookIn(url=f"https://hooks.uni.example/{n}"))
+        for n in range(MAX_WEBHOOKS + 5)
+    ]
+    answers = await asyncio.gather(*tries, return_exceptions=True)
+    made = [a for a in answers if isinstance(a, dict)]
+    refused = [a for a in answers if isinstance(a, TooManyWebhooks)]
+    assert (len(made), len(refused)) == (MAX_WEBHOOKS, 5)
+    assert refused[0].status == 409 and refused[0].extra == {"allowed": MAX_WEBHOOKS}
+    assert len(await webhooks.of_tenant("uni")) == MAX_WEBHOOKS
+    await webhooks.register("other", WebhookIn(url="https://hooks.other.example/b"))  # its own cap
+    await webhooks.delete("uni", made[0]["id"])
+    await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/again"))
+    with pytest.raises(TooManyWebhooks):
+        await webhooks.register("uni", WebhookIn(url="https://hooks.uni.example/over"))
 
 
 async def test_each_tenant_gets_its_own_and_retries_end_in_the_log(

@@ -65,14 +65,21 @@ class AwardQueue:
         # A lane's look-ups wait for nothing: each request waited in its own task.
         self._issuance = dataclasses.replace(self.issuance, wait_for_records=False)
 
-    async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
-        """`Issuance.award`, taken together with the awards waiting meanwhile."""
+    async def _records_arrived(self, tenant: str, body: AwardIn) -> None:
+        """Wait for the achievement and the renewed credential, at once: two
+        unknown ones wait out one deadline together, not one after another."""
+        store = self.issuance.store
         known = (tenant, body.achievementId)
         # achievements are never deleted (retired at most): once seen, no look-up
-        if known not in self._known and await self.issuance.store.arrived_achievement(*known):
+        achievement = None if known in self._known else store.arrived_achievement(*known)
+        renewed = None if body.renews is None else store.arrived_credential(tenant, body.renews)
+        found, _ = await asyncio.gather(achievement or _nothing(), renewed or _nothing())
+        if found:
             self._known.add(known)
-        if body.renews is not None:
-            await self.issuance.store.arrived_credential(tenant, body.renews)
+
+    async def award(self, tenant: str, body: AwardIn, key: str | None) -> Awarded:
+        """`Issuance.award`, taken together with the awards waiting meanwhile."""
+        await self._records_arrived(tenant, body)
         ask = _Ask(
             tenant,
             body,
@@ -126,3 +133,7 @@ class AwardQueue:
                 left.append(ask)
         self._waiting.extendleft(reversed(left))
         return batch
+
+
+async def _nothing() -> None:
+    """No look-up to wait for."""

@@ -113,7 +113,10 @@ class JobStore:
     # -- replay --------------------------------------------------------------
 
     async def issued(self, event: CredentialIssued) -> None:
-        """Index the credential for selections (achievement, revision, date)."""
+        """Index the credential for selections (achievement, revision, date);
+        a VC-API credential that is no award (no achievement) is never selected."""
+        if not event.achievement_id:
+            return
         at = _ms(event.occurred_at)
         for revision in ("all", str(event.achievement_revision)):
             key = self.key(CREDENTIALS_BY_ACHIEVEMENT, event.tenant, event.achievement_id, revision)

@@ -58,6 +58,11 @@ from shared.web.metrics import Outcomes
 _log = get_logger("issuer.awards")
 
 
+# The Idempotency-Keys of the awards the platform makes on its own: a bulk
+# job's rows (bulk_runner.row_key) and Kafka events without a key
+# (inbound.award_key); a client's award key never takes one's place.
+PLATFORM_KEY_PREFIXES = ("bulk:", "event:")
+
 Awarded = tuple[CredentialIssued, bool]  # the credential, and whether made now
 Outcome = Awarded | Exception  # or what refused it
 

@@ -24,7 +24,7 @@ from services.issuer.app_keys import (
     TRUST_LIST,
 )
 from services.issuer.attempts import AttemptQuery
-from services.issuer.awards import issued_response
+from services.issuer.awards import PLATFORM_KEY_PREFIXES, issued_response
 from services.issuer.domain.awarding import AwardIn, RecipientError, learner_key
 from services.issuer.domain.errors import IssuerNotFound
 from services.issuer.endorsing import EndorsementIn
@@ -146,7 +146,7 @@ async def compromise_key(request: web.Request) -> web.Response:
 async def create_award(request: web.Request) -> web.Response:
     tenant = require_tenant(request)
     body = await decode_body(request, AwardIn)
-    key = idempotency_key(request)
+    key = idempotency_key(request, reserved=PLATFORM_KEY_PREFIXES)
     event, created = await request.app[AWARD_QUEUE].award(tenant, body, key)
     answer = {**issued_response(event), **request.app[LEARNERS].award_links(event)}
     return json_response(answer, status=201 if created else 200)

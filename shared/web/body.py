@@ -116,13 +116,16 @@ def json_response(
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
 
-def idempotency_key(request: web.Request) -> str | None:
+def idempotency_key(request: web.Request, *, reserved: tuple[str, ...] = ()) -> str | None:
     """The request's `Idempotency-Key` header (IETF httpapi draft), one of
-    them, 1 to 255 characters; 400 otherwise."""
+    them, 1 to 255 characters, not starting with a `reserved` prefix (keys
+    the platform gives writes of its own); 400 otherwise."""
     keys = request.headers.getall(IDEMPOTENCY_KEY, [])
     if len(keys) > 1:
         raise Problem(400, f"send one {IDEMPOTENCY_KEY} header, not {len(keys)}")
     key = keys[0] if keys else None
     if key is not None and not 1 <= len(key) <= 255:
         raise Problem(400, f"{IDEMPOTENCY_KEY} must be 1 to 255 characters")
+    if key is not None and key.startswith(reserved):
+        raise Problem(400, f"{IDEMPOTENCY_KEY}s starting with {' or '.join(reserved)} are ours")
     return key

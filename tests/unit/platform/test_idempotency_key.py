@@ -38,3 +38,15 @@ async def test_the_key_is_read_and_bounded(
             assert (await answer.json())["key"] == key
         else:
             assert answer.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(("key", "status"), [("bulk:job-1:390", 400), ("my-bulk:1", 200)])
+async def test_a_reserved_prefix_is_refused(key: str, status: int) -> None:
+    async def award(request: web.Request) -> web.Response:
+        return web.json_response({"key": idempotency_key(request, reserved=("bulk:", "event:"))})
+
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_post("/", award)
+    async with TestClient(TestServer(app)) as client:
+        answer = await client.post("/", headers={"Idempotency-Key": key})
+        assert answer.status == status

@@ -83,7 +83,7 @@ class StatusChanges:
         """Set the credential's `purpose` entry; True when it changed. A request
         repeating an earlier one's Idempotency-Key gets that one's answer.
         `wait=False`: an unknown credential is refused at once (the caller
-        waited for it already, `arrived`)."""
+        waited for it already, `wait_for_arrival`)."""
         who = who if isinstance(who, Requester) else Requester(who)
         tenant = who.tenant
         self.require_caught_up()
@@ -107,9 +107,9 @@ class StatusChanges:
         self.outcomes.count("status_change", outcome)
         return changed
 
-    async def arrived(self, tenant: str, credential_ids: list[str]) -> set[str]:
-        """Those of the tenant's credentials among `credential_ids` that are
-        known, waiting for the others together, one deadline for them all.
+    async def wait_for_arrival(self, tenant: str, credential_ids: list[str]) -> None:
+        """Until the tenant's credentials among `credential_ids` are known, at
+        most one deadline for them all (then `change(wait=False)` each).
         Another tenant's credential waits the same as a missing one
         (invariant 7: no timing side channel)."""
 
@@ -117,7 +117,7 @@ class StatusChanges:
             found = await self.lists.credentials(ids)
             return {i: r for i, r in found.items() if r.tenant == tenant}
 
-        return set(await wait_for_records(own, credential_ids, self.record_wait_seconds))
+        await wait_for_records(own, credential_ids, self.record_wait_seconds)
 
     async def audit_trail(self, tenant: str, credential_id: str) -> list[dict[str, Any]]:
         """The audit trail of the tenant's credential (404 for anyone else's)."""

@@ -292,7 +292,7 @@ class StatusJobs:
         who = Requester(job.tenant, job.actor, job.request_id)
         reason = _reason(job)
         results_key = self.store.key(STATUS_JOB_RESULTS, job.job_id)
-        await self.changes.arrived(job.tenant, batch)
+        await self.changes.wait_for_arrival(job.tenant, batch)
         for credential_id in batch:
             key = item_key(job.job_id, credential_id)
             try:

@@ -134,3 +134,24 @@ async def test_expiring_per_achievement(index: RegistryIndex) -> None:
     assert counts == {"a1": 1, "a2": 1}
     report = await index.expiring("uni", 7)
     assert [a["achievementId"] for a in report["achievements"]] == ["a1"]
+
+
+async def test_which_credential_renewed_another_is_rebuilt_from_the_events(
+    index: RegistryIndex,
+) -> None:
+    """`renewed_by` (a credential is renewed once) is derived state: after a
+    Redis wipe, replaying `credentials.issued` gives the same answer."""
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    old, renewal = (
+        issued(1, at=now),
+        msgspec.structs.replace(issued(2, at=now), renews="urn:uuid:c1"),
+    )
+    for event in (old, renewal):
+        await index.issued(event)
+    assert await index.renewed_by("urn:uuid:c1") == "urn:uuid:c2"
+    assert await index.renewed_by("urn:uuid:c2") is None
+    await index.client.flushall()
+    assert await index.renewed_by("urn:uuid:c1") is None
+    for event in (old, renewal):
+        await index.issued(event)
+    assert await index.renewed_by("urn:uuid:c1") == "urn:uuid:c2"
